@@ -1,0 +1,50 @@
+// Small, allocation-aware crypto helpers over OpenSSL 3 (EVP APIs only).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace hlsgate::media {
+
+/// 128 random bits from the OS CSPRNG, base64url without padding (22 chars).
+std::string random_id();
+
+/// `n` random bytes (RAND_bytes).
+std::string random_bytes(size_t n);
+
+/// Lower-case hex SHA-256 of `data` (64 chars).
+std::string sha256_hex(std::string_view data);
+
+/// Compares in time independent of where the inputs first differ.
+/// Inputs of different length compare unequal (length is not secret).
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+
+/// RFC 4648 §5 base64url, no padding.
+std::string base64url_encode(std::string_view bytes);
+/// Appends the encoding to `out` (no allocation if `out` has capacity).
+void base64url_encode(std::string_view bytes, std::string& out);
+/// Returns false on invalid characters. Accepts input with or without padding.
+bool base64url_decode(std::string_view text, std::string& out);
+
+/// Raw 16-byte MD5 (EVP_Digest).
+std::array<unsigned char, 16> md5(std::string_view data);
+
+/// Pre-keyed HMAC-SHA256. The key schedule is computed once; `sign` dups the
+/// keyed context (≈1 µs), so one instance is cheap to use per request.
+/// Thread-safe for concurrent `sign` calls.
+class hmac_sha256 {
+public:
+  explicit hmac_sha256(std::string_view key);
+  ~hmac_sha256();
+  hmac_sha256(const hmac_sha256&) = delete;
+  hmac_sha256& operator=(const hmac_sha256&) = delete;
+
+  std::array<unsigned char, 32> sign(std::string_view data) const;
+
+private:
+  void* ctx_ = nullptr; // EVP_MAC_CTX*, kept out of the header
+};
+
+} // namespace hlsgate::media

@@ -1,0 +1,47 @@
+// JWT HS256 (RFC 7519 / RFC 7515) with the algorithm pinned: tokens whose
+// header says anything but {"alg":"HS256"} ("none" included) are rejected.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "media/crypto.hpp"
+
+namespace hlsgate::media {
+
+struct token_claims {
+  std::string sub;  ///< media (public) id
+  uint64_t gen = 0; ///< token generation of the media; refresh bumps it
+  int64_t iat = 0;  ///< issued at, unix seconds
+  int64_t exp = 0;  ///< expires at, unix seconds
+  std::string typ = "access";
+};
+
+enum class token_error {
+  malformed,     ///< not three base64url parts / bad JSON / missing claims
+  bad_algorithm, ///< alg is not HS256 (includes "none")
+  bad_signature,
+  expired,
+};
+
+/// Short machine-readable name, used as a metrics label and in logs.
+const char* to_string(token_error e) noexcept;
+
+class jwt_codec {
+public:
+  explicit jwt_codec(std::string_view secret);
+
+  /// Encodes and signs `claims` (header {"alg":"HS256","typ":"JWT"}).
+  std::string issue(const token_claims& claims) const;
+
+  /// Verifies signature, algorithm and expiry against `now` (unix seconds).
+  /// Returns false and sets `err` on failure; fills `out` on success.
+  bool verify(std::string_view token, int64_t now, token_claims& out, token_error& err) const;
+
+private:
+  hmac_sha256 mac_;
+};
+
+} // namespace hlsgate::media

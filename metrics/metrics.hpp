@@ -1,0 +1,67 @@
+// Prometheus metrics of hlsgate (prometheus-cpp). Every series used on a hot
+// path is created at start-up, so recording is an atomic add: no label
+// lookup, no allocation, no lock per request.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace hlsgate::metrics {
+
+/// HTTP routes, the `route` label of the request metrics.
+enum class route : uint8_t {
+  segment,          ///< GET /seg/... (signed, stateless)
+  stream_playlist,  ///< GET /stream/{id}/...m3u8
+  stream_file,      ///< GET /stream/{id}/{name} (PyHLS-compatible segment)
+  upload,
+  refresh_token,
+  info,
+  extend_expiry,
+  delete_media,
+  health,
+  ready,
+  metrics,
+  other,
+  count_
+};
+const char* to_string(route r) noexcept;
+
+enum class media_state : uint8_t { queued, processing, ready, failed, count_ };
+enum class job_state : uint8_t { queued, running, count_ };
+
+class registry {
+public:
+  registry();
+  ~registry();
+  registry(const registry&) = delete;
+  registry& operator=(const registry&) = delete;
+
+  // -- http ------------------------------------------------------------------
+  void http_request(route r, unsigned status, double seconds) noexcept;
+  void bytes_served(uint64_t n) noexcept;
+
+  // -- media / tokens --------------------------------------------------------
+  void media_items_add(media_state s, double delta) noexcept;
+  void token_issued() noexcept;
+  /// reason: "missing", "malformed", "bad_algorithm", "bad_signature",
+  /// "expired", "revoked", "wrong_media", "bad_admin_key", "bad_url_signature",
+  /// "expired_url".
+  void auth_failure(const char* reason) noexcept;
+
+  // -- transcoding -------------------------------------------------------------
+  void transcode_jobs_add(job_state s, double delta) noexcept;
+  void transcode_queue_depth(double depth) noexcept;
+  void transcode_finished(double seconds, double realtime_factor) noexcept;
+  void transcode_failure(const char* reason) noexcept;
+
+  /// Text exposition format (version 0.0.4) of everything registered,
+  /// including process metrics.
+  std::string serialize() const;
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace hlsgate::metrics
