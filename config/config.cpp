@@ -1,1 +1,313 @@
-// placeholder: being written
+#include "config/config.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+extern char** environ;
+
+namespace hlsgate::config {
+
+namespace {
+
+using setter = std::function<std::string(settings&, const std::string&)>;
+
+struct option {
+  const char* env;  ///< environment / config-file key
+  const char* flag; ///< command-line flag without "--"
+  const char* help;
+  setter set; ///< returns an error message, empty on success
+  std::function<std::string(const settings&)> show;
+};
+
+template <class T> bool parse_unsigned(const std::string& s, T& out, T min, T max) {
+  unsigned long long v = 0;
+  auto* first = s.data();
+  auto* last = s.data() + s.size();
+  auto [p, ec] = std::from_chars(first, last, v);
+  if (ec != std::errc{} || p != last || s.empty() || v < min || v > max)
+    return false;
+  out = static_cast<T>(v);
+  return true;
+}
+
+template <class T>
+option unsigned_option(const char* env, const char* flag, const char* help, T settings::*field,
+                       T min, T max) {
+  return {env, flag, help,
+          [=](settings& s, const std::string& v) -> std::string {
+            if (!parse_unsigned(v, s.*field, min, max))
+              return std::string{env} + " must be an integer in [" + std::to_string(min) + ", " +
+                     std::to_string(max) + "]";
+            return {};
+          },
+          [=](const settings& s) { return std::to_string(s.*field); }};
+}
+
+option string_option(const char* env, const char* flag, const char* help,
+                     std::string settings::*field, bool secret = false) {
+  return {env, flag, help,
+          [=](settings& s, const std::string& v) -> std::string {
+            s.*field = v;
+            return {};
+          },
+          [=](const settings& s) {
+            if (secret)
+              return std::string{(s.*field).empty() ? "(unset)" : "(set)"};
+            return (s.*field).empty() ? std::string{"(empty)"} : s.*field;
+          }};
+}
+
+const std::vector<option>& options() {
+  static const std::vector<option> opts = {
+      string_option("HLSGATE_BIND", "bind", "address to listen on", &settings::bind),
+      unsigned_option<uint16_t>("HLSGATE_PORT", "port", "TCP port (0 = any free port)",
+                                &settings::port, 0, 65535),
+      string_option("HLSGATE_DATA_DIR", "data-dir",
+                    "data directory (SQLite database, media, uploads, generated secret)",
+                    &settings::data_dir),
+      unsigned_option<unsigned>("HLSGATE_WORKERS", "workers",
+                                "transcode workers (0 = number of cores)", &settings::workers, 0,
+                                256),
+      unsigned_option<unsigned>("HLSGATE_HTTP_THREADS", "http-threads",
+                                "HTTP I/O threads (0 = number of cores)", &settings::http_threads,
+                                0, 256),
+      {"HLSGATE_SEGMENT_SECONDS", "segment-seconds", "target HLS segment length in seconds (1-30)",
+       [](settings& s, const std::string& v) -> std::string {
+         char* end = nullptr;
+         errno = 0;
+         double d = std::strtod(v.c_str(), &end);
+         if (v.empty() || *end != '\0' || errno != 0 || !std::isfinite(d) || d < 1 || d > 30)
+           return "HLSGATE_SEGMENT_SECONDS must be a number in [1, 30]";
+         s.segment_seconds = d;
+         return {};
+       },
+       [](const settings& s) {
+         std::ostringstream os;
+         os << s.segment_seconds;
+         return os.str();
+       }},
+      unsigned_option<uint64_t>("HLSGATE_MAX_UPLOAD_BYTES", "max-upload-bytes",
+                                "largest accepted upload in bytes", &settings::max_upload_bytes, 1,
+                                UINT64_MAX),
+      string_option("HLSGATE_PUBLIC_URL", "public-url",
+                    "base URL for links in replies (default http://BIND:PORT)",
+                    &settings::public_url),
+      string_option("SECRET_KEY", "secret-key",
+                    "signing secret for tokens and URLs (default: generated once, kept in "
+                    "DATA_DIR/secret.key)",
+                    &settings::secret_key, true),
+      {"ALGORITHM", "algorithm", "JWT algorithm; only HS256 is accepted",
+       [](settings& s, const std::string& v) -> std::string {
+         if (v != "HS256")
+           return "ALGORITHM must be HS256";
+         s.algorithm = v;
+         return {};
+       },
+       [](const settings& s) { return s.algorithm; }},
+      unsigned_option<unsigned>("HLSGATE_SIGNED_URL_SECONDS", "signed-url-seconds",
+                                "lifetime of signed segment URLs in seconds",
+                                &settings::signed_url_seconds, 10, 7 * 24 * 3600),
+      unsigned_option<unsigned>("HLSGATE_TOKEN_MINUTES", "token-minutes",
+                                "access token lifetime in minutes (0 = until the media expires)",
+                                &settings::token_minutes, 0, 10080),
+      unsigned_option<unsigned>("HLSGATE_DEFAULT_EXPIRY_MINUTES", "default-expiry-minutes",
+                                "media lifetime when the upload does not say (1-10080)",
+                                &settings::default_expiry_minutes, 1, 10080),
+      unsigned_option<unsigned>("HLSGATE_QUEUE_LIMIT", "queue-limit",
+                                "queued transcode jobs before uploads get 429",
+                                &settings::queue_limit, 1, 100000),
+      unsigned_option<unsigned>("HLSGATE_UPLOAD_WAIT_SECONDS", "upload-wait-seconds",
+                                "how long a synchronous upload waits for its media to be ready",
+                                &settings::upload_wait_seconds, 1, 86400),
+      string_option("HLSGATE_API_TOKEN", "api-token",
+                    "when set, uploads need 'Authorization: Bearer <token>' or ?api_token=",
+                    &settings::api_token, true),
+      string_option("HLSGATE_CORS_ORIGINS", "cors-origins",
+                    "comma-separated allowed CORS origins, '*' for any (empty = no CORS)",
+                    &settings::cors_origins),
+      string_option("HLSGATE_X264_PRESET", "x264-preset", "x264 preset for transcoding",
+                    &settings::x264_preset),
+      {"HLSGATE_LOG_LEVEL", "log-level", "debug, info, warn or error",
+       [](settings& s, const std::string& v) -> std::string {
+         if (v != "debug" && v != "info" && v != "warn" && v != "error")
+           return "HLSGATE_LOG_LEVEL must be debug, info, warn or error";
+         s.log_level = v;
+         return {};
+       },
+       [](const settings& s) { return s.log_level; }},
+  };
+  return opts;
+}
+
+const option* find_env(const std::string& key) {
+  for (auto& o : options())
+    if (key == o.env)
+      return &o;
+  return nullptr;
+}
+
+const option* find_flag(const std::string& flag) {
+  for (auto& o : options())
+    if (flag == o.flag)
+      return &o;
+  return nullptr;
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos)
+    return {};
+  auto e = s.find_last_not_of(" \t\r\n");
+  return s.substr(b, e - b + 1);
+}
+
+/// Reads `KEY = value` lines; quotes around the value are stripped.
+std::string apply_file(const std::string& path, settings& s) {
+  std::ifstream in{path};
+  if (!in)
+    return "cannot read config file " + path;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    auto t = trim(line);
+    if (t.empty() || t[0] == '#')
+      continue;
+    auto eq = t.find('=');
+    if (eq == std::string::npos)
+      return path + ":" + std::to_string(n) + ": expected KEY = value";
+    auto key = trim(t.substr(0, eq));
+    auto value = trim(t.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front())
+      value = value.substr(1, value.size() - 2);
+    auto* o = find_env(key);
+    if (o == nullptr)
+      return path + ":" + std::to_string(n) + ": unknown key " + key;
+    if (auto err = o->set(s, value); !err.empty())
+      return path + ":" + std::to_string(n) + ": " + err;
+  }
+  return {};
+}
+
+} // namespace
+
+std::string settings::effective_public_url() const {
+  if (!public_url.empty()) {
+    auto url = public_url;
+    while (!url.empty() && url.back() == '/')
+      url.pop_back();
+    return url;
+  }
+  auto host = bind == "0.0.0.0" || bind == "::" ? std::string{"127.0.0.1"} : bind;
+  if (host.find(':') != std::string::npos)
+    host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(port);
+}
+
+std::string help_text() {
+  std::ostringstream os;
+  settings defaults;
+  os << "usage: hlsgate [options] [command]\n\n"
+        "commands:\n"
+        "  serve (default)   run the server\n\n"
+        "options (flag / environment variable or config-file key; default):\n"
+        "  --config FILE / HLSGATE_CONFIG\n"
+        "      config file of KEY = value lines using the variable names below\n";
+  for (auto& o : options()) {
+    os << "  --" << o.flag << " VALUE / " << o.env << "  (default: " << o.show(defaults)
+       << ")\n      " << o.help << "\n";
+  }
+  os << "  --help\n      print this text\n\n"
+        "Precedence: defaults < config file < environment < flags.\n";
+  return os.str();
+}
+
+parse_result parse(int argc, const char* const* argv,
+                   const std::map<std::string, std::string>& env) {
+  parse_result res;
+  // Collect flags first: --help and --config change what happens next.
+  std::vector<std::pair<const option*, std::string>> flags;
+  std::string config_file;
+  if (auto i = env.find("HLSGATE_CONFIG"); i != env.end())
+    config_file = i->second;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      res.ok = true;
+      res.help = true;
+      res.message = help_text();
+      return res;
+    }
+    if (arg.rfind("--", 0) != 0) {
+      res.args.push_back(arg);
+      continue;
+    }
+    auto name = arg.substr(2);
+    std::string value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) {
+        res.message = "missing value for --" + name;
+        return res;
+      }
+      value = argv[++i];
+    }
+    if (name == "config") {
+      config_file = value;
+      continue;
+    }
+    auto* o = find_flag(name);
+    if (o == nullptr) {
+      res.message = "unknown option --" + name + " (see --help)";
+      return res;
+    }
+    flags.emplace_back(o, value);
+  }
+  settings s;
+  if (!config_file.empty()) {
+    if (auto err = apply_file(config_file, s); !err.empty()) {
+      res.message = err;
+      return res;
+    }
+  }
+  for (auto& o : options()) {
+    if (auto i = env.find(o.env); i != env.end()) {
+      if (auto err = o.set(s, i->second); !err.empty()) {
+        res.message = err;
+        return res;
+      }
+    }
+  }
+  for (auto& [o, value] : flags) {
+    if (auto err = o->set(s, value); !err.empty()) {
+      res.message = "--" + std::string{o->flag} + ": " + err;
+      return res;
+    }
+  }
+  res.ok = true;
+  res.value = std::move(s);
+  return res;
+}
+
+std::map<std::string, std::string> process_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string kv = *e;
+    auto eq = kv.find('=');
+    if (eq != std::string::npos)
+      env.emplace(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  return env;
+}
+
+} // namespace hlsgate::config
