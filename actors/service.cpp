@@ -1,1 +1,258 @@
-// placeholder: being written
+#include "actors/service.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <system_error>
+#include <thread>
+
+#include "actors/media_registry.hpp"
+#include "actors/store.hpp"
+#include "actors/transcoder_pool.hpp"
+#include "media/crypto.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hlsgate::actors {
+
+namespace {
+
+int64_t unix_now() {
+  using namespace std::chrono;
+  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+/// SECRET_KEY when set; otherwise a secret generated once and kept in
+/// <data>/secret.key (mode 0600), so restarts keep tokens and URLs valid.
+media::result<std::string> load_secret(const config::settings& cfg) {
+  if (!cfg.secret_key.empty())
+    return cfg.secret_key;
+  auto path = fs::path{cfg.data_dir} / "secret.key";
+  {
+    std::ifstream in{path};
+    std::string s;
+    if (in && std::getline(in, s) && s.size() >= 32)
+      return s;
+  }
+  auto secret = media::base64url_encode(media::random_bytes(32));
+  auto tmp = path.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return media::error{media::errc::io_error, "cannot write the secret key file"};
+  auto line = secret + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return media::error{media::errc::io_error, "cannot write the secret key file"};
+  return secret;
+}
+
+template <class T> void reject(callback<T>& cb, api_errc code, const char* detail) {
+  cb(api_error{code, detail});
+}
+
+} // namespace
+
+struct service::impl {
+  config::settings cfg;
+  metrics::registry& metrics;
+  std::unique_ptr<caf::actor_system_config> sys_cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::shared_ptr<store> db;
+  std::shared_ptr<const media::jwt_codec> jwt;
+  std::unique_ptr<media::url_signer> signer;
+  caf::actor store_actor;
+  caf::actor pool;
+  caf::actor registry;
+  std::atomic<bool> ready{false};
+
+  impl(const config::settings& c, metrics::registry& m) : cfg(c), metrics(m) {}
+
+  /// Verifies a JWT for `media_id`; false (and `cb` answered) on failure.
+  bool verify_token(const std::string& media_id, const std::string& token,
+                    media::token_claims& claims, callback<playlist_ptr>& cb) {
+    if (token.empty()) {
+      metrics.auth_failure("missing");
+      reject(cb, api_errc::unauthorized, "Token required");
+      return false;
+    }
+    media::token_error err{};
+    if (!jwt->verify(token, unix_now(), claims, err)) {
+      metrics.auth_failure(media::to_string(err));
+      reject(cb, api_errc::forbidden,
+             err == media::token_error::expired ? "Token expired" : "Invalid token");
+      return false;
+    }
+    if (claims.sub != media_id) {
+      metrics.auth_failure("wrong_media");
+      reject(cb, api_errc::forbidden, "Token is not valid for this media");
+      return false;
+    }
+    return true;
+  }
+};
+
+service::service(const config::settings& cfg, metrics::registry& metrics)
+    : impl_(std::make_unique<impl>(cfg, metrics)) {}
+
+service::~service() {
+  shutdown();
+}
+
+media::status service::start() {
+  auto& d = *impl_;
+  std::error_code ec;
+  auto data = fs::path{d.cfg.data_dir};
+  for (auto* sub : {"media", "sources", "uploads"}) {
+    fs::create_directories(data / sub, ec);
+    if (ec)
+      return media::error{media::errc::io_error, "cannot create the data directory"};
+  }
+  auto secret = load_secret(d.cfg);
+  if (!secret)
+    return secret.err();
+  d.jwt = std::make_shared<media::jwt_codec>(*secret);
+  d.signer = std::make_unique<media::url_signer>(*secret);
+  auto opened = store::open((data / "hlsgate.db").string());
+  if (!opened)
+    return opened.err();
+  d.db = std::shared_ptr<store>(std::move(opened).value());
+  auto records = d.db->load_all();
+  if (!records)
+    return records.err();
+  // Leftovers of a previous run: partial outputs and interrupted uploads.
+  for (auto& e : fs::directory_iterator(data / "media", ec))
+    if (e.path().filename().string().rfind(".tmp-", 0) == 0)
+      fs::remove_all(e.path(), ec);
+  for (auto& e : fs::directory_iterator(data / "uploads", ec))
+    fs::remove_all(e.path(), ec);
+  // Items whose deadline passed while we were down: files, then the row.
+  auto now = unix_now();
+  std::vector<media_record> live;
+  for (auto& r : *records) {
+    if (r.expires_at <= now) {
+      fs::remove_all(data / "media" / r.storage_id, ec);
+      if (!r.source_path.empty())
+        fs::remove(r.source_path, ec);
+      d.db->remove(r.media_id);
+    } else {
+      live.push_back(std::move(r));
+    }
+  }
+  // Actors. The sharing scheduler with few threads keeps CAF from spinning
+  // against the HTTP threads on small machines.
+  d.sys_cfg = std::make_unique<caf::actor_system_config>();
+  d.sys_cfg->set("scheduler.policy", caf::atom("sharing"));
+  d.sys_cfg->set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency() / 2));
+  d.sys_cfg->set("logger.verbosity", caf::atom("quiet"));
+  d.sys = std::make_unique<caf::actor_system>(*d.sys_cfg);
+  d.store_actor = spawn_store(*d.sys, d.db, true);
+  auto env = std::make_shared<environment>();
+  env->cfg = d.cfg;
+  env->jwt = d.jwt;
+  env->metrics = &d.metrics;
+  env->media_root = (data / "media").string();
+  env->source_root = (data / "sources").string();
+  env->store = d.store_actor;
+  env->now = unix_now;
+  pool_params pp;
+  pp.env = env;
+  pp.workers =
+      d.cfg.workers > 0 ? d.cfg.workers : std::max(1u, std::thread::hardware_concurrency());
+  pp.queue_limit = d.cfg.queue_limit;
+  // The pool needs the environment and the environment names the pool: the
+  // pool's copy simply has no pool handle.
+  d.pool = spawn_transcoder_pool(*d.sys, pp);
+  auto env2 = std::make_shared<environment>(*env);
+  env2->pool = d.pool;
+  d.registry = spawn_media_registry(*d.sys, {env2, std::move(live)});
+  d.ready = true;
+  return media::ok_status();
+}
+
+void service::shutdown() {
+  auto& d = *impl_;
+  d.ready = false;
+  if (!d.sys)
+    return;
+  caf::anon_send_exit(d.registry, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(d.pool, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(d.store_actor, caf::exit_reason::user_shutdown);
+  d.registry = nullptr;
+  d.pool = nullptr;
+  d.store_actor = nullptr;
+  d.sys.reset(); // waits for every actor
+  d.sys_cfg.reset();
+}
+
+bool service::ready() const noexcept {
+  return impl_->ready.load();
+}
+
+void service::upload(upload_params p, callback<upload_result> cb) {
+  if (!ready()) {
+    std::error_code ec;
+    fs::remove(p.file_path, ec);
+    return reject(cb, api_errc::shutting_down, "Server is shutting down");
+  }
+  caf::anon_send(impl_->registry, upload_atom_v, std::move(p), std::move(cb));
+}
+
+void service::playlist(std::string media_id, std::string token, callback<playlist_ptr> cb) {
+  if (!ready())
+    return reject(cb, api_errc::shutting_down, "Server is shutting down");
+  media::token_claims claims;
+  if (!impl_->verify_token(media_id, token, claims, cb))
+    return;
+  caf::anon_send(impl_->registry, playlist_atom_v, std::move(media_id), std::move(claims),
+                 std::move(cb));
+}
+
+void service::refresh_token(std::string media_id, std::string admin_key, unsigned minutes,
+                            callback<token_result> cb) {
+  if (!ready())
+    return reject(cb, api_errc::shutting_down, "Server is shutting down");
+  caf::anon_send(impl_->registry, refresh_atom_v, std::move(media_id), std::move(admin_key),
+                 minutes, std::move(cb));
+}
+
+void service::info(std::string media_id, std::string admin_key, callback<info_result> cb) {
+  if (!ready())
+    return reject(cb, api_errc::shutting_down, "Server is shutting down");
+  caf::anon_send(impl_->registry, info_atom_v, std::move(media_id), std::move(admin_key),
+                 std::move(cb));
+}
+
+void service::extend(std::string media_id, std::string admin_key, unsigned additional_minutes,
+                     callback<extend_result> cb) {
+  if (!ready())
+    return reject(cb, api_errc::shutting_down, "Server is shutting down");
+  caf::anon_send(impl_->registry, extend_atom_v, std::move(media_id), std::move(admin_key),
+                 additional_minutes, std::move(cb));
+}
+
+void service::remove(std::string media_id, std::string admin_key, callback<done> cb) {
+  if (!ready())
+    return reject(cb, api_errc::shutting_down, "Server is shutting down");
+  caf::anon_send(impl_->registry, delete_atom_v, std::move(media_id), std::move(admin_key),
+                 std::move(cb));
+}
+
+const media::url_signer& service::signer() const {
+  return *impl_->signer;
+}
+const media::jwt_codec& service::tokens() const {
+  return *impl_->jwt;
+}
+const config::settings& service::settings() const {
+  return impl_->cfg;
+}
+
+} // namespace hlsgate::actors

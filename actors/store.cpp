@@ -1,1 +1,237 @@
-// placeholder: being written
+#include "actors/store.hpp"
+
+#include <sqlite3.h>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/type_ids.hpp"
+
+namespace hlsgate::actors {
+
+namespace {
+
+using media::errc;
+using media::error;
+
+struct stmt_deleter {
+  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+};
+using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_deleter>;
+
+nlohmann::json to_json(const std::vector<rendition_record>& rs) {
+  auto arr = nlohmann::json::array();
+  for (auto& r : rs) {
+    auto segs = nlohmann::json::array();
+    for (auto& s : r.segments)
+      segs.push_back({s.uri, s.duration, s.bytes});
+    arr.push_back({{"name", r.name},
+                   {"has_video", r.has_video},
+                   {"has_audio", r.has_audio},
+                   {"width", r.width},
+                   {"height", r.height},
+                   {"frame_rate", r.frame_rate},
+                   {"codecs", r.codecs},
+                   {"peak_bandwidth", r.peak_bandwidth},
+                   {"average_bandwidth", r.average_bandwidth},
+                   {"segments", std::move(segs)}});
+  }
+  return arr;
+}
+
+std::vector<rendition_record> from_json(const std::string& text) {
+  std::vector<rendition_record> out;
+  auto arr = nlohmann::json::parse(text, nullptr, false);
+  if (!arr.is_array())
+    return out;
+  for (auto& j : arr) {
+    rendition_record r;
+    r.name = j.value("name", "");
+    r.has_video = j.value("has_video", false);
+    r.has_audio = j.value("has_audio", false);
+    r.width = j.value("width", 0);
+    r.height = j.value("height", 0);
+    r.frame_rate = j.value("frame_rate", 0.0);
+    r.codecs = j.value("codecs", "");
+    r.peak_bandwidth = j.value("peak_bandwidth", uint64_t{0});
+    r.average_bandwidth = j.value("average_bandwidth", uint64_t{0});
+    if (auto s = j.find("segments"); s != j.end() && s->is_array())
+      for (auto& e : *s)
+        if (e.is_array() && e.size() == 3)
+          r.segments.push_back({e[0].get<std::string>(), e[1].get<double>(), e[2].get<uint64_t>()});
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::string column_text(sqlite3_stmt* st, int i) {
+  auto* p = sqlite3_column_text(st, i);
+  return p == nullptr ? std::string{} : std::string{reinterpret_cast<const char*>(p)};
+}
+
+} // namespace
+
+struct store::impl {
+  sqlite3* db = nullptr;
+  stmt_ptr put;
+  stmt_ptr del;
+
+  ~impl() {
+    put.reset();
+    del.reset();
+    if (db != nullptr)
+      sqlite3_close(db);
+  }
+
+  error fail(const char* what) const {
+    return error{errc::io_error, std::string{what} + ": " + sqlite3_errmsg(db)};
+  }
+
+  bool exec(const char* sql) {
+    return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+
+  stmt_ptr prepare(const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK)
+      return nullptr;
+    return stmt_ptr{st};
+  }
+};
+
+store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+store::~store() = default;
+
+media::result<std::unique_ptr<store>> store::open(const std::string& path) {
+  auto p = std::make_unique<impl>();
+  if (sqlite3_open_v2(path.c_str(), &p->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK)
+    return error{errc::io_error, "cannot open the database"};
+  sqlite3_busy_timeout(p->db, 5000);
+  // WAL: readers never block the writer; synchronous=FULL: a committed
+  // transaction survives power loss, so "durable" in a reply is true.
+  if (!p->exec("PRAGMA journal_mode=WAL;") || !p->exec("PRAGMA synchronous=FULL;"))
+    return p->fail("cannot configure the database");
+  if (!p->exec("CREATE TABLE IF NOT EXISTS media ("
+               " media_id TEXT PRIMARY KEY,"
+               " storage_id TEXT NOT NULL UNIQUE,"
+               " admin_key_hash TEXT NOT NULL,"
+               " status TEXT NOT NULL,"
+               " error TEXT NOT NULL DEFAULT '',"
+               " original_name TEXT NOT NULL DEFAULT '',"
+               " source_path TEXT NOT NULL DEFAULT '',"
+               " created_at INTEGER NOT NULL,"
+               " updated_at INTEGER NOT NULL,"
+               " upload_time INTEGER NOT NULL,"
+               " expires_at INTEGER NOT NULL,"
+               " last_token_refresh INTEGER NOT NULL,"
+               " token_gen INTEGER NOT NULL,"
+               " duration REAL NOT NULL DEFAULT 0,"
+               " renditions TEXT NOT NULL DEFAULT '[]');"))
+    return p->fail("cannot create the schema");
+  p->put = p->prepare("INSERT OR REPLACE INTO media (media_id, storage_id, admin_key_hash, status,"
+                      " error, original_name, source_path, created_at, updated_at, upload_time,"
+                      " expires_at, last_token_refresh, token_gen, duration, renditions)"
+                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+  p->del = p->prepare("DELETE FROM media WHERE media_id = ?1");
+  if (!p->put || !p->del)
+    return p->fail("cannot prepare statements");
+  return std::unique_ptr<store>{new store(std::move(p))};
+}
+
+media::status store::put(const media_record& r) {
+  auto* st = impl_->put.get();
+  sqlite3_reset(st);
+  auto text = [&](int i, const std::string& s) {
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  };
+  text(1, r.media_id);
+  text(2, r.storage_id);
+  text(3, r.admin_key_hash);
+  text(4, to_string(r.status));
+  text(5, r.error);
+  text(6, r.original_name);
+  text(7, r.source_path);
+  sqlite3_bind_int64(st, 8, r.created_at);
+  sqlite3_bind_int64(st, 9, r.updated_at);
+  sqlite3_bind_int64(st, 10, r.upload_time);
+  sqlite3_bind_int64(st, 11, r.expires_at);
+  sqlite3_bind_int64(st, 12, r.last_token_refresh);
+  sqlite3_bind_int64(st, 13, static_cast<sqlite3_int64>(r.token_gen));
+  sqlite3_bind_double(st, 14, r.duration);
+  auto rend = to_json(r.renditions).dump();
+  text(15, rend);
+  auto rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE)
+    return impl_->fail("cannot write a record");
+  return media::ok_status();
+}
+
+media::status store::remove(const std::string& media_id) {
+  auto* st = impl_->del.get();
+  sqlite3_reset(st);
+  sqlite3_bind_text(st, 1, media_id.data(), static_cast<int>(media_id.size()), SQLITE_TRANSIENT);
+  auto rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE)
+    return impl_->fail("cannot delete a record");
+  return media::ok_status();
+}
+
+media::result<std::vector<media_record>> store::load_all() {
+  auto st = impl_->prepare("SELECT media_id, storage_id, admin_key_hash, status, error,"
+                           " original_name, source_path, created_at, updated_at, upload_time,"
+                           " expires_at, last_token_refresh, token_gen, duration, renditions"
+                           " FROM media");
+  if (!st)
+    return impl_->fail("cannot read records");
+  std::vector<media_record> out;
+  int rc;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    auto* s = st.get();
+    media_record r;
+    r.media_id = column_text(s, 0);
+    r.storage_id = column_text(s, 1);
+    r.admin_key_hash = column_text(s, 2);
+    if (!from_string(column_text(s, 3), r.status))
+      r.status = media_status::failed;
+    r.error = column_text(s, 4);
+    r.original_name = column_text(s, 5);
+    r.source_path = column_text(s, 6);
+    r.created_at = sqlite3_column_int64(s, 7);
+    r.updated_at = sqlite3_column_int64(s, 8);
+    r.upload_time = sqlite3_column_int64(s, 9);
+    r.expires_at = sqlite3_column_int64(s, 10);
+    r.last_token_refresh = sqlite3_column_int64(s, 11);
+    r.token_gen = static_cast<uint64_t>(sqlite3_column_int64(s, 12));
+    r.duration = sqlite3_column_double(s, 13);
+    r.renditions = from_json(column_text(s, 14));
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE)
+    return impl_->fail("cannot read records");
+  return out;
+}
+
+// -- the writer actor ----------------------------------------------------------
+
+namespace {
+
+caf::behavior store_behavior(caf::event_based_actor*, std::shared_ptr<store> s) {
+  return {
+      [s](put_atom, const media_record& r) -> bool { return s->put(r).ok(); },
+      [s](delete_atom, const std::string& id) -> bool { return s->remove(id).ok(); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_store(caf::actor_system& sys, std::shared_ptr<store> s, bool detached) {
+  if (detached)
+    return sys.spawn<caf::detached>(store_behavior, std::move(s));
+  return sys.spawn(store_behavior, std::move(s));
+}
+
+} // namespace hlsgate::actors

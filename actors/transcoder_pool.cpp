@@ -1,1 +1,216 @@
-// placeholder: being written
+#include "actors/transcoder_pool.hpp"
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <system_error>
+
+namespace fs = std::filesystem;
+
+namespace hlsgate::actors {
+
+namespace {
+
+const char* reason_label(media::errc e) {
+  switch (e) {
+  case media::errc::invalid_input:
+    return "invalid_input";
+  case media::errc::unsupported_media:
+    return "unsupported_media";
+  case media::errc::io_error:
+    return "io_error";
+  case media::errc::cancelled:
+    return "cancelled";
+  case media::errc::internal:
+    break;
+  }
+  return "internal";
+}
+
+// -- worker ------------------------------------------------------------------
+
+caf::behavior worker_behavior(caf::event_based_actor* self, caf::actor pool,
+                              metrics::registry* metrics) {
+  return {
+      [self, pool, metrics](run_atom, const job& j) {
+        using clock = std::chrono::steady_clock;
+        auto started = clock::now();
+        auto last = started - std::chrono::seconds(1);
+        auto owner = j.owner;
+        auto progress = [&](double f) {
+          auto t = clock::now();
+          if (t - last < std::chrono::milliseconds(250))
+            return;
+          last = t;
+          caf::anon_send(owner, progress_atom_v, f);
+        };
+        auto res = run_job(j, progress);
+        double seconds = std::chrono::duration<double>(clock::now() - started).count();
+        if (res) {
+          if (metrics != nullptr && seconds > 0)
+            metrics->transcode_finished(seconds, res->duration / seconds);
+          caf::anon_send(owner, job_done_atom_v, std::move(res).value());
+        } else {
+          if (metrics != nullptr)
+            metrics->transcode_failure(reason_label(res.err().code));
+          caf::anon_send(owner, job_failed_atom_v, job_failure{res.err().code, res.err().reason});
+        }
+        self->send(pool, idle_atom_v);
+      },
+  };
+}
+
+// -- supervisor ----------------------------------------------------------------
+
+struct slot {
+  caf::actor worker;
+  bool busy = false;
+  job current;
+};
+
+struct pool_state {
+  pool_params params;
+  std::deque<job> queue;
+  std::vector<slot> slots;
+  static inline const char* name = "transcoder_pool";
+};
+
+using pool_ptr = caf::stateful_actor<pool_state>*;
+
+void update_gauges(pool_ptr self) {
+  auto* m = self->state.params.env->metrics;
+  if (m == nullptr)
+    return;
+  m->transcode_queue_depth(static_cast<double>(self->state.queue.size()));
+}
+
+caf::actor spawn_worker(pool_ptr self) {
+  auto w = self->spawn<caf::detached + caf::monitored>(
+      worker_behavior, caf::actor_cast<caf::actor>(self), self->state.params.env->metrics);
+  return w;
+}
+
+void dispatch(pool_ptr self) {
+  auto& st = self->state;
+  for (auto& s : st.slots) {
+    if (st.queue.empty())
+      break;
+    if (s.busy)
+      continue;
+    s.busy = true;
+    s.current = std::move(st.queue.front());
+    st.queue.pop_front();
+    if (auto* m = st.params.env->metrics) {
+      m->transcode_jobs_add(metrics::job_state::queued, -1);
+      m->transcode_jobs_add(metrics::job_state::running, +1);
+    }
+    self->send(s.worker, run_atom_v, s.current);
+  }
+  update_gauges(self);
+}
+
+caf::behavior pool_behavior(pool_ptr self, pool_params p) {
+  self->state.params = std::move(p);
+  auto n = std::max(1u, self->state.params.workers);
+  for (unsigned i = 0; i < n; ++i)
+    self->state.slots.push_back({spawn_worker(self), false, {}});
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto& s : st.slots) {
+      if (s.worker.address() != dm.source)
+        continue;
+      if (s.busy) {
+        auto* m = st.params.env->metrics;
+        if (m != nullptr) {
+          m->transcode_failure("crashed");
+          m->transcode_jobs_add(metrics::job_state::running, -1);
+        }
+        caf::anon_send(s.current.owner, job_failed_atom_v,
+                       job_failure{media::errc::internal, "The transcoder crashed"});
+      }
+      s = slot{spawn_worker(self), false, {}};
+      break;
+    }
+    dispatch(self);
+  });
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    for (auto& s : self->state.slots) {
+      if (s.busy)
+        s.current.cancel->store(true);
+      self->send_exit(s.worker, em.reason);
+    }
+    self->quit(em.reason);
+  });
+  return {
+      [self](submit_atom, job& j, bool force) -> bool {
+        auto& st = self->state;
+        if (!force && st.queue.size() >= st.params.queue_limit)
+          return false;
+        st.queue.push_back(std::move(j));
+        if (auto* m = st.params.env->metrics)
+          m->transcode_jobs_add(metrics::job_state::queued, +1);
+        dispatch(self);
+        return true;
+      },
+      [self](cancel_atom, const std::string& storage_id) {
+        auto& q = self->state.queue;
+        for (auto i = q.begin(); i != q.end(); ++i) {
+          if (i->storage_id == storage_id) {
+            q.erase(i);
+            if (auto* m = self->state.params.env->metrics)
+              m->transcode_jobs_add(metrics::job_state::queued, -1);
+            break;
+          }
+        }
+        update_gauges(self);
+      },
+      [self](idle_atom) {
+        auto sender = self->current_sender();
+        for (auto& s : self->state.slots) {
+          if (s.worker.address() == caf::actor_cast<caf::actor_addr>(sender) && s.busy) {
+            s.busy = false;
+            s.current = job{};
+            if (auto* m = self->state.params.env->metrics)
+              m->transcode_jobs_add(metrics::job_state::running, -1);
+          }
+        }
+        dispatch(self);
+      },
+  };
+}
+
+} // namespace
+
+media::result<media::transcode_output> run_job(const job& j, const media::progress_fn& progress) {
+  std::error_code ec;
+  auto final_dir = fs::path{j.media_root} / j.storage_id;
+  auto tmp_dir = fs::path{j.media_root} / (".tmp-" + j.storage_id);
+  fs::remove_all(tmp_dir, ec); // leftovers of a job killed mid-way
+  if (!fs::create_directories(tmp_dir, ec) || ec)
+    return media::error{media::errc::io_error, "Cannot create the output folder"};
+  auto res = media::transcode(j.source_path, tmp_dir.string(), j.options, progress, j.cancel.get());
+  if (!res) {
+    fs::remove_all(tmp_dir, ec);
+    return res;
+  }
+  // Files become visible all at once: a crash never leaves half a rendition.
+  fs::remove_all(final_dir, ec);
+  fs::rename(tmp_dir, final_dir, ec);
+  if (ec) {
+    fs::remove_all(tmp_dir, ec);
+    return media::error{media::errc::io_error, "Cannot publish the output"};
+  }
+  // The owner sets the flag before deleting the folder; checking after the
+  // rename covers a delete that raced with it.
+  if (j.cancel->load()) {
+    fs::remove_all(final_dir, ec);
+    return media::error{media::errc::cancelled, "Cancelled"};
+  }
+  return res;
+}
+
+caf::actor spawn_transcoder_pool(caf::actor_system& sys, pool_params p) {
+  return sys.spawn(pool_behavior, std::move(p));
+}
+
+} // namespace hlsgate::actors

@@ -1,0 +1,29 @@
+// The transcoder pool: a supervisor with N workers. Each worker is a detached
+// actor (its own thread), so libav never runs on a CAF scheduler thread.
+//
+//   (submit_atom, job, bool force) -> bool   queued (false: queue full)
+//   (cancel_atom, storage_id)                drop a queued job (a running one
+//                                            stops through its cancel flag)
+//
+// A worker that dies (an exception escaping libav glue, say) is replaced and
+// its job reported to the owner as failed ("crashed").
+#pragma once
+
+#include "actors/type_ids.hpp"
+
+namespace hlsgate::actors {
+
+struct pool_params {
+  env_ptr env;
+  unsigned workers = 1;
+  unsigned queue_limit = 32;
+};
+
+caf::actor spawn_transcoder_pool(caf::actor_system& sys, pool_params p);
+
+/// Runs one job on the calling thread: transcode into a temporary folder
+/// `<media_root>/.tmp-<storage_id>`, rename it to `<media_root>/<storage_id>`
+/// on success, delete it otherwise. Used by the workers.
+media::result<media::transcode_output> run_job(const job& j, const media::progress_fn& progress);
+
+} // namespace hlsgate::actors

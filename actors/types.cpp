@@ -1,0 +1,30 @@
+#include "actors/types.hpp"
+
+namespace hlsgate::actors {
+
+const char* to_string(media_status s) noexcept {
+  switch (s) {
+  case media_status::queued:
+    return "queued";
+  case media_status::processing:
+    return "processing";
+  case media_status::ready:
+    return "ready";
+  case media_status::failed:
+    return "failed";
+  }
+  return "failed";
+}
+
+bool from_string(const std::string& s, media_status& out) noexcept {
+  for (auto x : {media_status::queued, media_status::processing, media_status::ready,
+                 media_status::failed}) {
+    if (s == to_string(x)) {
+      out = x;
+      return true;
+    }
+  }
+  return false;
+}
+
+} // namespace hlsgate::actors

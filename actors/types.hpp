@@ -1,0 +1,136 @@
+// Plain data shared by the actors, the store and the HTTP layer. No CAF here:
+// this header is included by http/ and must stay cheap to compile.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "media/playlist.hpp"
+
+namespace hlsgate::actors {
+
+enum class media_status : uint8_t { queued, processing, ready, failed };
+const char* to_string(media_status s) noexcept;
+bool from_string(const std::string& s, media_status& out) noexcept;
+
+/// One rendition as recorded after a successful job.
+struct rendition_record {
+  std::string name; ///< directory under the media folder, e.g. "v0"
+  bool has_video = false;
+  bool has_audio = false;
+  int width = 0, height = 0;
+  double frame_rate = 0;
+  std::string codecs;
+  uint64_t peak_bandwidth = 0;
+  uint64_t average_bandwidth = 0;
+  std::vector<media::segment_entry> segments;
+};
+
+/// Everything the store keeps about one media item. Times are unix seconds.
+struct media_record {
+  std::string media_id;       ///< public id (URL-safe, 128 random bits)
+  std::string storage_id;     ///< folder name under data/media (independent of media_id)
+  std::string admin_key_hash; ///< hex SHA-256 of the admin key
+  media_status status = media_status::queued;
+  std::string error;         ///< short reason when failed
+  std::string original_name; ///< client's file name, for info only
+  std::string source_path;   ///< the uploaded original while it is still needed
+  int64_t created_at = 0;
+  int64_t updated_at = 0;
+  int64_t upload_time = 0;
+  int64_t expires_at = 0;
+  int64_t last_token_refresh = 0;
+  uint64_t token_gen = 1; ///< refresh bumps it: every older token stops working
+  double duration = 0;
+  std::vector<rendition_record> renditions;
+
+  /// Minutes from upload to the current deadline (PyHLS's `expiry_minutes`).
+  int64_t expiry_minutes() const { return (expires_at - upload_time + 59) / 60; }
+};
+
+// -- what the HTTP layer gets back ---------------------------------------------
+
+/// Errors of the service API; http/ maps them to status codes in one place.
+enum class api_errc : uint8_t {
+  unauthorized,      ///< 401 no credential
+  forbidden,         ///< 403 bad credential
+  not_found,         ///< 404 unknown media (or its files are gone)
+  not_ready,         ///< 409 still transcoding
+  expired,           ///< 410 expired media
+  too_large,         ///< 413
+  unsupported_media, ///< 415 not an audio/video file
+  bad_parameter,     ///< 422
+  queue_full,        ///< 429 too many jobs queued
+  shutting_down,     ///< 503
+  failed,            ///< 422-ish: the media failed to transcode (reason in detail)
+  internal,          ///< 500
+};
+
+struct api_error {
+  api_errc code = api_errc::internal;
+  std::string detail; ///< short, user-safe
+};
+
+template <class T> using reply = std::variant<T, api_error>;
+
+/// Completion callbacks are invoked exactly once, from an actor thread: the
+/// receiver must hop to its own executor and must not block.
+template <class T> using callback = std::function<void(reply<T>)>;
+
+struct upload_params {
+  std::string file_path; ///< temporary file holding the upload (ownership passes)
+  std::string original_name;
+  uint64_t bytes = 0;
+  unsigned expiry_minutes = 60;
+  bool wait_ready = true; ///< reply once playable (PyHLS) or at once (async)
+};
+
+struct upload_result {
+  std::string media_id;
+  std::string access_token;
+  std::string admin_key; ///< shown once
+  int64_t expires_at = 0;
+  unsigned expiry_minutes = 0;
+  media_status status = media_status::queued;
+  double progress = 0;
+  std::string error;
+};
+
+struct token_result {
+  std::string media_id;
+  std::string access_token;
+  int64_t expires_at = 0; ///< of the token
+  unsigned expires_in_minutes = 0;
+};
+
+struct info_result {
+  media_record record; ///< minus secrets: admin_key_hash is cleared
+  double progress = 0; ///< percent
+};
+
+struct extend_result {
+  std::string media_id;
+  int64_t previous_expiry_minutes = 0;
+  int64_t new_expiry_minutes = 0;
+  int64_t extended_by_minutes = 0;
+  int64_t expires_at = 0;
+};
+
+/// An immutable view of a ready media's playlists, shared with HTTP threads
+/// which render it per request with a fresh signature (no actor work).
+struct playlist_snapshot {
+  std::string media_id;
+  std::string storage_id;
+  media::master_playlist master; ///< variant URIs are "<rendition>/playlist.m3u8"
+  std::vector<std::string> rendition_names;
+  std::vector<media::media_playlist> renditions; ///< same order as rendition_names
+};
+using playlist_ptr = std::shared_ptr<const playlist_snapshot>;
+
+struct done {};
+
+} // namespace hlsgate::actors
