@@ -1,0 +1,263 @@
+// The media actor's life under CAF's deterministic test scheduler: messages
+// run one by one on this thread and time only moves when the test says so.
+#include "actors/media_actor.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include <caf/scheduler/test_coordinator.hpp>
+#include <gtest/gtest.h>
+
+#include "actors/store.hpp"
+#include "media/crypto.hpp"
+
+namespace fs = std::filesystem;
+using namespace hlsgate;
+using namespace hlsgate::actors;
+
+namespace {
+
+constexpr int64_t t0 = 1'700'000'000;
+
+struct gone_log {
+  std::vector<std::string> ids;
+};
+
+caf::behavior registry_stub(caf::event_based_actor*, gone_log* log) {
+  return {[log](gone_atom, const std::string& id) { log->ids.push_back(id); }};
+}
+
+class media_actor_test : public ::testing::Test {
+protected:
+  fs::path dir = fs::temp_directory_path() / ("hlsgate-actor-" + media::random_id());
+  int64_t now = t0;
+  gone_log gone;
+  std::shared_ptr<store> db;
+  std::unique_ptr<caf::actor_system_config> cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  env_ptr env;
+  caf::actor registry;
+  std::string admin_key = media::random_id();
+  std::vector<caf::actor> spawned;
+
+  void SetUp() override {
+    fs::create_directories(dir / "media");
+    auto s = store::open((dir / "t.db").string());
+    ASSERT_TRUE(s);
+    db = std::shared_ptr<store>(std::move(s).value());
+    cfg = std::make_unique<caf::actor_system_config>();
+    cfg->set("scheduler.policy", caf::atom("testing"));
+    cfg->set("logger.verbosity", caf::atom("quiet"));
+    sys = std::make_unique<caf::actor_system>(*cfg);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    auto e = std::make_shared<environment>();
+    e->jwt = std::make_shared<media::jwt_codec>("test-secret");
+    e->media_root = (dir / "media").string();
+    e->source_root = (dir / "sources").string();
+    e->store = spawn_store(*sys, db, false);
+    e->now = [this] { return now; };
+    env = e;
+    registry = sys->spawn(registry_stub, &gone);
+  }
+
+  void TearDown() override {
+    for (auto& a : spawned)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    spawned.clear();
+    caf::anon_send_exit(env->store, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    sched->run();
+    registry = nullptr;
+    env.reset();
+    sys.reset();
+    fs::remove_all(dir);
+  }
+
+  /// A ready item, stored and with files on disk, expiring in `minutes`.
+  caf::actor spawn_ready(int64_t minutes) {
+    media_record r;
+    r.media_id = media::random_id();
+    r.storage_id = media::random_id();
+    r.admin_key_hash = media::sha256_hex(admin_key);
+    r.status = media_status::ready;
+    r.created_at = r.updated_at = r.upload_time = r.last_token_refresh = now;
+    r.expires_at = now + minutes * 60;
+    rendition_record rr;
+    rr.name = "v0";
+    rr.segments = {{"seg_00000.ts", 6, 10}};
+    r.renditions.push_back(rr);
+    fs::create_directories(dir / "media" / r.storage_id / "v0");
+    std::ofstream{dir / "media" / r.storage_id / "v0" / "seg_00000.ts"} << "0123456789";
+    EXPECT_TRUE(db->put(r).ok());
+    record = r;
+    media_params p;
+    p.env = env;
+    p.record = r;
+    p.registry = registry;
+    auto a = sys->spawn(make_media_behavior, std::move(p));
+    spawned.push_back(a);
+    sched->run();
+    return a;
+  }
+
+  bool files_exist() const { return fs::exists(dir / "media" / record.storage_id); }
+
+  bool row_exists() {
+    auto all = db->load_all();
+    EXPECT_TRUE(all);
+    for (auto& r : *all)
+      if (r.media_id == record.media_id)
+        return true;
+    return false;
+  }
+
+  /// Sends a playlist request with generation `gen`; returns the error code
+  /// or nullopt on success.
+  std::optional<api_errc> playlist(const caf::actor& a, uint64_t gen) {
+    media::token_claims c;
+    c.sub = record.media_id;
+    c.gen = gen;
+    std::optional<reply<playlist_ptr>> out;
+    callback<playlist_ptr> cb = [&](reply<playlist_ptr> r) { out = std::move(r); };
+    caf::anon_send(a, playlist_atom_v, c, cb);
+    sched->run();
+    EXPECT_TRUE(out.has_value());
+    if (auto* e = std::get_if<api_error>(&*out))
+      return e->code;
+    EXPECT_EQ(std::get<playlist_ptr>(*out)->storage_id, record.storage_id);
+    return std::nullopt;
+  }
+
+  media_record record;
+};
+
+} // namespace
+
+TEST_F(media_actor_test, expires_exactly_at_its_deadline) {
+  auto a = spawn_ready(1);
+  ASSERT_TRUE(sched->has_pending_timeout());
+  sched->advance_time(std::chrono::seconds(59));
+  sched->run();
+  EXPECT_TRUE(files_exist());
+  EXPECT_TRUE(row_exists());
+  EXPECT_TRUE(gone.ids.empty());
+  now += 60;
+  sched->advance_time(std::chrono::seconds(1));
+  sched->run();
+  EXPECT_FALSE(files_exist());
+  EXPECT_FALSE(row_exists());
+  ASSERT_EQ(gone.ids.size(), 1u);
+  EXPECT_EQ(gone.ids[0], record.media_id);
+}
+
+TEST_F(media_actor_test, extend_reschedules_the_timer) {
+  auto a = spawn_ready(1);
+  std::optional<reply<extend_result>> out;
+  callback<extend_result> cb = [&](reply<extend_result> r) { out = std::move(r); };
+  caf::anon_send(a, extend_atom_v, admin_key, 10u, cb);
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<extend_result>(*out));
+  auto& x = std::get<extend_result>(*out);
+  EXPECT_EQ(x.previous_expiry_minutes, 1);
+  EXPECT_EQ(x.new_expiry_minutes, 11);
+  EXPECT_EQ(x.extended_by_minutes, 10);
+  // The old deadline passes: the stale timer must not delete anything.
+  sched->advance_time(std::chrono::seconds(61));
+  sched->run();
+  EXPECT_TRUE(files_exist());
+  auto all = db->load_all();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().expires_at, t0 + 11 * 60); // durable
+  sched->advance_time(std::chrono::seconds(10 * 60));
+  sched->run();
+  EXPECT_FALSE(files_exist());
+  EXPECT_FALSE(row_exists());
+}
+
+TEST_F(media_actor_test, extend_beyond_seven_days_is_refused) {
+  auto a = spawn_ready(60);
+  std::optional<reply<extend_result>> out;
+  callback<extend_result> cb = [&](reply<extend_result> r) { out = std::move(r); };
+  caf::anon_send(a, extend_atom_v, admin_key, 10080u, cb);
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
+  EXPECT_EQ(std::get<api_error>(*out).code, api_errc::bad_parameter);
+}
+
+TEST_F(media_actor_test, refresh_revokes_older_tokens) {
+  auto a = spawn_ready(60);
+  EXPECT_EQ(playlist(a, 1), std::nullopt);
+  std::optional<reply<token_result>> out;
+  callback<token_result> cb = [&](reply<token_result> r) { out = std::move(r); };
+  caf::anon_send(a, refresh_atom_v, admin_key, 30u, cb);
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<token_result>(*out));
+  auto& t = std::get<token_result>(*out);
+  media::token_claims claims;
+  media::token_error err{};
+  ASSERT_TRUE(env->jwt->verify(t.access_token, now, claims, err));
+  EXPECT_EQ(claims.gen, 2u);
+  EXPECT_EQ(claims.sub, record.media_id);
+  EXPECT_EQ(claims.exp, now + 30 * 60);
+  EXPECT_EQ(playlist(a, 1), api_errc::forbidden);
+  EXPECT_EQ(playlist(a, 2), std::nullopt);
+  auto all = db->load_all();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->front().token_gen, 2u); // durable
+}
+
+TEST_F(media_actor_test, tokens_never_outlive_the_media) {
+  auto a = spawn_ready(5);
+  std::optional<reply<token_result>> out;
+  callback<token_result> cb = [&](reply<token_result> r) { out = std::move(r); };
+  caf::anon_send(a, refresh_atom_v, admin_key, 600u, cb);
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<token_result>(*out));
+  media::token_claims claims;
+  media::token_error err{};
+  ASSERT_TRUE(env->jwt->verify(std::get<token_result>(*out).access_token, now, claims, err));
+  EXPECT_EQ(claims.exp, now + 5 * 60);
+}
+
+TEST_F(media_actor_test, delete_needs_the_admin_key_then_removes_everything) {
+  auto a = spawn_ready(60);
+  std::optional<reply<done>> out;
+  callback<done> cb = [&](reply<done> r) { out = std::move(r); };
+  caf::anon_send(a, delete_atom_v, std::string{"wrong"}, cb);
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
+  EXPECT_EQ(std::get<api_error>(*out).code, api_errc::forbidden);
+  EXPECT_TRUE(files_exist());
+  out.reset();
+  caf::anon_send(a, delete_atom_v, std::string{}, cb);
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
+  EXPECT_EQ(std::get<api_error>(*out).code, api_errc::unauthorized);
+  out.reset();
+  caf::anon_send(a, delete_atom_v, admin_key, cb);
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<done>(*out));
+  EXPECT_FALSE(files_exist());
+  EXPECT_FALSE(row_exists());
+  ASSERT_EQ(gone.ids.size(), 1u);
+}
+
+TEST_F(media_actor_test, info_hides_secrets_and_expired_media_answers_410) {
+  auto a = spawn_ready(1);
+  std::optional<reply<info_result>> out;
+  callback<info_result> cb = [&](reply<info_result> r) { out = std::move(r); };
+  caf::anon_send(a, info_atom_v, admin_key, cb);
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<info_result>(*out));
+  auto& i = std::get<info_result>(*out);
+  EXPECT_EQ(i.record.media_id, record.media_id);
+  EXPECT_TRUE(i.record.admin_key_hash.empty());
+  EXPECT_EQ(i.record.status, media_status::ready);
+  EXPECT_DOUBLE_EQ(i.progress, 100);
+  // The wall clock passed the deadline but the timer has not fired yet.
+  now += 61;
+  EXPECT_EQ(playlist(a, 1), api_errc::expired);
+}
