@@ -1,1 +1,367 @@
-// placeholder: being written
+#include "metrics/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+namespace hlsgate::metrics {
+
+namespace {
+
+constexpr size_t route_count = static_cast<size_t>(route::count_);
+
+/// Status codes with their own series; anything else is counted as "other".
+constexpr std::array<unsigned, 20> known_codes = {200, 201, 202, 204, 206, 304, 400, 401, 403, 404,
+                                                  405, 409, 410, 413, 415, 416, 422, 429, 500, 503};
+constexpr size_t code_count = known_codes.size() + 1; // + "other"
+constexpr size_t other_code = known_codes.size();
+
+/// status (0..599) -> index into known_codes, or other_code.
+struct code_table {
+  std::array<uint8_t, 600> idx{};
+  constexpr code_table() {
+    for (auto& x : idx)
+      x = static_cast<uint8_t>(other_code);
+    for (size_t i = 0; i < known_codes.size(); ++i)
+      idx[known_codes[i]] = static_cast<uint8_t>(i);
+  }
+};
+constexpr code_table code_index{};
+
+constexpr const char* auth_reasons[] = {
+    "missing", "malformed",   "bad_algorithm", "bad_signature",     "expired",
+    "revoked", "wrong_media", "bad_admin_key", "bad_url_signature", "expired_url"};
+constexpr size_t auth_reason_count = std::size(auth_reasons);
+
+constexpr const char* transcode_reasons[] = {"invalid_input", "unsupported_media", "io_error",
+                                             "cancelled",     "internal",          "watchdog",
+                                             "crashed"};
+constexpr size_t transcode_reason_count = std::size(transcode_reasons);
+
+template <size_t N>
+size_t reason_index(const char* const (&names)[N], const char* reason) noexcept {
+  if (reason != nullptr)
+    for (size_t i = 0; i < N; ++i)
+      if (std::strcmp(names[i], reason) == 0)
+        return i;
+  return N; // "other"
+}
+
+constexpr const char* media_state_names[] = {"queued", "processing", "ready", "failed"};
+constexpr const char* job_state_names[] = {"queued", "running"};
+static_assert(std::size(media_state_names) == static_cast<size_t>(media_state::count_));
+static_assert(std::size(job_state_names) == static_cast<size_t>(job_state::count_));
+
+/// Values read from /proc at scrape time.
+struct process_sample {
+  double cpu_seconds = 0;
+  double resident_bytes = 0;
+  double virtual_bytes = 0;
+  double start_time = 0;
+  double open_fds = 0;
+  bool stat_ok = false;
+};
+
+double boot_time_seconds() {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (f == nullptr)
+    return 0;
+  char line[256];
+  double btime = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    unsigned long long v = 0;
+    if (std::sscanf(line, "btime %llu", &v) == 1) {
+      btime = static_cast<double>(v);
+      break;
+    }
+  }
+  std::fclose(f);
+  return btime;
+}
+
+process_sample read_process(double boot_time) {
+  process_sample s;
+  if (std::FILE* f = std::fopen("/proc/self/stat", "r")) {
+    char buf[1024];
+    const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    // The command name (field 2) may contain spaces and ')': skip past the
+    // last ')', then fields 3.. are space separated.
+    if (const char* p = std::strrchr(buf, ')')) {
+      unsigned long utime = 0, stime = 0, vsize = 0;
+      unsigned long long starttime = 0;
+      long rss = 0;
+      // state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+      // cmajflt utime(14) stime(15) cutime cstime priority nice num_threads
+      // itrealvalue starttime(22) vsize(23) rss(24)
+      if (std::sscanf(p + 1,
+                      " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu %*d %*d %*d %*d %*d "
+                      "%*d %llu %lu %ld",
+                      &utime, &stime, &starttime, &vsize, &rss) == 5) {
+        const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+        const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+        s.cpu_seconds = static_cast<double>(utime + stime) / ticks;
+        s.virtual_bytes = static_cast<double>(vsize);
+        s.resident_bytes = static_cast<double>(rss) * page;
+        s.start_time = boot_time + static_cast<double>(starttime) / ticks;
+        s.stat_ok = true;
+      }
+    }
+  }
+  if (DIR* d = opendir("/proc/self/fd")) {
+    long n = 0;
+    while (const dirent* e = readdir(d))
+      if (e->d_name[0] != '.')
+        ++n;
+    closedir(d);
+    s.open_fds = static_cast<double>(n > 0 ? n - 1 : 0); // minus the DIR's own fd
+  }
+  return s;
+}
+
+} // namespace
+
+const char* to_string(route r) noexcept {
+  switch (r) {
+  case route::segment:
+    return "segment";
+  case route::stream_playlist:
+    return "stream_playlist";
+  case route::stream_file:
+    return "stream_file";
+  case route::upload:
+    return "upload";
+  case route::refresh_token:
+    return "refresh_token";
+  case route::info:
+    return "info";
+  case route::extend_expiry:
+    return "extend_expiry";
+  case route::delete_media:
+    return "delete_media";
+  case route::health:
+    return "health";
+  case route::ready:
+    return "ready";
+  case route::metrics:
+    return "metrics";
+  case route::other:
+  case route::count_:
+    break;
+  }
+  return "other";
+}
+
+struct registry::impl {
+  std::shared_ptr<prometheus::Registry> reg = std::make_shared<prometheus::Registry>();
+
+  // Hot-path series, resolved once: recording is an index + atomic add.
+  std::array<std::array<prometheus::Counter*, code_count>, route_count> requests{};
+  std::array<prometheus::Histogram*, route_count> request_seconds{};
+  prometheus::Counter* bytes = nullptr;
+  std::array<prometheus::Gauge*, std::size(media_state_names)> media_items{};
+  prometheus::Counter* tokens = nullptr;
+  std::array<prometheus::Counter*, auth_reason_count + 1> auth_failures{};
+  std::array<prometheus::Gauge*, std::size(job_state_names)> jobs{};
+  prometheus::Gauge* queue_depth = nullptr;
+  prometheus::Histogram* transcode_seconds = nullptr;
+  prometheus::Gauge* realtime_factor = nullptr;
+  std::array<prometheus::Counter*, transcode_reason_count + 1> transcode_failures{};
+
+  // Process metrics, refreshed by serialize().
+  std::mutex process_mutex;
+  double boot_time = boot_time_seconds();
+  prometheus::Counter* cpu_seconds = nullptr;
+  prometheus::Gauge* resident = nullptr;
+  prometheus::Gauge* virtual_mem = nullptr;
+  prometheus::Gauge* open_fds = nullptr;
+  prometheus::Gauge* start_time = nullptr;
+
+  impl() {
+    using namespace prometheus;
+    auto& req = BuildCounter()
+                    .Name("hlsgate_http_requests_total")
+                    .Help("HTTP requests by route and status code.")
+                    .Register(*reg);
+    auto& dur = BuildHistogram()
+                    .Name("hlsgate_http_request_duration_seconds")
+                    .Help("HTTP request duration by route.")
+                    .Register(*reg);
+    const Histogram::BucketBoundaries http_buckets = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    for (size_t r = 0; r < route_count; ++r) {
+      const std::string name = to_string(static_cast<route>(r));
+      for (size_t c = 0; c < known_codes.size(); ++c)
+        requests[r][c] = &req.Add({{"route", name}, {"code", std::to_string(known_codes[c])}});
+      requests[r][other_code] = &req.Add({{"route", name}, {"code", "other"}});
+      request_seconds[r] = &dur.Add({{"route", name}}, http_buckets);
+    }
+
+    bytes = &BuildCounter()
+                 .Name("hlsgate_bytes_served_total")
+                 .Help("Response body bytes served.")
+                 .Register(*reg)
+                 .Add({});
+
+    auto& items =
+        BuildGauge().Name("hlsgate_media_items").Help("Media items by status.").Register(*reg);
+    for (size_t i = 0; i < media_items.size(); ++i)
+      media_items[i] = &items.Add({{"status", media_state_names[i]}});
+
+    tokens = &BuildCounter()
+                  .Name("hlsgate_tokens_issued_total")
+                  .Help("Access tokens issued.")
+                  .Register(*reg)
+                  .Add({});
+
+    auto& auth = BuildCounter()
+                     .Name("hlsgate_auth_failures_total")
+                     .Help("Rejected credentials by reason.")
+                     .Register(*reg);
+    for (size_t i = 0; i < auth_reason_count; ++i)
+      auth_failures[i] = &auth.Add({{"reason", auth_reasons[i]}});
+    auth_failures[auth_reason_count] = &auth.Add({{"reason", "other"}});
+
+    auto& job =
+        BuildGauge().Name("hlsgate_transcode_jobs").Help("Transcode jobs by state.").Register(*reg);
+    for (size_t i = 0; i < jobs.size(); ++i)
+      jobs[i] = &job.Add({{"state", job_state_names[i]}});
+
+    queue_depth = &BuildGauge()
+                       .Name("hlsgate_transcode_queue_depth")
+                       .Help("Transcode jobs waiting for a worker.")
+                       .Register(*reg)
+                       .Add({});
+
+    transcode_seconds = &BuildHistogram()
+                             .Name("hlsgate_transcode_duration_seconds")
+                             .Help("Wall time of finished transcode jobs.")
+                             .Register(*reg)
+                             .Add({}, Histogram::BucketBoundaries{1, 2.5, 5, 10, 30, 60, 120, 300,
+                                                                  600, 1200, 1800, 3600});
+
+    realtime_factor = &BuildGauge()
+                           .Name("hlsgate_transcode_realtime_factor")
+                           .Help("Media seconds per wall second of the last finished job.")
+                           .Register(*reg)
+                           .Add({});
+
+    auto& tf = BuildCounter()
+                   .Name("hlsgate_transcode_failures_total")
+                   .Help("Failed transcode jobs by reason.")
+                   .Register(*reg);
+    for (size_t i = 0; i < transcode_reason_count; ++i)
+      transcode_failures[i] = &tf.Add({{"reason", transcode_reasons[i]}});
+    transcode_failures[transcode_reason_count] = &tf.Add({{"reason", "other"}});
+
+    cpu_seconds = &BuildCounter()
+                       .Name("process_cpu_seconds_total")
+                       .Help("Total user and system CPU time spent in seconds.")
+                       .Register(*reg)
+                       .Add({});
+    resident = &BuildGauge()
+                    .Name("process_resident_memory_bytes")
+                    .Help("Resident memory size in bytes.")
+                    .Register(*reg)
+                    .Add({});
+    virtual_mem = &BuildGauge()
+                       .Name("process_virtual_memory_bytes")
+                       .Help("Virtual memory size in bytes.")
+                       .Register(*reg)
+                       .Add({});
+    open_fds = &BuildGauge()
+                    .Name("process_open_fds")
+                    .Help("Number of open file descriptors.")
+                    .Register(*reg)
+                    .Add({});
+    start_time = &BuildGauge()
+                      .Name("process_start_time_seconds")
+                      .Help("Start time of the process since unix epoch in seconds.")
+                      .Register(*reg)
+                      .Add({});
+  }
+
+  void update_process() {
+    const process_sample s = read_process(boot_time);
+    std::lock_guard<std::mutex> lock(process_mutex);
+    if (s.stat_ok) {
+      const double delta = s.cpu_seconds - cpu_seconds->Value();
+      if (delta > 0)
+        cpu_seconds->Increment(delta);
+      resident->Set(s.resident_bytes);
+      virtual_mem->Set(s.virtual_bytes);
+      start_time->Set(s.start_time);
+    }
+    open_fds->Set(s.open_fds);
+  }
+};
+
+registry::registry() : impl_(std::make_unique<impl>()) {}
+registry::~registry() = default;
+
+void registry::http_request(route r, unsigned status, double seconds) noexcept {
+  const size_t ri = static_cast<size_t>(r) < route_count ? static_cast<size_t>(r)
+                                                         : static_cast<size_t>(route::other);
+  const size_t ci = status < code_index.idx.size() ? code_index.idx[status] : other_code;
+  impl_->requests[ri][ci]->Increment();
+  try {
+    impl_->request_seconds[ri]->Observe(seconds); // takes a (per-series) mutex
+  } catch (...) {
+  }
+}
+
+void registry::bytes_served(uint64_t n) noexcept {
+  impl_->bytes->Increment(static_cast<double>(n));
+}
+
+void registry::media_items_add(media_state s, double delta) noexcept {
+  if (static_cast<size_t>(s) < impl_->media_items.size())
+    impl_->media_items[static_cast<size_t>(s)]->Increment(delta);
+}
+
+void registry::token_issued() noexcept {
+  impl_->tokens->Increment();
+}
+
+void registry::auth_failure(const char* reason) noexcept {
+  impl_->auth_failures[reason_index(auth_reasons, reason)]->Increment();
+}
+
+void registry::transcode_jobs_add(job_state s, double delta) noexcept {
+  if (static_cast<size_t>(s) < impl_->jobs.size())
+    impl_->jobs[static_cast<size_t>(s)]->Increment(delta);
+}
+
+void registry::transcode_queue_depth(double depth) noexcept {
+  impl_->queue_depth->Set(depth);
+}
+
+void registry::transcode_finished(double seconds, double realtime_factor) noexcept {
+  try {
+    impl_->transcode_seconds->Observe(seconds);
+  } catch (...) {
+  }
+  impl_->realtime_factor->Set(realtime_factor);
+}
+
+void registry::transcode_failure(const char* reason) noexcept {
+  impl_->transcode_failures[reason_index(transcode_reasons, reason)]->Increment();
+}
+
+std::string registry::serialize() const {
+  impl_->update_process();
+  return prometheus::TextSerializer().Serialize(impl_->reg->Collect());
+}
+
+} // namespace hlsgate::metrics
