@@ -1,0 +1,847 @@
+// End-to-end tests of http::server over 127.0.0.1 with a blocking POSIX
+// client. No sleeps for synchronisation: the test router records what it saw
+// before replying, so a received response orders everything after it.
+#include "http/server.hpp"
+
+#include "media/signed_url.hpp"
+#include "metrics/metrics.hpp"
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace hlsgate;
+
+namespace {
+
+// -- blocking client --------------------------------------------------------------
+
+struct http_reply {
+  unsigned status = 0;
+  std::map<std::string, std::string> headers; // lower-case names
+  std::string body;
+
+  std::string header(const std::string& n) const {
+    auto it = headers.find(n);
+    return it == headers.end() ? std::string{} : it->second;
+  }
+};
+
+class client {
+public:
+  explicit client(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0)
+      throw std::runtime_error("socket");
+    timeval tv{10, 0}; // bounds every blocking call of a broken test
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+      throw std::runtime_error("connect");
+  }
+  ~client() { close(); }
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  void close() {
+    if (fd_ >= 0)
+      ::close(fd_);
+    fd_ = -1;
+  }
+
+  bool send(std::string_view s) {
+    while (!s.empty()) {
+      ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
+      if (n <= 0)
+        return false;
+      s.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  /// Reads one response; `head` for responses to HEAD (no body).
+  std::optional<http_reply> read(bool head = false) {
+    size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
+      if (!fill())
+        return std::nullopt;
+    http_reply r;
+    std::string head_text = buf_.substr(0, end + 2);
+    buf_.erase(0, end + 4);
+    size_t eol = head_text.find("\r\n");
+    std::string status_line = head_text.substr(0, eol);
+    if (status_line.size() < 12 || status_line.compare(0, 9, "HTTP/1.1 ") != 0)
+      return std::nullopt;
+    r.status = static_cast<unsigned>(std::stoul(status_line.substr(9, 3)));
+    size_t pos = eol + 2;
+    while (pos < head_text.size()) {
+      size_t e = head_text.find("\r\n", pos);
+      std::string line = head_text.substr(pos, e - pos);
+      pos = e + 2;
+      size_t colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (char& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ')
+        value.erase(0, 1);
+      r.headers[name] = value;
+    }
+    if (head || r.status == 204 || r.status == 304 || r.status < 200)
+      return r;
+    if (r.headers.count("content-length")) {
+      size_t len = std::stoull(r.headers["content-length"]);
+      while (buf_.size() < len)
+        if (!fill())
+          return std::nullopt;
+      r.body = buf_.substr(0, len);
+      buf_.erase(0, len);
+    } else {
+      while (fill()) {
+      }
+      r.body.swap(buf_);
+    }
+    return r;
+  }
+
+  /// True when the server closed the connection (EOF or reset) with nothing
+  /// left unread.
+  bool closed_by_peer() {
+    if (!buf_.empty())
+      return false;
+    char c;
+    ssize_t n = ::recv(fd_, &c, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+
+  const std::string& pending() const { return buf_; }
+
+private:
+  bool fill() {
+    char tmp[65536];
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    if (n <= 0)
+      return false;
+    buf_.append(tmp, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string buf_;
+};
+
+std::optional<http_reply> roundtrip(uint16_t port, const std::string& raw, bool head = false) {
+  client c(port);
+  if (!c.send(raw))
+    return std::nullopt;
+  return c.read(head);
+}
+
+std::string get(const std::string& target, const std::string& extra = {}) {
+  return "GET " + target + " HTTP/1.1\r\nHost: t\r\n" + extra + "\r\n";
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// -- test router ---------------------------------------------------------------------
+
+struct seen_upload {
+  std::string path, filename, content, query, header_ct;
+  uint64_t bytes = 0;
+};
+
+class test_router : public http::router {
+public:
+  std::string file_for_route; // served for GET /file
+
+  ~test_router() override {
+    for (auto& t : threads_)
+      t.join();
+  }
+
+  metrics::route classify(const http::request& req) const override {
+    return req.path == "/health" ? metrics::route::health : metrics::route::other;
+  }
+
+  void handle(http::request req, http::reply_fn reply) override {
+    if (!req.upload_path.empty()) {
+      seen_upload u;
+      u.path = req.upload_path;
+      u.filename = req.upload_filename;
+      u.bytes = req.upload_bytes;
+      u.content = read_file(req.upload_path);
+      u.query = req.query;
+      u.header_ct = std::string(req.header("content-type"));
+      fs::remove(req.upload_path); // the router owns the temp file
+      {
+        std::lock_guard lk(mu_);
+        uploads_.push_back(std::move(u));
+      }
+      http::response r;
+      r.body = "{\"ok\":true}";
+      return reply(std::move(r));
+    }
+    if (req.path == "/file") {
+      http::response r;
+      r.file_path = file_for_route;
+      r.content_type = "application/octet-stream";
+      r.headers.emplace_back("X-Test", "file");
+      return reply(std::move(r));
+    }
+    if (req.path == "/async") {
+      // Reply from a different thread than the I/O thread that called us.
+      std::lock_guard lk(mu_);
+      threads_.emplace_back([reply = std::move(reply)] {
+        http::response r;
+        r.body = "async";
+        r.content_type = "text/plain";
+        reply(std::move(r));
+      });
+      return;
+    }
+    if (req.path == "/teapot")
+      return reply(http::json_error(418, "short and \"stout\""));
+    // Echo.
+    std::string v;
+    std::string body = req.method + "|" + req.path + "|" + req.query + "|";
+    if (req.query_param("q", v))
+      body += v;
+    body += "|" + std::to_string(req.body.size()) + "|" + std::string(req.header("x-thing"));
+    http::response r;
+    r.content_type = "text/plain";
+    r.body = std::move(body);
+    reply(std::move(r));
+  }
+
+  std::vector<seen_upload> uploads() {
+    std::lock_guard lk(mu_);
+    return uploads_;
+  }
+
+private:
+  std::mutex mu_;
+  std::vector<seen_upload> uploads_;
+  std::vector<std::thread> threads_;
+};
+
+// -- fixture ---------------------------------------------------------------------------
+
+constexpr const char* k_sid = "AbCdEfGhIjKlMnOpQr_-12";
+constexpr const char* k_secret = "test-secret";
+
+class server_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/hlsgate-http-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    root_ = tmpl;
+    media_ = root_ / "media";
+    uploads_ = root_ / "uploads";
+    fs::create_directories(media_ / k_sid / "v0");
+    fs::create_directories(uploads_);
+    std::mt19937 rng(42);
+    segment_.resize(200 * 1024);
+    for (auto& c : segment_)
+      c = static_cast<char>(rng());
+    std::ofstream(media_ / k_sid / "v0" / "seg_00001.ts", std::ios::binary) << segment_;
+    std::ofstream(root_ / "secret.txt") << "top secret";
+    router_.file_for_route = (media_ / k_sid / "v0" / "seg_00001.ts").string();
+    start_server({});
+  }
+
+  void TearDown() override {
+    srv_.reset();
+    fs::remove_all(root_);
+  }
+
+  void start_server(std::string cors) {
+    srv_.reset();
+    http::server_options o;
+    o.port = 0;
+    o.threads = 2;
+    o.max_upload_bytes = 1 << 20;
+    o.max_body_bytes = 4096;
+    o.upload_tmp_dir = uploads_.string();
+    o.media_root = media_.string();
+    o.read_timeout_seconds = 5;
+    o.idle_timeout_seconds = 5;
+    o.cors_origins = std::move(cors);
+    srv_ = std::make_unique<http::server>(o, router_, signer_, metrics_);
+    srv_->start();
+    port_ = srv_->port();
+    ASSERT_NE(port_, 0);
+  }
+
+  std::string signed_target(const std::string& file, int64_t expires,
+                            const std::string& rendition = "v0") {
+    std::string prefix = std::string("/seg/") + k_sid + "/";
+    std::string t = prefix + rendition + "/" + file + "?";
+    signer_.append_query(prefix, expires, t);
+    return t;
+  }
+
+  static int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
+
+  size_t upload_dir_entries() {
+    size_t n = 0;
+    for ([[maybe_unused]] auto& e : fs::directory_iterator(uploads_))
+      ++n;
+    return n;
+  }
+
+  /// Polls (bounded) until the upload dir has `n` entries.
+  bool upload_dir_reaches(size_t n) {
+    for (int i = 0; i < 500; ++i) {
+      if (upload_dir_entries() == n)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  static std::string multipart_body(const std::string& boundary, const std::string& field,
+                                    const std::string& data, bool with_title = true) {
+    std::string b;
+    if (with_title)
+      b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhi\r\n";
+    b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + field +
+         "\"; filename=\"clip.mp4\"\r\nContent-Type: video/mp4\r\n\r\n" + data;
+    b += "\r\n--" + boundary + "--\r\n";
+    return b;
+  }
+
+  static std::string upload_request(const std::string& body, const std::string& boundary,
+                                    const std::string& extra = {}) {
+    return "POST /upload/?expiry_minutes=5 HTTP/1.1\r\nHost: t\r\nContent-Type: "
+           "multipart/form-data; boundary=\"" +
+           boundary + "\"\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra +
+           "\r\n" + body;
+  }
+
+  fs::path root_, media_, uploads_;
+  std::string segment_;
+  test_router router_;
+  media::url_signer signer_{k_secret};
+  metrics::registry metrics_;
+  std::unique_ptr<http::server> srv_;
+  uint16_t port_ = 0;
+};
+
+// -- /seg/ ------------------------------------------------------------------------------------
+
+TEST_F(server_test, signed_segment_get_returns_exact_bytes) {
+  auto r = roundtrip(port_, get(signed_target("seg_00001.ts", now() + 600)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->header("content-type"), "video/mp2t");
+  EXPECT_EQ(r->header("accept-ranges"), "bytes");
+  EXPECT_EQ(r->header("server"), "hlsgate");
+  EXPECT_NE(r->header("cache-control").find("private, max-age="), std::string::npos);
+  EXPECT_EQ(r->header("content-length"), std::to_string(segment_.size()));
+  EXPECT_TRUE(r->body == segment_);
+}
+
+TEST_F(server_test, head_has_length_and_no_body) {
+  client c(port_);
+  const std::string t = signed_target("seg_00001.ts", now() + 600);
+  ASSERT_TRUE(c.send("HEAD " + t + " HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto r = c.read(true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->header("content-length"), std::to_string(segment_.size()));
+  // The same connection continues cleanly: no body bytes were sent.
+  ASSERT_TRUE(c.send(get("/echo")));
+  auto r2 = c.read();
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->status, 200u);
+  EXPECT_EQ(r2->body.substr(0, 10), "GET|/echo|");
+}
+
+TEST_F(server_test, ranges) {
+  const std::string t = signed_target("seg_00001.ts", now() + 600);
+  const std::string size = std::to_string(segment_.size());
+  auto r = roundtrip(port_, get(t, "Range: bytes=100-1099\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206u);
+  EXPECT_EQ(r->header("content-range"), "bytes 100-1099/" + size);
+  EXPECT_TRUE(r->body == segment_.substr(100, 1000));
+
+  r = roundtrip(port_, get(t, "Range: bytes=-500\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206u);
+  EXPECT_EQ(r->header("content-range"), "bytes " + std::to_string(segment_.size() - 500) + "-" +
+                                            std::to_string(segment_.size() - 1) + "/" + size);
+  EXPECT_TRUE(r->body == segment_.substr(segment_.size() - 500));
+
+  r = roundtrip(port_, get(t, "Range: bytes=204000-\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206u);
+  EXPECT_TRUE(r->body == segment_.substr(204000));
+
+  r = roundtrip(port_, get(t, "Range: bytes=999999-\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 416u);
+  EXPECT_EQ(r->header("content-range"), "bytes */" + size);
+
+  // Multi-range falls back to the full body.
+  r = roundtrip(port_, get(t, "Range: bytes=0-1,5-6\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->body.size(), segment_.size());
+}
+
+TEST_F(server_test, etag_revalidation) {
+  const std::string t = signed_target("seg_00001.ts", now() + 600);
+  auto r = roundtrip(port_, get(t));
+  ASSERT_TRUE(r);
+  const std::string etag = r->header("etag");
+  ASSERT_FALSE(etag.empty());
+  r = roundtrip(port_, get(t, "If-None-Match: " + etag + "\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 304u);
+}
+
+TEST_F(server_test, signature_failures) {
+  std::string t = signed_target("seg_00001.ts", now() + 600);
+  std::string bad = t;
+  bad[bad.find("md5=") + 4] = bad[bad.find("md5=") + 4] == 'A' ? 'B' : 'A';
+  auto r = roundtrip(port_, get(bad));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403u);
+  EXPECT_EQ(r->body, "{\"detail\":\"Invalid signature\"}");
+
+  r = roundtrip(port_, get(std::string("/seg/") + k_sid + "/v0/seg_00001.ts"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403u);
+
+  r = roundtrip(port_, get(signed_target("seg_00001.ts", now() - 10)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 410u);
+  EXPECT_EQ(r->body, "{\"detail\":\"Signed URL expired\"}");
+
+  // A signature for another storage id does not transfer.
+  std::string other = "/seg/ZZZZZZZZZZZZZZZZZZZZ/v0/seg_00001.ts?";
+  signer_.append_query(std::string("/seg/") + k_sid + "/", now() + 600, other);
+  r = roundtrip(port_, get(other));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 403u);
+}
+
+TEST_F(server_test, bad_names_and_missing_files_are_404) {
+  const int64_t exp = now() + 600;
+  for (const char* f : {"seg_1.ts", "seg_00001.tsx", "seg_0000a.ts", "x.ts", "seg_00001.m3u8"}) {
+    auto r = roundtrip(port_, get(signed_target(f, exp)));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 404u) << f;
+  }
+  auto r = roundtrip(port_, get(signed_target("seg_00002.ts", exp)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404u);
+  r = roundtrip(port_, get(signed_target("seg_00001.ts", exp, "V0")));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404u);
+  r = roundtrip(port_, get(signed_target("seg_00001.ts", exp, "v0123456789")));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404u);
+  r = roundtrip(port_, get("/seg/short/v0/seg_00001.ts?md5=x&expires=1"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404u);
+}
+
+TEST_F(server_test, path_traversal_is_never_served) {
+  const std::string prefix = std::string("/seg/") + k_sid + "/";
+  const int64_t exp = now() + 600;
+  const std::vector<std::string> paths = {
+      prefix + "../../secret.txt",
+      prefix + "v0/../../../secret.txt",
+      prefix + "%2e%2e/%2e%2e/secret.txt",
+      prefix + "v0/..%2f..%2f..%2fsecret.txt",
+      prefix + "v0%2f..%2fseg_00001.ts",
+      "/seg/..%2f..%2f/v0/seg_00001.ts",
+      "/seg/" + std::string(k_sid) + "%2f..%2f/v0/seg_00001.ts",
+  };
+  for (const auto& p : paths) {
+    std::string t = p + "?";
+    signer_.append_query(prefix, exp, t);
+    auto r = roundtrip(port_, get(t));
+    ASSERT_TRUE(r) << p;
+    EXPECT_EQ(r->status, 404u) << p;
+    EXPECT_EQ(r->body.find("top secret"), std::string::npos);
+  }
+}
+
+TEST_F(server_test, wrong_method_on_segment) {
+  const std::string t = signed_target("seg_00001.ts", now() + 600);
+  auto r = roundtrip(port_, "DELETE " + t + " HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405u);
+}
+
+// -- router ---------------------------------------------------------------------------------
+
+TEST_F(server_test, router_sees_decoded_path_and_raw_query) {
+  auto r = roundtrip(port_, get("/e%63ho/a%20b?q=x%2By+z&r=1", "X-Thing: yes\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->body, "GET|/echo/a b|q=x%2By+z&r=1|x+y z|0|yes");
+}
+
+TEST_F(server_test, post_body_reaches_router_and_limit_is_413) {
+  std::string body(1000, 'b');
+  auto r =
+      roundtrip(port_, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" + body);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "POST|/echo|||1000|");
+
+  std::string chunked = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n";
+  r = roundtrip(port_, chunked);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->body, "POST|/echo|||8|");
+
+  r = roundtrip(port_, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413u);
+}
+
+TEST_F(server_test, router_file_response_with_range_and_head) {
+  auto r = roundtrip(port_, get("/file", "Range: bytes=10-19\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 206u);
+  EXPECT_EQ(r->header("x-test"), "file");
+  EXPECT_EQ(r->header("content-type"), "application/octet-stream");
+  EXPECT_TRUE(r->body == segment_.substr(10, 10));
+  r = roundtrip(port_, "HEAD /file HTTP/1.1\r\nHost: t\r\n\r\n", true);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->header("content-length"), std::to_string(segment_.size()));
+  router_.file_for_route = (root_ / "nope").string();
+  r = roundtrip(port_, get("/file"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404u);
+}
+
+TEST_F(server_test, json_errors_from_router_are_escaped) {
+  auto r = roundtrip(port_, get("/teapot"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 418u);
+  EXPECT_EQ(r->header("content-type"), "application/json");
+  EXPECT_EQ(r->body, "{\"detail\":\"short and \\\"stout\\\"\"}");
+}
+
+TEST_F(server_test, keep_alive_and_pipelining) {
+  client c(port_);
+  const std::string t = signed_target("seg_00001.ts", now() + 600);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(c.send(get("/echo?q=" + std::to_string(i))));
+    auto r = c.read();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "GET|/echo|q=" + std::to_string(i) + "|" + std::to_string(i) + "|0|");
+    ASSERT_TRUE(c.send(get(t)));
+    r = c.read();
+    ASSERT_TRUE(r);
+    EXPECT_TRUE(r->body == segment_);
+  }
+  // Three requests in one write come back in order.
+  ASSERT_TRUE(c.send(get("/echo?q=a") + get(t, "Range: bytes=0-3\r\n") + get("/async")));
+  auto a = c.read();
+  auto b = c.read();
+  auto d = c.read();
+  ASSERT_TRUE(a && b && d);
+  EXPECT_EQ(a->body, "GET|/echo|q=a|a|0|");
+  EXPECT_EQ(b->status, 206u);
+  EXPECT_TRUE(b->body == segment_.substr(0, 4));
+  EXPECT_EQ(d->body, "async");
+  // Connection: close is honoured.
+  ASSERT_TRUE(c.send("GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  auto e = c.read();
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->header("connection"), "close");
+  EXPECT_TRUE(c.closed_by_peer());
+}
+
+TEST_F(server_test, reply_from_another_thread) {
+  for (int i = 0; i < 20; ++i) {
+    auto r = roundtrip(port_, get("/async"));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200u);
+    EXPECT_EQ(r->body, "async");
+  }
+}
+
+TEST_F(server_test, malformed_request_is_400_and_closed) {
+  client c(port_);
+  ASSERT_TRUE(c.send("GARBAGE\r\n\r\n"));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400u);
+  EXPECT_TRUE(c.closed_by_peer());
+
+  client d(port_);
+  ASSERT_TRUE(d.send("GET /echo HTTP/1.1\r\nHost: t\r\nContent-Length: zz\r\n\r\n"));
+  r = d.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400u);
+
+  auto e = roundtrip(port_, get("/bad%zzescape"));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, 400u);
+}
+
+// -- uploads ----------------------------------------------------------------------------------
+
+TEST_F(server_test, multipart_upload_reaches_router_with_exact_content) {
+  std::string data;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300000; ++i)
+    data.push_back(static_cast<char>(rng()));
+  data += "\r\n--notTheBoundary\r\n";
+  const std::string boundary = "----hlsgateBoundary7MA4YWxk";
+  auto r = roundtrip(port_, upload_request(multipart_body(boundary, "media", data), boundary));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200u) << r->body;
+  auto ups = router_.uploads();
+  ASSERT_EQ(ups.size(), 1u);
+  EXPECT_EQ(ups[0].bytes, data.size());
+  EXPECT_TRUE(ups[0].content == data);
+  EXPECT_EQ(ups[0].filename, "clip.mp4");
+  EXPECT_EQ(ups[0].query, "expiry_minutes=5");
+  EXPECT_EQ(fs::path(ups[0].path).parent_path(), uploads_);
+  EXPECT_EQ(upload_dir_entries(), 0u);
+}
+
+TEST_F(server_test, chunked_upload_with_expect_continue) {
+  const std::string boundary = "bnd";
+  const std::string body = multipart_body(boundary, "media", "chunked payload\r\n");
+  client c(port_);
+  ASSERT_TRUE(c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; "
+                     "boundary=bnd\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"));
+  auto cont = c.read();
+  ASSERT_TRUE(cont);
+  EXPECT_EQ(cont->status, 100u);
+  std::string chunked;
+  for (size_t off = 0; off < body.size(); off += 7) {
+    std::string piece = body.substr(off, 7);
+    char len[16];
+    std::snprintf(len, sizeof len, "%zx\r\n", piece.size());
+    chunked += len + piece + "\r\n";
+  }
+  chunked += "0\r\n\r\n";
+  ASSERT_TRUE(c.send(chunked));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200u) << r->body;
+  auto ups = router_.uploads();
+  ASSERT_EQ(ups.size(), 1u);
+  EXPECT_EQ(ups[0].content, "chunked payload\r\n");
+}
+
+TEST_F(server_test, oversized_upload_is_413_and_leaves_nothing) {
+  const std::string boundary = "bnd";
+  // Declared length above the limit: rejected from the header alone.
+  client c(port_);
+  ASSERT_TRUE(c.send("POST /upload/ HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; "
+                     "boundary=bnd\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n"));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413u);
+  EXPECT_EQ(r->body, "{\"detail\":\"Upload too large\"}");
+  EXPECT_EQ(upload_dir_entries(), 0u);
+
+  // Chunked, discovered while streaming: the partial file is removed.
+  client d(port_);
+  ASSERT_TRUE(d.send("POST /upload/ HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; "
+                     "boundary=bnd\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  std::string head =
+      "--bnd\r\nContent-Disposition: form-data; name=\"media\"; filename=\"x\"\r\n\r\n";
+  std::string big(256 * 1024, 'x');
+  char len[16];
+  std::snprintf(len, sizeof len, "%zx\r\n", head.size());
+  ASSERT_TRUE(d.send(len + head + "\r\n"));
+  std::optional<http_reply> r2;
+  for (int i = 0; i < 8; ++i) { // 2 MiB > 1 MiB limit
+    std::snprintf(len, sizeof len, "%zx\r\n", big.size());
+    if (!d.send(len + big + "\r\n"))
+      break;
+  }
+  r2 = d.read();
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->status, 413u);
+  EXPECT_EQ(upload_dir_entries(), 0u); // removed before the 413 was sent
+  EXPECT_TRUE(router_.uploads().empty());
+}
+
+TEST_F(server_test, missing_media_field_is_422_and_leaves_nothing) {
+  const std::string boundary = "xyz";
+  auto r = roundtrip(port_, upload_request(multipart_body(boundary, "file", "data"), boundary));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 422u);
+  EXPECT_EQ(r->body, "{\"detail\":\"Missing form field 'media'\"}");
+  EXPECT_EQ(upload_dir_entries(), 0u);
+  EXPECT_TRUE(router_.uploads().empty());
+}
+
+TEST_F(server_test, malformed_multipart_is_400_and_leaves_nothing) {
+  // Body ends inside the media part: the partial file must go.
+  std::string body = "--b\r\nContent-Disposition: form-data; name=\"media\"\r\n\r\nunfinished";
+  auto r = roundtrip(port_, upload_request(body, "b"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400u);
+  EXPECT_EQ(upload_dir_entries(), 0u);
+
+  r = roundtrip(port_, "POST /upload/ HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+                       "Content-Length: 3\r\n\r\nabc");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400u);
+  EXPECT_TRUE(router_.uploads().empty());
+}
+
+TEST_F(server_test, client_disconnect_mid_upload_removes_temp_file) {
+  client c(port_);
+  std::string part =
+      "--b\r\nContent-Disposition: form-data; name=\"media\"\r\n\r\n" + std::string(10000, 'z');
+  ASSERT_TRUE(c.send("POST /upload/ HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; "
+                     "boundary=b\r\nContent-Length: 500000\r\n\r\n" +
+                     part));
+  ASSERT_TRUE(upload_dir_reaches(1)); // the server is streaming into its temp file
+  c.close();
+  EXPECT_TRUE(upload_dir_reaches(0));
+  EXPECT_TRUE(router_.uploads().empty());
+}
+
+// -- CORS, lifecycle, helpers -------------------------------------------------------------------
+
+TEST_F(server_test, cors_headers_and_preflight) {
+  start_server("https://a.example, https://b.example");
+  auto r = roundtrip(port_, "OPTIONS /upload/ HTTP/1.1\r\nHost: t\r\nOrigin: https://b.example\r\n"
+                            "Access-Control-Request-Method: POST\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204u);
+  EXPECT_EQ(r->header("access-control-allow-origin"), "https://b.example");
+  EXPECT_NE(r->header("access-control-allow-headers").find("X-Admin-Key"), std::string::npos);
+  EXPECT_NE(r->header("access-control-allow-methods").find("POST"), std::string::npos);
+
+  r = roundtrip(port_, get("/echo", "Origin: https://evil.example\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("access-control-allow-origin"), "");
+
+  start_server("*");
+  r = roundtrip(port_, get(signed_target("seg_00001.ts", now() + 60), "Origin: https://x\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200u);
+  EXPECT_EQ(r->header("access-control-allow-origin"), "*");
+}
+
+TEST_F(server_test, no_cors_headers_by_default) {
+  auto r = roundtrip(port_, get("/echo", "Origin: https://a.example\r\n"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->header("access-control-allow-origin"), "");
+}
+
+TEST_F(server_test, start_fails_on_busy_port) {
+  http::server_options o;
+  o.port = port_;
+  o.media_root = media_.string();
+  o.upload_tmp_dir = uploads_.string();
+  http::server other(o, router_, signer_, metrics_);
+  try {
+    other.start();
+    FAIL() << "expected start() to throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("cannot listen on", 0), 0u) << e.what();
+  }
+}
+
+TEST_F(server_test, stop_releases_wait_and_pending_replies_are_dropped) {
+  std::thread waiter([this] { srv_->wait(); });
+  // A request whose reply_fn outlives the server: invoking it later is safe.
+  http::reply_fn kept;
+  struct holding_router : http::router {
+    http::reply_fn* out;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool got = false;
+    void handle(http::request, http::reply_fn reply) override {
+      std::lock_guard lk(mu);
+      *out = std::move(reply);
+      got = true;
+      cv.notify_all();
+    }
+    metrics::route classify(const http::request&) const override { return metrics::route::other; }
+  } holder;
+  holder.out = &kept;
+  http::server_options o;
+  o.port = 0;
+  o.media_root = media_.string();
+  o.upload_tmp_dir = uploads_.string();
+  auto s2 = std::make_unique<http::server>(o, holder, signer_, metrics_);
+  s2->start();
+  client c(s2->port());
+  ASSERT_TRUE(c.send(get("/hold")));
+  {
+    std::unique_lock lk(holder.mu);
+    ASSERT_TRUE(holder.cv.wait_for(lk, std::chrono::seconds(10), [&] { return holder.got; }));
+  }
+  s2.reset();
+  std::lock_guard lk(holder.mu);
+  kept(http::json_error(500, "late")); // dropped, no crash
+  kept = nullptr;                      // releases the session after its server
+  srv_->stop();
+  waiter.join();
+}
+
+TEST(http_helpers, query_param_and_header) {
+  http::request req;
+  req.query = "a=1&expiry_minutes=30&name=x%20y+z&flag&enc%5Fkey=v";
+  req.headers = {{"x-admin-key", "k"}};
+  std::string v;
+  EXPECT_TRUE(req.query_param("expiry_minutes", v));
+  EXPECT_EQ(v, "30");
+  EXPECT_TRUE(req.query_param("name", v));
+  EXPECT_EQ(v, "x y z");
+  EXPECT_TRUE(req.query_param("flag", v));
+  EXPECT_EQ(v, "");
+  EXPECT_TRUE(req.query_param("enc_key", v));
+  EXPECT_EQ(v, "v");
+  EXPECT_FALSE(req.query_param("missing", v));
+  EXPECT_EQ(req.header("x-admin-key"), "k");
+  EXPECT_EQ(req.header("X-Admin-Key"), "k");
+  EXPECT_EQ(req.header("authorization"), "");
+}
+
+TEST(http_helpers, json_error_escapes) {
+  auto r = http::json_error(422, "bad \"x\"\n\\ \x01");
+  EXPECT_EQ(r.status, 422u);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body, "{\"detail\":\"bad \\\"x\\\"\\n\\\\ \\u0001\"}");
+}
+
+} // namespace
