@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "metrics/log.hpp"
 #include "metrics/metrics.hpp"
 
 using namespace hlsgate;
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
     }
   }
   const auto& cfg = parsed.value;
+  logging::set_level(cfg.log_level);
   // Block the termination signals in every thread; main waits for them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -68,8 +70,7 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   int sig = 0;
   sigwait(&signals, &sig);
-  std::printf("hlsgate: signal %d, shutting down\n", sig);
-  std::fflush(stdout);
+  logging::info("shutting down", {{"signal", std::to_string(sig)}});
   srv.stop();
   svc.shutdown();
   return 0;

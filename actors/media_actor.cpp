@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "media/crypto.hpp"
+#include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
 
@@ -181,6 +182,7 @@ void answer_waiters(self_ptr self) {
 void on_job_done(self_ptr self, media::transcode_output& out) {
   auto& st = self->state;
   auto& r = st.record;
+  logging::info("media ready", {{"media_id", r.media_id}});
   r.duration = out.duration;
   r.renditions.clear();
   for (auto& x : out.renditions) {
@@ -222,6 +224,8 @@ void on_job_failed(self_ptr self, const job_failure& f) {
     return; // only a delete or expiry cancels, and those clean up themselves
   set_status(self, media_status::failed);
   st.record.error = f.reason.empty() ? "Transcoding failed" : f.reason;
+  logging::warn("transcoding failed",
+                {{"media_id", st.record.media_id}, {"reason", st.record.error}});
   std::error_code ec;
   if (!st.record.source_path.empty())
     fs::remove(st.record.source_path, ec);
@@ -459,11 +463,13 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
         api_error err;
         if (!check_admin(self, key, err))
           return cb(std::move(err));
+        logging::info("media deleted", {{"media_id", self->state.record.media_id}});
         destroy(self, [cb] { cb(done{}); });
       },
       [self](expire_atom, uint64_t epoch) {
         if (epoch != self->state.timer_epoch)
           return; // superseded by an extend
+        logging::info("media expired", {{"media_id", self->state.record.media_id}});
         destroy(self, nullptr);
       },
   };

@@ -16,6 +16,7 @@
 #include "actors/store.hpp"
 #include "actors/transcoder_pool.hpp"
 #include "media/crypto.hpp"
+#include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
 
@@ -136,8 +137,10 @@ media::status service::start() {
   // Items whose deadline passed while we were down: files, then the row.
   auto now = unix_now();
   std::vector<media_record> live;
+  size_t lapsed = 0;
   for (auto& r : *records) {
     if (r.expires_at <= now) {
+      ++lapsed;
       fs::remove_all(data / "media" / r.storage_id, ec);
       if (!r.source_path.empty())
         fs::remove(r.source_path, ec);
@@ -172,6 +175,8 @@ media::status service::start() {
   d.pool = spawn_transcoder_pool(*d.sys, pp);
   auto env2 = std::make_shared<environment>(*env);
   env2->pool = d.pool;
+  logging::info("store restored", {{"live", std::to_string(live.size())},
+                                   {"expired_while_down", std::to_string(lapsed)}});
   d.registry = spawn_media_registry(*d.sys, {env2, std::move(live)});
   d.ready = true;
   return media::ok_status();

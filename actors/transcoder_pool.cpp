@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "metrics/log.hpp"
+
 namespace fs = std::filesystem;
 
 namespace hlsgate::actors {
@@ -119,6 +121,8 @@ caf::behavior pool_behavior(pool_ptr self, pool_params p) {
     for (auto& s : st.slots) {
       if (s.worker.address() != dm.source)
         continue;
+      logging::error("transcode worker died; replacing it",
+                     {{"media_id", s.busy ? std::string_view{s.current.media_id} : "-"}});
       if (s.busy) {
         auto* m = st.params.env->metrics;
         if (m != nullptr) {
