@@ -23,8 +23,10 @@ struct registry_state {
 using registry_ptr = caf::stateful_actor<registry_state>*;
 
 /// Probing reads file headers: it runs on a thread of its own, never on a
-/// scheduler thread.
-caf::behavior prober_behavior(caf::event_based_actor*) {
+/// scheduler thread. It takes the environment only because CAF 0.17 binds a
+/// reference through a null pointer when spawning a function actor without
+/// arguments (UBSan: init_fun_factory.hpp:85).
+caf::behavior prober_behavior(caf::event_based_actor*, env_ptr) {
   return {
       [](probe_atom, const std::string& path) -> media::result<media::probe_info> {
         return media::probe(path);
@@ -91,7 +93,7 @@ void forward(registry_ptr self, const std::string& id, callback<T>& cb, F send) 
 
 caf::behavior registry_behavior(registry_ptr self, registry_params p) {
   self->state.env = p.env;
-  self->state.prober = self->spawn<caf::detached + caf::linked>(prober_behavior);
+  self->state.prober = self->spawn<caf::detached + caf::linked>(prober_behavior, p.env);
   for (auto& r : p.restore) {
     media_params mp;
     mp.record = std::move(r);
