@@ -170,6 +170,7 @@ media::status service::start() {
   pp.workers =
       d.cfg.workers > 0 ? d.cfg.workers : std::max(1u, std::thread::hardware_concurrency());
   pp.queue_limit = d.cfg.queue_limit;
+  pp.watchdog_seconds = d.cfg.watchdog_seconds;
   // The pool needs the environment and the environment names the pool: the
   // pool's copy simply has no pool handle.
   d.pool = spawn_transcoder_pool(*d.sys, pp);

@@ -39,7 +39,14 @@ caf::behavior worker_behavior(caf::event_based_actor* self, caf::actor pool,
         auto started = clock::now();
         auto last = started - std::chrono::seconds(1);
         auto owner = j.owner;
+        auto beat = [&j] {
+          j.heartbeat->store(
+              std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch())
+                  .count());
+        };
+        beat();
         auto progress = [&](double f) {
+          beat();
           auto t = clock::now();
           if (t - last < std::chrono::milliseconds(250))
             return;
@@ -86,6 +93,42 @@ void update_gauges(pool_ptr self) {
   m->transcode_queue_depth(static_cast<double>(self->state.queue.size()));
 }
 
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+caf::actor spawn_worker(pool_ptr self);
+void dispatch(pool_ptr self);
+
+/// Fails the running job of every worker that went silent, and replaces it.
+void watchdog(pool_ptr self) {
+  auto& st = self->state;
+  auto limit = int64_t{st.params.watchdog_seconds} * 1000;
+  auto now = steady_ms();
+  bool replaced = false;
+  for (auto& s : st.slots) {
+    if (!s.busy || now - s.current.heartbeat->load() <= limit)
+      continue;
+    logging::error("transcode job stopped making progress; replacing its worker",
+                   {{"media_id", s.current.media_id}});
+    s.current.cancel->store(true);
+    if (auto* m = st.params.env->metrics) {
+      m->transcode_failure("watchdog");
+      m->transcode_jobs_add(metrics::job_state::running, -1);
+    }
+    caf::anon_send(s.current.owner, job_failed_atom_v,
+                   job_failure{media::errc::internal, "The transcoder stopped making progress"});
+    self->demonitor(s.worker);
+    self->send_exit(s.worker, caf::exit_reason::kill);
+    s = slot{spawn_worker(self), false, {}};
+    replaced = true;
+  }
+  if (replaced)
+    dispatch(self);
+}
+
 caf::actor spawn_worker(pool_ptr self) {
   auto w = self->spawn<caf::detached + caf::monitored>(
       worker_behavior, caf::actor_cast<caf::actor>(self), self->state.params.env->metrics);
@@ -101,6 +144,7 @@ void dispatch(pool_ptr self) {
       continue;
     s.busy = true;
     s.current = std::move(st.queue.front());
+    s.current.heartbeat->store(steady_ms());
     st.queue.pop_front();
     if (auto* m = st.params.env->metrics) {
       m->transcode_jobs_add(metrics::job_state::queued, -1);
@@ -145,7 +189,12 @@ caf::behavior pool_behavior(pool_ptr self, pool_params p) {
     }
     self->quit(em.reason);
   });
+  self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
   return {
+      [self](tick_atom) {
+        watchdog(self);
+        self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
+      },
       [self](submit_atom, job& j, bool force) -> bool {
         auto& st = self->state;
         if (!force && st.queue.size() >= st.params.queue_limit)

@@ -6,7 +6,10 @@
 //                                            stops through its cancel flag)
 //
 // A worker that dies (an exception escaping libav glue, say) is replaced and
-// its job reported to the owner as failed ("crashed").
+// its job reported to the owner as failed ("crashed"). A worker whose job
+// shows no progress for `watchdog_seconds` (a hung read, a stuck decoder) is
+// abandoned and replaced, and its job failed ("watchdog"); its cancel flag is
+// set so the thread stops as soon as it runs again.
 #pragma once
 
 #include "actors/type_ids.hpp"
@@ -17,6 +20,7 @@ struct pool_params {
   env_ptr env;
   unsigned workers = 1;
   unsigned queue_limit = 32;
+  unsigned watchdog_seconds = 300; ///< silence after which a running job is failed
 };
 
 caf::actor spawn_transcoder_pool(caf::actor_system& sys, pool_params p);

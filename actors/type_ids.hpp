@@ -39,6 +39,7 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, progress_atom, "progress")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, job_done_atom, "jobdone")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, job_failed_atom, "jobfailed")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, wait_timeout_atom, "waittmo")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, tick_atom, "tick")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 
@@ -67,6 +68,9 @@ struct job {
   media::transcode_options options;
   caf::actor owner; ///< the media actor: gets progress, done or failed
   std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+  /// Steady-clock milliseconds of the worker's last sign of life; the pool's
+  /// watchdog fails the job when it grows stale.
+  std::shared_ptr<std::atomic<int64_t>> heartbeat = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 /// Sent by a worker or the pool to the media actor when its job failed.

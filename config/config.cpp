@@ -120,6 +120,10 @@ const std::vector<option>& options() {
       unsigned_option<unsigned>("HLSGATE_QUEUE_LIMIT", "queue-limit",
                                 "queued transcode jobs before uploads get 429",
                                 &settings::queue_limit, 1, 100000),
+      unsigned_option<unsigned>("HLSGATE_WATCHDOG_SECONDS", "watchdog-seconds",
+                                "a transcode job that reports no progress this long is failed and "
+                                "its worker replaced",
+                                &settings::watchdog_seconds, 1, 86400),
       unsigned_option<unsigned>("HLSGATE_UPLOAD_WAIT_SECONDS", "upload-wait-seconds",
                                 "how long a synchronous upload waits for its media to be ready",
                                 &settings::upload_wait_seconds, 1, 86400),
