@@ -1,5 +1,7 @@
 #include "http/multipart.hpp"
 
+#include "http/text.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -9,36 +11,9 @@ namespace {
 
 constexpr size_t max_boundary = 70; // RFC 2046 §5.1.1
 
-char lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i]))
-      return false;
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
+using text::hex_value;
+using text::iequals;
+using text::trim;
 
 /// Walks `; key=value` parameters of a header value (RFC 9110 §5.6.6), values
 /// either tokens or quoted strings with backslash escapes. `s` starts after
@@ -58,7 +33,7 @@ template <class F> bool for_each_param(std::string_view s, F&& f) {
       ++i;
     key.clear();
     for (char c : trim(s.substr(k, i - k)))
-      key.push_back(lower(c));
+      key.push_back(text::ascii_lower(c));
     value.clear();
     if (i < s.size() && s[i] == '=') {
       ++i;

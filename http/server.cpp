@@ -14,6 +14,7 @@
 #include "http/server.hpp"
 
 #include "http/multipart.hpp"
+#include "http/text.hpp"
 #include "media/signed_url.hpp"
 
 #include <boost/asio/bind_executor.hpp>
@@ -70,28 +71,8 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i]))
-      return false;
-  return true;
-}
-
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
+using text::ascii_lower;
+using text::iequals;
 
 /// Percent-decodes `in` into `out` (appending). `plus_is_space` for query
 /// components (application/x-www-form-urlencoded). Returns false on a bad
@@ -103,8 +84,8 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
     if (c == '%') {
       if (i + 2 >= in.size())
         return false;
-      int hi = hex_digit(in[i + 1]);
-      int lo = hex_digit(in[i + 2]);
+      int hi = text::hex_value(in[i + 1]);
+      int lo = text::hex_value(in[i + 2]);
       if (hi < 0 || lo < 0)
         return false;
       char d = static_cast<char>(hi * 16 + lo);
@@ -294,11 +275,7 @@ range_result parse_range(std::string_view h, uint64_t size, uint64_t& first, uin
   size_t eq = h.find('=');
   if (eq == std::string_view::npos || !iequals(h.substr(0, eq), "bytes"))
     return range_result::full;
-  std::string_view spec = h.substr(eq + 1);
-  while (!spec.empty() && (spec.front() == ' ' || spec.front() == '\t'))
-    spec.remove_prefix(1);
-  while (!spec.empty() && (spec.back() == ' ' || spec.back() == '\t'))
-    spec.remove_suffix(1);
+  const std::string_view spec = text::trim(h.substr(eq + 1));
   if (spec.find(',') != std::string_view::npos)
     return range_result::full;
   size_t dash = spec.find('-');

@@ -1,81 +1,32 @@
 #include "media/probe.hpp"
 
+#include "media/libav_util.hpp"
+
 #include <algorithm>
-#include <memory>
-#include <mutex>
+#include <utility>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
-#include <libavutil/log.h>
 }
 
 namespace hlsgate::media {
-namespace {
-
-void quiet_libav_logs() {
-  static std::once_flag once;
-  std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
-}
-
-struct input_closer {
-  void operator()(AVFormatContext* p) const noexcept { avformat_close_input(&p); }
-};
-using input_ptr = std::unique_ptr<AVFormatContext, input_closer>;
-
-constexpr int kMaxDimension = 16384;
-
-/// A stream we could actually decode: a known decoder and sane parameters.
-bool usable_stream(const AVStream* st) {
-  const AVCodecParameters* par = st->codecpar;
-  if (par->codec_type != AVMEDIA_TYPE_VIDEO && par->codec_type != AVMEDIA_TYPE_AUDIO)
-    return false;
-  if (par->codec_type == AVMEDIA_TYPE_VIDEO) {
-    if (st->disposition & AV_DISPOSITION_ATTACHED_PIC)
-      return false;
-    if (par->width <= 0 || par->height <= 0 || par->width > kMaxDimension ||
-        par->height > kMaxDimension)
-      return false;
-  } else {
-    if (par->sample_rate <= 0 || par->ch_layout.nb_channels <= 0)
-      return false;
-  }
-  return avcodec_find_decoder(par->codec_id) != nullptr;
-}
-
-} // namespace
 
 result<probe_info> probe(const std::string& path) {
-  quiet_libav_logs();
+  libav::quiet_logs();
 
-  AVFormatContext* raw = nullptr;
-  if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0)
-    return error{errc::invalid_input, "not a readable media file"};
-  input_ptr fmt(raw);
-  if (avformat_find_stream_info(fmt.get(), nullptr) < 0)
-    return error{errc::invalid_input, "could not read stream information"};
+  auto opened = libav::open_input(path);
+  if (!opened)
+    return opened.err();
+  const libav::input_ptr fmt = std::move(*opened);
 
   probe_info info;
   info.format = fmt->iformat && fmt->iformat->name ? fmt->iformat->name : "";
 
-  // Prefer libavformat's choice of best stream, but only if it is usable.
-  const int best_v = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-  const int best_a = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0);
-  const AVStream* video = nullptr;
-  const AVStream* audio = nullptr;
-  if (best_v >= 0 && usable_stream(fmt->streams[best_v]))
-    video = fmt->streams[best_v];
-  if (best_a >= 0 && usable_stream(fmt->streams[best_a]))
-    audio = fmt->streams[best_a];
-  for (unsigned i = 0; i < fmt->nb_streams && (!video || !audio); ++i) {
-    const AVStream* st = fmt->streams[i];
-    if (!usable_stream(st))
-      continue;
-    if (!video && st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO)
-      video = st;
-    else if (!audio && st->codecpar->codec_type == AVMEDIA_TYPE_AUDIO)
-      audio = st;
-  }
+  const int vidx = libav::pick_stream(fmt.get(), AVMEDIA_TYPE_VIDEO);
+  const int aidx = libav::pick_stream(fmt.get(), AVMEDIA_TYPE_AUDIO);
+  const AVStream* video = vidx >= 0 ? fmt->streams[vidx] : nullptr;
+  const AVStream* audio = aidx >= 0 ? fmt->streams[aidx] : nullptr;
   if (!video && !audio)
     return error{errc::unsupported_media, "no audio or video stream"};
 

@@ -1,5 +1,7 @@
 #include "media/transcoder.hpp"
 
+#include "media/libav_util.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -8,7 +10,6 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <system_error>
 
 extern "C" {
@@ -16,7 +17,6 @@ extern "C" {
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
 #include <libavutil/channel_layout.h>
-#include <libavutil/log.h>
 #include <libavutil/opt.h>
 #include <libavutil/samplefmt.h>
 #include <libswresample/swresample.h>
@@ -28,17 +28,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void quiet_libav_logs() {
-  static std::once_flag once;
-  std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
-}
-
 // ---------------------------------------------------------------------------
 // RAII owners for libav objects.
 
-struct input_closer {
-  void operator()(AVFormatContext* p) const noexcept { avformat_close_input(&p); }
-};
 struct output_closer {
   void operator()(AVFormatContext* p) const noexcept {
     if (p->pb)
@@ -65,7 +57,7 @@ struct fifo_closer {
   void operator()(AVAudioFifo* p) const noexcept { av_audio_fifo_free(p); }
 };
 
-using input_ptr = std::unique_ptr<AVFormatContext, input_closer>;
+using libav::input_ptr;
 using output_ptr = std::unique_ptr<AVFormatContext, output_closer>;
 using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
 using frame_ptr = std::unique_ptr<AVFrame, frame_closer>;
@@ -93,39 +85,11 @@ struct packet_unref_guard {
 
 constexpr AVRational kTicks{1, 90000}; ///< the internal timeline, MPEG-TS clock
 constexpr int64_t kNoTs = std::numeric_limits<int64_t>::min();
-constexpr int kMaxDimension = 16384;
+using libav::kMaxDimension;
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
 
 error fail(errc code, const char* reason) {
   return error{code, reason};
-}
-
-bool usable_stream(const AVStream* st) {
-  const AVCodecParameters* par = st->codecpar;
-  if (par->codec_type == AVMEDIA_TYPE_VIDEO) {
-    if (st->disposition & AV_DISPOSITION_ATTACHED_PIC)
-      return false;
-    if (par->width <= 0 || par->height <= 0 || par->width > kMaxDimension ||
-        par->height > kMaxDimension)
-      return false;
-  } else if (par->codec_type == AVMEDIA_TYPE_AUDIO) {
-    if (par->sample_rate <= 0 || par->ch_layout.nb_channels <= 0)
-      return false;
-  } else {
-    return false;
-  }
-  return avcodec_find_decoder(par->codec_id) != nullptr;
-}
-
-int pick_stream(AVFormatContext* fmt, AVMediaType type) {
-  const int best = av_find_best_stream(fmt, type, -1, -1, nullptr, 0);
-  if (best >= 0 && usable_stream(fmt->streams[best]))
-    return best;
-  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
-    if (fmt->streams[i]->codecpar->codec_type == type && usable_stream(fmt->streams[i]))
-      return static_cast<int>(i);
-  }
-  return -1;
 }
 
 /// Finds the SPS in an Annex B H.264 packet and formats "avc1.PPCCLL".
@@ -244,15 +208,13 @@ private:
 };
 
 status job::open_input(const std::string& input) {
-  AVFormatContext* raw = nullptr;
-  if (avformat_open_input(&raw, input.c_str(), nullptr, nullptr) < 0)
-    return fail(errc::invalid_input, "not a readable media file");
-  in_.reset(raw);
-  if (avformat_find_stream_info(in_.get(), nullptr) < 0)
-    return fail(errc::invalid_input, "could not read stream information");
+  auto opened = libav::open_input(input);
+  if (!opened)
+    return opened.err();
+  in_ = std::move(*opened);
 
-  vidx_ = pick_stream(in_.get(), AVMEDIA_TYPE_VIDEO);
-  aidx_ = pick_stream(in_.get(), AVMEDIA_TYPE_AUDIO);
+  vidx_ = libav::pick_stream(in_.get(), AVMEDIA_TYPE_VIDEO);
+  aidx_ = libav::pick_stream(in_.get(), AVMEDIA_TYPE_AUDIO);
   if (vidx_ < 0 && aidx_ < 0)
     return fail(errc::unsupported_media, "no audio or video stream");
   for (unsigned i = 0; i < in_->nb_streams; ++i) {
@@ -968,7 +930,7 @@ result<transcode_output> job::run(const std::string& input, const std::string& o
 result<transcode_output> transcode(const std::string& input, const std::string& out_dir,
                                    const transcode_options& opts, const progress_fn& progress,
                                    const std::atomic<bool>* cancel) {
-  quiet_libav_logs();
+  libav::quiet_logs();
   job j(opts, progress, cancel);
   return j.run(input, out_dir);
 }

@@ -1,28 +1,23 @@
-// End-to-end tests of http::server over 127.0.0.1 with a blocking POSIX
-// client. No sleeps for synchronisation: the test router records what it saw
-// before replying, so a received response orders everything after it.
+// End-to-end tests of http::server over 127.0.0.1 with the blocking test
+// client of tests/support. No sleeps for synchronisation: the test router
+// records what it saw before replying, so a received response orders
+// everything after it.
 #include "http/server.hpp"
 
 #include "media/signed_url.hpp"
 #include "metrics/metrics.hpp"
+#include "tests/support/http_client.hpp"
 
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <mutex>
-#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -34,140 +29,22 @@ using namespace hlsgate;
 
 namespace {
 
-// -- blocking client --------------------------------------------------------------
+using test::http_connection;
+using test::http_reply;
+using test::read_file;
 
-struct http_reply {
-  unsigned status = 0;
-  std::map<std::string, std::string> headers; // lower-case names
-  std::string body;
+constexpr int k_io_timeout = 10; // seconds; bounds every blocking call of a broken test
 
-  std::string header(const std::string& n) const {
-    auto it = headers.find(n);
-    return it == headers.end() ? std::string{} : it->second;
-  }
-};
-
-class client {
-public:
-  explicit client(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0)
-      throw std::runtime_error("socket");
-    timeval tv{10, 0}; // bounds every blocking call of a broken test
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-      throw std::runtime_error("connect");
-  }
-  ~client() { close(); }
-  client(const client&) = delete;
-  client& operator=(const client&) = delete;
-
-  void close() {
-    if (fd_ >= 0)
-      ::close(fd_);
-    fd_ = -1;
-  }
-
-  bool send(std::string_view s) {
-    while (!s.empty()) {
-      ssize_t n = ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL);
-      if (n <= 0)
-        return false;
-      s.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  /// Reads one response; `head` for responses to HEAD (no body).
-  std::optional<http_reply> read(bool head = false) {
-    size_t end;
-    while ((end = buf_.find("\r\n\r\n")) == std::string::npos)
-      if (!fill())
-        return std::nullopt;
-    http_reply r;
-    std::string head_text = buf_.substr(0, end + 2);
-    buf_.erase(0, end + 4);
-    size_t eol = head_text.find("\r\n");
-    std::string status_line = head_text.substr(0, eol);
-    if (status_line.size() < 12 || status_line.compare(0, 9, "HTTP/1.1 ") != 0)
-      return std::nullopt;
-    r.status = static_cast<unsigned>(std::stoul(status_line.substr(9, 3)));
-    size_t pos = eol + 2;
-    while (pos < head_text.size()) {
-      size_t e = head_text.find("\r\n", pos);
-      std::string line = head_text.substr(pos, e - pos);
-      pos = e + 2;
-      size_t colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      for (char& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::string value = line.substr(colon + 1);
-      while (!value.empty() && value.front() == ' ')
-        value.erase(0, 1);
-      r.headers[name] = value;
-    }
-    if (head || r.status == 204 || r.status == 304 || r.status < 200)
-      return r;
-    if (r.headers.count("content-length")) {
-      size_t len = std::stoull(r.headers["content-length"]);
-      while (buf_.size() < len)
-        if (!fill())
-          return std::nullopt;
-      r.body = buf_.substr(0, len);
-      buf_.erase(0, len);
-    } else {
-      while (fill()) {
-      }
-      r.body.swap(buf_);
-    }
-    return r;
-  }
-
-  /// True when the server closed the connection (EOF or reset) with nothing
-  /// left unread.
-  bool closed_by_peer() {
-    if (!buf_.empty())
-      return false;
-    char c;
-    ssize_t n = ::recv(fd_, &c, 1, 0);
-    return n == 0 || (n < 0 && errno == ECONNRESET);
-  }
-
-  const std::string& pending() const { return buf_; }
-
-private:
-  bool fill() {
-    char tmp[65536];
-    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0)
-      return false;
-    buf_.append(tmp, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string buf_;
-};
-
-std::optional<http_reply> roundtrip(uint16_t port, const std::string& raw, bool head = false) {
-  client c(port);
+/// Sends `raw` on a new connection and reads one response (status 0 on failure).
+http_reply roundtrip(uint16_t port, const std::string& raw, bool head = false) {
+  http_connection c(port, k_io_timeout);
   if (!c.send(raw))
-    return std::nullopt;
-  return c.read(head);
+    return {};
+  return c.read_reply(head);
 }
 
 std::string get(const std::string& target, const std::string& extra = {}) {
   return "GET " + target + " HTTP/1.1\r\nHost: t\r\n" + extra + "\r\n";
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 // -- test router ---------------------------------------------------------------------
@@ -358,74 +235,74 @@ protected:
 
 TEST_F(server_test, signed_segment_get_returns_exact_bytes) {
   auto r = roundtrip(port_, get(signed_target("seg_00001.ts", now() + 600)));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200u);
-  EXPECT_EQ(r->header("content-type"), "video/mp2t");
-  EXPECT_EQ(r->header("accept-ranges"), "bytes");
-  EXPECT_EQ(r->header("server"), "hlsgate");
-  EXPECT_NE(r->header("cache-control").find("private, max-age="), std::string::npos);
-  EXPECT_EQ(r->header("content-length"), std::to_string(segment_.size()));
-  EXPECT_TRUE(r->body == segment_);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.header("content-type"), "video/mp2t");
+  EXPECT_EQ(r.header("accept-ranges"), "bytes");
+  EXPECT_EQ(r.header("server"), "hlsgate");
+  EXPECT_NE(r.header("cache-control").find("private, max-age="), std::string::npos);
+  EXPECT_EQ(r.header("content-length"), std::to_string(segment_.size()));
+  EXPECT_TRUE(r.body == segment_);
 }
 
 TEST_F(server_test, head_has_length_and_no_body) {
-  client c(port_);
+  http_connection c(port_, k_io_timeout);
   const std::string t = signed_target("seg_00001.ts", now() + 600);
   ASSERT_TRUE(c.send("HEAD " + t + " HTTP/1.1\r\nHost: t\r\n\r\n"));
-  auto r = c.read(true);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200u);
-  EXPECT_EQ(r->header("content-length"), std::to_string(segment_.size()));
+  auto r = c.read_reply(true);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.header("content-length"), std::to_string(segment_.size()));
   // The same connection continues cleanly: no body bytes were sent.
   ASSERT_TRUE(c.send(get("/echo")));
-  auto r2 = c.read();
-  ASSERT_TRUE(r2);
-  EXPECT_EQ(r2->status, 200u);
-  EXPECT_EQ(r2->body.substr(0, 10), "GET|/echo|");
+  auto r2 = c.read_reply();
+  ASSERT_NE(r2.status, 0u);
+  EXPECT_EQ(r2.status, 200u);
+  EXPECT_EQ(r2.body.substr(0, 10), "GET|/echo|");
 }
 
 TEST_F(server_test, ranges) {
   const std::string t = signed_target("seg_00001.ts", now() + 600);
   const std::string size = std::to_string(segment_.size());
   auto r = roundtrip(port_, get(t, "Range: bytes=100-1099\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 206u);
-  EXPECT_EQ(r->header("content-range"), "bytes 100-1099/" + size);
-  EXPECT_TRUE(r->body == segment_.substr(100, 1000));
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 206u);
+  EXPECT_EQ(r.header("content-range"), "bytes 100-1099/" + size);
+  EXPECT_TRUE(r.body == segment_.substr(100, 1000));
 
   r = roundtrip(port_, get(t, "Range: bytes=-500\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 206u);
-  EXPECT_EQ(r->header("content-range"), "bytes " + std::to_string(segment_.size() - 500) + "-" +
-                                            std::to_string(segment_.size() - 1) + "/" + size);
-  EXPECT_TRUE(r->body == segment_.substr(segment_.size() - 500));
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 206u);
+  EXPECT_EQ(r.header("content-range"), "bytes " + std::to_string(segment_.size() - 500) + "-" +
+                                           std::to_string(segment_.size() - 1) + "/" + size);
+  EXPECT_TRUE(r.body == segment_.substr(segment_.size() - 500));
 
   r = roundtrip(port_, get(t, "Range: bytes=204000-\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 206u);
-  EXPECT_TRUE(r->body == segment_.substr(204000));
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 206u);
+  EXPECT_TRUE(r.body == segment_.substr(204000));
 
   r = roundtrip(port_, get(t, "Range: bytes=999999-\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 416u);
-  EXPECT_EQ(r->header("content-range"), "bytes */" + size);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 416u);
+  EXPECT_EQ(r.header("content-range"), "bytes */" + size);
 
   // Multi-range falls back to the full body.
   r = roundtrip(port_, get(t, "Range: bytes=0-1,5-6\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200u);
-  EXPECT_EQ(r->body.size(), segment_.size());
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body.size(), segment_.size());
 }
 
 TEST_F(server_test, etag_revalidation) {
   const std::string t = signed_target("seg_00001.ts", now() + 600);
   auto r = roundtrip(port_, get(t));
-  ASSERT_TRUE(r);
-  const std::string etag = r->header("etag");
+  ASSERT_NE(r.status, 0u);
+  const std::string etag = r.header("etag");
   ASSERT_FALSE(etag.empty());
   r = roundtrip(port_, get(t, "If-None-Match: " + etag + "\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 304u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 304u);
 }
 
 TEST_F(server_test, signature_failures) {
@@ -433,46 +310,46 @@ TEST_F(server_test, signature_failures) {
   std::string bad = t;
   bad[bad.find("md5=") + 4] = bad[bad.find("md5=") + 4] == 'A' ? 'B' : 'A';
   auto r = roundtrip(port_, get(bad));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 403u);
-  EXPECT_EQ(r->body, "{\"detail\":\"Invalid signature\"}");
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 403u);
+  EXPECT_EQ(r.body, "{\"detail\":\"Invalid signature\"}");
 
   r = roundtrip(port_, get(std::string("/seg/") + k_sid + "/v0/seg_00001.ts"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 403u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 403u);
 
   r = roundtrip(port_, get(signed_target("seg_00001.ts", now() - 10)));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 410u);
-  EXPECT_EQ(r->body, "{\"detail\":\"Signed URL expired\"}");
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 410u);
+  EXPECT_EQ(r.body, "{\"detail\":\"Signed URL expired\"}");
 
   // A signature for another storage id does not transfer.
   std::string other = "/seg/ZZZZZZZZZZZZZZZZZZZZ/v0/seg_00001.ts?";
   signer_.append_query(std::string("/seg/") + k_sid + "/", now() + 600, other);
   r = roundtrip(port_, get(other));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 403u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 403u);
 }
 
 TEST_F(server_test, bad_names_and_missing_files_are_404) {
   const int64_t exp = now() + 600;
   for (const char* f : {"seg_1.ts", "seg_00001.tsx", "seg_0000a.ts", "x.ts", "seg_00001.m3u8"}) {
     auto r = roundtrip(port_, get(signed_target(f, exp)));
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, 404u) << f;
+    ASSERT_NE(r.status, 0u);
+    EXPECT_EQ(r.status, 404u) << f;
   }
   auto r = roundtrip(port_, get(signed_target("seg_00002.ts", exp)));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 404u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 404u);
   r = roundtrip(port_, get(signed_target("seg_00001.ts", exp, "V0")));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 404u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 404u);
   r = roundtrip(port_, get(signed_target("seg_00001.ts", exp, "v0123456789")));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 404u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 404u);
   r = roundtrip(port_, get("/seg/short/v0/seg_00001.ts?md5=x&expires=1"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 404u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 404u);
 }
 
 TEST_F(server_test, path_traversal_is_never_served) {
@@ -491,129 +368,129 @@ TEST_F(server_test, path_traversal_is_never_served) {
     std::string t = p + "?";
     signer_.append_query(prefix, exp, t);
     auto r = roundtrip(port_, get(t));
-    ASSERT_TRUE(r) << p;
-    EXPECT_EQ(r->status, 404u) << p;
-    EXPECT_EQ(r->body.find("top secret"), std::string::npos);
+    ASSERT_NE(r.status, 0u) << p;
+    EXPECT_EQ(r.status, 404u) << p;
+    EXPECT_EQ(r.body.find("top secret"), std::string::npos);
   }
 }
 
 TEST_F(server_test, wrong_method_on_segment) {
   const std::string t = signed_target("seg_00001.ts", now() + 600);
   auto r = roundtrip(port_, "DELETE " + t + " HTTP/1.1\r\nHost: t\r\n\r\n");
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 405u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 405u);
 }
 
 // -- router ---------------------------------------------------------------------------------
 
 TEST_F(server_test, router_sees_decoded_path_and_raw_query) {
   auto r = roundtrip(port_, get("/e%63ho/a%20b?q=x%2By+z&r=1", "X-Thing: yes\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200u);
-  EXPECT_EQ(r->body, "GET|/echo/a b|q=x%2By+z&r=1|x+y z|0|yes");
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body, "GET|/echo/a b|q=x%2By+z&r=1|x+y z|0|yes");
 }
 
 TEST_F(server_test, post_body_reaches_router_and_limit_is_413) {
   std::string body(1000, 'b');
   auto r =
       roundtrip(port_, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" + body);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->body, "POST|/echo|||1000|");
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.body, "POST|/echo|||1000|");
 
   std::string chunked = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
                         "5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n";
   r = roundtrip(port_, chunked);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200u);
-  EXPECT_EQ(r->body, "POST|/echo|||8|");
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.body, "POST|/echo|||8|");
 
   r = roundtrip(port_, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\n\r\n");
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 413u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 413u);
 }
 
 TEST_F(server_test, router_file_response_with_range_and_head) {
   auto r = roundtrip(port_, get("/file", "Range: bytes=10-19\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 206u);
-  EXPECT_EQ(r->header("x-test"), "file");
-  EXPECT_EQ(r->header("content-type"), "application/octet-stream");
-  EXPECT_TRUE(r->body == segment_.substr(10, 10));
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 206u);
+  EXPECT_EQ(r.header("x-test"), "file");
+  EXPECT_EQ(r.header("content-type"), "application/octet-stream");
+  EXPECT_TRUE(r.body == segment_.substr(10, 10));
   r = roundtrip(port_, "HEAD /file HTTP/1.1\r\nHost: t\r\n\r\n", true);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200u);
-  EXPECT_EQ(r->header("content-length"), std::to_string(segment_.size()));
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.header("content-length"), std::to_string(segment_.size()));
   router_.file_for_route = (root_ / "nope").string();
   r = roundtrip(port_, get("/file"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 404u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 404u);
 }
 
 TEST_F(server_test, json_errors_from_router_are_escaped) {
   auto r = roundtrip(port_, get("/teapot"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 418u);
-  EXPECT_EQ(r->header("content-type"), "application/json");
-  EXPECT_EQ(r->body, "{\"detail\":\"short and \\\"stout\\\"\"}");
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 418u);
+  EXPECT_EQ(r.header("content-type"), "application/json");
+  EXPECT_EQ(r.body, "{\"detail\":\"short and \\\"stout\\\"\"}");
 }
 
 TEST_F(server_test, keep_alive_and_pipelining) {
-  client c(port_);
+  http_connection c(port_, k_io_timeout);
   const std::string t = signed_target("seg_00001.ts", now() + 600);
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(c.send(get("/echo?q=" + std::to_string(i))));
-    auto r = c.read();
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->body, "GET|/echo|q=" + std::to_string(i) + "|" + std::to_string(i) + "|0|");
+    auto r = c.read_reply();
+    ASSERT_NE(r.status, 0u);
+    EXPECT_EQ(r.body, "GET|/echo|q=" + std::to_string(i) + "|" + std::to_string(i) + "|0|");
     ASSERT_TRUE(c.send(get(t)));
-    r = c.read();
-    ASSERT_TRUE(r);
-    EXPECT_TRUE(r->body == segment_);
+    r = c.read_reply();
+    ASSERT_NE(r.status, 0u);
+    EXPECT_TRUE(r.body == segment_);
   }
   // Three requests in one write come back in order.
   ASSERT_TRUE(c.send(get("/echo?q=a") + get(t, "Range: bytes=0-3\r\n") + get("/async")));
-  auto a = c.read();
-  auto b = c.read();
-  auto d = c.read();
-  ASSERT_TRUE(a && b && d);
-  EXPECT_EQ(a->body, "GET|/echo|q=a|a|0|");
-  EXPECT_EQ(b->status, 206u);
-  EXPECT_TRUE(b->body == segment_.substr(0, 4));
-  EXPECT_EQ(d->body, "async");
+  auto a = c.read_reply();
+  auto b = c.read_reply();
+  auto d = c.read_reply();
+  ASSERT_TRUE(a.status && b.status && d.status);
+  EXPECT_EQ(a.body, "GET|/echo|q=a|a|0|");
+  EXPECT_EQ(b.status, 206u);
+  EXPECT_TRUE(b.body == segment_.substr(0, 4));
+  EXPECT_EQ(d.body, "async");
   // Connection: close is honoured.
   ASSERT_TRUE(c.send("GET /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
-  auto e = c.read();
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->header("connection"), "close");
+  auto e = c.read_reply();
+  ASSERT_NE(e.status, 0u);
+  EXPECT_EQ(e.header("connection"), "close");
   EXPECT_TRUE(c.closed_by_peer());
 }
 
 TEST_F(server_test, reply_from_another_thread) {
   for (int i = 0; i < 20; ++i) {
     auto r = roundtrip(port_, get("/async"));
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, 200u);
-    EXPECT_EQ(r->body, "async");
+    ASSERT_NE(r.status, 0u);
+    EXPECT_EQ(r.status, 200u);
+    EXPECT_EQ(r.body, "async");
   }
 }
 
 TEST_F(server_test, malformed_request_is_400_and_closed) {
-  client c(port_);
+  http_connection c(port_, k_io_timeout);
   ASSERT_TRUE(c.send("GARBAGE\r\n\r\n"));
-  auto r = c.read();
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 400u);
+  auto r = c.read_reply();
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 400u);
   EXPECT_TRUE(c.closed_by_peer());
 
-  client d(port_);
+  http_connection d(port_, k_io_timeout);
   ASSERT_TRUE(d.send("GET /echo HTTP/1.1\r\nHost: t\r\nContent-Length: zz\r\n\r\n"));
-  r = d.read();
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 400u);
+  r = d.read_reply();
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 400u);
 
   auto e = roundtrip(port_, get("/bad%zzescape"));
-  ASSERT_TRUE(e);
-  EXPECT_EQ(e->status, 400u);
+  ASSERT_NE(e.status, 0u);
+  EXPECT_EQ(e.status, 400u);
 }
 
 // -- uploads ----------------------------------------------------------------------------------
@@ -626,8 +503,8 @@ TEST_F(server_test, multipart_upload_reaches_router_with_exact_content) {
   data += "\r\n--notTheBoundary\r\n";
   const std::string boundary = "----hlsgateBoundary7MA4YWxk";
   auto r = roundtrip(port_, upload_request(multipart_body(boundary, "media", data), boundary));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200u) << r->body;
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 200u) << r.body;
   auto ups = router_.uploads();
   ASSERT_EQ(ups.size(), 1u);
   EXPECT_EQ(ups[0].bytes, data.size());
@@ -641,12 +518,12 @@ TEST_F(server_test, multipart_upload_reaches_router_with_exact_content) {
 TEST_F(server_test, chunked_upload_with_expect_continue) {
   const std::string boundary = "bnd";
   const std::string body = multipart_body(boundary, "media", "chunked payload\r\n");
-  client c(port_);
+  http_connection c(port_, k_io_timeout);
   ASSERT_TRUE(c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; "
                      "boundary=bnd\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n"));
-  auto cont = c.read();
-  ASSERT_TRUE(cont);
-  EXPECT_EQ(cont->status, 100u);
+  auto cont = c.read_reply();
+  ASSERT_NE(cont.status, 0u);
+  EXPECT_EQ(cont.status, 100u);
   std::string chunked;
   for (size_t off = 0; off < body.size(); off += 7) {
     std::string piece = body.substr(off, 7);
@@ -656,9 +533,9 @@ TEST_F(server_test, chunked_upload_with_expect_continue) {
   }
   chunked += "0\r\n\r\n";
   ASSERT_TRUE(c.send(chunked));
-  auto r = c.read();
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200u) << r->body;
+  auto r = c.read_reply();
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 200u) << r.body;
   auto ups = router_.uploads();
   ASSERT_EQ(ups.size(), 1u);
   EXPECT_EQ(ups[0].content, "chunked payload\r\n");
@@ -667,17 +544,17 @@ TEST_F(server_test, chunked_upload_with_expect_continue) {
 TEST_F(server_test, oversized_upload_is_413_and_leaves_nothing) {
   const std::string boundary = "bnd";
   // Declared length above the limit: rejected from the header alone.
-  client c(port_);
+  http_connection c(port_, k_io_timeout);
   ASSERT_TRUE(c.send("POST /upload/ HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; "
                      "boundary=bnd\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n"));
-  auto r = c.read();
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 413u);
-  EXPECT_EQ(r->body, "{\"detail\":\"Upload too large\"}");
+  auto r = c.read_reply();
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 413u);
+  EXPECT_EQ(r.body, "{\"detail\":\"Upload too large\"}");
   EXPECT_EQ(upload_dir_entries(), 0u);
 
   // Chunked, discovered while streaming: the partial file is removed.
-  client d(port_);
+  http_connection d(port_, k_io_timeout);
   ASSERT_TRUE(d.send("POST /upload/ HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; "
                      "boundary=bnd\r\nTransfer-Encoding: chunked\r\n\r\n"));
   std::string head =
@@ -686,15 +563,15 @@ TEST_F(server_test, oversized_upload_is_413_and_leaves_nothing) {
   char len[16];
   std::snprintf(len, sizeof len, "%zx\r\n", head.size());
   ASSERT_TRUE(d.send(len + head + "\r\n"));
-  std::optional<http_reply> r2;
+  http_reply r2;
   for (int i = 0; i < 8; ++i) { // 2 MiB > 1 MiB limit
     std::snprintf(len, sizeof len, "%zx\r\n", big.size());
     if (!d.send(len + big + "\r\n"))
       break;
   }
-  r2 = d.read();
-  ASSERT_TRUE(r2);
-  EXPECT_EQ(r2->status, 413u);
+  r2 = d.read_reply();
+  ASSERT_NE(r2.status, 0u);
+  EXPECT_EQ(r2.status, 413u);
   EXPECT_EQ(upload_dir_entries(), 0u); // removed before the 413 was sent
   EXPECT_TRUE(router_.uploads().empty());
 }
@@ -702,9 +579,9 @@ TEST_F(server_test, oversized_upload_is_413_and_leaves_nothing) {
 TEST_F(server_test, missing_media_field_is_422_and_leaves_nothing) {
   const std::string boundary = "xyz";
   auto r = roundtrip(port_, upload_request(multipart_body(boundary, "file", "data"), boundary));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 422u);
-  EXPECT_EQ(r->body, "{\"detail\":\"Missing form field 'media'\"}");
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 422u);
+  EXPECT_EQ(r.body, "{\"detail\":\"Missing form field 'media'\"}");
   EXPECT_EQ(upload_dir_entries(), 0u);
   EXPECT_TRUE(router_.uploads().empty());
 }
@@ -713,19 +590,19 @@ TEST_F(server_test, malformed_multipart_is_400_and_leaves_nothing) {
   // Body ends inside the media part: the partial file must go.
   std::string body = "--b\r\nContent-Disposition: form-data; name=\"media\"\r\n\r\nunfinished";
   auto r = roundtrip(port_, upload_request(body, "b"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 400u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 400u);
   EXPECT_EQ(upload_dir_entries(), 0u);
 
   r = roundtrip(port_, "POST /upload/ HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
                        "Content-Length: 3\r\n\r\nabc");
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 400u);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 400u);
   EXPECT_TRUE(router_.uploads().empty());
 }
 
 TEST_F(server_test, client_disconnect_mid_upload_removes_temp_file) {
-  client c(port_);
+  http_connection c(port_, k_io_timeout);
   std::string part =
       "--b\r\nContent-Disposition: form-data; name=\"media\"\r\n\r\n" + std::string(10000, 'z');
   ASSERT_TRUE(c.send("POST /upload/ HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; "
@@ -743,27 +620,27 @@ TEST_F(server_test, cors_headers_and_preflight) {
   start_server("https://a.example, https://b.example");
   auto r = roundtrip(port_, "OPTIONS /upload/ HTTP/1.1\r\nHost: t\r\nOrigin: https://b.example\r\n"
                             "Access-Control-Request-Method: POST\r\n\r\n");
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 204u);
-  EXPECT_EQ(r->header("access-control-allow-origin"), "https://b.example");
-  EXPECT_NE(r->header("access-control-allow-headers").find("X-Admin-Key"), std::string::npos);
-  EXPECT_NE(r->header("access-control-allow-methods").find("POST"), std::string::npos);
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 204u);
+  EXPECT_EQ(r.header("access-control-allow-origin"), "https://b.example");
+  EXPECT_NE(r.header("access-control-allow-headers").find("X-Admin-Key"), std::string::npos);
+  EXPECT_NE(r.header("access-control-allow-methods").find("POST"), std::string::npos);
 
   r = roundtrip(port_, get("/echo", "Origin: https://evil.example\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->header("access-control-allow-origin"), "");
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.header("access-control-allow-origin"), "");
 
   start_server("*");
   r = roundtrip(port_, get(signed_target("seg_00001.ts", now() + 60), "Origin: https://x\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 200u);
-  EXPECT_EQ(r->header("access-control-allow-origin"), "*");
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.status, 200u);
+  EXPECT_EQ(r.header("access-control-allow-origin"), "*");
 }
 
 TEST_F(server_test, no_cors_headers_by_default) {
   auto r = roundtrip(port_, get("/echo", "Origin: https://a.example\r\n"));
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->header("access-control-allow-origin"), "");
+  ASSERT_NE(r.status, 0u);
+  EXPECT_EQ(r.header("access-control-allow-origin"), "");
 }
 
 TEST_F(server_test, start_fails_on_busy_port) {
@@ -804,7 +681,7 @@ TEST_F(server_test, stop_releases_wait_and_pending_replies_are_dropped) {
   o.upload_tmp_dir = uploads_.string();
   auto s2 = std::make_unique<http::server>(o, holder, signer_, metrics_);
   s2->start();
-  client c(s2->port());
+  http_connection c(s2->port(), k_io_timeout);
   ASSERT_TRUE(c.send(get("/hold")));
   {
     std::unique_lock lk(holder.mu);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -42,8 +43,21 @@ http_connection::http_connection(uint16_t port, int timeout_seconds) {
 }
 
 http_connection::~http_connection() {
+  close();
+}
+
+void http_connection::close() {
   if (fd_ >= 0)
     ::close(fd_);
+  fd_ = -1;
+}
+
+bool http_connection::closed_by_peer() {
+  if (!buf_.empty())
+    return false;
+  char c;
+  auto n = ::recv(fd_, &c, 1, 0);
+  return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
 bool http_connection::send(std::string_view s) {
@@ -77,7 +91,7 @@ http_reply http_connection::read_reply(bool head) {
   buf_.erase(0, end + 4);
   std::string line;
   std::getline(hs, line);
-  if (line.size() < 12)
+  if (line.size() < 12 || line.compare(0, 9, "HTTP/1.1 ") != 0)
     return r;
   unsigned status = static_cast<unsigned>(std::stoul(line.substr(9, 3)));
   while (std::getline(hs, line)) {

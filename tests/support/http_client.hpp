@@ -33,10 +33,16 @@ public:
   http_connection& operator=(const http_connection&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  /// Closes the socket now (a client that goes away mid-request).
+  void close();
+  /// True when the server closed the connection (EOF or reset) and nothing
+  /// is left unread.
+  bool closed_by_peer();
 
   /// Sends raw bytes; false once the peer closed.
   bool send(std::string_view bytes);
-  /// Reads one response (Content-Length or chunked or until close).
+  /// Reads one response (Content-Length or chunked or until close); status 0
+  /// when it fails, times out or the status line is not HTTP/1.1.
   /// `head` = response to a HEAD request (no body expected).
   http_reply read_reply(bool head = false);
 

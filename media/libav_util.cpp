@@ -1,0 +1,56 @@
+#include "media/libav_util.hpp"
+
+#include <mutex>
+#include <utility>
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavutil/log.h>
+}
+
+namespace hlsgate::media::libav {
+
+void quiet_logs() {
+  static std::once_flag once;
+  std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
+}
+
+result<input_ptr> open_input(const std::string& path) {
+  AVFormatContext* raw = nullptr;
+  if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0)
+    return error{errc::invalid_input, "not a readable media file"};
+  input_ptr fmt(raw);
+  if (avformat_find_stream_info(fmt.get(), nullptr) < 0)
+    return error{errc::invalid_input, "could not read stream information"};
+  return result<input_ptr>{std::move(fmt)};
+}
+
+bool usable_stream(const AVStream* st) {
+  const AVCodecParameters* par = st->codecpar;
+  if (par->codec_type == AVMEDIA_TYPE_VIDEO) {
+    if (st->disposition & AV_DISPOSITION_ATTACHED_PIC)
+      return false;
+    if (par->width <= 0 || par->height <= 0 || par->width > kMaxDimension ||
+        par->height > kMaxDimension)
+      return false;
+  } else if (par->codec_type == AVMEDIA_TYPE_AUDIO) {
+    if (par->sample_rate <= 0 || par->ch_layout.nb_channels <= 0)
+      return false;
+  } else {
+    return false;
+  }
+  return avcodec_find_decoder(par->codec_id) != nullptr;
+}
+
+int pick_stream(AVFormatContext* fmt, AVMediaType type) {
+  const int best = av_find_best_stream(fmt, type, -1, -1, nullptr, 0);
+  if (best >= 0 && usable_stream(fmt->streams[best]))
+    return best;
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    if (fmt->streams[i]->codecpar->codec_type == type && usable_stream(fmt->streams[i]))
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+} // namespace hlsgate::media::libav

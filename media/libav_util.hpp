@@ -1,0 +1,41 @@
+// libav pieces shared by probe.cpp and transcoder.cpp. Internal to
+// hlsgate_media: the only header of ours that includes FFmpeg headers, so
+// include it from media/*.cpp only, never from a public header.
+#pragma once
+
+#include <memory>
+#include <string>
+
+extern "C" {
+#include <libavformat/avformat.h>
+}
+
+#include "media/result.hpp"
+
+namespace hlsgate::media::libav {
+
+/// Largest width or height we accept from an input stream.
+constexpr int kMaxDimension = 16384;
+
+/// Lowers libav's log level to errors, once per process.
+void quiet_logs();
+
+struct input_closer {
+  void operator()(AVFormatContext* p) const noexcept { avformat_close_input(&p); }
+};
+/// An opened input (avformat_open_input), closed with avformat_close_input.
+using input_ptr = std::unique_ptr<AVFormatContext, input_closer>;
+
+/// Opens `path` and reads its stream information. Failures are
+/// errc::invalid_input with a short, path-free reason.
+result<input_ptr> open_input(const std::string& path);
+
+/// A stream we could actually decode: audio or video (not an attached
+/// picture), a known decoder and sane parameters.
+bool usable_stream(const AVStream* st);
+
+/// Index of the stream of `type` to use: libavformat's best stream if it is
+/// usable, else the first usable one; -1 when there is none.
+int pick_stream(AVFormatContext* fmt, AVMediaType type);
+
+} // namespace hlsgate::media::libav
