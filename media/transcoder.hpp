@@ -15,18 +15,40 @@
 
 namespace hlsgate::media {
 
+/// One video rung of the ladder.
+struct rung {
+  int height = 0;        ///< output height; width follows the display aspect (even)
+  int video_bitrate = 0; ///< bits/s (average); maxrate/bufsize derived from it
+};
+
+/// The default ladder: 1080p 5 Mb/s, 720p 2.8 Mb/s, 480p 1.4 Mb/s,
+/// 360p 0.8 Mb/s. Rungs above the source height are dropped (never
+/// upscale); a source smaller than the lowest rung gets one rung at its size.
+std::vector<rung> default_ladder();
+
+/// Parses "1080:5000k,720:2800k,480:1400k" (height:bitrate with k/M suffix or
+/// plain bits/s). False on syntax errors, heights < 16 or > 4320, bitrates
+/// < 50k or > 100M.
+bool parse_ladder(const std::string& text, std::vector<rung>& out);
+
 struct transcode_options {
   double segment_seconds = 6;      ///< target segment length; IDR forced at each boundary
-  int max_height = 1080;           ///< never upscales; downscales above this
-  int video_bitrate = 0;           ///< bits/s; 0 = derived from the output size
+  std::vector<rung> ladder;        ///< empty = default_ladder(); filtered by the source size
+  int max_height = 0;              ///< 0 = no cap; otherwise drop rungs above it
+  int video_bitrate = 0;           ///< single-rung override (bits/s) when ladder is empty; 0 = none
   int audio_bitrate = 128000;      ///< bits/s
   std::string x264_preset = "veryfast";
   int threads = 0;                 ///< encoder/decoder threads; 0 = libav's choice
+  /// When the source is H.264 (yuv420p, 8-bit) + AAC (or H.264 alone), copy
+  /// it as the top rung without re-encoding (segmented on its keyframes) and
+  /// encode only the lower rungs.
+  bool allow_remux = true;
 };
 
 /// One rendition written by the transcoder into `out_dir/<name>/`.
 struct rendition_output {
-  std::string name;             ///< directory name, "v0" (video+audio) or "a0" (audio-only)
+  std::string name;             ///< directory name: "v0" (top rung), "v1", ... or "a0" (audio-only)
+  bool remuxed = false;         ///< copied from the source without re-encoding
   bool has_video = false;
   bool has_audio = false;
   int width = 0, height = 0;
@@ -46,12 +68,26 @@ struct transcode_output {
 /// at most a few times per second.
 using progress_fn = std::function<void(double fraction)>;
 
-/// Transcodes `input` into `out_dir` (which must exist and be empty).
-/// Segment files are named `seg_%05d.ts`. Returns errc::cancelled promptly
-/// (within one packet) once `*cancel` becomes true. On error, whatever was
-/// written under `out_dir` is left for the caller to delete.
+/// A segment was completed: its file is closed and renamed to its final name
+/// (segments are written as `<name>.part` first), so it can be served now.
+struct segment_event {
+  size_t rendition_count = 0; ///< renditions this job produces
+  size_t rendition_index = 0; ///< 0 = top rung
+  rendition_output rendition; ///< all known so far about it; `segments` is left empty
+  segment_entry segment;      ///< uri = file name inside the rendition dir
+};
+using segment_fn = std::function<void(const segment_event&)>;
+
+/// Transcodes `input` into `out_dir` (which must exist and be empty): the
+/// input is decoded once, scaled once per rung, and every rung is encoded in
+/// the same pass. Segment files are named `seg_%05d.ts`; `on_segment` (may be
+/// empty) is called as each one is completed, in order per rendition.
+/// Returns errc::cancelled promptly (within one packet) once `*cancel`
+/// becomes true. On error, whatever was written under `out_dir` is left for
+/// the caller to delete.
 result<transcode_output> transcode(const std::string& input, const std::string& out_dir,
                                    const transcode_options& opts, const progress_fn& progress,
-                                   const std::atomic<bool>* cancel);
+                                   const std::atomic<bool>* cancel,
+                                   const segment_fn& on_segment = {});
 
 } // namespace hlsgate::media
