@@ -3,7 +3,11 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <future>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "actors/service.hpp"
 #include "config/config.hpp"
@@ -13,6 +17,52 @@
 #include "metrics/metrics.hpp"
 
 using namespace hlsgate;
+
+namespace {
+
+/// `hlsgate import PATH...`: registers library files as on-demand items
+/// (no copy; transcoded on their first playlist request) and prints one JSON
+/// line per file. Run it while the server is stopped: it opens the same store.
+int run_import(const config::settings& cfg, const std::vector<std::string>& paths) {
+  metrics::registry metrics;
+  actors::service svc{cfg, metrics};
+  if (auto st = svc.start(); !st) {
+    std::fprintf(stderr, "hlsgate: %s\n", st.err().reason.c_str());
+    return 1;
+  }
+  actors::import_params p;
+  for (auto& path : paths) {
+    std::error_code ec;
+    p.paths.push_back(std::filesystem::absolute(path, ec).lexically_normal().string());
+  }
+  std::promise<actors::reply<actors::import_result>> done;
+  svc.import(std::move(p),
+             [&done](actors::reply<actors::import_result> r) { done.set_value(std::move(r)); });
+  auto r = done.get_future().get();
+  svc.shutdown();
+  if (auto* e = std::get_if<actors::api_error>(&r)) {
+    std::fprintf(stderr, "hlsgate: %s\n", e->detail.c_str());
+    return 1;
+  }
+  int failed = 0;
+  auto base = cfg.effective_public_url();
+  for (auto& i : std::get<actors::import_result>(r).items) {
+    nlohmann::json j{{"path", i.path}};
+    if (!i.error.empty()) {
+      j["error"] = i.error;
+      ++failed;
+    } else {
+      j["media_id"] = i.media_id;
+      j["access_token"] = i.access_token;
+      j["admin_key"] = i.admin_key;
+      j["playlist_url"] = base + "/stream/" + i.media_id + "/playlist.m3u8?token=" + i.access_token;
+    }
+    std::printf("%s\n", j.dump().c_str());
+  }
+  return failed == 0 ? 0 : 3;
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   auto parsed = config::parse(argc, argv, config::process_environment());
@@ -24,14 +74,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hlsgate: %s\n", parsed.message.c_str());
     return 2;
   }
-  for (auto& a : parsed.args) {
-    if (a != "serve") {
-      std::fprintf(stderr, "hlsgate: unknown command '%s' (see --help)\n", a.c_str());
-      return 2;
-    }
-  }
   const auto& cfg = parsed.value;
   logging::set_level(cfg.log_level);
+  if (!parsed.args.empty() && parsed.args[0] == "import") {
+    if (parsed.args.size() < 2) {
+      std::fprintf(stderr, "usage: hlsgate import PATH...\n");
+      return 2;
+    }
+    return run_import(cfg, {parsed.args.begin() + 1, parsed.args.end()});
+  }
+  if (!parsed.args.empty() && (parsed.args[0] != "serve" || parsed.args.size() > 1)) {
+    std::fprintf(stderr, "hlsgate: unknown command '%s' (see --help)\n", parsed.args[0].c_str());
+    return 2;
+  }
   // Block the termination signals in every thread; main waits for them.
   sigset_t signals;
   sigemptyset(&signals);

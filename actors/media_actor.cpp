@@ -23,6 +23,10 @@ namespace hlsgate::actors {
 //                                  |                        |
 //    expire timer or DELETE: files, then store row, then registry, then quit
 //
+// While processing, segment events build an EVENT snapshot as soon as every
+// rendition has its first segment, so playback starts before the job ends.
+// Imported (on-demand) items stay queued until their first playlist request.
+//
 // The timer is a delayed (expire_atom, epoch) to self; extend bumps the
 // epoch so an earlier, now stale timer message is ignored.
 
@@ -66,8 +70,35 @@ void remove_files(self_ptr self) {
   std::error_code ec;
   if (!st.record.storage_id.empty())
     fs::remove_all(fs::path{st.env->media_root} / st.record.storage_id, ec);
-  if (!st.record.source_path.empty())
+  if (!st.record.source_path.empty() && st.record.source_owned)
     fs::remove(st.record.source_path, ec);
+}
+
+/// The original is not needed once its job ended (imported files are the
+/// user's library: never deleted).
+void drop_source(self_ptr self) {
+  auto& r = self->state.record;
+  if (!r.source_owned || r.source_path.empty())
+    return;
+  std::error_code ec;
+  fs::remove(r.source_path, ec);
+  r.source_path.clear();
+}
+
+void answer_playlist_waiters(self_ptr self) {
+  auto& st = self->state;
+  if (st.playlist_waiters.empty())
+    return;
+  auto ws = std::move(st.playlist_waiters);
+  st.playlist_waiters.clear();
+  for (auto& w : ws) {
+    if (st.snapshot)
+      w.cb(st.snapshot);
+    else if (st.record.status == media_status::failed)
+      w.cb(api_error{api_errc::failed, st.record.error});
+    else
+      w.cb(api_error{api_errc::try_later, "Media is being prepared; retry shortly"});
+  }
 }
 
 void count_status(self_ptr self, media_status s, double delta) {
@@ -145,6 +176,10 @@ void submit_job(self_ptr self, bool force, std::function<void(bool)> then) {
   j.media_root = st.env->media_root;
   j.options.segment_seconds = st.env->cfg.segment_seconds;
   j.options.x264_preset = st.env->cfg.x264_preset;
+  j.options.ladder = st.env->ladder;
+  if (!st.record.ladder.empty())
+    media::parse_ladder(st.record.ladder, j.options.ladder); // validated at upload
+  j.thumbnail_seconds = st.env->cfg.thumbnail_seconds;
   j.owner = caf::actor_cast<caf::actor>(self);
   st.cancel = j.cancel;
   self->request(st.env->pool, caf::infinite, submit_atom_v, std::move(j), force)
@@ -179,35 +214,27 @@ void answer_waiters(self_ptr self) {
   }
 }
 
-void on_job_done(self_ptr self, media::transcode_output& out) {
+void on_job_done(self_ptr self, job_result& res) {
   auto& st = self->state;
   auto& r = st.record;
+  auto& out = res.output;
   logging::info("media ready", {{"media_id", r.media_id}});
   r.duration = out.duration;
   r.renditions.clear();
   for (auto& x : out.renditions) {
-    rendition_record rr;
-    rr.name = x.name;
-    rr.has_video = x.has_video;
-    rr.has_audio = x.has_audio;
-    rr.width = x.width;
-    rr.height = x.height;
-    rr.frame_rate = x.frame_rate;
-    rr.codecs = x.codecs;
-    rr.peak_bandwidth = x.peak_bandwidth;
-    rr.average_bandwidth = x.average_bandwidth;
+    auto rr = to_record(x);
     rr.segments = std::move(x.segments);
     r.renditions.push_back(std::move(rr));
   }
-  std::error_code ec;
-  if (!r.source_path.empty())
-    fs::remove(r.source_path, ec); // the original is not needed once the job succeeded
-  r.source_path.clear();
+  r.has_thumbnails = res.has_thumbnails;
+  st.live.clear();
+  drop_source(self);
   set_status(self, media_status::ready);
   st.progress = 100;
   st.cancel.reset();
   touch(self);
   st.snapshot = make_snapshot(r);
+  answer_playlist_waiters(self);
   persist(
       self, [self] { answer_waiters(self); },
       [self] {
@@ -226,10 +253,12 @@ void on_job_failed(self_ptr self, const job_failure& f) {
   st.record.error = f.reason.empty() ? "Transcoding failed" : f.reason;
   logging::warn("transcoding failed",
                 {{"media_id", st.record.media_id}, {"reason", st.record.error}});
+  drop_source(self);
+  st.live.clear();
+  st.snapshot.reset();
   std::error_code ec;
-  if (!st.record.source_path.empty())
-    fs::remove(st.record.source_path, ec);
-  st.record.source_path.clear();
+  fs::remove_all(fs::path{st.env->media_root} / st.record.storage_id, ec);
+  answer_playlist_waiters(self);
   touch(self);
   if (!st.waiters.empty() && !st.admin_key.empty()) {
     // Nobody but the waiting uploader knows this item's keys: it gets the
@@ -304,6 +333,8 @@ void start_restored(self_ptr self) {
   }
   if (r.status == media_status::failed)
     return;
+  if (r.on_demand && r.status == media_status::queued)
+    return; // waits for its first playlist request
   // Unfinished job: resume it if the original is still there. Its partial
   // output never became visible (it lived in a temporary folder).
   std::error_code ec;
@@ -320,28 +351,113 @@ void start_restored(self_ptr self) {
 
 } // namespace
 
-playlist_ptr make_snapshot(const media_record& r) {
+rendition_record to_record(const media::rendition_output& x) {
+  rendition_record rr;
+  rr.name = x.name;
+  rr.has_video = x.has_video;
+  rr.has_audio = x.has_audio;
+  rr.width = x.width;
+  rr.height = x.height;
+  rr.frame_rate = x.frame_rate;
+  rr.codecs = x.codecs;
+  rr.peak_bandwidth = x.peak_bandwidth;
+  rr.average_bandwidth = x.average_bandwidth;
+  return rr;
+}
+
+namespace {
+
+playlist_ptr build_snapshot(const media_record& r, const std::vector<rendition_record>& rs,
+                            bool ended) {
   auto snap = std::make_shared<playlist_snapshot>();
   snap->media_id = r.media_id;
   snap->storage_id = r.storage_id;
-  for (auto& rr : r.renditions) {
+  snap->has_thumbnails = r.has_thumbnails;
+  for (auto& rr : rs) {
     media::variant_entry v;
     v.uri = rr.name + "/playlist.m3u8";
     v.bandwidth = rr.peak_bandwidth;
     v.average_bandwidth = rr.average_bandwidth;
+    if (v.bandwidth == 0) {
+      // A running job: measure what exists so far (RFC 8216 §4.3.4.2).
+      uint64_t bytes = 0;
+      double seconds = 0;
+      for (auto& s : rr.segments) {
+        bytes += s.bytes;
+        seconds += s.duration;
+        if (s.duration > 0)
+          v.bandwidth =
+              std::max<uint64_t>(v.bandwidth, static_cast<uint64_t>(s.bytes * 8 / s.duration));
+      }
+      if (seconds > 0)
+        v.average_bandwidth = static_cast<uint64_t>(bytes * 8 / seconds);
+    }
     v.codecs = rr.codecs;
     v.width = rr.width;
     v.height = rr.height;
     v.frame_rate = rr.frame_rate;
     snap->master.variants.push_back(std::move(v));
     media::media_playlist pl;
-    pl.type = media::playlist_type::vod;
-    pl.ended = true;
+    pl.type = ended ? media::playlist_type::vod : media::playlist_type::event;
+    pl.ended = ended;
     pl.segments = rr.segments;
     snap->rendition_names.push_back(rr.name);
     snap->renditions.push_back(std::move(pl));
   }
   return snap;
+}
+
+void on_segment(self_ptr self, media::segment_event& ev) {
+  auto& st = self->state;
+  if (st.record.status == media_status::ready || st.record.status == media_status::failed ||
+      ev.rendition_index >= ev.rendition_count)
+    return;
+  if (st.record.status == media_status::queued)
+    set_status(self, media_status::processing);
+  if (st.job_started == 0)
+    st.job_started = now(self);
+  if (st.live.size() != ev.rendition_count)
+    st.live.resize(ev.rendition_count);
+  auto& rr = st.live[ev.rendition_index];
+  auto segments = std::move(rr.segments);
+  rr = to_record(ev.rendition);
+  rr.segments = std::move(segments);
+  rr.segments.push_back(std::move(ev.segment));
+  bool all = std::all_of(st.live.begin(), st.live.end(),
+                         [](const rendition_record& x) { return !x.segments.empty(); });
+  if (!all)
+    return;
+  st.snapshot = build_snapshot(st.record, st.live, false);
+  answer_playlist_waiters(self);
+}
+
+/// An imported item's first viewer starts its job and waits (bounded) for
+/// the first segments.
+void start_on_demand(self_ptr self, callback<playlist_ptr>& cb) {
+  auto& st = self->state;
+  auto id = ++st.next_waiter;
+  st.playlist_waiters.push_back({id, std::move(cb)});
+  self->delayed_send(self, std::chrono::seconds(st.env->cfg.ondemand_wait_seconds),
+                     pl_timeout_atom_v, id);
+  if (st.cancel)
+    return; // already submitted
+  logging::info("starting on-demand job", {{"media_id", st.record.media_id}});
+  submit_job(self, false, [self](bool accepted) {
+    if (!accepted) {
+      self->state.cancel.reset();
+      answer_playlist_waiters(self);
+    }
+  });
+}
+
+} // namespace
+
+playlist_ptr make_snapshot(const media_record& r) {
+  return build_snapshot(r, r.renditions, true);
+}
+
+playlist_ptr make_event_snapshot(const media_record& r, const std::vector<rendition_record>& live) {
+  return build_snapshot(r, live, false);
 }
 
 caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_params p) {
@@ -360,9 +476,37 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
         auto& st = self->state;
         if (st.record.status == media_status::queued)
           set_status(self, media_status::processing);
+        if (st.job_started == 0)
+          st.job_started = now(self);
         st.progress = std::clamp(fraction * 100.0, 0.0, 99.9);
       },
-      [self](job_done_atom, media::transcode_output& out) { on_job_done(self, out); },
+      [self](segment_atom, media::segment_event& ev) { on_segment(self, ev); },
+      [self](job_done_atom, job_result& res) { on_job_done(self, res); },
+      [self](pl_timeout_atom, uint64_t id) {
+        auto& ws = self->state.playlist_waiters;
+        auto i = std::find_if(ws.begin(), ws.end(),
+                              [id](const playlist_waiter& w) { return w.id == id; });
+        if (i == ws.end())
+          return;
+        auto cb = std::move(i->cb);
+        ws.erase(i);
+        cb(api_error{api_errc::try_later, "Media is being prepared; retry shortly"});
+      },
+      [self](stream_info_atom, const media::token_claims& claims,
+             callback<stream_info_result>& cb) {
+        auto& st = self->state;
+        if (claims.gen != st.record.token_gen)
+          return cb(api_error{api_errc::forbidden, "Token was revoked"});
+        stream_info_result res;
+        res.record = st.record;
+        res.record.admin_key_hash.clear();
+        res.record.source_path.clear();
+        if (st.record.status != media_status::ready)
+          res.record.renditions = st.live;
+        res.progress = st.progress;
+        res.playable = st.snapshot != nullptr;
+        cb(std::move(res));
+      },
       [self](job_failed_atom, const job_failure& f) { on_job_failed(self, f); },
       [self](wait_timeout_atom, uint64_t id) {
         // The synchronous upload waited long enough: answer with the status.
@@ -384,6 +528,8 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
           cb(api_error{api_errc::expired, "Media expired"});
         } else if (st.record.status == media_status::failed) {
           cb(api_error{api_errc::failed, st.record.error});
+        } else if (!st.snapshot && st.record.on_demand) {
+          start_on_demand(self, cb);
         } else if (!st.snapshot) {
           cb(api_error{api_errc::not_ready, "Media is still processing"});
         } else {
@@ -425,6 +571,11 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
         res.record.admin_key_hash.clear();
         res.record.source_path.clear();
         res.progress = self->state.progress;
+        auto& st = self->state;
+        if (st.job_started > 0 && st.progress > 0 && st.progress < 100) {
+          auto elapsed = static_cast<double>(now(self) - st.job_started);
+          res.eta_seconds = elapsed * (100 - st.progress) / st.progress;
+        }
         cb(std::move(res));
       },
       [self](extend_atom, const std::string& key, unsigned minutes, callback<extend_result>& cb) {

@@ -25,6 +25,12 @@ struct waiter {
   callback<upload_result> cb;
 };
 
+/// A playlist request parked until the first segments of an on-demand job.
+struct playlist_waiter {
+  uint64_t id = 0;
+  callback<playlist_ptr> cb;
+};
+
 struct media_state {
   env_ptr env;
   media_record record;
@@ -33,15 +39,25 @@ struct media_state {
   double progress = 0;   ///< percent
   uint64_t timer_epoch = 0;
   std::shared_ptr<std::atomic<bool>> cancel;
-  playlist_ptr snapshot; ///< built once the item is ready
+  playlist_ptr
+      snapshot; ///< EVENT while the job runs (once every rendition has a segment), then VOD
+  std::vector<rendition_record> live; ///< renditions of the running job, from segment events
+  int64_t job_started = 0;            ///< unix seconds of the job's first sign of life
   std::vector<waiter> waiters;
+  std::vector<playlist_waiter> playlist_waiters;
   uint64_t next_waiter = 0;
   static inline const char* name = "media";
 };
 
 caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_params p);
 
-/// Builds the immutable playlist view of a ready record.
+/// Builds the immutable playlist view of a ready record (VOD).
 playlist_ptr make_snapshot(const media_record& r);
+
+/// Builds the view of a running job: EVENT playlists, no ENDLIST.
+playlist_ptr make_event_snapshot(const media_record& r, const std::vector<rendition_record>& live);
+
+/// Copies what the transcoder reports about a rendition (not its segments).
+rendition_record to_record(const media::rendition_output& x);
 
 } // namespace hlsgate::actors

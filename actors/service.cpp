@@ -77,8 +77,9 @@ struct service::impl {
   impl(const config::settings& c, metrics::registry& m) : cfg(c), metrics(m) {}
 
   /// Verifies a JWT for `media_id`; false (and `cb` answered) on failure.
+  template <class T>
   bool verify_token(const std::string& media_id, const std::string& token,
-                    media::token_claims& claims, callback<playlist_ptr>& cb) {
+                    media::token_claims& claims, callback<T>& cb) {
     if (token.empty()) {
       metrics.auth_failure("missing");
       reject(cb, api_errc::unauthorized, "Token required");
@@ -109,6 +110,10 @@ service::~service() {
 
 media::status service::start() {
   auto& d = *impl_;
+  std::vector<media::rung> ladder;
+  if (!d.cfg.ladder.empty() && !media::parse_ladder(d.cfg.ladder, ladder))
+    return media::error{media::errc::invalid_input,
+                        "HLSGATE_LADDER must look like 1080:5000k,720:2800k,480:1400k"};
   std::error_code ec;
   auto data = fs::path{d.cfg.data_dir};
   for (auto* sub : {"media", "sources", "uploads"}) {
@@ -164,6 +169,7 @@ media::status service::start() {
   env->media_root = (data / "media").string();
   env->source_root = (data / "sources").string();
   env->store = d.store_actor;
+  env->ladder = std::move(ladder);
   env->now = unix_now;
   pool_params pp;
   pp.env = env;
@@ -249,6 +255,23 @@ void service::remove(std::string media_id, std::string admin_key, callback<done>
     return reject(cb, api_errc::shutting_down, "Server is shutting down");
   caf::anon_send(impl_->registry, delete_atom_v, std::move(media_id), std::move(admin_key),
                  std::move(cb));
+}
+
+void service::stream_info(std::string media_id, std::string token,
+                          callback<stream_info_result> cb) {
+  if (!ready())
+    return reject(cb, api_errc::shutting_down, "Server is shutting down");
+  media::token_claims claims;
+  if (!impl_->verify_token(media_id, token, claims, cb))
+    return;
+  caf::anon_send(impl_->registry, stream_info_atom_v, std::move(media_id), std::move(claims),
+                 std::move(cb));
+}
+
+void service::import(import_params p, callback<import_result> cb) {
+  if (!ready())
+    return reject(cb, api_errc::shutting_down, "Server is shutting down");
+  caf::anon_send(impl_->registry, import_atom_v, std::move(p), std::move(cb));
 }
 
 const media::url_signer& service::signer() const {

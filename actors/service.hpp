@@ -44,6 +44,12 @@ public:
   void extend(std::string media_id, std::string admin_key, unsigned additional_minutes,
               callback<extend_result> cb);
   void remove(std::string media_id, std::string admin_key, callback<done> cb);
+  /// Token holders: format, readiness, duration, renditions (Clipset's
+  /// stream-info endpoint, plus more).
+  void stream_info(std::string media_id, std::string token, callback<stream_info_result> cb);
+  /// Registers existing files (folders are expanded recursively) as
+  /// on-demand items without copying them. Paths must be absolute.
+  void import(import_params p, callback<import_result> cb);
 
   const media::url_signer& signer() const;
   const media::jwt_codec& tokens() const;

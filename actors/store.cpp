@@ -130,10 +130,18 @@ media::result<std::unique_ptr<store>> store::open(const std::string& path) {
                " duration REAL NOT NULL DEFAULT 0,"
                " renditions TEXT NOT NULL DEFAULT '[]');"))
     return p->fail("cannot create the schema");
-  p->put = p->prepare("INSERT OR REPLACE INTO media (media_id, storage_id, admin_key_hash, status,"
-                      " error, original_name, source_path, created_at, updated_at, upload_time,"
-                      " expires_at, last_token_refresh, token_gen, duration, renditions)"
-                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
+  // Columns added after the first schema; ADD COLUMN fails harmlessly when
+  // the column exists already.
+  for (auto* col :
+       {"source_owned INTEGER NOT NULL DEFAULT 1", "on_demand INTEGER NOT NULL DEFAULT 0",
+        "thumbnails INTEGER NOT NULL DEFAULT 0", "ladder TEXT NOT NULL DEFAULT ''"})
+    p->exec((std::string{"ALTER TABLE media ADD COLUMN "} + col + ";").c_str());
+  p->put =
+      p->prepare("INSERT OR REPLACE INTO media (media_id, storage_id, admin_key_hash, status,"
+                 " error, original_name, source_path, created_at, updated_at, upload_time,"
+                 " expires_at, last_token_refresh, token_gen, duration, renditions,"
+                 " source_owned, on_demand, thumbnails, ladder)"
+                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
   p->del = p->prepare("DELETE FROM media WHERE media_id = ?1");
   if (!p->put || !p->del)
     return p->fail("cannot prepare statements");
@@ -162,6 +170,10 @@ media::status store::put(const media_record& r) {
   sqlite3_bind_double(st, 14, r.duration);
   auto rend = to_json(r.renditions).dump();
   text(15, rend);
+  sqlite3_bind_int(st, 16, r.source_owned ? 1 : 0);
+  sqlite3_bind_int(st, 17, r.on_demand ? 1 : 0);
+  sqlite3_bind_int(st, 18, r.has_thumbnails ? 1 : 0);
+  text(19, r.ladder);
   auto rc = sqlite3_step(st);
   sqlite3_reset(st);
   if (rc != SQLITE_DONE)
@@ -183,8 +195,8 @@ media::status store::remove(const std::string& media_id) {
 media::result<std::vector<media_record>> store::load_all() {
   auto st = impl_->prepare("SELECT media_id, storage_id, admin_key_hash, status, error,"
                            " original_name, source_path, created_at, updated_at, upload_time,"
-                           " expires_at, last_token_refresh, token_gen, duration, renditions"
-                           " FROM media");
+                           " expires_at, last_token_refresh, token_gen, duration, renditions,"
+                           " source_owned, on_demand, thumbnails, ladder FROM media");
   if (!st)
     return impl_->fail("cannot read records");
   std::vector<media_record> out;
@@ -208,6 +220,10 @@ media::result<std::vector<media_record>> store::load_all() {
     r.token_gen = static_cast<uint64_t>(sqlite3_column_int64(s, 12));
     r.duration = sqlite3_column_double(s, 13);
     r.renditions = from_json(column_text(s, 14));
+    r.source_owned = sqlite3_column_int(s, 15) != 0;
+    r.on_demand = sqlite3_column_int(s, 16) != 0;
+    r.has_thumbnails = sqlite3_column_int(s, 17) != 0;
+    r.ladder = column_text(s, 18);
     out.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE)

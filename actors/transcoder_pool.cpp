@@ -1,10 +1,12 @@
 #include "actors/transcoder_pool.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <filesystem>
 #include <system_error>
 
+#include "media/thumbnails.hpp"
 #include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
@@ -53,11 +55,15 @@ caf::behavior worker_behavior(caf::event_based_actor* self, caf::actor pool,
           last = t;
           caf::anon_send(owner, progress_atom_v, f);
         };
-        auto res = run_job(j, progress);
+        auto on_segment = [&](const media::segment_event& ev) {
+          beat();
+          caf::anon_send(owner, segment_atom_v, ev);
+        };
+        auto res = run_job(j, progress, on_segment);
         double seconds = std::chrono::duration<double>(clock::now() - started).count();
         if (res) {
           if (metrics != nullptr && seconds > 0)
-            metrics->transcode_finished(seconds, res->duration / seconds);
+            metrics->transcode_finished(seconds, res->output.duration / seconds);
           caf::anon_send(owner, job_done_atom_v, std::move(res).value());
         } else {
           if (metrics != nullptr)
@@ -234,32 +240,50 @@ caf::behavior pool_behavior(pool_ptr self, pool_params p) {
 
 } // namespace
 
-media::result<media::transcode_output> run_job(const job& j, const media::progress_fn& progress) {
+media::result<job_result> run_job(const job& j, const media::progress_fn& progress,
+                                  const media::segment_fn& on_segment) {
   std::error_code ec;
-  auto final_dir = fs::path{j.media_root} / j.storage_id;
-  auto tmp_dir = fs::path{j.media_root} / (".tmp-" + j.storage_id);
-  fs::remove_all(tmp_dir, ec); // leftovers of a job killed mid-way
-  if (!fs::create_directories(tmp_dir, ec) || ec)
+  // Segments land in the final folder as they are finished (each one is
+  // renamed from .part when complete), so playback can start during the job.
+  // Nothing there is visible until the media actor lists it; after a crash
+  // the folder is wiped before the job runs again.
+  auto dir = fs::path{j.media_root} / j.storage_id;
+  fs::remove_all(dir, ec);
+  if (!fs::create_directories(dir, ec) || ec)
     return media::error{media::errc::io_error, "Cannot create the output folder"};
-  auto res = media::transcode(j.source_path, tmp_dir.string(), j.options, progress, j.cancel.get());
-  if (!res) {
-    fs::remove_all(tmp_dir, ec);
-    return res;
+  auto fail = [&](media::error e) -> media::result<job_result> {
+    fs::remove_all(dir, ec);
+    return e;
+  };
+  auto res = media::transcode(j.source_path, dir.string(), j.options, progress, j.cancel.get(),
+                              on_segment);
+  if (!res)
+    return fail(res.err());
+  job_result out;
+  out.output = std::move(res).value();
+  bool video = std::any_of(out.output.renditions.begin(), out.output.renditions.end(),
+                           [](const media::rendition_output& r) { return r.has_video; });
+  if (video && j.thumbnail_seconds > 0) {
+    auto thumbs = dir / "thumbs";
+    fs::create_directories(thumbs, ec);
+    media::thumbnail_options topts;
+    topts.interval_seconds = j.thumbnail_seconds;
+    auto t = media::make_thumbnails(j.source_path, thumbs.string(), topts, j.cancel.get());
+    if (t) {
+      out.has_thumbnails = true;
+    } else {
+      fs::remove_all(thumbs, ec);
+      if (t.err().code == media::errc::cancelled)
+        return fail(t.err());
+      // Thumbnails are a nicety: the media plays without them.
+      logging::warn("thumbnails failed", {{"media_id", j.media_id}, {"reason", t.err().reason}});
+    }
   }
-  // Files become visible all at once: a crash never leaves half a rendition.
-  fs::remove_all(final_dir, ec);
-  fs::rename(tmp_dir, final_dir, ec);
-  if (ec) {
-    fs::remove_all(tmp_dir, ec);
-    return media::error{media::errc::io_error, "Cannot publish the output"};
-  }
-  // The owner sets the flag before deleting the folder; checking after the
-  // rename covers a delete that raced with it.
-  if (j.cancel->load()) {
-    fs::remove_all(final_dir, ec);
-    return media::error{media::errc::cancelled, "Cancelled"};
-  }
-  return res;
+  // The owner sets the flag before deleting the folder; checking last covers
+  // a delete that raced with the job's end.
+  if (j.cancel->load())
+    return fail({media::errc::cancelled, "Cancelled"});
+  return out;
 }
 
 caf::actor spawn_transcoder_pool(caf::actor_system& sys, pool_params p) {

@@ -25,9 +25,11 @@ struct pool_params {
 
 caf::actor spawn_transcoder_pool(caf::actor_system& sys, pool_params p);
 
-/// Runs one job on the calling thread: transcode into a temporary folder
-/// `<media_root>/.tmp-<storage_id>`, rename it to `<media_root>/<storage_id>`
-/// on success, delete it otherwise. Used by the workers.
-media::result<media::transcode_output> run_job(const job& j, const media::progress_fn& progress);
+/// Runs one job on the calling thread: transcode into
+/// `<media_root>/<storage_id>` (segments appear as they are finished and are
+/// reported through `on_segment`), then thumbnails; the folder is deleted on
+/// failure or cancellation. Used by the workers.
+media::result<job_result> run_job(const job& j, const media::progress_fn& progress,
+                                  const media::segment_fn& on_segment);
 
 } // namespace hlsgate::actors

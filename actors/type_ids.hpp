@@ -40,6 +40,10 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, job_done_atom, "jobdone")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, job_failed_atom, "jobfailed")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, wait_timeout_atom, "waittmo")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, tick_atom, "tick")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, segment_atom, "segment")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, import_atom, "import")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, stream_info_atom, "streaminfo")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, pl_timeout_atom, "pltimeout")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 
@@ -51,8 +55,9 @@ struct environment {
   config::settings cfg;
   std::shared_ptr<const media::jwt_codec> jwt;
   metrics::registry* metrics = nullptr;
-  std::string media_root;  ///< <data>/media: finished media folders
-  std::string source_root; ///< <data>/sources: originals awaiting their job
+  std::string media_root;          ///< <data>/media: finished media folders
+  std::string source_root;         ///< <data>/sources: originals awaiting their job
+  std::vector<media::rung> ladder; ///< server default ladder (empty = built-in)
   caf::actor store;
   caf::actor pool;
   std::function<int64_t()> now; ///< unix seconds
@@ -66,11 +71,21 @@ struct job {
   std::string source_path;
   std::string media_root;
   media::transcode_options options;
-  caf::actor owner; ///< the media actor: gets progress, done or failed
+  double thumbnail_seconds = 0; ///< storyboard interval; 0 = no thumbnails
+  caf::actor owner;             ///< the media actor: gets progress, segments, done or failed
   std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
   /// Steady-clock milliseconds of the worker's last sign of life; the pool's
   /// watchdog fails the job when it grows stale.
   std::shared_ptr<std::atomic<int64_t>> heartbeat = std::make_shared<std::atomic<int64_t>>(0);
+};
+
+/// What the prober found in a library import: each file with its probe.
+using probed_files = std::vector<std::pair<std::string, media::result<media::probe_info>>>;
+
+/// Sent by a worker to the media actor when its job succeeded.
+struct job_result {
+  media::transcode_output output;
+  bool has_thumbnails = false;
 };
 
 /// Sent by a worker or the pool to the media actor when its job failed.
@@ -83,10 +98,15 @@ struct job_failure {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::job_failure)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::job_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::probed_files)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::segment_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::import_params)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::import_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::stream_info_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::media_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::upload_params)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::token_claims)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::transcode_output)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::result<hlsgate::media::probe_info>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::upload_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::playlist_ptr>)

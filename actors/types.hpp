@@ -47,6 +47,10 @@ struct media_record {
   uint64_t token_gen = 1; ///< refresh bumps it: every older token stops working
   double duration = 0;
   std::vector<rendition_record> renditions;
+  bool source_owned = true;    ///< false for imported library files: never deleted
+  bool on_demand = false;      ///< imported: transcode on the first playlist request
+  bool has_thumbnails = false; ///< poster, sprite and storyboard exist under thumbs/
+  std::string ladder;          ///< per-item ladder spec ("" = server default)
 
   /// Minutes from upload to the current deadline (PyHLS's `expiry_minutes`).
   int64_t expiry_minutes() const { return (expires_at - upload_time + 59) / 60; }
@@ -65,6 +69,7 @@ enum class api_errc : uint8_t {
   unsupported_media, ///< 415 not an audio/video file
   bad_parameter,     ///< 422
   queue_full,        ///< 429 too many jobs queued
+  try_later,         ///< 503 with Retry-After: not available yet (on-demand job starting)
   shutting_down,     ///< 503
   failed,            ///< 422-ish: the media failed to transcode (reason in detail)
   internal,          ///< 500
@@ -87,6 +92,7 @@ struct upload_params {
   uint64_t bytes = 0;
   unsigned expiry_minutes = 60;
   bool wait_ready = true; ///< reply once playable (PyHLS) or at once (async)
+  std::string ladder;     ///< validated ladder spec for this item ("" = server default)
 };
 
 struct upload_result {
@@ -108,8 +114,35 @@ struct token_result {
 };
 
 struct info_result {
-  media_record record; ///< minus secrets: admin_key_hash is cleared
-  double progress = 0; ///< percent
+  media_record record;     ///< minus secrets: admin_key_hash is cleared
+  double progress = 0;     ///< percent
+  double eta_seconds = -1; ///< estimated time to ready; -1 = unknown
+};
+
+/// GET /media/{id}/stream-info (Clipset's endpoint, plus more).
+struct stream_info_result {
+  media_record record; ///< minus secrets
+  double progress = 0;
+  bool playable = false; ///< a playlist can be served now (EVENT or VOD)
+};
+
+struct import_params {
+  std::vector<std::string> paths; ///< absolute paths of existing media files
+  unsigned expiry_minutes = 10080;
+};
+
+/// One imported file: ids and keys, or why it was refused.
+struct import_item {
+  std::string path;
+  std::string media_id;
+  std::string access_token;
+  std::string admin_key;
+  int64_t expires_at = 0;
+  std::string error; ///< empty on success
+};
+
+struct import_result {
+  std::vector<import_item> items;
 };
 
 struct extend_result {
@@ -128,6 +161,7 @@ struct playlist_snapshot {
   media::master_playlist master; ///< variant URIs are "<rendition>/playlist.m3u8"
   std::vector<std::string> rendition_names;
   std::vector<media::media_playlist> renditions; ///< same order as rendition_names
+  bool has_thumbnails = false;                   ///< thumbs/poster.jpg, sprite.jpg, storyboard.vtt
 };
 using playlist_ptr = std::shared_ptr<const playlist_snapshot>;
 

@@ -124,6 +124,20 @@ const std::vector<option>& options() {
                                 "a transcode job that reports no progress this long is failed and "
                                 "its worker replaced",
                                 &settings::watchdog_seconds, 1, 86400),
+      string_option("HLSGATE_LADDER", "ladder",
+                    "default ladder as height:bitrate pairs, e.g. 1080:5000k,720:2800k,480:1400k,"
+                    "360:800k (empty = that default)",
+                    &settings::ladder),
+      unsigned_option<unsigned>("HLSGATE_THUMBNAIL_SECONDS", "thumbnail-seconds",
+                                "storyboard thumbnail interval in seconds (0 = no thumbnails)",
+                                &settings::thumbnail_seconds, 0, 3600),
+      unsigned_option<unsigned>("HLSGATE_ONDEMAND_WAIT_SECONDS", "ondemand-wait-seconds",
+                                "how long the first playlist request of an imported item waits for "
+                                "its first segments before 503",
+                                &settings::ondemand_wait_seconds, 1, 600),
+      string_option("HLSGATE_IMPORT_ROOT", "import-root",
+                    "folder the admin import API may read from (empty = import API disabled)",
+                    &settings::import_root),
       unsigned_option<unsigned>("HLSGATE_UPLOAD_WAIT_SECONDS", "upload-wait-seconds",
                                 "how long a synchronous upload waits for its media to be ready",
                                 &settings::upload_wait_seconds, 1, 86400),
@@ -218,7 +232,9 @@ std::string help_text() {
   settings defaults;
   os << "usage: hlsgate [options] [command]\n\n"
         "commands:\n"
-        "  serve (default)   run the server\n\n"
+        "  serve (default)   run the server\n"
+        "  import PATH...    register media files or folders (no copy) as on-demand\n"
+        "                    items; prints one JSON line per file (server stopped)\n\n"
         "options (flag / environment variable or config-file key; default):\n"
         "  --config FILE / HLSGATE_CONFIG\n"
         "      config file of KEY = value lines using the variable names below\n";

@@ -25,10 +25,16 @@ struct settings {
   unsigned token_minutes = 0;           ///< HLSGATE_TOKEN_MINUTES: JWT lifetime, 0 = media lifetime
   unsigned default_expiry_minutes = 60; ///< HLSGATE_DEFAULT_EXPIRY_MINUTES
   unsigned queue_limit = 32;            ///< HLSGATE_QUEUE_LIMIT: queued jobs before 429
-  unsigned watchdog_seconds = 300;    ///< HLSGATE_WATCHDOG_SECONDS: a job silent this long is hung
-  unsigned upload_wait_seconds = 600; ///< HLSGATE_UPLOAD_WAIT_SECONDS: synchronous upload wait
-  std::string api_token;              ///< HLSGATE_API_TOKEN: required for uploads when set
-  std::string cors_origins;           ///< HLSGATE_CORS_ORIGINS: comma-separated, "*" = any
+  unsigned watchdog_seconds = 300; ///< HLSGATE_WATCHDOG_SECONDS: a job silent this long is hung
+  std::string ladder;              ///< HLSGATE_LADDER: "1080:5000k,720:2800k,..."; empty = default
+  unsigned thumbnail_seconds = 10; ///< HLSGATE_THUMBNAIL_SECONDS: storyboard interval, 0 = off
+  unsigned ondemand_wait_seconds =
+      30;                  ///< HLSGATE_ONDEMAND_WAIT_SECONDS: first request of an import
+  std::string import_root; ///< HLSGATE_IMPORT_ROOT: the import API only reads below it
+
+  unsigned upload_wait_seconds = 600;   ///< HLSGATE_UPLOAD_WAIT_SECONDS: synchronous upload wait
+  std::string api_token;                ///< HLSGATE_API_TOKEN: required for uploads when set
+  std::string cors_origins;             ///< HLSGATE_CORS_ORIGINS: comma-separated, "*" = any
   std::string x264_preset = "veryfast"; ///< HLSGATE_X264_PRESET
   std::string log_level = "info";       ///< HLSGATE_LOG_LEVEL: debug, info, warn, error
 

@@ -4,11 +4,14 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
 
 #include "actors/service.hpp"
+#include "media/crypto.hpp"
+#include "media/transcoder.hpp"
 
 namespace fs = std::filesystem;
 
@@ -45,6 +48,7 @@ unsigned to_status(api_errc e) {
   case api_errc::queue_full:
     return 429;
   case api_errc::shutting_down:
+  case api_errc::try_later:
     return 503;
   case api_errc::internal:
     break;
@@ -56,6 +60,8 @@ response error_response(const api_error& e) {
   auto r = json_error(to_status(e.code), e.detail);
   if (e.code == api_errc::queue_full || e.code == api_errc::shutting_down)
     r.headers.emplace_back("Retry-After", "30");
+  if (e.code == api_errc::try_later)
+    r.headers.emplace_back("Retry-After", "5");
   if (e.code == api_errc::unauthorized)
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
@@ -221,7 +227,7 @@ struct api::impl {
         req.query_param("api_token", t);
       if (t.empty())
         return drop(error_response({api_errc::unauthorized, "API token required"}));
-      if (t != cfg.api_token) {
+      if (!media::constant_time_equal(t, cfg.api_token)) {
         metrics.auth_failure("bad_api_token");
         return drop(error_response({api_errc::forbidden, "Invalid API token"}));
       }
@@ -240,6 +246,12 @@ struct api::impl {
     p.bytes = req.upload_bytes;
     p.expiry_minutes = minutes;
     p.wait_ready = !bool_param(req, "async");
+    if (req.query_param("ladder", p.ladder) && !p.ladder.empty()) {
+      std::vector<media::rung> rungs;
+      if (!media::parse_ladder(p.ladder, rungs))
+        return drop(error_response(
+            {api_errc::bad_parameter, "ladder must look like 1080:5000k,720:2800k,480:1400k"}));
+    }
     svc.upload(std::move(p), [this, reply](actors::reply<actors::upload_result> r) {
       if (auto* e = std::get_if<api_error>(&r))
         return reply(error_response(*e));
@@ -300,6 +312,9 @@ struct api::impl {
         if (snap.rendition_names[i] == rendition)
           idx = i;
     }
+    if (rendition.empty() && snap.has_thumbnails &&
+        (name == "poster.jpg" || name == "sprite.jpg" || name == "storyboard.vtt"))
+      return thumbnail(snap, token, name);
     if (idx >= snap.renditions.size())
       return json_error(404, "Not found");
     auto& pl = snap.renditions[idx];
@@ -329,6 +344,127 @@ struct api::impl {
       }
     }
     return json_error(404, "Not found");
+  }
+
+  /// poster.jpg and sprite.jpg are files; the storyboard is rewritten so the
+  /// sprite references carry the token (players resolve them without the
+  /// query of the .vtt URL).
+  response thumbnail(const actors::playlist_snapshot& snap, const std::string& token,
+                     const std::string& name) const {
+    auto path = fs::path{svc.settings().data_dir} / "media" / snap.storage_id / "thumbs" / name;
+    response res;
+    res.headers.emplace_back("Cache-Control", "private, max-age=3600");
+    if (name != "storyboard.vtt") {
+      res.content_type = "image/jpeg";
+      res.file_path = path.string();
+      return res;
+    }
+    std::ifstream in{path};
+    if (!in)
+      return json_error(404, "Not found");
+    res.content_type = "text/vtt; charset=utf-8";
+    std::string line;
+    const std::string ref = "sprite.jpg#";
+    while (std::getline(in, line)) {
+      if (line.rfind(ref, 0) == 0)
+        line = "sprite.jpg?token=" + token + "#" + line.substr(ref.size());
+      res.body.append(line).push_back('\n');
+    }
+    return res;
+  }
+
+  // -- stream-info (token holders) ---------------------------------------------------
+
+  void stream_info(request& req, const std::string& id, reply_fn& reply) {
+    auto token = access_token(req);
+    svc.stream_info(id, token, [this, reply, token](actors::reply<actors::stream_info_result> r) {
+      if (auto* e = std::get_if<api_error>(&r))
+        return reply(error_response(*e));
+      auto& s = std::get<actors::stream_info_result>(r);
+      auto& m = s.record;
+      auto renditions = json::array();
+      for (auto& rr : m.renditions)
+        renditions.push_back(rendition_json(rr));
+      auto base = public_url + "/stream/" + m.media_id + "/";
+      json body{{"media_id", m.media_id},
+                {"format", "hls"},
+                {"ready", m.status == actors::media_status::ready},
+                {"playable", s.playable},
+                {"status", actors::to_string(m.status)},
+                {"progress", s.progress},
+                {"manifest_url", base + "playlist.m3u8?token=" + token},
+                {"duration", m.duration},
+                {"expires_at", iso8601(m.expires_at)},
+                {"renditions", std::move(renditions)}};
+      if (m.has_thumbnails) {
+        body["poster_url"] = base + "poster.jpg?token=" + token;
+        body["storyboard_url"] = base + "storyboard.vtt?token=" + token;
+      }
+      if (!m.error.empty())
+        body["error"] = m.error;
+      reply(json_response(200, body));
+    });
+  }
+
+  // -- POST /import (API token) --------------------------------------------------------
+
+  void import_media(request& req, reply_fn& reply) {
+    auto& cfg = svc.settings();
+    if (cfg.api_token.empty() || cfg.import_root.empty())
+      return reply(json_error(403, "Import API disabled (set HLSGATE_API_TOKEN and "
+                                   "HLSGATE_IMPORT_ROOT)"));
+    auto t = bearer(req);
+    if (t.empty())
+      return reply(error_response({api_errc::unauthorized, "API token required"}));
+    if (!media::constant_time_equal(t, cfg.api_token)) {
+      metrics.auth_failure("bad_api_token");
+      return reply(error_response({api_errc::forbidden, "Invalid API token"}));
+    }
+    auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("paths") || !body["paths"].is_array() ||
+        body["paths"].empty())
+      return reply(json_error(422, "Body must be {\"paths\": [\"...\"], \"expiry_minutes\": N}"));
+    actors::import_params p;
+    p.expiry_minutes = max_expiry_minutes;
+    if (body.contains("expiry_minutes")) {
+      auto& e = body["expiry_minutes"];
+      if (!e.is_number_unsigned() || e.get<unsigned>() < 1 ||
+          e.get<unsigned>() > max_expiry_minutes)
+        return reply(json_error(422, "expiry_minutes must be an integer in [1, 10080]"));
+      p.expiry_minutes = e.get<unsigned>();
+    }
+    std::error_code ec;
+    auto root = fs::weakly_canonical(cfg.import_root, ec);
+    for (auto& v : body["paths"]) {
+      if (!v.is_string())
+        return reply(json_error(422, "paths must be strings"));
+      fs::path path{v.get<std::string>()};
+      if (!path.is_absolute())
+        return reply(json_error(422, "paths must be absolute"));
+      auto canon = fs::weakly_canonical(path, ec);
+      auto rel = canon.lexically_relative(root);
+      if (ec || rel.empty() || *rel.begin() == "..")
+        return reply(json_error(403, "Path is outside the import root"));
+      p.paths.push_back(canon.string());
+    }
+    svc.import(std::move(p), [this, reply](actors::reply<actors::import_result> r) {
+      if (auto* e = std::get_if<api_error>(&r))
+        return reply(error_response(*e));
+      auto items = json::array();
+      for (auto& i : std::get<actors::import_result>(r).items) {
+        if (!i.error.empty()) {
+          items.push_back({{"path", i.path}, {"error", i.error}});
+          continue;
+        }
+        items.push_back({{"path", i.path},
+                         {"media_id", i.media_id},
+                         {"access_token", i.access_token},
+                         {"admin_key", i.admin_key},
+                         {"playlist_url", playlist_url(i.media_id, i.access_token)},
+                         {"expires_at", iso8601(i.expires_at)}});
+      }
+      reply(json_response(200, {{"items", std::move(items)}}));
+    });
   }
 
   // -- admin routes ----------------------------------------------------------------
@@ -370,7 +506,10 @@ struct api::impl {
                 {"updated_at", iso8601(m.updated_at)},
                 {"status", actors::to_string(m.status)},
                 {"progress", i.progress},
+                {"eta_seconds", i.eta_seconds},
                 {"duration", m.duration},
+                {"thumbnails", m.has_thumbnails},
+                {"imported", !m.source_owned},
                 {"original_name", m.original_name},
                 {"renditions", std::move(renditions)}};
       if (!m.error.empty())
@@ -434,7 +573,11 @@ metrics::route api::classify(const request& req) const {
       return metrics::route::info;
     if (parts.size() == 3 && parts[2] == "extend-expiry")
       return metrics::route::extend_expiry;
+    if (parts.size() == 3 && parts[2] == "stream-info")
+      return metrics::route::stream_info;
   }
+  if (first == "import")
+    return metrics::route::import_media;
   if (first == "health")
     return metrics::route::health;
   if (first == "ready")
@@ -493,6 +636,16 @@ void api::handle(request req, reply_fn reply) {
         return method_not_allowed("POST");
       return d.extend(req, id, reply);
     }
+    if (parts.size() == 3 && parts[2] == "stream-info") {
+      if (!get)
+        return method_not_allowed("GET, HEAD");
+      return d.stream_info(req, id, reply);
+    }
+  }
+  if (first == "import" && parts.size() == 1) {
+    if (m != "POST")
+      return method_not_allowed("POST");
+    return d.import_media(req, reply);
   }
   if (parts.size() == 1 && (first == "health" || first == "ready" || first == "metrics")) {
     if (!get)

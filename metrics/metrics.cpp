@@ -150,6 +150,10 @@ const char* to_string(route r) noexcept {
     return "extend_expiry";
   case route::delete_media:
     return "delete_media";
+  case route::stream_info:
+    return "stream_info";
+  case route::import_media:
+    return "import";
   case route::health:
     return "health";
   case route::ready:

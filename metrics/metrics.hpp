@@ -11,14 +11,16 @@ namespace hlsgate::metrics {
 
 /// HTTP routes, the `route` label of the request metrics.
 enum class route : uint8_t {
-  segment,          ///< GET /seg/... (signed, stateless)
-  stream_playlist,  ///< GET /stream/{id}/...m3u8
-  stream_file,      ///< GET /stream/{id}/{name} (PyHLS-compatible segment)
+  segment,         ///< GET /seg/... (signed, stateless)
+  stream_playlist, ///< GET /stream/{id}/...m3u8
+  stream_file,     ///< GET /stream/{id}/{name} (PyHLS-compatible segment)
   upload,
   refresh_token,
   info,
   extend_expiry,
   delete_media,
+  stream_info,  ///< GET /media/{id}/stream-info
+  import_media, ///< POST /import
   health,
   ready,
   metrics,
