@@ -28,6 +28,19 @@ caf::behavior registry_stub(caf::event_based_actor*, gone_log* log) {
   return {[log](gone_atom, const std::string& id) { log->ids.push_back(id); }};
 }
 
+/// Stands in for the transcoder pool, whose workers run libav on threads of
+/// their own and so cannot run under the deterministic scheduler: it accepts
+/// every job; the test plays the worker's part by sending its messages.
+caf::behavior pool_stub(caf::event_based_actor*, std::vector<job>* jobs) {
+  return {
+      [jobs](submit_atom, job& j, bool) -> bool {
+        jobs->push_back(std::move(j));
+        return true;
+      },
+      [](cancel_atom, const std::string&) {},
+  };
+}
+
 class media_actor_test : public ::testing::Test {
 protected:
   fs::path dir = fs::temp_directory_path() / ("hlsgate-actor-" + media::random_id());
@@ -41,6 +54,7 @@ protected:
   caf::actor registry;
   std::string admin_key = media::random_id();
   std::vector<caf::actor> spawned;
+  std::vector<job> jobs;
 
   void SetUp() override {
     fs::create_directories(dir / "media");
@@ -57,6 +71,7 @@ protected:
     e->media_root = (dir / "media").string();
     e->source_root = (dir / "sources").string();
     e->store = spawn_store(*sys, db, false);
+    e->pool = sys->spawn(pool_stub, &jobs);
     e->now = [this] { return now; };
     env = e;
     registry = sys->spawn(registry_stub, &gone);
@@ -67,6 +82,8 @@ protected:
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     spawned.clear();
     caf::anon_send_exit(env->store, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(env->pool, caf::exit_reason::user_shutdown);
+    jobs.clear();
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
     sched->run();
     registry = nullptr;
@@ -243,6 +260,67 @@ TEST_F(media_actor_test, delete_needs_the_admin_key_then_removes_everything) {
   EXPECT_FALSE(files_exist());
   EXPECT_FALSE(row_exists());
   ASSERT_EQ(gone.ids.size(), 1u);
+}
+
+TEST_F(media_actor_test, segment_events_turn_into_an_event_playlist) {
+  // A running job: the item is processing and has no snapshot yet.
+  media_record r;
+  r.media_id = media::random_id();
+  r.storage_id = media::random_id();
+  r.admin_key_hash = media::sha256_hex(admin_key);
+  r.status = media_status::processing;
+  r.expires_at = now + 3600;
+  r.source_path = (dir / "source.mp4").string();
+  std::ofstream{r.source_path} << "original";
+  record = r;
+  media_params p;
+  p.env = env;
+  p.record = r;
+  p.registry = registry;
+  auto a = sys->spawn(make_media_behavior, std::move(p));
+  spawned.push_back(a);
+  sched->run();
+  ASSERT_EQ(jobs.size(), 1u) << "the unfinished job is resumed";
+  EXPECT_EQ(jobs[0].source_path, r.source_path);
+  auto event = [&](size_t index, const char* name, const char* uri) {
+    media::segment_event ev;
+    ev.rendition_count = 2;
+    ev.rendition_index = index;
+    ev.rendition.name = name;
+    ev.rendition.has_video = true;
+    ev.rendition.width = index == 0 ? 1280 : 640;
+    ev.rendition.height = index == 0 ? 720 : 360;
+    ev.segment = {uri, 6.0, 750000};
+    caf::anon_send(a, segment_atom_v, ev);
+    sched->run();
+  };
+  auto fetch = [&]() -> playlist_ptr {
+    media::token_claims c;
+    c.sub = record.media_id;
+    c.gen = 1;
+    playlist_ptr out;
+    callback<playlist_ptr> cb = [&](reply<playlist_ptr> x) {
+      if (auto* s = std::get_if<playlist_ptr>(&x))
+        out = *s;
+    };
+    caf::anon_send(a, playlist_atom_v, c, cb);
+    sched->run();
+    return out;
+  };
+  event(0, "v0", "seg_00000.ts");
+  // Only one of two renditions has a segment: nothing playable yet.
+  EXPECT_EQ(fetch(), nullptr);
+  event(1, "v1", "seg_00000.ts");
+  event(0, "v0", "seg_00001.ts");
+  auto snap = fetch();
+  ASSERT_NE(snap, nullptr);
+  ASSERT_EQ(snap->renditions.size(), 2u);
+  EXPECT_EQ(snap->renditions[0].type, media::playlist_type::event);
+  EXPECT_FALSE(snap->renditions[0].ended);
+  EXPECT_EQ(snap->renditions[0].segments.size(), 2u);
+  EXPECT_EQ(snap->renditions[1].segments.size(), 1u);
+  EXPECT_EQ(snap->master.variants[0].bandwidth, 1000000u); // 750000 B * 8 / 6 s
+  EXPECT_EQ(snap->master.variants[1].width, 640);
 }
 
 TEST_F(media_actor_test, info_hides_secrets_and_expired_media_answers_410) {

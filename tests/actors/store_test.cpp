@@ -40,6 +40,10 @@ media_record sample(const std::string& id) {
   rr.average_bandwidth = 1500000;
   rr.segments = {{"seg_00000.ts", 6.0, 1000}, {"seg_00001.ts", 2.5, 400}};
   r.renditions.push_back(rr);
+  r.source_owned = false;
+  r.on_demand = true;
+  r.has_thumbnails = true;
+  r.ladder = "720:2800k";
   return r;
 }
 
@@ -76,6 +80,10 @@ TEST(store, put_load_remove_survives_reopen) {
   EXPECT_DOUBLE_EQ(r.renditions[0].segments[1].duration, 2.5);
   EXPECT_EQ(r.renditions[0].segments[1].bytes, 400u);
   EXPECT_EQ(r.expiry_minutes(), 60);
+  EXPECT_FALSE(r.source_owned);
+  EXPECT_TRUE(r.on_demand);
+  EXPECT_TRUE(r.has_thumbnails);
+  EXPECT_EQ(r.ladder, "720:2800k");
 }
 
 TEST(store, open_fails_cleanly_on_bad_path) {
