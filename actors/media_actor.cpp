@@ -338,7 +338,8 @@ void start_restored(self_ptr self) {
   // Unfinished job: resume it if the original is still there. Its partial
   // output never became visible (it lived in a temporary folder).
   std::error_code ec;
-  if (r.source_path.empty() || !fs::is_regular_file(r.source_path, ec)) {
+  if (r.source_path.empty() || !fs::exists(r.source_path, ec) ||
+      fs::is_directory(r.source_path, ec)) {
     on_job_failed(self, {media::errc::io_error, "The original was lost before transcoding"});
     return;
   }
