@@ -323,6 +323,48 @@ TEST_F(media_actor_test, segment_events_turn_into_an_event_playlist) {
   EXPECT_EQ(snap->master.variants[1].width, 640);
 }
 
+TEST_F(media_actor_test, on_demand_item_starts_its_job_on_the_first_request_then_503s_on_timeout) {
+  media_record r;
+  r.media_id = media::random_id();
+  r.storage_id = media::random_id();
+  r.admin_key_hash = media::sha256_hex(admin_key);
+  r.status = media_status::queued;
+  r.on_demand = true;
+  r.source_owned = false;
+  r.expires_at = now + 3600;
+  r.source_path = (dir / "library.mp4").string();
+  std::ofstream{r.source_path} << "original";
+  record = r;
+  media_params p;
+  p.env = env;
+  p.record = r;
+  p.registry = registry;
+  auto a = sys->spawn(make_media_behavior, std::move(p));
+  spawned.push_back(a);
+  sched->run();
+  EXPECT_TRUE(jobs.empty()) << "an imported item waits for its first viewer";
+  std::vector<reply<playlist_ptr>> replies;
+  media::token_claims c;
+  c.sub = r.media_id;
+  c.gen = 1;
+  callback<playlist_ptr> cb = [&](reply<playlist_ptr> x) { replies.push_back(std::move(x)); };
+  caf::anon_send(a, playlist_atom_v, c, cb);
+  sched->run();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_TRUE(replies.empty()) << "the request is parked until the first segments";
+  caf::anon_send(a, playlist_atom_v, c, cb);
+  sched->run();
+  EXPECT_EQ(jobs.size(), 1u) << "one job, however many viewers";
+  sched->advance_time(std::chrono::seconds(env->cfg.ondemand_wait_seconds));
+  sched->run();
+  ASSERT_EQ(replies.size(), 2u);
+  for (auto& x : replies) {
+    ASSERT_TRUE(std::holds_alternative<api_error>(x));
+    EXPECT_EQ(std::get<api_error>(x).code, api_errc::try_later);
+  }
+  EXPECT_TRUE(fs::exists(r.source_path));
+}
+
 TEST_F(media_actor_test, info_hides_secrets_and_expired_media_answers_410) {
   auto a = spawn_ready(1);
   std::optional<reply<info_result>> out;

@@ -105,6 +105,11 @@ TEST_F(transcoding, ladder_from_1080p_matches_what_ffprobe_sees) {
                   level);
     EXPECT_EQ(attrs["CODECS"].substr(0, 11), std::string{want}) << prof;
     EXPECT_NE(attrs["CODECS"].find("mp4a.40.2"), std::string::npos);
+    auto rate = ffprobe("-select_streams v -show_entries stream=avg_frame_rate -of csv=p=0", first);
+    auto slash = rate.find('/');
+    EXPECT_NEAR(std::stod(rate.substr(0, slash)) / std::stod(rate.substr(slash + 1)),
+                std::stod(attrs["FRAME-RATE"]), 0.01)
+        << rate;
     // Decodes from its URL.
     std::string out;
     int rc = run_command("ffmpeg -nostdin -v error -i " +

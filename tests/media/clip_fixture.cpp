@@ -70,6 +70,25 @@ std::string key_of(const clip_spec& s, const std::string& container) {
     os << "_delay" << s.audio_delay;
   if (s.variable_frame_rate)
     os << "_vfr";
+  if (!s.video_codec.empty())
+    os << '_' << s.video_codec;
+  if (s.exact_size)
+    os << "_exact";
+  if (!s.pix_fmt.empty())
+    os << '_' << s.pix_fmt;
+  if (s.gop > 0)
+    os << "_g" << s.gop;
+  if (!s.sar.empty()) {
+    os << "_sar";
+    for (char c : s.sar)
+      os << (c == '/' || c == ':' ? 'x' : c);
+  }
+  if (s.rotation != 0)
+    os << "_rot" << s.rotation;
+  if (s.audio_rate > 0)
+    os << "_ar" << s.audio_rate;
+  if (s.audio_channels > 0)
+    os << "_ac" << s.audio_channels;
   os << '.' << container;
   return os.str();
 }
@@ -97,21 +116,48 @@ void generate_av(const clip_spec& s, const std::string& container, const std::st
                      container != "h264";
   std::ostringstream cmd;
   cmd << "ffmpeg -nostdin -hide_banner -v error -y";
-  if (video)
-    cmd << " -f lavfi -i testsrc2=size=" << s.width << 'x' << s.height << ":rate=" << s.fps;
+  if (video) {
+    const int w = s.exact_size ? (s.width + 1) & ~1 : s.width;
+    const int h = s.exact_size ? (s.height + 1) & ~1 : s.height;
+    cmd << " -f lavfi -i testsrc2=size=" << w << 'x' << h << ":rate=" << s.fps;
+  }
   if (audio) {
     if (s.audio_delay != 0)
       cmd << " -itsoffset " << format_seconds(s.audio_delay);
-    cmd << " -f lavfi -i sine=frequency=440:sample_rate=48000";
+    cmd << " -f lavfi -i sine=frequency=440:sample_rate="
+        << (s.audio_rate > 0 ? s.audio_rate : 48000);
   }
   cmd << " -t " << format_seconds(s.seconds);
   if (video) {
+    std::string filters;
     if (s.variable_frame_rate)
-      cmd << " -vf " << shell_quote("select=not(eq(mod(n\\,5)\\,2))") << " -fps_mode vfr";
-    cmd << " -pix_fmt yuv420p -c:v libx264 -preset veryfast -profile:v high -g 60";
+      filters = "select=not(eq(mod(n\\,5)\\,2))";
+    if (s.exact_size)
+      filters += (filters.empty() ? "" : ",") + std::string("scale=") + std::to_string(s.width) +
+                 ':' + std::to_string(s.height) + ",setsar=1";
+    if (!s.sar.empty())
+      filters += (filters.empty() ? "" : ",") + std::string("setsar=") + s.sar;
+    if (!filters.empty())
+      cmd << " -vf " << shell_quote(filters);
+    if (s.variable_frame_rate)
+      cmd << " -fps_mode vfr";
+    const std::string pix_fmt = s.pix_fmt.empty() ? "yuv420p" : s.pix_fmt;
+    const int gop = s.gop > 0 ? s.gop : 60;
+    cmd << " -pix_fmt " << pix_fmt;
+    if (s.video_codec.empty() || s.video_codec == "libx264") {
+      cmd << " -c:v libx264 -preset veryfast -profile:v "
+          << (pix_fmt == "yuv420p" ? "high" : pix_fmt == "yuv420p10le" ? "high10" : "high444")
+          << " -g " << gop;
+    } else if (s.video_codec == "libx265") {
+      cmd << " -c:v libx265 -preset ultrafast -x265-params log-level=error -g " << gop;
+      if (container == "mp4" || container == "mov")
+        cmd << " -tag:v hvc1";
+    } else {
+      cmd << " -c:v " << s.video_codec << " -g " << gop;
+    }
   }
   if (audio)
-    cmd << " -ac 2 -c:a aac -b:a 128k";
+    cmd << " -ac " << (s.audio_channels > 0 ? s.audio_channels : 2) << " -c:a aac -b:a 128k";
   if (container == "mp4" || container == "m4a")
     cmd << " -movflags +faststart";
   cmd << ' ' << shell_quote(path);
@@ -125,7 +171,17 @@ std::string generate(const clip_spec& s, const std::string& container, const std
   case clip_kind::video_audio:
   case clip_kind::video_only:
   case clip_kind::audio_only:
-    generate_av(s, container, part);
+    if (s.rotation != 0) {
+      // Rotation metadata is added by a copy pass (the mov muxer writes the matrix).
+      const std::string base = root().path() + "/base_" + key;
+      generate_av(s, container, base);
+      run_or_throw("ffmpeg -nostdin -hide_banner -v error -y -i " + shell_quote(base) +
+                   " -map 0 -c copy -metadata:s:v:0 rotate=" + std::to_string(s.rotation) + ' ' +
+                   shell_quote(part));
+      fs::remove(base);
+    } else {
+      generate_av(s, container, part);
+    }
     break;
   case clip_kind::not_media: {
     std::string text;
@@ -200,6 +256,25 @@ std::string make_clip(const clip_spec& spec) {
   std::string path = generate(spec, container, key);
   g_clips.emplace(key, path);
   return path;
+}
+
+bool ffmpeg_has_encoder(const std::string& name, const std::string& pix_fmt) {
+  std::string out;
+  if (run_command("ffmpeg -hide_banner -h encoder=" + shell_quote(name) + " 2>/dev/null", &out) !=
+          0 ||
+      out.find("Encoder " + name) == std::string::npos)
+    return false;
+  if (pix_fmt.empty())
+    return true;
+  const auto line = out.find("Supported pixel formats:");
+  if (line == std::string::npos)
+    return false;
+  std::istringstream formats(out.substr(line + 24, out.find('\n', line) - line - 24));
+  for (std::string f; formats >> f;) {
+    if (f == pix_fmt)
+      return true;
+  }
+  return false;
 }
 
 std::string make_temp_dir(const std::string& prefix) {

@@ -30,7 +30,31 @@ struct clip_spec {
   double audio_delay = 0;
   /// Drop every 3rd of 5 frames so frame intervals vary (use "mkv"/"ts").
   bool variable_frame_rate = false;
+
+  // Options added for the transcoder's hostile-input tests; the defaults give
+  // the clips above unchanged.
+  /// Video encoder: "libx264" (default when empty) or "libx265" (tagged hvc1).
+  std::string video_codec;
+  /// Scale to exactly width x height: testsrc2 only makes even sizes, so
+  /// without this an odd size comes out rounded down. Odd 4:2:0 sizes need a
+  /// codec that allows them (e.g. video_codec "ffv1", container "mkv").
+  bool exact_size = false;
+  /// Pixel format of the encoded video; empty = "yuv420p" (e.g. "yuv420p10le").
+  std::string pix_fmt;
+  /// Keyframe interval in frames (-g); 0 = 60.
+  int gop = 0;
+  /// Sample aspect ratio written into the stream, e.g. "4/3"; empty = square pixels.
+  std::string sar;
+  /// Display rotation metadata (mp4/mov: `-metadata:s:v rotate=N` in a copy pass); 0 = none.
+  int rotation = 0;
+  /// Audio sample rate and channel count (0 = 48000 Hz, 2 channels).
+  int audio_rate = 0;
+  int audio_channels = 0;
 };
+
+/// True if the local ffmpeg has encoder `name` and, when `pix_fmt` is given,
+/// that encoder accepts it (e.g. libx264 + yuv420p10le).
+bool ffmpeg_has_encoder(const std::string& name, const std::string& pix_fmt = "");
 
 /// Absolute path of a clip matching `spec`, generated on first use.
 std::string make_clip(const clip_spec& spec);

@@ -1,7 +1,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -69,19 +71,40 @@ transcode_options fast_options(double segment_seconds) {
   return o;
 }
 
+/// What on_segment saw: the event, when it came, and whether the segment was
+/// under its final name (and no longer under .part) at that moment.
+struct seen_event {
+  segment_event ev;
+  double at = 0; ///< seconds since the transcode started
+  bool final_exists = false;
+  bool part_exists = false;
+};
+
 struct run_result {
   result<transcode_output> out;
   std::string dir;
   std::vector<double> progress;
+  std::vector<seen_event> events;
   double wall_seconds = 0;
 };
 
 run_result run_transcode(const std::string& input, const transcode_options& opts) {
-  run_result r{error{}, make_temp_dir("transcode"), {}, 0};
+  run_result r{error{}, make_temp_dir("transcode"), {}, {}, 0};
   std::vector<double>& progress = r.progress;
+  std::vector<seen_event>& events = r.events;
+  const std::string dir = r.dir;
   const auto t0 = std::chrono::steady_clock::now();
   r.out = transcode(
-      input, r.dir, opts, [&](double f) { progress.push_back(f); }, nullptr);
+      input, r.dir, opts, [&](double f) { progress.push_back(f); }, nullptr,
+      [&](const segment_event& ev) {
+        seen_event s;
+        s.ev = ev;
+        s.at = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const std::string path = dir + "/" + ev.rendition.name + "/" + ev.segment.uri;
+        s.final_exists = fs::exists(path);
+        s.part_exists = fs::exists(path + ".part");
+        events.push_back(std::move(s));
+      });
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
@@ -93,9 +116,20 @@ double total_duration(const rendition_output& r) {
   return d;
 }
 
+/// pts_time of the first video packet of a file.
+double first_video_pts(const std::string& path) {
+  const auto pkt =
+      ffprobe("-select_streams v:0 -show_entries packet=pts_time -read_intervals %+#1", path);
+  const std::string v = value_of(pkt, "pts_time");
+  return v.empty() ? -1 : std::stod(v);
+}
+
 /// Checks the invariants of every segment of a video rendition with ffprobe/ffmpeg.
 void check_video_segments(const std::string& dir, const rendition_output& r, int width,
                           int height) {
+  SCOPED_TRACE(r.name);
+  EXPECT_EQ(r.width, width);
+  EXPECT_EQ(r.height, height);
   double prev_start = -1, prev_duration = 0;
   for (const auto& seg : r.segments) {
     SCOPED_TRACE(seg.uri);
@@ -112,13 +146,15 @@ void check_video_segments(const std::string& dir, const rendition_output& r, int
     EXPECT_EQ(value_of(pkt, "flags").substr(0, 1), "K");
 
     const auto st = ffprobe("-select_streams v:0 -show_entries stream=codec_name,profile,pix_fmt,"
-                            "width,height",
+                            "width,height,sample_aspect_ratio",
                             path);
     EXPECT_EQ(value_of(st, "codec_name"), "h264");
     EXPECT_EQ(value_of(st, "profile"), "High");
     EXPECT_EQ(value_of(st, "pix_fmt"), "yuv420p");
     EXPECT_EQ(value_of(st, "width"), std::to_string(width));
     EXPECT_EQ(value_of(st, "height"), std::to_string(height));
+    const std::string sar = value_of(st, "sample_aspect_ratio");
+    EXPECT_TRUE(sar == "1:1" || sar == "N/A" || sar == "0:1") << sar;
 
     EXPECT_EQ(decode_errors(path), "");
 
@@ -134,9 +170,101 @@ void check_video_segments(const std::string& dir, const rendition_output& r, int
 }
 
 void expect_durations(const rendition_output& r, const std::vector<double>& expected) {
+  SCOPED_TRACE(r.name);
   ASSERT_EQ(r.segments.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i)
     EXPECT_NEAR(r.segments[i].duration, expected[i], 0.5) << "segment " << i;
+}
+
+/// Every rendition has the same segment boundaries as the first one.
+void expect_same_boundaries(const transcode_output& out) {
+  const rendition_output& top = out.renditions.at(0);
+  for (const rendition_output& r : out.renditions) {
+    SCOPED_TRACE(r.name);
+    ASSERT_EQ(r.segments.size(), top.segments.size());
+    for (size_t i = 0; i < r.segments.size(); ++i)
+      EXPECT_NEAR(r.segments[i].duration, top.segments[i].duration, 0.01) << "segment " << i;
+  }
+}
+
+/// The events match the output, one per segment per rendition, in order; each
+/// segment was under its final name when reported; no .part file is left.
+void check_events(const run_result& r) {
+  const transcode_output& out = *r.out;
+  std::vector<size_t> next(out.renditions.size(), 0);
+  for (const seen_event& s : r.events) {
+    const segment_event& ev = s.ev;
+    EXPECT_EQ(ev.rendition_count, out.renditions.size());
+    ASSERT_LT(ev.rendition_index, out.renditions.size());
+    const rendition_output& rend = out.renditions[ev.rendition_index];
+    EXPECT_EQ(ev.rendition.name, rend.name);
+    EXPECT_EQ(ev.rendition.remuxed, rend.remuxed);
+    EXPECT_EQ(ev.rendition.width, rend.width);
+    EXPECT_EQ(ev.rendition.height, rend.height);
+    EXPECT_EQ(ev.rendition.codecs, rend.codecs);
+    EXPECT_TRUE(ev.rendition.segments.empty());
+    size_t& k = next[ev.rendition_index];
+    ASSERT_LT(k, rend.segments.size()) << rend.name;
+    EXPECT_EQ(ev.segment.uri, rend.segments[k].uri) << "out of order in " << rend.name;
+    EXPECT_EQ(ev.segment.bytes, rend.segments[k].bytes);
+    EXPECT_DOUBLE_EQ(ev.segment.duration, rend.segments[k].duration);
+    EXPECT_TRUE(s.final_exists) << rend.name << "/" << ev.segment.uri;
+    EXPECT_FALSE(s.part_exists) << rend.name << "/" << ev.segment.uri;
+    ++k;
+  }
+  for (size_t i = 0; i < out.renditions.size(); ++i)
+    EXPECT_EQ(next[i], out.renditions[i].segments.size()) << out.renditions[i].name;
+  for (const auto& e : fs::recursive_directory_iterator(r.dir))
+    EXPECT_NE(e.path().extension(), ".part") << e.path();
+}
+
+/// The md5 of every decoded video frame of `file`, in order.
+std::vector<std::string> frame_hashes(const std::string& file) {
+  std::string out;
+  EXPECT_EQ(run_command("ffmpeg -nostdin -v error -i " + shell_quote(file) +
+                            " -map 0:v:0 -f framemd5 - 2>/dev/null",
+                        &out),
+            0);
+  std::vector<std::string> hashes;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#')
+      continue;
+    const auto comma = line.rfind(',');
+    hashes.push_back(line.substr(comma + 1));
+  }
+  return hashes;
+}
+
+/// Concatenates the segments of a rendition (MPEG-TS concatenates byte-wise).
+std::string concat_segments(const std::string& dir, const rendition_output& r) {
+  const std::string path = dir + "/" + r.name + "_all.ts";
+  std::ofstream all(path, std::ios::binary);
+  for (const auto& seg : r.segments) {
+    std::ifstream in(dir + "/" + r.name + "/" + seg.uri, std::ios::binary);
+    all << in.rdbuf();
+  }
+  return path;
+}
+
+/// Average PSNR (dB) of the first frames of `ours` against `reference` as the
+/// ffmpeg CLI shows it (autorotated), scaled to width x height.
+double psnr_against(const std::string& ours, const std::string& reference, int width,
+                    int height) {
+  std::string out;
+  const std::string graph = "[1:v]setpts=PTS-STARTPTS,scale=" + std::to_string(width) + ":" +
+                            std::to_string(height) +
+                            ",format=yuv420p[ref];[0:v]setpts=PTS-STARTPTS,format=yuv420p[o];"
+                            "[o][ref]psnr";
+  run_command("ffmpeg -nostdin -hide_banner -i " + shell_quote(ours) + " -i " +
+                  shell_quote(reference) + " -lavfi " + shell_quote(graph) +
+                  " -frames:v 10 -f null - 2>&1",
+              &out);
+  const auto pos = out.find("average:");
+  if (pos == std::string::npos)
+    return 0;
+  const std::string v = out.substr(pos + 8, out.find(' ', pos + 8) - pos - 8);
+  return v == "inf" ? 100 : std::atof(v.c_str());
 }
 
 // ---------------------------------------------------------------------------
@@ -189,44 +317,117 @@ TEST(Probe, RefusesMissingFile) {
 }
 
 // ---------------------------------------------------------------------------
+// ladder parsing
+
+TEST(Ladder, Default) {
+  const auto l = default_ladder();
+  ASSERT_EQ(l.size(), 4u);
+  const int heights[] = {1080, 720, 480, 360};
+  const int bitrates[] = {5000000, 2800000, 1400000, 800000};
+  for (size_t i = 0; i < l.size(); ++i) {
+    EXPECT_EQ(l[i].height, heights[i]);
+    EXPECT_EQ(l[i].video_bitrate, bitrates[i]);
+  }
+}
+
+TEST(Ladder, ParsesAndSortsTopFirst) {
+  std::vector<rung> l;
+  ASSERT_TRUE(parse_ladder("1080:5000k,720:2800k,480:1400k", l));
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[0].height, 1080);
+  EXPECT_EQ(l[0].video_bitrate, 5000000);
+  EXPECT_EQ(l[2].height, 480);
+  EXPECT_EQ(l[2].video_bitrate, 1400000);
+
+  ASSERT_TRUE(parse_ladder(" 360:800000 , 720:2.8M,1080:5m", l));
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[0].height, 1080);
+  EXPECT_EQ(l[0].video_bitrate, 5000000);
+  EXPECT_EQ(l[1].video_bitrate, 2800000);
+  EXPECT_EQ(l[2].height, 360);
+  EXPECT_EQ(l[2].video_bitrate, 800000);
+
+  ASSERT_TRUE(parse_ladder("16:50k", l));
+  ASSERT_TRUE(parse_ladder("4320:100M", l));
+  EXPECT_EQ(l.at(0).video_bitrate, 100000000);
+}
+
+TEST(Ladder, RejectsBadSpecs) {
+  std::vector<rung> l = {{123, 456000}};
+  for (const char* bad :
+       {"", " ", "1080", "1080:", ":5000k", "abc:5000k", "1080:5000x", "1080:k", "1080:5000kk",
+        "8:5000k", "15:5000k", "4321:5000k", "1080:49k", "1080:100.1M", "1080:5000k,,720:1M",
+        "1080:5000k,", "1080:5000k,1080:3000k", "-720:1M", "1080.5:5M", "720:-1M", "720:1.M",
+        "720:1e6", "99999999999999:1M"}) {
+    EXPECT_FALSE(parse_ladder(bad, l)) << bad;
+    ASSERT_EQ(l.size(), 1u) << "output changed on failure: " << bad;
+    EXPECT_EQ(l[0].height, 123);
+  }
+}
+
+// ---------------------------------------------------------------------------
 // transcode: the 20 s 720p clip
 
 TEST(Transcode, Clip720pSixSecondSegments) {
-  auto r = run_transcode(make_clip(test::clip_720p()), fast_options(6));
+  transcode_options opts = fast_options(6);
+  opts.allow_remux = false; // every rung encoded
+  auto r = run_transcode(make_clip(test::clip_720p()), opts);
   ASSERT_TRUE(r.out) << r.out.err().reason;
-  std::printf("[ perf     ] 20 s 720p clip transcoded in %.2f s wall\n", r.wall_seconds);
+  std::printf("[ perf     ] 20 s 720p clip to 3 rungs in %.2f s wall\n", r.wall_seconds);
   const transcode_output& out = *r.out;
   EXPECT_NEAR(out.duration, 20, 0.2);
-  ASSERT_EQ(out.renditions.size(), 1u);
-  const rendition_output& v = out.renditions[0];
-  EXPECT_EQ(v.name, "v0");
-  EXPECT_TRUE(v.has_video);
-  EXPECT_TRUE(v.has_audio);
-  EXPECT_EQ(v.width, 1280);
-  EXPECT_EQ(v.height, 720);
-  EXPECT_NEAR(v.frame_rate, 30, 0.01);
-  EXPECT_EQ(v.codecs.substr(0, 9), "avc1.6400") << v.codecs; // High, no constraint flags
-  EXPECT_EQ(v.codecs.size(), std::string("avc1.64001f,mp4a.40.2").size()) << v.codecs;
-  EXPECT_EQ(v.codecs.substr(11), ",mp4a.40.2");
-  expect_durations(v, {6, 6, 6, 2});
-  EXPECT_NEAR(total_duration(v), 20, 0.2);
-  for (size_t i = 0; i < v.segments.size(); ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "seg_%05zu.ts", i);
-    EXPECT_EQ(v.segments[i].uri, name);
+  ASSERT_EQ(out.renditions.size(), 3u);
+  const int sizes[3][2] = {{1280, 720}, {854, 480}, {640, 360}};
+  for (size_t i = 0; i < 3; ++i) {
+    const rendition_output& v = out.renditions[i];
+    SCOPED_TRACE(v.name);
+    EXPECT_EQ(v.name, "v" + std::to_string(i));
+    EXPECT_FALSE(v.remuxed);
+    EXPECT_TRUE(v.has_video);
+    EXPECT_TRUE(v.has_audio);
+    EXPECT_NEAR(v.frame_rate, 30, 0.01);
+    EXPECT_EQ(v.codecs.substr(0, 9), "avc1.6400") << v.codecs; // High, no constraint flags
+    EXPECT_EQ(v.codecs.size(), std::string("avc1.64001f,mp4a.40.2").size()) << v.codecs;
+    EXPECT_EQ(v.codecs.substr(11), ",mp4a.40.2");
+    expect_durations(v, {6, 6, 6, 2});
+    EXPECT_NEAR(total_duration(v), 20, 0.2);
+    for (size_t k = 0; k < v.segments.size(); ++k) {
+      char name[32];
+      std::snprintf(name, sizeof name, "seg_%05zu.ts", k);
+      EXPECT_EQ(v.segments[k].uri, name);
+    }
+    EXPECT_GE(v.peak_bandwidth, v.average_bandwidth);
+    EXPECT_LT(v.peak_bandwidth, 3 * v.average_bandwidth);
+    check_video_segments(r.dir, v, sizes[i][0], sizes[i][1]);
   }
-  // ~0.1 bit/pixel/frame at 720p30 is ~2.8 Mbit/s; the audio adds 128 kbit/s.
-  EXPECT_GT(v.average_bandwidth, 500000u);
-  EXPECT_LT(v.average_bandwidth, 6000000u);
-  EXPECT_GE(v.peak_bandwidth, v.average_bandwidth);
-  EXPECT_LT(v.peak_bandwidth, 3 * v.average_bandwidth);
-  check_video_segments(r.dir, v, 1280, 720);
+  // Each rung near its bitrate (+ 128 kbit/s audio), and in ladder order.
+  EXPECT_GT(out.renditions[0].average_bandwidth, 1500000u);
+  EXPECT_LT(out.renditions[0].average_bandwidth, 4500000u);
+  EXPECT_GT(out.renditions[2].average_bandwidth, 400000u);
+  EXPECT_LT(out.renditions[2].average_bandwidth, 1400000u);
+  EXPECT_GT(out.renditions[0].average_bandwidth, out.renditions[1].average_bandwidth);
+  EXPECT_GT(out.renditions[1].average_bandwidth, out.renditions[2].average_bandwidth);
+  expect_same_boundaries(out);
+  check_events(r);
 
   // The audio is in the segments too.
   const auto a = ffprobe("-select_streams a:0 -show_entries stream=codec_name,profile,channels",
-                         r.dir + "/v0/seg_00001.ts");
+                         r.dir + "/v2/seg_00001.ts");
   EXPECT_EQ(value_of(a, "codec_name"), "aac");
   EXPECT_EQ(value_of(a, "profile"), "LC");
+
+  // The first segment of every rendition comes out early, not at the end.
+  for (size_t i = 0; i < 3; ++i) {
+    double first = -1;
+    for (const auto& e : r.events) {
+      if (e.ev.rendition_index == i) {
+        first = e.at;
+        break;
+      }
+    }
+    EXPECT_GE(first, 0);
+    EXPECT_LT(first, 0.6 * r.wall_seconds) << "rendition " << i;
+  }
 
   // Progress: a few reports, non-decreasing, in [0,1], ending at 1.
   ASSERT_FALSE(r.progress.empty());
@@ -242,12 +443,136 @@ TEST(Transcode, Clip720pFourSecondSegmentsDownscaled) {
   opts.max_height = 480;
   auto r = run_transcode(make_clip(test::clip_720p()), opts);
   ASSERT_TRUE(r.out) << r.out.err().reason;
+  ASSERT_EQ(r.out->renditions.size(), 2u);
   const rendition_output& v = r.out->renditions.at(0);
+  EXPECT_FALSE(v.remuxed);
   EXPECT_EQ(v.width, 854); // 1280 * 480 / 720 = 853.3, rounded to even
   EXPECT_EQ(v.height, 480);
   expect_durations(v, {4, 4, 4, 4, 4});
   EXPECT_NEAR(total_duration(v), 20, 0.2);
   check_video_segments(r.dir, v, 854, 480);
+  check_video_segments(r.dir, r.out->renditions[1], 640, 360);
+  expect_same_boundaries(*r.out);
+}
+
+TEST(Transcode, Clip720pRemuxesTopRung) {
+  const std::string src = make_clip(test::clip_720p());
+  auto r = run_transcode(src, fast_options(6)); // allow_remux by default
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  std::printf("[ perf     ] 20 s 720p clip, remux + 2 rungs in %.2f s wall\n", r.wall_seconds);
+  const transcode_output& out = *r.out;
+  ASSERT_EQ(out.renditions.size(), 3u);
+  const rendition_output& v0 = out.renditions[0];
+  EXPECT_TRUE(v0.remuxed);
+  EXPECT_FALSE(out.renditions[1].remuxed);
+  EXPECT_FALSE(out.renditions[2].remuxed);
+  EXPECT_TRUE(v0.has_audio);
+  EXPECT_EQ(v0.codecs, "avc1.64001f,mp4a.40.2"); // the source's SPS: High 3.1
+  // The source has a keyframe every 2 s, so the copied rung still cuts at 6 s.
+  for (const auto& v : out.renditions)
+    expect_durations(v, {6, 6, 6, 2});
+  expect_same_boundaries(out);
+  check_video_segments(r.dir, v0, 1280, 720);
+  check_video_segments(r.dir, out.renditions[1], 854, 480);
+  check_video_segments(r.dir, out.renditions[2], 640, 360);
+  check_events(r);
+
+  // The copied video decodes to exactly the source's frames.
+  const auto ours = frame_hashes(concat_segments(r.dir, v0));
+  const auto theirs = frame_hashes(src);
+  EXPECT_EQ(ours.size(), 600u);
+  EXPECT_TRUE(ours == theirs) << ours.size() << " vs " << theirs.size() << " frames";
+  // The lower rungs were encoded from the same frames: same count.
+  EXPECT_EQ(frame_hashes(concat_segments(r.dir, out.renditions[2])).size(), 600u);
+  // The audio was copied: AAC-LC at the source's rate.
+  const auto a = ffprobe("-select_streams a:0 -show_entries stream=codec_name,profile,sample_rate",
+                         r.dir + "/v0/seg_00001.ts");
+  EXPECT_EQ(value_of(a, "profile"), "LC");
+  EXPECT_EQ(value_of(a, "sample_rate"), "48000");
+}
+
+TEST(Transcode, RemuxOnlyIsFast) {
+  // A single rung at the source size: nothing is decoded or encoded.
+  const std::string src = make_clip(test::clip_720p());
+  transcode_options opts = fast_options(6);
+  ASSERT_TRUE(parse_ladder("720:2800k", opts.ladder));
+  auto r = run_transcode(src, opts);
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  ASSERT_EQ(r.out->renditions.size(), 1u);
+  const rendition_output& v0 = r.out->renditions[0];
+  EXPECT_TRUE(v0.remuxed);
+  expect_durations(v0, {6, 6, 6, 2});
+  const double factor = r.out->duration / r.wall_seconds;
+  std::printf("[ perf     ] remux of a 20 s 720p clip: %.3f s wall, %.0fx realtime\n",
+              r.wall_seconds, factor);
+  EXPECT_GT(factor, 20); // >= 200x in bench/transcode.sh; loose here (sanitizers, shared CI)
+  check_video_segments(r.dir, v0, 1280, 720);
+  check_events(r);
+  EXPECT_TRUE(frame_hashes(concat_segments(r.dir, v0)) == frame_hashes(src));
+}
+
+TEST(Transcode, RemuxNeedsKeyframesAtTheBoundaries) {
+  // 2 s keyframes do not fit 3 s segments (cuts would fall at 4, 8, ...): encode instead.
+  clip_spec s = test::clip_of(clip_kind::video_audio, 8);
+  s.width = 640;
+  s.height = 360;
+  auto r = run_transcode(make_clip(s), fast_options(3));
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  const rendition_output& v = r.out->renditions.at(0);
+  EXPECT_FALSE(v.remuxed);
+  expect_durations(v, {3, 3, 2});
+  check_video_segments(r.dir, v, 640, 360);
+}
+
+TEST(Transcode, Ladder1080p) {
+  clip_spec s = test::clip_of(clip_kind::video_audio, 10);
+  s.width = 1920;
+  s.height = 1080;
+  transcode_options opts = fast_options(3);
+  opts.allow_remux = false;
+  auto r = run_transcode(make_clip(s), opts);
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  std::printf("[ perf     ] 10 s 1080p clip to 4 rungs in %.2f s wall\n", r.wall_seconds);
+  const transcode_output& out = *r.out;
+  ASSERT_EQ(out.renditions.size(), 4u);
+  const int sizes[4][2] = {{1920, 1080}, {1280, 720}, {854, 480}, {640, 360}};
+  const int bitrates[4] = {5000000, 2800000, 1400000, 800000};
+  for (size_t i = 0; i < 4; ++i) {
+    const rendition_output& v = out.renditions[i];
+    SCOPED_TRACE(v.name);
+    EXPECT_EQ(v.name, "v" + std::to_string(i));
+    EXPECT_FALSE(v.remuxed);
+    // EXTINF-able durations: within 0.5 s of the target, except the last.
+    ASSERT_EQ(v.segments.size(), 4u);
+    for (size_t k = 0; k + 1 < v.segments.size(); ++k)
+      EXPECT_NEAR(v.segments[k].duration, 3, 0.5) << k;
+    EXPECT_NEAR(total_duration(v), 10, 0.2);
+    check_video_segments(r.dir, v, sizes[i][0], sizes[i][1]);
+    // Near the rung's bitrate (+ audio); testsrc2 is easy to compress, so only bound it above.
+    EXPECT_LT(v.average_bandwidth, static_cast<uint64_t>(bitrates[i] * 1.3 + 128000));
+    EXPECT_GT(v.average_bandwidth, static_cast<uint64_t>(bitrates[i] / 4));
+
+    // CODECS comes from the rung's own SPS.
+    const auto st = ffprobe("-select_streams v:0 -show_entries stream=profile,level",
+                            r.dir + "/" + v.name + "/seg_00000.ts");
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "avc1.6400%02x,mp4a.40.2",
+                  std::atoi(value_of(st, "level").c_str()));
+    EXPECT_EQ(value_of(st, "profile"), "High");
+    EXPECT_EQ(v.codecs, expected);
+  }
+  EXPECT_NE(out.renditions[0].codecs, out.renditions[3].codecs); // level 4.0 vs 3.0
+  expect_same_boundaries(out);
+  // The same cut points, in every rendition: the first video pts of each segment.
+  for (size_t k = 0; k < out.renditions[0].segments.size(); ++k) {
+    const double t0 = first_video_pts(r.dir + "/v0/" + out.renditions[0].segments[k].uri);
+    for (size_t i = 1; i < 4; ++i) {
+      const auto& v = out.renditions[i];
+      EXPECT_NEAR(first_video_pts(r.dir + "/" + v.name + "/" + v.segments[k].uri), t0, 0.001)
+          << v.name << " segment " << k;
+    }
+  }
+  check_events(r);
 }
 
 TEST(Transcode, AudioOnly) {
@@ -273,6 +598,7 @@ TEST(Transcode, AudioOnly) {
     EXPECT_EQ(value_of(st, "sample_rate"), "48000");
   }
   EXPECT_FALSE(fs::exists(r.dir + "/v0"));
+  check_events(r);
 }
 
 // ---------------------------------------------------------------------------
@@ -294,6 +620,23 @@ TEST(Transcode, CancelFromProgressCallback) {
   EXPECT_EQ(calls, 1); // returned at the next packet, without another report
 }
 
+TEST(Transcode, CancelFromSegmentCallback) {
+  const std::string dir = make_temp_dir("cancel");
+  std::atomic<bool> cancel{false};
+  int segments = 0;
+  transcode_options opts = fast_options(1);
+  opts.allow_remux = false;
+  auto out = transcode(
+      make_clip(test::clip_720p(4)), dir, opts, nullptr, &cancel,
+      [&](const segment_event&) {
+        ++segments;
+        cancel = true;
+      });
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.err().code, errc::cancelled);
+  EXPECT_GE(segments, 1);
+}
+
 TEST(Transcode, CancelledBeforeStart) {
   std::atomic<bool> cancel{true};
   auto out = transcode(make_clip(test::clip_720p(4)), make_temp_dir("cancel"), fast_options(2),
@@ -309,23 +652,40 @@ TEST(Transcode, RefusesNonMedia) {
     ASSERT_FALSE(r.out) << path;
     EXPECT_TRUE(r.out.err().code == errc::unsupported_media ||
                 r.out.err().code == errc::invalid_input);
+    EXPECT_FALSE(r.out.err().reason.empty());
     EXPECT_EQ(r.out.err().reason.find(path), std::string::npos);
+    EXPECT_LT(r.out.err().reason.size(), 80u);
+    EXPECT_TRUE(r.events.empty());
   }
+}
+
+TEST(Transcode, RefusesMissingFile) {
+  auto r = run_transcode("/nonexistent/file.mp4", fast_options(6));
+  ASSERT_FALSE(r.out);
+  EXPECT_EQ(r.out.err().reason.find("/"), std::string::npos);
 }
 
 TEST(Transcode, TruncatedInputDoesNotCrash) {
   const std::string path = make_clip(test::clip_of(clip_kind::truncated));
-  auto r = run_transcode(path, fast_options(1));
-  if (!r.out) {
-    EXPECT_TRUE(r.out.err().code == errc::unsupported_media ||
-                r.out.err().code == errc::invalid_input);
-    return;
+  for (bool remux : {false, true}) {
+    SCOPED_TRACE(remux ? "remux allowed" : "encode");
+    transcode_options opts = fast_options(remux ? 2 : 1);
+    opts.allow_remux = remux;
+    auto r = run_transcode(path, opts);
+    if (!r.out) {
+      EXPECT_TRUE(r.out.err().code == errc::unsupported_media ||
+                  r.out.err().code == errc::invalid_input);
+      continue;
+    }
+    // Whatever was readable came out as valid segments, in every rendition.
+    ASSERT_FALSE(r.out->renditions.empty());
+    for (const auto& v : r.out->renditions) {
+      ASSERT_FALSE(v.segments.empty());
+      for (const auto& seg : v.segments)
+        EXPECT_EQ(decode_errors(r.dir + "/" + v.name + "/" + seg.uri), "") << v.name << seg.uri;
+    }
+    check_events(r);
   }
-  // Whatever was readable came out as valid segments.
-  const rendition_output& v = r.out->renditions.at(0);
-  ASSERT_FALSE(v.segments.empty());
-  for (const auto& seg : v.segments)
-    EXPECT_EQ(decode_errors(r.dir + "/v0/" + seg.uri), "") << seg.uri;
 }
 
 // ---------------------------------------------------------------------------
@@ -334,16 +694,24 @@ TEST(Transcode, TruncatedInputDoesNotCrash) {
 TEST(Transcode, VideoOnly) {
   auto r = run_transcode(make_clip(test::clip_of(clip_kind::video_only)), fast_options(2));
   ASSERT_TRUE(r.out) << r.out.err().reason;
+  ASSERT_EQ(r.out->renditions.size(), 3u);
   const rendition_output& v = r.out->renditions.at(0);
   EXPECT_EQ(v.name, "v0");
-  EXPECT_TRUE(v.has_video);
-  EXPECT_FALSE(v.has_audio);
-  EXPECT_EQ(v.codecs.find("mp4a"), std::string::npos) << v.codecs;
-  EXPECT_EQ(v.codecs.substr(0, 5), "avc1.");
-  expect_durations(v, {2, 2});
+  EXPECT_TRUE(v.remuxed); // H.264 alone, 2 s keyframes: copied
+  for (const auto& rend : r.out->renditions) {
+    EXPECT_TRUE(rend.has_video);
+    EXPECT_FALSE(rend.has_audio);
+    EXPECT_EQ(rend.codecs.find("mp4a"), std::string::npos) << rend.codecs;
+    EXPECT_EQ(rend.codecs.substr(0, 5), "avc1.");
+    expect_durations(rend, {2, 2});
+  }
   check_video_segments(r.dir, v, 1280, 720);
+  check_video_segments(r.dir, r.out->renditions[2], 640, 360);
   EXPECT_TRUE(
       ffprobe("-select_streams a -show_entries stream=codec_name", r.dir + "/v0/seg_00000.ts")
+          .empty());
+  EXPECT_TRUE(
+      ffprobe("-select_streams a -show_entries stream=codec_name", r.dir + "/v1/seg_00000.ts")
           .empty());
 }
 
@@ -352,13 +720,160 @@ TEST(Transcode, OddSizeIsMadeEven) {
   s.width = 321;
   s.height = 241;
   s.container = "mkv";
+  for (bool exact : {false, true}) {
+    // Without exact_size the H.264 clip is 320x240; with it, an FFV1 clip of 321x241.
+    s.exact_size = exact;
+    s.video_codec = exact ? "ffv1" : "";
+    auto r = run_transcode(make_clip(s), fast_options(2));
+    ASSERT_TRUE(r.out) << r.out.err().reason;
+    ASSERT_EQ(r.out->renditions.size(), 1u); // smaller than the lowest rung: one at its size
+    const rendition_output& v = r.out->renditions.at(0);
+    EXPECT_EQ(v.width, 320);
+    EXPECT_EQ(v.height, 240);
+    expect_durations(v, {2, 2});
+    check_video_segments(r.dir, v, 320, 240);
+  }
+}
+
+TEST(Transcode, Odd853x480) {
+  clip_spec s = test::clip_of(clip_kind::video_audio, 4);
+  s.width = 853;
+  s.height = 480;
+  s.exact_size = true;
+  s.video_codec = "ffv1";
+  s.container = "mkv";
+  auto r = run_transcode(make_clip(s), fast_options(2));
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  ASSERT_EQ(r.out->renditions.size(), 2u);
+  EXPECT_FALSE(r.out->renditions[0].remuxed);
+  check_video_segments(r.dir, r.out->renditions[0], 852, 480);
+  check_video_segments(r.dir, r.out->renditions[1], 640, 360);
+  expect_same_boundaries(*r.out);
+}
+
+TEST(Transcode, NonSquarePixelsBecomeSquare) {
+  clip_spec s = test::clip_of(clip_kind::video_audio, 4);
+  s.width = 640;
+  s.height = 480;
+  s.sar = "4/3"; // displayed as 853x480
+  auto r = run_transcode(make_clip(s), fast_options(2));
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  ASSERT_EQ(r.out->renditions.size(), 2u);
+  EXPECT_FALSE(r.out->renditions[0].remuxed);
+  check_video_segments(r.dir, r.out->renditions[0], 852, 480);
+  check_video_segments(r.dir, r.out->renditions[1], 640, 360);
+}
+
+TEST(Transcode, Portrait1080x1920) {
+  clip_spec s = test::clip_of(clip_kind::video_audio, 4);
+  s.width = 1080;
+  s.height = 1920;
+  auto r = run_transcode(make_clip(s), fast_options(2));
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  const transcode_output& out = *r.out;
+  ASSERT_EQ(out.renditions.size(), 4u);
+  EXPECT_TRUE(out.renditions[0].remuxed);
+  const int sizes[4][2] = {{1080, 1920}, {720, 1280}, {480, 854}, {360, 640}};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(out.renditions[i].width, sizes[i][0]);
+    EXPECT_EQ(out.renditions[i].height, sizes[i][1]);
+    expect_durations(out.renditions[i], {2, 2});
+  }
+  check_video_segments(r.dir, out.renditions[1], 720, 1280);
+  check_video_segments(r.dir, out.renditions[3], 360, 640);
+  expect_same_boundaries(out);
+}
+
+class Rotated : public ::testing::TestWithParam<int> {};
+
+TEST_P(Rotated, ComesOutUpright) {
+  const int rotation = GetParam();
+  clip_spec s = test::clip_of(clip_kind::video_audio, 2);
+  s.width = 640;
+  s.height = 360;
+  s.rotation = rotation;
+  const std::string src = make_clip(s);
+  auto r = run_transcode(src, fast_options(2));
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  ASSERT_EQ(r.out->renditions.size(), 1u);
+  const rendition_output& v = r.out->renditions[0];
+  EXPECT_FALSE(v.remuxed); // TS has no display matrix: the pixels are turned
+  const int w = rotation == 180 ? 640 : 360, h = rotation == 180 ? 360 : 640;
+  check_video_segments(r.dir, v, w, h);
+  // Same picture as the ffmpeg CLI shows (it autorotates).
+  EXPECT_GT(psnr_against(r.dir + "/v0/seg_00000.ts", src, w, h), 25);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transcode, Rotated, ::testing::Values(90, 180, 270));
+
+TEST(Transcode, RotatedLandscapeGivesPortraitRungs) {
+  clip_spec s = test::clip_of(clip_kind::video_audio, 2);
+  s.width = 1280;
+  s.height = 720;
+  s.rotation = 90;
+  const std::string src = make_clip(s);
+  auto r = run_transcode(src, fast_options(2));
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  ASSERT_EQ(r.out->renditions.size(), 3u);
+  const int sizes[3][2] = {{720, 1280}, {480, 854}, {360, 640}};
+  for (size_t i = 0; i < 3; ++i)
+    check_video_segments(r.dir, r.out->renditions[i], sizes[i][0], sizes[i][1]);
+  EXPECT_GT(psnr_against(r.dir + "/v1/seg_00000.ts", src, 480, 854), 25);
+}
+
+TEST(Transcode, Audio22kMono) {
+  clip_spec s = test::clip_of(clip_kind::video_audio, 4);
+  s.width = 640;
+  s.height = 360;
+  s.audio_rate = 22050;
+  s.audio_channels = 1;
+  for (bool remux : {true, false}) {
+    SCOPED_TRACE(remux ? "remux" : "encode");
+    transcode_options opts = fast_options(2);
+    opts.allow_remux = remux;
+    auto r = run_transcode(make_clip(s), opts);
+    ASSERT_TRUE(r.out) << r.out.err().reason;
+    const rendition_output& v = r.out->renditions.at(0);
+    EXPECT_EQ(v.remuxed, remux);
+    EXPECT_TRUE(v.has_audio);
+    EXPECT_EQ(v.codecs.substr(v.codecs.size() - 10), ",mp4a.40.2");
+    check_video_segments(r.dir, v, 640, 360);
+    const auto a = ffprobe("-select_streams a:0 -show_entries stream=sample_rate,channels",
+                           r.dir + "/v0/seg_00001.ts");
+    EXPECT_EQ(value_of(a, "sample_rate"), "22050");
+    EXPECT_EQ(value_of(a, "channels"), "1");
+  }
+}
+
+TEST(Transcode, TenBitH264IsConverted) {
+  if (!test::ffmpeg_has_encoder("libx264", "yuv420p10le"))
+    GTEST_SKIP() << "libx264 here cannot encode 10-bit";
+  clip_spec s = test::clip_of(clip_kind::video_audio, 4);
+  s.width = 640;
+  s.height = 360;
+  s.pix_fmt = "yuv420p10le";
   auto r = run_transcode(make_clip(s), fast_options(2));
   ASSERT_TRUE(r.out) << r.out.err().reason;
   const rendition_output& v = r.out->renditions.at(0);
-  EXPECT_EQ(v.width, 320);
-  EXPECT_EQ(v.height, 240);
+  EXPECT_FALSE(v.remuxed); // High 10 is not for players: re-encoded as 8-bit High
   expect_durations(v, {2, 2});
-  check_video_segments(r.dir, v, 320, 240);
+  check_video_segments(r.dir, v, 640, 360);
+}
+
+TEST(Transcode, Hevc10BitIsConverted) {
+  if (!test::ffmpeg_has_encoder("libx265", "yuv420p10le"))
+    GTEST_SKIP() << "no 10-bit libx265 here";
+  clip_spec s = test::clip_of(clip_kind::video_audio, 4);
+  s.width = 640;
+  s.height = 360;
+  s.video_codec = "libx265";
+  s.pix_fmt = "yuv420p10le";
+  auto r = run_transcode(make_clip(s), fast_options(2));
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  const rendition_output& v = r.out->renditions.at(0);
+  EXPECT_FALSE(v.remuxed);
+  expect_durations(v, {2, 2});
+  check_video_segments(r.dir, v, 640, 360);
 }
 
 TEST(Transcode, RawH264WithoutTimestamps) {
@@ -370,6 +885,7 @@ TEST(Transcode, RawH264WithoutTimestamps) {
   auto r = run_transcode(make_clip(s), fast_options(2));
   ASSERT_TRUE(r.out) << r.out.err().reason;
   const rendition_output& v = r.out->renditions.at(0);
+  EXPECT_FALSE(v.remuxed); // no index to check the keyframes against
   EXPECT_NEAR(total_duration(v), 6, 0.3);
   expect_durations(v, {2, 2, 2});
   check_video_segments(r.dir, v, 640, 360);
@@ -403,6 +919,24 @@ TEST(Transcode, AudioStartsLater) {
   expect_durations(v, {3, 3, 2});
   check_video_segments(r.dir, v, 640, 360);
   // The audio keeps its 1 s offset against the video.
+  const std::string seg0 = r.dir + "/v0/seg_00000.ts";
+  const double vstart = std::stod(
+      value_of(ffprobe("-select_streams v:0 -show_entries stream=start_time", seg0), "start_time"));
+  const double astart = std::stod(
+      value_of(ffprobe("-select_streams a:0 -show_entries stream=start_time", seg0), "start_time"));
+  EXPECT_NEAR(astart - vstart, 1.0, 0.1);
+}
+
+TEST(Transcode, AudioStartsLaterRemuxed) {
+  clip_spec s = test::clip_of(clip_kind::video_audio, 6);
+  s.width = 640;
+  s.height = 360;
+  s.audio_delay = 1;
+  auto r = run_transcode(make_clip(s), fast_options(2));
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  const rendition_output& v = r.out->renditions.at(0);
+  EXPECT_TRUE(v.has_audio);
+  check_video_segments(r.dir, v, 640, 360);
   const std::string seg0 = r.dir + "/v0/seg_00000.ts";
   const double vstart = std::stod(
       value_of(ffprobe("-select_streams v:0 -show_entries stream=start_time", seg0), "start_time"));
