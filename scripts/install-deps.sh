@@ -8,7 +8,7 @@ PKGS=(
   libcaf-dev libboost1.81-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
   nlohmann-json3-dev prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
-  ffmpeg wrk clang-format prometheus
+  ffmpeg wrk clang-format prometheus nginx-light
 )
 
 missing=()
