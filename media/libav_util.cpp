@@ -1,10 +1,12 @@
 #include "media/libav_util.hpp"
 
+#include <cmath>
 #include <mutex>
 #include <utility>
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavutil/display.h>
 #include <libavutil/log.h>
 }
 
@@ -51,6 +53,19 @@ int pick_stream(AVFormatContext* fmt, AVMediaType type) {
       return static_cast<int>(i);
   }
   return -1;
+}
+
+int display_rotation(const AVStream* st) {
+  size_t size = 0;
+  const uint8_t* sd = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+  if (!sd || size < 9 * sizeof(int32_t))
+    return 0;
+  double theta = -std::round(av_display_rotation_get(reinterpret_cast<const int32_t*>(sd)));
+  if (!std::isfinite(theta))
+    return 0;
+  theta -= 360 * std::floor(theta / 360 + 0.9 / 360);
+  const long r = std::lround(theta);
+  return r == 90 || r == 180 || r == 270 ? static_cast<int>(r) : 0;
 }
 
 } // namespace hlsgate::media::libav

@@ -38,4 +38,9 @@ bool usable_stream(const AVStream* st);
 /// usable, else the first usable one; -1 when there is none.
 int pick_stream(AVFormatContext* fmt, AVMediaType type);
 
+/// Clockwise rotation in degrees (0, 90, 180 or 270) that makes the video of
+/// `st` upright, from its display matrix side data (as the ffmpeg CLI's
+/// autorotate reads it). 0 when there is none or it is not a multiple of 90.
+int display_rotation(const AVStream* st);
+
 } // namespace hlsgate::media::libav

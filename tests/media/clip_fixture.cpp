@@ -146,7 +146,9 @@ void generate_av(const clip_spec& s, const std::string& container, const std::st
     cmd << " -pix_fmt " << pix_fmt;
     if (s.video_codec.empty() || s.video_codec == "libx264") {
       cmd << " -c:v libx264 -preset veryfast -profile:v "
-          << (pix_fmt == "yuv420p" ? "high" : pix_fmt == "yuv420p10le" ? "high10" : "high444")
+          << (pix_fmt == "yuv420p"       ? "high"
+              : pix_fmt == "yuv420p10le" ? "high10"
+                                         : "high444")
           << " -g " << gop;
     } else if (s.video_codec == "libx265") {
       cmd << " -c:v libx265 -preset ultrafast -x265-params log-level=error -g " << gop;

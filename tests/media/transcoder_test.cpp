@@ -249,8 +249,7 @@ std::string concat_segments(const std::string& dir, const rendition_output& r) {
 
 /// Average PSNR (dB) of the first frames of `ours` against `reference` as the
 /// ffmpeg CLI shows it (autorotated), scaled to width x height.
-double psnr_against(const std::string& ours, const std::string& reference, int width,
-                    int height) {
+double psnr_against(const std::string& ours, const std::string& reference, int width, int height) {
   std::string out;
   const std::string graph = "[1:v]setpts=PTS-STARTPTS,scale=" + std::to_string(width) + ":" +
                             std::to_string(height) +
@@ -354,11 +353,29 @@ TEST(Ladder, ParsesAndSortsTopFirst) {
 
 TEST(Ladder, RejectsBadSpecs) {
   std::vector<rung> l = {{123, 456000}};
-  for (const char* bad :
-       {"", " ", "1080", "1080:", ":5000k", "abc:5000k", "1080:5000x", "1080:k", "1080:5000kk",
-        "8:5000k", "15:5000k", "4321:5000k", "1080:49k", "1080:100.1M", "1080:5000k,,720:1M",
-        "1080:5000k,", "1080:5000k,1080:3000k", "-720:1M", "1080.5:5M", "720:-1M", "720:1.M",
-        "720:1e6", "99999999999999:1M"}) {
+  for (const char* bad : {"",
+                          " ",
+                          "1080",
+                          "1080:",
+                          ":5000k",
+                          "abc:5000k",
+                          "1080:5000x",
+                          "1080:k",
+                          "1080:5000kk",
+                          "8:5000k",
+                          "15:5000k",
+                          "4321:5000k",
+                          "1080:49k",
+                          "1080:100.1M",
+                          "1080:5000k,,720:1M",
+                          "1080:5000k,",
+                          "1080:5000k,1080:3000k",
+                          "-720:1M",
+                          "1080.5:5M",
+                          "720:-1M",
+                          "720:1.M",
+                          "720:1e6",
+                          "99999999999999:1M"}) {
     EXPECT_FALSE(parse_ladder(bad, l)) << bad;
     ASSERT_EQ(l.size(), 1u) << "output changed on failure: " << bad;
     EXPECT_EQ(l[0].height, 123);
@@ -626,12 +643,11 @@ TEST(Transcode, CancelFromSegmentCallback) {
   int segments = 0;
   transcode_options opts = fast_options(1);
   opts.allow_remux = false;
-  auto out = transcode(
-      make_clip(test::clip_720p(4)), dir, opts, nullptr, &cancel,
-      [&](const segment_event&) {
-        ++segments;
-        cancel = true;
-      });
+  auto out = transcode(make_clip(test::clip_720p(4)), dir, opts, nullptr, &cancel,
+                       [&](const segment_event&) {
+                         ++segments;
+                         cancel = true;
+                       });
   ASSERT_FALSE(out);
   EXPECT_EQ(out.err().code, errc::cancelled);
   EXPECT_GE(segments, 1);
@@ -713,6 +729,27 @@ TEST(Transcode, VideoOnly) {
   EXPECT_TRUE(
       ffprobe("-select_streams a -show_entries stream=codec_name", r.dir + "/v1/seg_00000.ts")
           .empty());
+}
+
+TEST(Transcode, ShortTailStaysInTheLastSegment) {
+  // 4.2 s in 2 s segments: 2 + 2.2, not 2 + 2 + 0.2 (a lone keyframe in
+  // 0.2 s would make the peak bandwidth several times the real one).
+  clip_spec s = test::clip_of(clip_kind::video_audio, 4.2);
+  s.width = 640;
+  s.height = 360;
+  for (bool remux : {true, false}) {
+    SCOPED_TRACE(remux ? "remux" : "encode");
+    transcode_options opts = fast_options(2);
+    opts.allow_remux = remux;
+    auto r = run_transcode(make_clip(s), opts);
+    ASSERT_TRUE(r.out) << r.out.err().reason;
+    const rendition_output& v = r.out->renditions.at(0);
+    EXPECT_EQ(v.remuxed, remux);
+    expect_durations(v, {2, 2.2});
+    EXPECT_NEAR(v.segments.back().duration, 2.2, 0.1);
+    EXPECT_LT(v.peak_bandwidth, 2 * v.average_bandwidth);
+    check_video_segments(r.dir, v, 640, 360);
+  }
 }
 
 TEST(Transcode, OddSizeIsMadeEven) {
@@ -819,6 +856,17 @@ TEST(Transcode, RotatedLandscapeGivesPortraitRungs) {
   for (size_t i = 0; i < 3; ++i)
     check_video_segments(r.dir, r.out->renditions[i], sizes[i][0], sizes[i][1]);
   EXPECT_GT(psnr_against(r.dir + "/v1/seg_00000.ts", src, 480, 854), 25);
+
+  // A lower rung scaled from an upper one (the cascade) is upright too.
+  transcode_options opts = fast_options(2);
+  ASSERT_TRUE(parse_ladder("480:1400k,240:400k", opts.ladder));
+  auto c = run_transcode(src, opts);
+  ASSERT_TRUE(c.out) << c.out.err().reason;
+  ASSERT_EQ(c.out->renditions.size(), 2u);
+  check_video_segments(c.dir, c.out->renditions[0], 480, 854);
+  check_video_segments(c.dir, c.out->renditions[1], 240, 426);
+  EXPECT_GT(psnr_against(c.dir + "/v1/seg_00000.ts", src, 240, 426), 25);
+  expect_same_boundaries(*c.out);
 }
 
 TEST(Transcode, Audio22kMono) {
