@@ -21,11 +21,11 @@ namespace hlsgate::http {
 
 /// A parsed request handed to the router. Header names are lower-case.
 struct request {
-  std::string method;  ///< "GET", "HEAD", "POST", "DELETE", "OPTIONS", ...
-  std::string path;    ///< percent-decoded path, no query
-  std::string query;   ///< raw query string (without '?')
+  std::string method; ///< "GET", "HEAD", "POST", "DELETE", "OPTIONS", ...
+  std::string path;   ///< percent-decoded path, no query
+  std::string query;  ///< raw query string (without '?')
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;    ///< small bodies only (non-upload routes)
+  std::string body; ///< small bodies only (non-upload routes)
 
   /// Set for streamed multipart uploads (POST /upload/): the `media` part was
   /// written to `upload_path` (a temporary file the router now owns: it must
@@ -73,7 +73,7 @@ struct server_options {
   std::string media_root;            ///< <data_dir>/media: /seg/ files live here
   unsigned read_timeout_seconds = 30;
   unsigned idle_timeout_seconds = 60;
-  std::string cors_origins;          ///< comma-separated; "*" allows any; empty = no CORS headers
+  std::string cors_origins; ///< comma-separated; "*" allows any; empty = no CORS headers
 };
 
 /// Routes handled inside the server without the router:

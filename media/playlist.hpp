@@ -11,9 +11,9 @@
 namespace hlsgate::media {
 
 struct segment_entry {
-  std::string uri;       ///< relative name, e.g. "seg_00000.ts"
-  double duration = 0;   ///< seconds, as written in EXTINF
-  uint64_t bytes = 0;    ///< size on disk
+  std::string uri;     ///< relative name, e.g. "seg_00000.ts"
+  double duration = 0; ///< seconds, as written in EXTINF
+  uint64_t bytes = 0;  ///< size on disk
 };
 
 enum class playlist_type { none, event, vod };
@@ -32,12 +32,12 @@ struct media_playlist {
 };
 
 struct variant_entry {
-  std::string uri;              ///< e.g. "v0/playlist.m3u8"
-  uint64_t bandwidth = 0;       ///< peak bits/s
+  std::string uri;        ///< e.g. "v0/playlist.m3u8"
+  uint64_t bandwidth = 0; ///< peak bits/s
   uint64_t average_bandwidth = 0;
-  std::string codecs;           ///< e.g. "avc1.640028,mp4a.40.2"
-  int width = 0, height = 0;    ///< 0 for audio-only
-  double frame_rate = 0;        ///< 0 for audio-only
+  std::string codecs;        ///< e.g. "avc1.640028,mp4a.40.2"
+  int width = 0, height = 0; ///< 0 for audio-only
+  double frame_rate = 0;     ///< 0 for audio-only
 };
 
 struct master_playlist {

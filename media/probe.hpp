@@ -8,8 +8,8 @@
 namespace hlsgate::media {
 
 struct probe_info {
-  std::string format;   ///< libavformat short name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
-  double duration = 0;  ///< seconds (0 if unknown)
+  std::string format;  ///< libavformat short name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+  double duration = 0; ///< seconds (0 if unknown)
   bool has_video = false;
   bool has_audio = false;
   int width = 0, height = 0;

@@ -23,8 +23,7 @@ struct error {
 };
 
 /// A value or an error; a minimal `expected<T>` for C++17.
-template <class T>
-class result {
+template <class T> class result {
 public:
   result(T value) : v_(std::move(value)) {}
   result(error err) : v_(std::move(err)) {}
@@ -48,6 +47,8 @@ private:
 
 struct unit {};
 using status = result<unit>;
-inline status ok_status() { return unit{}; }
+inline status ok_status() {
+  return unit{};
+}
 
 } // namespace hlsgate::media

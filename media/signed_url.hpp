@@ -25,8 +25,8 @@ public:
 
   /// Stateless check; `md5` and `expires` are the raw query values.
   /// A bad or missing value is `bad`; a valid signature past `now` is `expired`.
-  signature_check verify(std::string_view prefix, std::string_view md5,
-                         std::string_view expires, int64_t now) const;
+  signature_check verify(std::string_view prefix, std::string_view md5, std::string_view expires,
+                         int64_t now) const;
 
   const std::string& secret() const noexcept { return secret_; }
 

@@ -32,13 +32,13 @@ std::vector<rung> default_ladder();
 bool parse_ladder(const std::string& text, std::vector<rung>& out);
 
 struct transcode_options {
-  double segment_seconds = 6;      ///< target segment length; IDR forced at each boundary
-  std::vector<rung> ladder;        ///< empty = default_ladder(); filtered by the source size
-  int max_height = 0;              ///< 0 = no cap; otherwise drop rungs above it
-  int video_bitrate = 0;           ///< single-rung override (bits/s) when ladder is empty; 0 = none
-  int audio_bitrate = 128000;      ///< bits/s
+  double segment_seconds = 6; ///< target segment length; IDR forced at each boundary
+  std::vector<rung> ladder;   ///< empty = default_ladder(); filtered by the source size
+  int max_height = 0;         ///< 0 = no cap; otherwise drop rungs above it
+  int video_bitrate = 0;      ///< single-rung override (bits/s) when ladder is empty; 0 = none
+  int audio_bitrate = 128000; ///< bits/s
   std::string x264_preset = "veryfast";
-  int threads = 0;                 ///< encoder/decoder threads; 0 = libav's choice
+  int threads = 0; ///< encoder/decoder threads; 0 = libav's choice
   /// When the source is H.264 (yuv420p, 8-bit) + AAC (or H.264 alone), copy
   /// it as the top rung without re-encoding (segmented on its keyframes) and
   /// encode only the lower rungs.
@@ -47,14 +47,14 @@ struct transcode_options {
 
 /// One rendition written by the transcoder into `out_dir/<name>/`.
 struct rendition_output {
-  std::string name;             ///< directory name: "v0" (top rung), "v1", ... or "a0" (audio-only)
-  bool remuxed = false;         ///< copied from the source without re-encoding
+  std::string name;     ///< directory name: "v0" (top rung), "v1", ... or "a0" (audio-only)
+  bool remuxed = false; ///< copied from the source without re-encoding
   bool has_video = false;
   bool has_audio = false;
   int width = 0, height = 0;
   double frame_rate = 0;
-  std::string codecs;           ///< RFC 6381, e.g. "avc1.640028,mp4a.40.2"
-  uint64_t peak_bandwidth = 0;  ///< bits/s, max over segments of bytes*8/duration
+  std::string codecs;          ///< RFC 6381, e.g. "avc1.640028,mp4a.40.2"
+  uint64_t peak_bandwidth = 0; ///< bits/s, max over segments of bytes*8/duration
   uint64_t average_bandwidth = 0;
   std::vector<segment_entry> segments; ///< uri = file name inside the rendition dir
 };
