@@ -7,7 +7,9 @@
 #include <string>
 
 extern "C" {
+#include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libswscale/swscale.h>
 }
 
 #include "media/result.hpp"
@@ -25,6 +27,24 @@ struct input_closer {
 };
 /// An opened input (avformat_open_input), closed with avformat_close_input.
 using input_ptr = std::unique_ptr<AVFormatContext, input_closer>;
+
+// RAII owners of the libav objects more than one file uses.
+struct codec_closer {
+  void operator()(AVCodecContext* p) const noexcept { avcodec_free_context(&p); }
+};
+struct frame_closer {
+  void operator()(AVFrame* p) const noexcept { av_frame_free(&p); }
+};
+struct packet_closer {
+  void operator()(AVPacket* p) const noexcept { av_packet_free(&p); }
+};
+struct sws_closer {
+  void operator()(SwsContext* p) const noexcept { sws_freeContext(p); }
+};
+using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
+using frame_ptr = std::unique_ptr<AVFrame, frame_closer>;
+using packet_ptr = std::unique_ptr<AVPacket, packet_closer>;
+using sws_ptr = std::unique_ptr<SwsContext, sws_closer>;
 
 /// Opens `path` and reads its stream information. Failures are
 /// errc::invalid_input with a short, path-free reason.

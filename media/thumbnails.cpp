@@ -25,27 +25,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// ---------------------------------------------------------------------------
-// RAII owners for libav objects.
-
-struct codec_closer {
-  void operator()(AVCodecContext* p) const noexcept { avcodec_free_context(&p); }
-};
-struct frame_closer {
-  void operator()(AVFrame* p) const noexcept { av_frame_free(&p); }
-};
-struct packet_closer {
-  void operator()(AVPacket* p) const noexcept { av_packet_free(&p); }
-};
-struct sws_closer {
-  void operator()(SwsContext* p) const noexcept { sws_freeContext(p); }
-};
-
+using libav::codec_ptr;
+using libav::frame_ptr;
 using libav::input_ptr;
-using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
-using frame_ptr = std::unique_ptr<AVFrame, frame_closer>;
-using packet_ptr = std::unique_ptr<AVPacket, packet_closer>;
-using sws_ptr = std::unique_ptr<SwsContext, sws_closer>;
+using libav::packet_ptr;
+using libav::sws_ptr;
 
 /// Unreferences a packet at scope exit.
 struct packet_unref_guard {

@@ -148,18 +148,6 @@ struct output_closer {
     avformat_free_context(p);
   }
 };
-struct codec_closer {
-  void operator()(AVCodecContext* p) const noexcept { avcodec_free_context(&p); }
-};
-struct frame_closer {
-  void operator()(AVFrame* p) const noexcept { av_frame_free(&p); }
-};
-struct packet_closer {
-  void operator()(AVPacket* p) const noexcept { av_packet_free(&p); }
-};
-struct sws_closer {
-  void operator()(SwsContext* p) const noexcept { sws_freeContext(p); }
-};
 struct swr_closer {
   void operator()(SwrContext* p) const noexcept { swr_free(&p); }
 };
@@ -173,12 +161,12 @@ struct codecpar_closer {
   void operator()(AVCodecParameters* p) const noexcept { avcodec_parameters_free(&p); }
 };
 
+using libav::codec_ptr;
+using libav::frame_ptr;
 using libav::input_ptr;
+using libav::packet_ptr;
+using libav::sws_ptr;
 using output_ptr = std::unique_ptr<AVFormatContext, output_closer>;
-using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
-using frame_ptr = std::unique_ptr<AVFrame, frame_closer>;
-using packet_ptr = std::unique_ptr<AVPacket, packet_closer>;
-using sws_ptr = std::unique_ptr<SwsContext, sws_closer>;
 using swr_ptr = std::unique_ptr<SwrContext, swr_closer>;
 using fifo_ptr = std::unique_ptr<AVAudioFifo, fifo_closer>;
 using bsf_ptr = std::unique_ptr<AVBSFContext, bsf_closer>;
