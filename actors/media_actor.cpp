@@ -457,10 +457,6 @@ playlist_ptr make_snapshot(const media_record& r) {
   return build_snapshot(r, r.renditions, true);
 }
 
-playlist_ptr make_event_snapshot(const media_record& r, const std::vector<rendition_record>& live) {
-  return build_snapshot(r, live, false);
-}
-
 caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_params p) {
   auto& st = self->state;
   st.env = p.env;

@@ -54,9 +54,6 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
 /// Builds the immutable playlist view of a ready record (VOD).
 playlist_ptr make_snapshot(const media_record& r);
 
-/// Builds the view of a running job: EVENT playlists, no ENDLIST.
-playlist_ptr make_event_snapshot(const media_record& r, const std::vector<rendition_record>& live);
-
 /// Copies what the transcoder reports about a rendition (not its segments).
 rendition_record to_record(const media::rendition_output& x);
 

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <system_error>
 #include <thread>
+#include <unordered_set>
 
 #include "actors/media_registry.hpp"
 #include "actors/store.hpp"
@@ -133,12 +134,19 @@ media::status service::start() {
   auto records = d.db->load_all();
   if (!records)
     return records.err();
-  // Leftovers of a previous run: partial outputs and interrupted uploads.
-  for (auto& e : fs::directory_iterator(data / "media", ec))
-    if (e.path().filename().string().rfind(".tmp-", 0) == 0)
-      fs::remove_all(e.path(), ec);
+  // Leftovers of a previous run: interrupted uploads, and media folders or
+  // originals that no row owns (a crash between a job's start and a delete).
   for (auto& e : fs::directory_iterator(data / "uploads", ec))
     fs::remove_all(e.path(), ec);
+  std::unordered_set<std::string> owned;
+  for (auto& r : *records) {
+    owned.insert(r.storage_id);
+    owned.insert(r.storage_id + ".src");
+  }
+  for (auto* sub : {"media", "sources"})
+    for (auto& e : fs::directory_iterator(data / sub, ec))
+      if (owned.count(e.path().filename().string()) == 0)
+        fs::remove_all(e.path(), ec);
   // Items whose deadline passed while we were down: files, then the row.
   auto now = unix_now();
   std::vector<media_record> live;
