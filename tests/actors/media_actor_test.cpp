@@ -92,22 +92,20 @@ protected:
     fs::remove_all(dir);
   }
 
-  /// A ready item, stored and with files on disk, expiring in `minutes`.
-  caf::actor spawn_ready(int64_t minutes) {
+  /// A record with fresh ids, the test's admin key, expiring in `minutes`.
+  media_record new_record(media_status status, int64_t minutes) const {
     media_record r;
     r.media_id = media::random_id();
     r.storage_id = media::random_id();
     r.admin_key_hash = media::sha256_hex(admin_key);
-    r.status = media_status::ready;
+    r.status = status;
     r.created_at = r.updated_at = r.upload_time = r.last_token_refresh = now;
     r.expires_at = now + minutes * 60;
-    rendition_record rr;
-    rr.name = "v0";
-    rr.segments = {{"seg_00000.ts", 6, 10}};
-    r.renditions.push_back(rr);
-    fs::create_directories(dir / "media" / r.storage_id / "v0");
-    std::ofstream{dir / "media" / r.storage_id / "v0" / "seg_00000.ts"} << "0123456789";
-    EXPECT_TRUE(db->put(r).ok());
+    return r;
+  }
+
+  /// Spawns the actor of a stored (restored) item and runs it to idle.
+  caf::actor spawn_restored(const media_record& r) {
     record = r;
     media_params p;
     p.env = env;
@@ -117,6 +115,19 @@ protected:
     spawned.push_back(a);
     sched->run();
     return a;
+  }
+
+  /// A ready item, stored and with files on disk, expiring in `minutes`.
+  caf::actor spawn_ready(int64_t minutes) {
+    auto r = new_record(media_status::ready, minutes);
+    rendition_record rr;
+    rr.name = "v0";
+    rr.segments = {{"seg_00000.ts", 6, 10}};
+    r.renditions.push_back(rr);
+    fs::create_directories(dir / "media" / r.storage_id / "v0");
+    std::ofstream{dir / "media" / r.storage_id / "v0" / "seg_00000.ts"} << "0123456789";
+    EXPECT_TRUE(db->put(r).ok());
+    return spawn_restored(r);
   }
 
   bool files_exist() const { return fs::exists(dir / "media" / record.storage_id); }
@@ -264,22 +275,10 @@ TEST_F(media_actor_test, delete_needs_the_admin_key_then_removes_everything) {
 
 TEST_F(media_actor_test, segment_events_turn_into_an_event_playlist) {
   // A running job: the item is processing and has no snapshot yet.
-  media_record r;
-  r.media_id = media::random_id();
-  r.storage_id = media::random_id();
-  r.admin_key_hash = media::sha256_hex(admin_key);
-  r.status = media_status::processing;
-  r.expires_at = now + 3600;
+  auto r = new_record(media_status::processing, 60);
   r.source_path = (dir / "source.mp4").string();
   std::ofstream{r.source_path} << "original";
-  record = r;
-  media_params p;
-  p.env = env;
-  p.record = r;
-  p.registry = registry;
-  auto a = sys->spawn(make_media_behavior, std::move(p));
-  spawned.push_back(a);
-  sched->run();
+  auto a = spawn_restored(r);
   ASSERT_EQ(jobs.size(), 1u) << "the unfinished job is resumed";
   EXPECT_EQ(jobs[0].source_path, r.source_path);
   auto event = [&](size_t index, const char* name, const char* uri) {
@@ -324,24 +323,12 @@ TEST_F(media_actor_test, segment_events_turn_into_an_event_playlist) {
 }
 
 TEST_F(media_actor_test, on_demand_item_starts_its_job_on_the_first_request_then_503s_on_timeout) {
-  media_record r;
-  r.media_id = media::random_id();
-  r.storage_id = media::random_id();
-  r.admin_key_hash = media::sha256_hex(admin_key);
-  r.status = media_status::queued;
+  auto r = new_record(media_status::queued, 60);
   r.on_demand = true;
   r.source_owned = false;
-  r.expires_at = now + 3600;
   r.source_path = (dir / "library.mp4").string();
   std::ofstream{r.source_path} << "original";
-  record = r;
-  media_params p;
-  p.env = env;
-  p.record = r;
-  p.registry = registry;
-  auto a = sys->spawn(make_media_behavior, std::move(p));
-  spawned.push_back(a);
-  sched->run();
+  auto a = spawn_restored(r);
   EXPECT_TRUE(jobs.empty()) << "an imported item waits for its first viewer";
   std::vector<reply<playlist_ptr>> replies;
   media::token_claims c;
