@@ -295,13 +295,9 @@ struct api::impl {
       response res;
       res.content_type = "application/vnd.apple.mpegurl";
       res.headers.emplace_back("Cache-Control", "no-store");
-      std::string suffix = "/playlist.m3u8?token=" + token;
       // Variant URIs are "<rendition>/playlist.m3u8"; the token rides along
       // so players that cannot send headers still authenticate.
-      media::master_playlist m = snap.master;
-      for (auto& v : m.variants)
-        v.uri = v.uri.substr(0, v.uri.find('/'));
-      media::write_playlist(m, "", suffix, res.body);
+      media::write_playlist(snap.master, "", "?token=" + token, res.body);
       return res;
     }
     // Which rendition: explicit, or the first one for PyHLS-style flat names.
