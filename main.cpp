@@ -76,6 +76,16 @@ int main(int argc, char** argv) {
   }
   const auto& cfg = parsed.value;
   logging::set_level(cfg.log_level);
+  if (!parsed.args.empty() && parsed.args[0] == "edge-key") {
+    // What an nginx edge needs to verify segment URLs, and nothing more.
+    auto keys = actors::load_signing_keys(cfg);
+    if (!keys) {
+      std::fprintf(stderr, "hlsgate: %s\n", keys.err().reason.c_str());
+      return 1;
+    }
+    std::printf("%s\n", keys->edge.c_str());
+    return 0;
+  }
   if (!parsed.args.empty() && parsed.args[0] == "import") {
     if (parsed.args.size() < 2) {
       std::fprintf(stderr, "usage: hlsgate import PATH...\n");
@@ -105,12 +115,12 @@ int main(int argc, char** argv) {
   http::server_options opts;
   opts.bind = cfg.bind;
   opts.port = cfg.port;
-  opts.threads =
-      cfg.http_threads > 0 ? cfg.http_threads : std::max(1u, std::thread::hardware_concurrency());
+  opts.threads = cfg.http_threads;
   opts.max_upload_bytes = cfg.max_upload_bytes;
   opts.upload_tmp_dir = cfg.data_dir + "/uploads";
-  opts.media_root = cfg.data_dir + "/media";
+  opts.media_root = cfg.media_dir;
   opts.cors_origins = cfg.cors_origins;
+  opts.cors_any = cfg.cors_any;
   http::server srv{opts, router, svc.signer(), metrics};
   try {
     srv.start();

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "media/crypto.hpp"
+#include "auth/crypto.hpp"
 #include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
@@ -47,7 +47,7 @@ void touch(self_ptr self) {
 std::string issue_token(self_ptr self, unsigned minutes) {
   auto& st = self->state;
   auto t = now(self);
-  media::token_claims c;
+  auth::token_claims c;
   c.sub = st.record.media_id;
   c.gen = st.record.token_gen;
   c.iat = t;
@@ -176,9 +176,11 @@ void submit_job(self_ptr self, bool force, std::function<void(bool)> then) {
   j.media_root = st.env->media_root;
   j.options.segment_seconds = st.env->cfg.segment_seconds;
   j.options.x264_preset = st.env->cfg.x264_preset;
-  j.options.ladder = st.env->ladder;
+  std::vector<config::rung> rungs = st.env->cfg.ladder;
   if (!st.record.ladder.empty())
-    media::parse_ladder(st.record.ladder, j.options.ladder); // validated at upload
+    config::parse_ladder(st.record.ladder, rungs); // validated at upload
+  for (auto& r : rungs)
+    j.options.ladder.push_back({r.height, r.video_bitrate});
   j.thumbnail_seconds = st.env->cfg.thumbnail_seconds;
   j.owner = caf::actor_cast<caf::actor>(self);
   st.cancel = j.cancel;
@@ -191,7 +193,7 @@ bool check_admin(self_ptr self, const std::string& key, api_error& err) {
     err = {api_errc::unauthorized, "Admin key required"};
     return false;
   }
-  if (!media::constant_time_equal(media::sha256_hex(key), self->state.record.admin_key_hash)) {
+  if (!auth::constant_time_equal(auth::sha256_hex(key), self->state.record.admin_key_hash)) {
     if (auto* m = self->state.env->metrics)
       m->auth_failure("bad_admin_key");
     err = {api_errc::forbidden, "Invalid admin key"};
@@ -489,8 +491,7 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
         ws.erase(i);
         cb(api_error{api_errc::try_later, "Media is being prepared; retry shortly"});
       },
-      [self](stream_info_atom, const media::token_claims& claims,
-             callback<stream_info_result>& cb) {
+      [self](stream_info_atom, const auth::token_claims& claims, callback<stream_info_result>& cb) {
         auto& st = self->state;
         if (claims.gen != st.record.token_gen)
           return cb(api_error{api_errc::forbidden, "Token was revoked"});
@@ -515,7 +516,7 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
         ws.erase(i);
         cb(make_upload_result(self));
       },
-      [self](playlist_atom, const media::token_claims& claims, callback<playlist_ptr>& cb) {
+      [self](playlist_atom, const auth::token_claims& claims, callback<playlist_ptr>& cb) {
         auto& st = self->state;
         if (claims.gen != st.record.token_gen) {
           if (auto* m = st.env->metrics)

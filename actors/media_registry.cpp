@@ -7,7 +7,7 @@
 #include <unordered_map>
 
 #include "actors/media_actor.hpp"
-#include "media/crypto.hpp"
+#include "auth/crypto.hpp"
 
 namespace fs = std::filesystem;
 
@@ -100,10 +100,10 @@ void on_probed(registry_ptr self, upload_params& p, callback<upload_result>& cb,
   auto& env = *self->state.env;
   media_params mp;
   auto& r = mp.record;
-  r.media_id = media::random_id();
-  r.storage_id = media::random_id();
-  mp.admin_key = media::random_id();
-  r.admin_key_hash = media::sha256_hex(mp.admin_key);
+  r.media_id = auth::random_id();
+  r.storage_id = auth::random_id();
+  mp.admin_key = auth::random_id();
+  r.admin_key_hash = auth::sha256_hex(mp.admin_key);
   r.status = media_status::queued;
   r.original_name = p.original_name;
   r.ladder = p.ladder;
@@ -142,10 +142,10 @@ void register_imports(registry_ptr self, std::shared_ptr<probed_files> files, si
     }
     auto& env = *self->state.env;
     media_record r;
-    r.media_id = media::random_id();
-    r.storage_id = media::random_id();
-    auto admin_key = media::random_id();
-    r.admin_key_hash = media::sha256_hex(admin_key);
+    r.media_id = auth::random_id();
+    r.storage_id = auth::random_id();
+    auto admin_key = auth::random_id();
+    r.admin_key_hash = auth::sha256_hex(admin_key);
     r.status = media_status::queued;
     r.original_name = fs::path{path}.filename().string();
     auto t = env.now();
@@ -163,7 +163,7 @@ void register_imports(registry_ptr self, std::shared_ptr<probed_files> files, si
               if (!ok) {
                 item.error = "Cannot record the item";
               } else {
-                media::token_claims c;
+                auth::token_claims c;
                 c.sub = r.media_id;
                 c.gen = r.token_gen;
                 c.iat = r.created_at;
@@ -234,7 +234,7 @@ caf::behavior registry_behavior(registry_ptr self, registry_params p) {
                   cb(api_error{api_errc::internal, "Cannot inspect the upload"});
                 });
       },
-      [self](playlist_atom, const std::string& id, media::token_claims& c,
+      [self](playlist_atom, const std::string& id, auth::token_claims& c,
              callback<playlist_ptr>& cb) {
         forward(self, id, cb, [&](caf::actor& a) { self->send(a, playlist_atom_v, c, cb); });
       },
@@ -266,7 +266,7 @@ caf::behavior registry_behavior(registry_ptr self, registry_params p) {
                   cb(api_error{api_errc::internal, "Cannot read the library"});
                 });
       },
-      [self](stream_info_atom, const std::string& id, media::token_claims& c,
+      [self](stream_info_atom, const std::string& id, auth::token_claims& c,
              callback<stream_info_result>& cb) {
         forward(self, id, cb, [&](caf::actor& a) { self->send(a, stream_info_atom_v, c, cb); });
       },

@@ -16,7 +16,8 @@
 #include "actors/media_registry.hpp"
 #include "actors/store.hpp"
 #include "actors/transcoder_pool.hpp"
-#include "media/crypto.hpp"
+#include "auth/crypto.hpp"
+#include "auth/keys.hpp"
 #include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
@@ -28,32 +29,6 @@ namespace {
 int64_t unix_now() {
   using namespace std::chrono;
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
-
-/// SECRET_KEY when set; otherwise a secret generated once and kept in
-/// <data>/secret.key (mode 0600), so restarts keep tokens and URLs valid.
-media::result<std::string> load_secret(const config::settings& cfg) {
-  if (!cfg.secret_key.empty())
-    return cfg.secret_key;
-  auto path = fs::path{cfg.data_dir} / "secret.key";
-  {
-    std::ifstream in{path};
-    std::string s;
-    if (in && std::getline(in, s) && s.size() >= 32)
-      return s;
-  }
-  auto secret = media::base64url_encode(media::random_bytes(32));
-  auto tmp = path.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return media::error{media::errc::io_error, "cannot write the secret key file"};
-  auto line = secret + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
-    return media::error{media::errc::io_error, "cannot write the secret key file"};
-  return secret;
 }
 
 template <class T> void reject(callback<T>& cb, api_errc code, const char* detail) {
@@ -68,8 +43,8 @@ struct service::impl {
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::shared_ptr<store> db;
-  std::shared_ptr<const media::jwt_codec> jwt;
-  std::unique_ptr<media::url_signer> signer;
+  std::shared_ptr<const auth::jwt_codec> jwt;
+  std::unique_ptr<auth::url_signer> signer;
   caf::actor store_actor;
   caf::actor pool;
   caf::actor registry;
@@ -80,17 +55,17 @@ struct service::impl {
   /// Verifies a JWT for `media_id`; false (and `cb` answered) on failure.
   template <class T>
   bool verify_token(const std::string& media_id, const std::string& token,
-                    media::token_claims& claims, callback<T>& cb) {
+                    auth::token_claims& claims, callback<T>& cb) {
     if (token.empty()) {
       metrics.auth_failure("missing");
       reject(cb, api_errc::unauthorized, "Token required");
       return false;
     }
-    media::token_error err{};
+    auth::token_error err{};
     if (!jwt->verify(token, unix_now(), claims, err)) {
-      metrics.auth_failure(media::to_string(err));
+      metrics.auth_failure(auth::to_string(err));
       reject(cb, api_errc::forbidden,
-             err == media::token_error::expired ? "Token expired" : "Invalid token");
+             err == auth::token_error::expired ? "Token expired" : "Invalid token");
       return false;
     }
     if (claims.sub != media_id) {
@@ -102,6 +77,21 @@ struct service::impl {
   }
 };
 
+media::result<auth::signing_keys> load_signing_keys(const config::settings& cfg) {
+  std::string secret = cfg.secret_key;
+  if (secret.empty()) {
+    std::error_code ec;
+    fs::create_directories(cfg.data_dir, ec);
+    auto f = auth::load_or_create_secret((fs::path{cfg.data_dir} / "secret.key").string());
+    if (!f.error.empty())
+      return media::error{media::errc::io_error, f.error};
+    if (f.created)
+      logging::info("generated a new secret key", {{"file", "DATA_DIR/secret.key"}});
+    secret = std::move(f.secret);
+  }
+  return auth::derive_keys(secret, cfg.edge_secret);
+}
+
 service::service(const config::settings& cfg, metrics::registry& metrics)
     : impl_(std::make_unique<impl>(cfg, metrics)) {}
 
@@ -111,10 +101,6 @@ service::~service() {
 
 media::status service::start() {
   auto& d = *impl_;
-  std::vector<media::rung> ladder;
-  if (!d.cfg.ladder.empty() && !media::parse_ladder(d.cfg.ladder, ladder))
-    return media::error{media::errc::invalid_input,
-                        "HLSGATE_LADDER must look like 1080:5000k,720:2800k,480:1400k"};
   std::error_code ec;
   auto data = fs::path{d.cfg.data_dir};
   for (auto* sub : {"media", "sources", "uploads"}) {
@@ -122,11 +108,12 @@ media::status service::start() {
     if (ec)
       return media::error{media::errc::io_error, "cannot create the data directory"};
   }
-  auto secret = load_secret(d.cfg);
-  if (!secret)
-    return secret.err();
-  d.jwt = std::make_shared<media::jwt_codec>(*secret);
-  d.signer = std::make_unique<media::url_signer>(*secret);
+  auto loaded = load_signing_keys(d.cfg);
+  if (!loaded)
+    return loaded.err();
+  auto& keys = *loaded;
+  d.jwt = std::make_shared<auth::jwt_codec>(keys.jwt);
+  d.signer = std::make_unique<auth::url_signer>(keys.edge);
   auto opened = store::open((data / "hlsgate.db").string());
   if (!opened)
     return opened.err();
@@ -177,12 +164,10 @@ media::status service::start() {
   env->media_root = (data / "media").string();
   env->source_root = (data / "sources").string();
   env->store = d.store_actor;
-  env->ladder = std::move(ladder);
   env->now = unix_now;
   pool_params pp;
   pp.env = env;
-  pp.workers =
-      d.cfg.workers > 0 ? d.cfg.workers : std::max(1u, std::thread::hardware_concurrency());
+  pp.workers = d.cfg.workers;
   pp.queue_limit = d.cfg.queue_limit;
   pp.watchdog_seconds = d.cfg.watchdog_seconds;
   // The pool needs the environment and the environment names the pool: the
@@ -228,7 +213,7 @@ void service::upload(upload_params p, callback<upload_result> cb) {
 void service::playlist(std::string media_id, std::string token, callback<playlist_ptr> cb) {
   if (!ready())
     return reject(cb, api_errc::shutting_down, "Server is shutting down");
-  media::token_claims claims;
+  auth::token_claims claims;
   if (!impl_->verify_token(media_id, token, claims, cb))
     return;
   caf::anon_send(impl_->registry, playlist_atom_v, std::move(media_id), std::move(claims),
@@ -269,7 +254,7 @@ void service::stream_info(std::string media_id, std::string token,
                           callback<stream_info_result> cb) {
   if (!ready())
     return reject(cb, api_errc::shutting_down, "Server is shutting down");
-  media::token_claims claims;
+  auth::token_claims claims;
   if (!impl_->verify_token(media_id, token, claims, cb))
     return;
   caf::anon_send(impl_->registry, stream_info_atom_v, std::move(media_id), std::move(claims),
@@ -282,10 +267,10 @@ void service::import(import_params p, callback<import_result> cb) {
   caf::anon_send(impl_->registry, import_atom_v, std::move(p), std::move(cb));
 }
 
-const media::url_signer& service::signer() const {
+const auth::url_signer& service::signer() const {
   return *impl_->signer;
 }
-const media::jwt_codec& service::tokens() const {
+const auth::jwt_codec& service::tokens() const {
   return *impl_->jwt;
 }
 const config::settings& service::settings() const {

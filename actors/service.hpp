@@ -7,13 +7,18 @@
 #include <string>
 
 #include "actors/types.hpp"
+#include "auth/jwt.hpp"
+#include "auth/keys.hpp"
+#include "auth/signed_url.hpp"
 #include "config/config.hpp"
-#include "media/jwt.hpp"
 #include "media/result.hpp"
-#include "media/signed_url.hpp"
 #include "metrics/metrics.hpp"
 
 namespace hlsgate::actors {
+
+/// The master secret (SECRET_KEY, or DATA_DIR/secret.key created on first
+/// use) and the two keys derived from it.
+media::result<auth::signing_keys> load_signing_keys(const config::settings& cfg);
 
 class service {
 public:
@@ -51,8 +56,8 @@ public:
   /// on-demand items without copying them. Paths must be absolute.
   void import(import_params p, callback<import_result> cb);
 
-  const media::url_signer& signer() const;
-  const media::jwt_codec& tokens() const;
+  const auth::url_signer& signer() const;
+  const auth::jwt_codec& tokens() const;
   const config::settings& settings() const;
 
   struct impl;

@@ -13,8 +13,8 @@
 #include <caf/all.hpp>
 
 #include "actors/types.hpp"
+#include "auth/jwt.hpp"
 #include "config/config.hpp"
-#include "media/jwt.hpp"
 #include "media/probe.hpp"
 #include "media/transcoder.hpp"
 #include "metrics/metrics.hpp"
@@ -53,11 +53,10 @@ namespace hlsgate::actors {
 /// start-up; `now` is injectable so tests control the wall clock.
 struct environment {
   config::settings cfg;
-  std::shared_ptr<const media::jwt_codec> jwt;
+  std::shared_ptr<const auth::jwt_codec> jwt;
   metrics::registry* metrics = nullptr;
-  std::string media_root;          ///< <data>/media: finished media folders
-  std::string source_root;         ///< <data>/sources: originals awaiting their job
-  std::vector<media::rung> ladder; ///< server default ladder (empty = built-in)
+  std::string media_root;  ///< <data>/media: finished media folders
+  std::string source_root; ///< <data>/sources: originals awaiting their job
   caf::actor store;
   caf::actor pool;
   std::function<int64_t()> now; ///< unix seconds
@@ -106,7 +105,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::import_
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::stream_info_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::media_record)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::upload_params)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::token_claims)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::auth::token_claims)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::result<hlsgate::media::probe_info>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::upload_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::playlist_ptr>)

@@ -13,6 +13,7 @@
 
 #include <unistd.h>
 
+#include "config/ladder.hpp"
 #include "media/transcoder.hpp"
 
 namespace fs = std::filesystem;
@@ -38,10 +39,14 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     const bool has_value = i + 1 < argc;
     if (a == "--ladder" && has_value) {
-      if (!parse_ladder(argv[++i], opts.ladder)) {
+      std::vector<hlsgate::config::rung> rungs;
+      if (!hlsgate::config::parse_ladder(argv[++i], rungs).empty()) {
         std::fprintf(stderr, "bad ladder: %s\n", argv[i]);
         return 2;
       }
+      opts.ladder.clear();
+      for (auto& r : rungs)
+        opts.ladder.push_back({r.height, r.video_bitrate});
     } else if (a == "--segment" && has_value) {
       opts.segment_seconds = std::atof(argv[++i]);
     } else if (a == "--preset" && has_value) {

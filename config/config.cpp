@@ -1,11 +1,14 @@
 #include "config/config.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <string_view>
+#include <thread>
 
 extern char** environ;
 
@@ -67,14 +70,45 @@ const std::vector<option>& options() {
       unsigned_option<uint16_t>("HLSGATE_PORT", "port", "TCP port (0 = any free port)",
                                 &settings::port, 0, 65535),
       string_option("HLSGATE_DATA_DIR", "data-dir",
-                    "data directory (SQLite database, media, uploads, generated secret)",
+                    "data directory (SQLite database, uploads, originals, generated secret); one "
+                    "process per data directory",
                     &settings::data_dir),
+      string_option("HLSGATE_MEDIA_DIR", "media-dir",
+                    "media tree (segments, thumbnails); may be shared (default DATA_DIR/media)",
+                    &settings::media_dir),
+      string_option("HLSGATE_MEDIA_GROUP", "media-group",
+                    "group (name or GID) of media files, so an nginx edge in that group can "
+                    "serve them (default: the process's group)",
+                    &settings::media_group),
       unsigned_option<unsigned>("HLSGATE_WORKERS", "workers",
                                 "transcode workers (0 = number of cores)", &settings::workers, 0,
                                 256),
       unsigned_option<unsigned>("HLSGATE_HTTP_THREADS", "http-threads",
                                 "HTTP I/O threads (0 = number of cores)", &settings::http_threads,
                                 0, 256),
+      unsigned_option<unsigned>("HLSGATE_MAX_CONNECTIONS", "max-connections",
+                                "open client connections; new ones beyond get 503 and are closed",
+                                &settings::max_connections, 16, 1000000),
+      unsigned_option<unsigned>("HLSGATE_HEADER_TIMEOUT_SECONDS", "header-timeout-seconds",
+                                "deadline for a whole request head (line and headers)",
+                                &settings::header_timeout_seconds, 1, 3600),
+      unsigned_option<unsigned>("HLSGATE_IDLE_TIMEOUT_SECONDS", "idle-timeout-seconds",
+                                "keep-alive connections idle this long are closed",
+                                &settings::idle_timeout_seconds, 1, 3600),
+      unsigned_option<unsigned>("HLSGATE_MIN_BODY_RATE", "min-body-rate",
+                                "bytes per second a request body must average over each window "
+                                "(HLSGATE_BODY_RATE_WINDOW_SECONDS), or the connection is cut",
+                                &settings::min_body_rate, 1, 1u << 30),
+      unsigned_option<unsigned>("HLSGATE_BODY_RATE_WINDOW_SECONDS", "body-rate-window-seconds",
+                                "window of the minimum body rate check",
+                                &settings::body_rate_window_seconds, 1, 3600),
+      unsigned_option<unsigned>("HLSGATE_REQUEST_TIMEOUT_SECONDS", "request-timeout-seconds",
+                                "a request waiting this long for its answer gets 503 (uploads "
+                                "and on-demand playlists wait their own limits on top)",
+                                &settings::request_timeout_seconds, 1, 3600),
+      unsigned_option<unsigned>("HLSGATE_SHUTDOWN_SECONDS", "shutdown-seconds",
+                                "on SIGTERM, how long in-flight responses may take to finish",
+                                &settings::shutdown_seconds, 0, 3600),
       {"HLSGATE_SEGMENT_SECONDS", "segment-seconds", "target HLS segment length in seconds (1-30)",
        [](settings& s, const std::string& v) -> std::string {
          char* end = nullptr;
@@ -97,9 +131,13 @@ const std::vector<option>& options() {
                     "base URL for links in replies (default http://BIND:PORT)",
                     &settings::public_url),
       string_option("SECRET_KEY", "secret-key",
-                    "signing secret for tokens and URLs (default: generated once, kept in "
-                    "DATA_DIR/secret.key)",
+                    "master secret (at least 32 bytes); the token key and the edge URL key are "
+                    "derived from it (default: generated once, kept in DATA_DIR/secret.key)",
                     &settings::secret_key, true),
+      string_option("HLSGATE_EDGE_SECRET", "edge-secret",
+                    "key of signed segment URLs, the only secret an nginx edge holds (at least "
+                    "32 bytes; default: derived from SECRET_KEY)",
+                    &settings::edge_secret, true),
       {"ALGORITHM", "algorithm", "JWT algorithm; only HS256 is accepted",
        [](settings& s, const std::string& v) -> std::string {
          if (v != "HS256")
@@ -124,10 +162,15 @@ const std::vector<option>& options() {
                                 "a transcode job that reports no progress this long is failed and "
                                 "its worker replaced",
                                 &settings::watchdog_seconds, 1, 86400),
-      string_option("HLSGATE_LADDER", "ladder",
-                    "default ladder as height:bitrate pairs, e.g. 1080:5000k,720:2800k,480:1400k,"
-                    "360:800k (empty = that default)",
-                    &settings::ladder),
+      {"HLSGATE_LADDER", "ladder",
+       "default ladder as height:bitrate pairs (at most 8), e.g. 1080:5000k,720:2800k,480:1400k,"
+       "360:800k",
+       [](settings& s, const std::string& v) -> std::string {
+         if (auto err = parse_ladder(v, s.ladder); !err.empty())
+           return "HLSGATE_LADDER: " + err;
+         return {};
+       },
+       [](const settings& s) { return format_ladder(s.ladder); }},
       unsigned_option<unsigned>("HLSGATE_THUMBNAIL_SECONDS", "thumbnail-seconds",
                                 "storyboard thumbnail interval in seconds (0 = no thumbnails)",
                                 &settings::thumbnail_seconds, 0, 3600),
@@ -141,14 +184,23 @@ const std::vector<option>& options() {
       unsigned_option<unsigned>("HLSGATE_UPLOAD_WAIT_SECONDS", "upload-wait-seconds",
                                 "how long a synchronous upload waits for its media to be ready",
                                 &settings::upload_wait_seconds, 1, 86400),
-      string_option("HLSGATE_API_TOKEN", "api-token",
-                    "when set, uploads need 'Authorization: Bearer <token>' or ?api_token=",
-                    &settings::api_token, true),
+      string_option(
+          "HLSGATE_API_TOKEN", "api-token",
+          "admin API token (import, any item's admin actions); when set, uploads need it too "
+          "('Authorization: Bearer <token>' or ?api_token=)",
+          &settings::api_token, true),
       string_option("HLSGATE_CORS_ORIGINS", "cors-origins",
                     "comma-separated allowed CORS origins, '*' for any (empty = no CORS)",
-                    &settings::cors_origins),
+                    &settings::cors_origins_text),
       string_option("HLSGATE_X264_PRESET", "x264-preset", "x264 preset for transcoding",
                     &settings::x264_preset),
+      unsigned_option<unsigned>("HLSGATE_MAX_SOURCE_SECONDS", "max-source-seconds",
+                                "longest accepted source duration (longer: 422)",
+                                &settings::max_source_seconds, 1, 30 * 24 * 3600),
+      unsigned_option<uint64_t>("HLSGATE_MAX_PIXEL_RATE", "max-pixel-rate",
+                                "largest accepted width x height x frame rate of a source "
+                                "(larger: 422)",
+                                &settings::max_pixel_rate, 1, UINT64_MAX),
       {"HLSGATE_LOG_LEVEL", "log-level", "debug, info, warn or error",
        [](settings& s, const std::string& v) -> std::string {
          if (v != "debug" && v != "info" && v != "warn" && v != "error")
@@ -212,6 +264,47 @@ std::string apply_file(const std::string& path, settings& s) {
   return {};
 }
 
+/// Comma-separated origins; "*" allows any.
+void parse_cors(settings& s) {
+  s.cors_origins.clear();
+  s.cors_any = false;
+  std::string_view list = s.cors_origins_text;
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    std::string item{list.substr(0, comma)};
+    item = trim(item);
+    if (item == "*")
+      s.cors_any = true;
+    else if (!item.empty())
+      s.cors_origins.push_back(item);
+    if (comma == std::string_view::npos)
+      break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+/// Values derived from others, checked together; empty on success.
+std::string resolve(settings& s) {
+  constexpr size_t min_secret = 32;
+  if (!s.secret_key.empty() && s.secret_key.size() < min_secret)
+    return "SECRET_KEY must be at least 32 bytes (generate one with: openssl rand -base64 32)";
+  if (!s.edge_secret.empty() && s.edge_secret.size() < min_secret)
+    return "HLSGATE_EDGE_SECRET must be at least 32 bytes";
+  if (!s.edge_secret.empty() && s.edge_secret == s.secret_key)
+    return "HLSGATE_EDGE_SECRET must differ from SECRET_KEY";
+  if (s.data_dir.empty())
+    return "HLSGATE_DATA_DIR must not be empty";
+  if (s.media_dir.empty())
+    s.media_dir = s.data_dir + "/media";
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (s.workers == 0)
+    s.workers = cores;
+  if (s.http_threads == 0)
+    s.http_threads = cores;
+  parse_cors(s);
+  return {};
+}
+
 } // namespace
 
 std::string settings::effective_public_url() const {
@@ -234,7 +327,8 @@ std::string help_text() {
         "commands:\n"
         "  serve (default)   run the server\n"
         "  import PATH...    register media files or folders (no copy) as on-demand\n"
-        "                    items; prints one JSON line per file (server stopped)\n\n"
+        "                    items; prints one JSON line per file (server stopped)\n"
+        "  edge-key          print the key an nginx edge verifies segment URLs with\n\n"
         "options (flag / environment variable or config-file key; default):\n"
         "  --config FILE / HLSGATE_CONFIG\n"
         "      config file of KEY = value lines using the variable names below\n";
@@ -313,6 +407,10 @@ parse_result parse(int argc, const char* const* argv,
       res.message = "--" + std::string{o->flag} + ": " + err;
       return res;
     }
+  }
+  if (auto err = resolve(s); !err.empty()) {
+    res.message = err;
+    return res;
   }
   res.ok = true;
   res.value = std::move(s);

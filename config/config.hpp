@@ -8,35 +8,62 @@
 #include <string>
 #include <vector>
 
+#include "config/ladder.hpp"
+
 namespace hlsgate::config {
 
 struct settings {
-  std::string bind = "127.0.0.1";         ///< HLSGATE_BIND
-  uint16_t port = 8000;                   ///< HLSGATE_PORT (0 = any free port)
-  std::string data_dir = "./data";        ///< HLSGATE_DATA_DIR: SQLite db, media, uploads, secret
-  unsigned workers = 0;                   ///< HLSGATE_WORKERS: transcode workers, 0 = cores
-  unsigned http_threads = 0;              ///< HLSGATE_HTTP_THREADS: I/O threads, 0 = cores
+  // -- network -------------------------------------------------------------
+  std::string bind = "127.0.0.1";       ///< HLSGATE_BIND
+  uint16_t port = 8000;                 ///< HLSGATE_PORT (0 = any free port)
+  std::string public_url;               ///< HLSGATE_PUBLIC_URL, empty = http://{bind}:{port}
+  unsigned http_threads = 0;            ///< HLSGATE_HTTP_THREADS: I/O threads (resolved: >= 1)
+  unsigned max_connections = 16384;     ///< HLSGATE_MAX_CONNECTIONS: open sockets beyond get 503
+  unsigned header_timeout_seconds = 10; ///< HLSGATE_HEADER_TIMEOUT_SECONDS: whole request head
+  unsigned idle_timeout_seconds = 60;   ///< HLSGATE_IDLE_TIMEOUT_SECONDS: keep-alive idle
+  /// HLSGATE_MIN_BODY_RATE: bytes/s a request body must average over every
+  /// HLSGATE_BODY_RATE_WINDOW_SECONDS window, or the connection is cut.
+  unsigned min_body_rate = 1024;
+  unsigned body_rate_window_seconds = 30;
+  unsigned request_timeout_seconds = 30; ///< HLSGATE_REQUEST_TIMEOUT_SECONDS: actor reply or 503
+  unsigned shutdown_seconds = 20;        ///< HLSGATE_SHUTDOWN_SECONDS: drain deadline on SIGTERM
+  std::string cors_origins_text;         ///< HLSGATE_CORS_ORIGINS as given
+  std::vector<std::string> cors_origins; ///< parsed: allowed origins (exact match)
+  bool cors_any = false;                 ///< parsed: "*" was listed
+
+  // -- storage -------------------------------------------------------------
+  std::string data_dir = "./data"; ///< HLSGATE_DATA_DIR: database, uploads, originals, secret
+  std::string media_dir;           ///< HLSGATE_MEDIA_DIR (resolved: default DATA_DIR/media)
+  std::string media_group;         ///< HLSGATE_MEDIA_GROUP: group of media files (name or GID)
+  std::string import_root;         ///< HLSGATE_IMPORT_ROOT: imports only read below it
+
+  // -- secrets ---------------------------------------------------------------
+  std::string secret_key; ///< SECRET_KEY (PyHLS): >= 32 bytes; empty = generated, persisted
+  std::string algorithm = "HS256"; ///< ALGORITHM (PyHLS); only HS256 is accepted
+  std::string edge_secret;         ///< HLSGATE_EDGE_SECRET: URL-signing key; empty = derived
+  std::string api_token;           ///< HLSGATE_API_TOKEN: admin surface; uploads need it when set
+
+  // -- media ---------------------------------------------------------------
+  unsigned workers = 0;                   ///< HLSGATE_WORKERS: transcode workers (resolved: >= 1)
   double segment_seconds = 6;             ///< HLSGATE_SEGMENT_SECONDS: target HLS segment length
   uint64_t max_upload_bytes = 4ull << 30; ///< HLSGATE_MAX_UPLOAD_BYTES
-  std::string public_url;                 ///< HLSGATE_PUBLIC_URL, empty = http://{bind}:{port}
-  std::string secret_key;                 ///< SECRET_KEY (PyHLS); empty = generated and persisted
-  std::string algorithm = "HS256";        ///< ALGORITHM (PyHLS); only HS256 is accepted
-  unsigned signed_url_seconds = 3600;     ///< HLSGATE_SIGNED_URL_SECONDS: lifetime of segment URLs
-  unsigned token_minutes = 0;           ///< HLSGATE_TOKEN_MINUTES: JWT lifetime, 0 = media lifetime
-  unsigned default_expiry_minutes = 60; ///< HLSGATE_DEFAULT_EXPIRY_MINUTES
-  unsigned queue_limit = 32;            ///< HLSGATE_QUEUE_LIMIT: queued jobs before 429
-  unsigned watchdog_seconds = 300; ///< HLSGATE_WATCHDOG_SECONDS: a job silent this long is hung
-  std::string ladder;              ///< HLSGATE_LADDER: "1080:5000k,720:2800k,..."; empty = default
-  unsigned thumbnail_seconds = 10; ///< HLSGATE_THUMBNAIL_SECONDS: storyboard interval, 0 = off
-  unsigned ondemand_wait_seconds =
-      30;                  ///< HLSGATE_ONDEMAND_WAIT_SECONDS: first request of an import
-  std::string import_root; ///< HLSGATE_IMPORT_ROOT: the import API only reads below it
+  unsigned signed_url_seconds = 3600;     ///< HLSGATE_SIGNED_URL_SECONDS: segment URL lifetime
+  unsigned token_minutes = 0;             ///< HLSGATE_TOKEN_MINUTES: 0 = media lifetime
+  unsigned default_expiry_minutes = 60;   ///< HLSGATE_DEFAULT_EXPIRY_MINUTES
+  unsigned queue_limit = 32;              ///< HLSGATE_QUEUE_LIMIT: queued jobs before 429
+  unsigned watchdog_seconds = 300;        ///< HLSGATE_WATCHDOG_SECONDS: silent job = hung
+  std::vector<rung> ladder = default_ladder(); ///< HLSGATE_LADDER, parsed
+  unsigned thumbnail_seconds = 10;             ///< HLSGATE_THUMBNAIL_SECONDS: 0 = no thumbnails
+  unsigned ondemand_wait_seconds = 30;         ///< HLSGATE_ONDEMAND_WAIT_SECONDS
+  unsigned upload_wait_seconds = 600;     ///< HLSGATE_UPLOAD_WAIT_SECONDS: synchronous upload wait
+  std::string x264_preset = "veryfast";   ///< HLSGATE_X264_PRESET
+  unsigned max_source_seconds = 6 * 3600; ///< HLSGATE_MAX_SOURCE_SECONDS: longer sources: 422
+  /// HLSGATE_MAX_PIXEL_RATE: width x height x fps of a source; above: 422
+  /// (default: 4K at 60 fps).
+  uint64_t max_pixel_rate = 3840ull * 2160 * 60;
 
-  unsigned upload_wait_seconds = 600;   ///< HLSGATE_UPLOAD_WAIT_SECONDS: synchronous upload wait
-  std::string api_token;                ///< HLSGATE_API_TOKEN: required for uploads when set
-  std::string cors_origins;             ///< HLSGATE_CORS_ORIGINS: comma-separated, "*" = any
-  std::string x264_preset = "veryfast"; ///< HLSGATE_X264_PRESET
-  std::string log_level = "info";       ///< HLSGATE_LOG_LEVEL: debug, info, warn, error
+  // -- logs ----------------------------------------------------------------
+  std::string log_level = "info"; ///< HLSGATE_LOG_LEVEL: debug, info, warn, error
 
   /// Base for URLs returned to clients (never derived from the Host header).
   std::string effective_public_url() const;

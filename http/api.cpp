@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/service.hpp"
-#include "media/crypto.hpp"
-#include "media/transcoder.hpp"
+#include "auth/crypto.hpp"
+#include "config/ladder.hpp"
 
 namespace fs = std::filesystem;
 
@@ -227,7 +227,7 @@ struct api::impl {
         req.query_param("api_token", t);
       if (t.empty())
         return drop(error_response({api_errc::unauthorized, "API token required"}));
-      if (!media::constant_time_equal(t, cfg.api_token)) {
+      if (!auth::constant_time_equal(t, cfg.api_token)) {
         metrics.auth_failure("bad_api_token");
         return drop(error_response({api_errc::forbidden, "Invalid API token"}));
       }
@@ -247,10 +247,10 @@ struct api::impl {
     p.expiry_minutes = minutes;
     p.wait_ready = !bool_param(req, "async");
     if (req.query_param("ladder", p.ladder) && !p.ladder.empty()) {
-      std::vector<media::rung> rungs;
-      if (!media::parse_ladder(p.ladder, rungs))
-        return drop(error_response(
-            {api_errc::bad_parameter, "ladder must look like 1080:5000k,720:2800k,480:1400k"}));
+      std::vector<config::rung> rungs;
+      if (auto why = config::parse_ladder(p.ladder, rungs); !why.empty())
+        return drop(error_response({api_errc::bad_parameter, why}));
+      p.ladder = config::format_ladder(rungs);
     }
     svc.upload(std::move(p), [this, reply](actors::reply<actors::upload_result> r) {
       if (auto* e = std::get_if<api_error>(&r))
@@ -412,7 +412,7 @@ struct api::impl {
     auto t = bearer(req);
     if (t.empty())
       return reply(error_response({api_errc::unauthorized, "API token required"}));
-    if (!media::constant_time_equal(t, cfg.api_token)) {
+    if (!auth::constant_time_equal(t, cfg.api_token)) {
       metrics.auth_failure("bad_api_token");
       return reply(error_response({api_errc::forbidden, "Invalid API token"}));
     }

@@ -13,9 +13,9 @@
 // files are sent with sendfile(2) after the header.
 #include "http/server.hpp"
 
+#include "auth/signed_url.hpp"
 #include "http/multipart.hpp"
 #include "http/text.hpp"
-#include "media/signed_url.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -369,27 +369,11 @@ class session;
 /// a session kept alive by a router's pending reply_fn can still be destroyed
 /// safely (its socket needs the io_context) after the server has stopped.
 struct core {
-  core(server_options o, router& r, const media::url_signer& s, metrics::registry& m)
+  core(server_options o, router& r, const auth::url_signer& s, metrics::registry& m)
       : opts(std::move(o)), rt(r), signer(s), metrics(m),
         ioc(static_cast<int>(std::max(1u, opts.threads))), acceptor(ioc) {
-    size_t i = 0;
-    std::string_view list = opts.cors_origins;
-    while (i <= list.size() && !list.empty()) {
-      size_t comma = list.find(',', i);
-      std::string_view item =
-          list.substr(i, comma == std::string_view::npos ? std::string_view::npos : comma - i);
-      while (!item.empty() && item.front() == ' ')
-        item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ')
-        item.remove_suffix(1);
-      if (item == "*")
-        cors_any = true;
-      else if (!item.empty())
-        cors_list.emplace_back(item);
-      if (comma == std::string_view::npos)
-        break;
-      i = comma + 1;
-    }
+    cors_any = opts.cors_any;
+    cors_list = opts.cors_origins;
     if (opts.upload_tmp_dir.empty())
       opts.upload_tmp_dir = std::filesystem::temp_directory_path().string();
   }
@@ -398,7 +382,7 @@ struct core {
 
   server_options opts;
   router& rt;
-  const media::url_signer& signer;
+  const auth::url_signer& signer;
   metrics::registry& metrics;
   net::io_context ioc;
   tcp::acceptor acceptor;
@@ -867,12 +851,12 @@ private:
     prefix[plen++] = '/';
     const int64_t now = static_cast<int64_t>(::time(nullptr));
     switch (core_->signer.verify(std::string_view{prefix, plen}, md5, expires, now)) {
-    case media::signature_check::ok:
+    case auth::signature_check::ok:
       break;
-    case media::signature_check::bad:
+    case auth::signature_check::bad:
       core_->metrics.auth_failure("bad_url_signature");
       return send_error(403, "Invalid signature");
-    case media::signature_check::expired:
+    case auth::signature_check::expired:
       core_->metrics.auth_failure("expired_url");
       return send_error(410, "Signed URL expired");
     }
@@ -1313,7 +1297,7 @@ struct server::impl {
   }
 };
 
-server::server(server_options opts, router& r, const media::url_signer& signer,
+server::server(server_options opts, router& r, const auth::url_signer& signer,
                metrics::registry& metrics)
     : impl_(std::make_unique<impl>()) {
   impl_->c = std::make_shared<core>(std::move(opts), r, signer, metrics);

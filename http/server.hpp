@@ -13,7 +13,7 @@
 
 #include "metrics/metrics.hpp"
 
-namespace hlsgate::media {
+namespace hlsgate::auth {
 class url_signer;
 }
 
@@ -73,7 +73,8 @@ struct server_options {
   std::string media_root;            ///< <data_dir>/media: /seg/ files live here
   unsigned read_timeout_seconds = 30;
   unsigned idle_timeout_seconds = 60;
-  std::string cors_origins; ///< comma-separated; "*" allows any; empty = no CORS headers
+  std::vector<std::string> cors_origins; ///< allowed origins (exact match)
+  bool cors_any = false;                 ///< any origin ("*"); neither = no CORS headers
 };
 
 /// Routes handled inside the server without the router:
@@ -84,7 +85,7 @@ struct server_options {
 ///    router sees the request (413 above max_upload_bytes, nothing kept).
 class server {
 public:
-  server(server_options opts, router& r, const media::url_signer& signer,
+  server(server_options opts, router& r, const auth::url_signer& signer,
          metrics::registry& metrics);
   ~server();
   server(const server&) = delete;

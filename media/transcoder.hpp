@@ -26,11 +26,6 @@ struct rung {
 /// upscale); a source smaller than the lowest rung gets one rung at its size.
 std::vector<rung> default_ladder();
 
-/// Parses "1080:5000k,720:2800k,480:1400k" (height:bitrate with k/M suffix or
-/// plain bits/s). False on syntax errors, heights < 16 or > 4320, bitrates
-/// < 50k or > 100M.
-bool parse_ladder(const std::string& text, std::vector<rung>& out);
-
 struct transcode_options {
   double segment_seconds = 6; ///< target segment length; IDR forced at each boundary
   std::vector<rung> ladder;   ///< empty = default_ladder(); filtered by the source size

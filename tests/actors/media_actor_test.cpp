@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/store.hpp"
-#include "media/crypto.hpp"
+#include "auth/crypto.hpp"
 
 namespace fs = std::filesystem;
 using namespace hlsgate;
@@ -43,7 +43,7 @@ caf::behavior pool_stub(caf::event_based_actor*, std::vector<job>* jobs) {
 
 class media_actor_test : public ::testing::Test {
 protected:
-  fs::path dir = fs::temp_directory_path() / ("hlsgate-actor-" + media::random_id());
+  fs::path dir = fs::temp_directory_path() / ("hlsgate-actor-" + auth::random_id());
   int64_t now = t0;
   gone_log gone;
   std::shared_ptr<store> db;
@@ -52,7 +52,7 @@ protected:
   caf::scheduler::test_coordinator* sched = nullptr;
   env_ptr env;
   caf::actor registry;
-  std::string admin_key = media::random_id();
+  std::string admin_key = auth::random_id();
   std::vector<caf::actor> spawned;
   std::vector<job> jobs;
 
@@ -67,7 +67,7 @@ protected:
     sys = std::make_unique<caf::actor_system>(*cfg);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     auto e = std::make_shared<environment>();
-    e->jwt = std::make_shared<media::jwt_codec>("test-secret");
+    e->jwt = std::make_shared<auth::jwt_codec>("test-secret");
     e->media_root = (dir / "media").string();
     e->source_root = (dir / "sources").string();
     e->store = spawn_store(*sys, db, false);
@@ -95,9 +95,9 @@ protected:
   /// A record with fresh ids, the test's admin key, expiring in `minutes`.
   media_record new_record(media_status status, int64_t minutes) const {
     media_record r;
-    r.media_id = media::random_id();
-    r.storage_id = media::random_id();
-    r.admin_key_hash = media::sha256_hex(admin_key);
+    r.media_id = auth::random_id();
+    r.storage_id = auth::random_id();
+    r.admin_key_hash = auth::sha256_hex(admin_key);
     r.status = status;
     r.created_at = r.updated_at = r.upload_time = r.last_token_refresh = now;
     r.expires_at = now + minutes * 60;
@@ -144,7 +144,7 @@ protected:
   /// Sends a playlist request with generation `gen`; returns the error code
   /// or nullopt on success.
   std::optional<api_errc> playlist(const caf::actor& a, uint64_t gen) {
-    media::token_claims c;
+    auth::token_claims c;
     c.sub = record.media_id;
     c.gen = gen;
     std::optional<reply<playlist_ptr>> out;
@@ -224,8 +224,8 @@ TEST_F(media_actor_test, refresh_revokes_older_tokens) {
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<token_result>(*out));
   auto& t = std::get<token_result>(*out);
-  media::token_claims claims;
-  media::token_error err{};
+  auth::token_claims claims;
+  auth::token_error err{};
   ASSERT_TRUE(env->jwt->verify(t.access_token, now, claims, err));
   EXPECT_EQ(claims.gen, 2u);
   EXPECT_EQ(claims.sub, record.media_id);
@@ -244,8 +244,8 @@ TEST_F(media_actor_test, tokens_never_outlive_the_media) {
   caf::anon_send(a, refresh_atom_v, admin_key, 600u, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<token_result>(*out));
-  media::token_claims claims;
-  media::token_error err{};
+  auth::token_claims claims;
+  auth::token_error err{};
   ASSERT_TRUE(env->jwt->verify(std::get<token_result>(*out).access_token, now, claims, err));
   EXPECT_EQ(claims.exp, now + 5 * 60);
 }
@@ -294,7 +294,7 @@ TEST_F(media_actor_test, segment_events_turn_into_an_event_playlist) {
     sched->run();
   };
   auto fetch = [&]() -> playlist_ptr {
-    media::token_claims c;
+    auth::token_claims c;
     c.sub = record.media_id;
     c.gen = 1;
     playlist_ptr out;
@@ -331,7 +331,7 @@ TEST_F(media_actor_test, on_demand_item_starts_its_job_on_the_first_request_then
   auto a = spawn_restored(r);
   EXPECT_TRUE(jobs.empty()) << "an imported item waits for its first viewer";
   std::vector<reply<playlist_ptr>> replies;
-  media::token_claims c;
+  auth::token_claims c;
   c.sub = r.media_id;
   c.gen = 1;
   callback<playlist_ptr> cb = [&](reply<playlist_ptr> x) { replies.push_back(std::move(x)); };

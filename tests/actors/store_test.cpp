@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "media/crypto.hpp"
+#include "auth/crypto.hpp"
 
 namespace fs = std::filesystem;
 using namespace hlsgate::actors;
@@ -13,7 +13,7 @@ using namespace hlsgate::actors;
 namespace {
 
 struct temp_dir {
-  fs::path path = fs::temp_directory_path() / ("hlsgate-store-" + hlsgate::media::random_id());
+  fs::path path = fs::temp_directory_path() / ("hlsgate-store-" + hlsgate::auth::random_id());
   temp_dir() { fs::create_directories(path); }
   ~temp_dir() { fs::remove_all(path); }
 };
@@ -22,7 +22,7 @@ media_record sample(const std::string& id) {
   media_record r;
   r.media_id = id;
   r.storage_id = "s-" + id;
-  r.admin_key_hash = hlsgate::media::sha256_hex("key");
+  r.admin_key_hash = hlsgate::auth::sha256_hex("key");
   r.status = media_status::ready;
   r.original_name = "clip.mp4";
   r.created_at = r.updated_at = r.upload_time = r.last_token_refresh = 1000;

@@ -92,10 +92,11 @@ TEST(config, rejects_bad_values) {
 
 TEST(config, pyhls_names_and_public_url) {
   argv_builder a;
-  auto r = parse(a.argc(), a.get(),
-                 {{"SECRET_KEY", "s3cret"}, {"HLSGATE_PUBLIC_URL", "https://media.example/"}});
+  auto r = parse(
+      a.argc(), a.get(),
+      {{"SECRET_KEY", std::string(32, 'k')}, {"HLSGATE_PUBLIC_URL", "https://media.example/"}});
   ASSERT_TRUE(r.ok) << r.message;
-  EXPECT_EQ(r.value.secret_key, "s3cret");
+  EXPECT_EQ(r.value.secret_key, std::string(32, 'k'));
   EXPECT_EQ(r.value.effective_public_url(), "https://media.example");
 }
 
@@ -119,4 +120,46 @@ TEST(config, positional_commands) {
   ASSERT_EQ(r.args.size(), 1u);
   EXPECT_EQ(r.args[0], "serve");
   EXPECT_EQ(r.value.port, 0);
+}
+
+TEST(config, secrets_must_be_long_and_distinct) {
+  argv_builder a;
+  auto r = parse(a.argc(), a.get(), {{"SECRET_KEY", "s3cret"}});
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.message.find("32 bytes"), std::string::npos) << r.message;
+  EXPECT_FALSE(parse(a.argc(), a.get(), {{"HLSGATE_EDGE_SECRET", "short"}}).ok);
+  const std::string k(40, 'x');
+  EXPECT_FALSE(parse(a.argc(), a.get(), {{"SECRET_KEY", k}, {"HLSGATE_EDGE_SECRET", k}}).ok);
+  EXPECT_TRUE(
+      parse(a.argc(), a.get(), {{"SECRET_KEY", k}, {"HLSGATE_EDGE_SECRET", std::string(40, 'y')}})
+          .ok);
+}
+
+TEST(config, derived_values_are_resolved_once) {
+  argv_builder a;
+  auto r = parse(a.argc(), a.get(),
+                 {{"HLSGATE_DATA_DIR", "/srv/d"},
+                  {"HLSGATE_CORS_ORIGINS", " https://a.example ,*,, https://b.example"},
+                  {"HLSGATE_LADDER", "360:800k,720:2.8M"}});
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(r.value.media_dir, "/srv/d/media");
+  EXPECT_GE(r.value.workers, 1u);
+  EXPECT_GE(r.value.http_threads, 1u);
+  EXPECT_TRUE(r.value.cors_any);
+  EXPECT_EQ(r.value.cors_origins,
+            (std::vector<std::string>{"https://a.example", "https://b.example"}));
+  ASSERT_EQ(r.value.ladder.size(), 2u);
+  EXPECT_EQ(r.value.ladder[0].height, 720);
+  EXPECT_EQ(r.value.ladder[1].video_bitrate, 800000);
+
+  r = parse(a.argc(), a.get(), {{"HLSGATE_MEDIA_DIR", "/mnt/shared"}});
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(r.value.media_dir, "/mnt/shared");
+  EXPECT_FALSE(r.value.cors_any);
+  EXPECT_TRUE(r.value.cors_origins.empty());
+  EXPECT_EQ(r.value.ladder, hlsgate::config::default_ladder());
+
+  r = parse(a.argc(), a.get(), {{"HLSGATE_LADDER", "1080:5M,720:3M,1080:1M"}});
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.message.find("HLSGATE_LADDER"), std::string::npos) << r.message;
 }

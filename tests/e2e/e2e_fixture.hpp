@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "auth/keys.hpp"
 #include "tests/e2e/server_process.hpp"
 #include "tests/media/clip_fixture.hpp"
 #include "tests/support/http_client.hpp"
@@ -125,6 +126,8 @@ protected:
     std::getline(in, s);
     return s;
   }
+  /// The keys the server derives from its generated secret.
+  auth::signing_keys keys() const { return auth::derive_keys(secret()); }
 
   /// Fetches master and media playlists; checks every segment of every
   /// variant; returns the first (top) media playlist body.

@@ -1,8 +1,8 @@
 // End-to-end: the real hlsgate binary over 127.0.0.1, real libav transcoding
 // of clips generated with the ffmpeg CLI, playback checked by decoding the
 // stream from its HTTP URL with the ffmpeg CLI.
-#include "media/jwt.hpp"
-#include "media/signed_url.hpp"
+#include "auth/jwt.hpp"
+#include "auth/signed_url.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
 
 using namespace hlsgate;
@@ -143,8 +143,8 @@ TEST_F(e2e, every_status_code_of_the_api) {
   EXPECT_EQ(pl("NoSuchMediaId000000000", "?token=" + token), 403u);
   {
     // A valid token for an id that does not exist: 404.
-    media::jwt_codec jwt{secret()};
-    media::token_claims c;
+    auth::jwt_codec jwt{keys().jwt};
+    auth::token_claims c;
     c.sub = "NoSuchMediaId000000000";
     c.gen = 1;
     c.iat = unix_now();
@@ -168,7 +168,7 @@ TEST_F(e2e, every_status_code_of_the_api) {
   EXPECT_EQ(http_get(port(), tampered).status, 403u);
   {
     auto prefix = uri.substr(0, uri.find('/', 5) + 1); // "/seg/<storage_id>/"
-    media::url_signer signer{secret()};
+    auth::url_signer signer{keys().edge};
     auto expires = unix_now() - 10;
     auto path = uri.substr(0, uri.find('?'));
     auto expired =

@@ -5,7 +5,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include "media/signed_url.hpp"
+#include "auth/signed_url.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
 
 using namespace hlsgate;
@@ -38,7 +38,7 @@ protected:
   bool start_nginx(const std::string& secret) {
     auto conf = read_file(std::string{HLSGATE_SOURCE_DIR} + "/deploy/nginx.conf");
     edge_port = free_port();
-    conf = replace_all(conf, "SECRET", secret);
+    conf = replace_all(conf, "EDGE_KEY", secret);
     conf = replace_all(conf, "DATA", data);
     conf = replace_all(conf, "listen 8080;", "listen 127.0.0.1:" + std::to_string(edge_port) + ";");
     conf = replace_all(conf, "server 127.0.0.1:8000;",
@@ -79,8 +79,10 @@ protected:
 TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
   if (!fs::exists("/usr/sbin/nginx"))
     GTEST_SKIP() << "nginx is not installed (scripts/install-deps.sh installs it)";
-  const std::string secret = "edge-test-secret-0123456789";
-  env["SECRET_KEY"] = secret;
+  // The edge holds only the edge key, never the master secret.
+  const std::string secret = "edge-test-edge-key-0123456789-abcdef";
+  env["SECRET_KEY"] = "edge-test-master-secret-0123456789-abcdef";
+  env["HLSGATE_EDGE_SECRET"] = secret;
   start();
   auto r = upload(make_clip(clip_720p(4)));
   ASSERT_EQ(r.status, 200u) << r.body;
@@ -104,7 +106,7 @@ TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
   EXPECT_EQ(http_get(port(), tampered).status, 403u);
   // A valid signature whose time is up: 410 at both.
   auto prefix_path = seg.substr(0, seg.find('/', 5) + 1);
-  media::url_signer signer{secret};
+  auth::url_signer signer{secret};
   auto past = std::to_string(std::time(nullptr) - 60);
   auto expired = seg.substr(0, seg.find('?')) +
                  "?md5=" + signer.sign(prefix_path, std::stoll(past)) + "&expires=" + past;

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace hlsgate::media {
+namespace hlsgate::auth {
 
 enum class signature_check { ok, bad, expired };
 
@@ -34,4 +34,4 @@ private:
   std::string secret_;
 };
 
-} // namespace hlsgate::media
+} // namespace hlsgate::auth

@@ -1,8 +1,8 @@
-#include "media/jwt.hpp"
+#include "auth/jwt.hpp"
 
 #include <gtest/gtest.h>
 
-using namespace hlsgate::media;
+using namespace hlsgate::auth;
 
 namespace {
 
@@ -229,15 +229,15 @@ TEST_F(Jwt, NonCanonicalPayloads) {
                            now, out, err))
       << to_string(err);
   EXPECT_EQ(out.sub, "caf\xc3\xa9 \"q\"");
-  ASSERT_TRUE(
-      codec.verify(hs256(hdr,
-                         " { \"typ\" : \"x\" , \"exp\":1700003600,\"iat\":-9223372036854775808,"
-                         "\"gen\":18446744073709551615,\"sub\":\"\"}\n",
-                         "test-secret"),
-                   now, out, err))
+  ASSERT_TRUE(codec.verify(
+      hs256(hdr,
+            " { \"typ\" : \"access\" , \"exp\":1700003600,\"iat\":-9223372036854775808,"
+            "\"gen\":18446744073709551615,\"sub\":\"\"}\n",
+            "test-secret"),
+      now, out, err))
       << to_string(err);
   EXPECT_EQ(out.sub, "");
-  EXPECT_EQ(out.typ, "x");
+  EXPECT_EQ(out.typ, "access");
   EXPECT_EQ(out.iat, INT64_MIN);
   EXPECT_EQ(out.gen, UINT64_MAX);
 }
@@ -305,4 +305,61 @@ TEST(JwtErrors, Names) {
   EXPECT_STREQ(to_string(token_error::bad_algorithm), "bad_algorithm");
   EXPECT_STREQ(to_string(token_error::bad_signature), "bad_signature");
   EXPECT_STREQ(to_string(token_error::expired), "expired");
+  EXPECT_STREQ(to_string(token_error::wrong_type), "wrong_type");
+  EXPECT_STREQ(to_string(token_error::not_yet_valid), "not_yet_valid");
+}
+
+// Canonical form: a token is accepted in exactly one spelling.
+TEST_F(Jwt, PaddedPartsRejected) {
+  const std::string good = codec.issue(sample_claims());
+  const size_t d1 = good.find('.'), d2 = good.rfind('.');
+  auto pad = [](std::string part) {
+    while (part.size() % 4 != 0)
+      part.push_back('=');
+    return part;
+  };
+  // Our header and signature lengths need padding (36 and 43 chars).
+  const std::string header = good.substr(0, d1), payload = good.substr(d1 + 1, d2 - d1 - 1),
+                    sig = good.substr(d2 + 1);
+  ASSERT_NE(sig.size() % 4, 0u);
+  EXPECT_EQ(verify_error(header + "." + payload + "." + pad(sig)), token_error::malformed);
+  // A padded header or payload changes the signed bytes too: re-sign them so
+  // only the padding is wrong.
+  std::string claims = R"({"sub":"m1","gen":1,"iat":1700000000,"exp":1700003600,"typ":"access")";
+  while (b64(claims + "}").size() % 4 == 0)
+    claims += " ";
+  const std::string payload2 = b64(claims + "}");
+  std::string t = b64(hdr) + "." + pad(payload2);
+  const auto mac = hmac_sha256("test-secret").sign(t);
+  t += "." + b64(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  EXPECT_EQ(verify_error(t), token_error::malformed);
+  // The same claims unpadded are fine, so the padding alone was refused.
+  std::string u = b64(hdr) + "." + payload2;
+  const auto mac2 = hmac_sha256("test-secret").sign(u);
+  u += "." + b64(std::string_view(reinterpret_cast<const char*>(mac2.data()), mac2.size()));
+  token_claims out;
+  token_error err{};
+  EXPECT_TRUE(codec.verify(u, now, out, err)) << to_string(err);
+}
+
+TEST_F(Jwt, TypeChecked) {
+  EXPECT_EQ(verify_error(hs256(R"({"alg":"HS256","typ":"JWS"})", good_payload, "test-secret")),
+            token_error::wrong_type);
+  EXPECT_EQ(verify_error(hs256(R"({"alg":"HS256","typ":7})", good_payload, "test-secret")),
+            token_error::wrong_type);
+  EXPECT_EQ(verify_error(hs256(hdr,
+                               R"({"sub":"m1","gen":1,"iat":1700000000,"exp":1700003600,)"
+                               R"("typ":"refresh"})",
+                               "test-secret")),
+            token_error::wrong_type);
+}
+
+TEST_F(Jwt, IssuedInTheFutureRejectedBeyondSkew) {
+  auto c = sample_claims();
+  c.iat = now + max_clock_skew_seconds;
+  token_claims out;
+  token_error err{};
+  EXPECT_TRUE(codec.verify(codec.issue(c), now, out, err)) << to_string(err);
+  c.iat = now + max_clock_skew_seconds + 1;
+  EXPECT_EQ(verify_error(codec.issue(c)), token_error::not_yet_valid);
 }

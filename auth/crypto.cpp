@@ -1,4 +1,4 @@
-#include "media/crypto.hpp"
+#include "auth/crypto.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -8,7 +8,7 @@
 
 #include <stdexcept>
 
-namespace hlsgate::media {
+namespace hlsgate::auth {
 
 namespace {
 
@@ -123,20 +123,11 @@ std::string base64url_encode(std::string_view bytes) {
 
 bool base64url_decode(std::string_view text, std::string& out) {
   out.clear();
-  // Optional padding: at most two '=', and only if the padded length is a
-  // multiple of 4.
-  size_t n = text.size();
-  size_t pad = 0;
-  while (n > 0 && text[n - 1] == '=' && pad < 2) {
-    --n;
-    ++pad;
-  }
-  if (pad > 0 && text.size() % 4 != 0)
-    return false;
+  // Canonical form only (RFC 7515 §2): no padding, no trailing bits; '='
+  // is not in the alphabet, so a padded input fails below.
+  const size_t n = text.size();
   const size_t rem = n % 4;
   if (rem == 1)
-    return false;
-  if (pad > 0 && (4 - rem) % 4 != pad)
     return false;
 
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
@@ -227,4 +218,4 @@ std::array<unsigned char, 32> hmac_sha256::sign(std::string_view data) const {
   return out;
 }
 
-} // namespace hlsgate::media
+} // namespace hlsgate::auth

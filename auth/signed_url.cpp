@@ -1,6 +1,6 @@
-#include "media/signed_url.hpp"
+#include "auth/signed_url.hpp"
 
-#include "media/crypto.hpp"
+#include "auth/crypto.hpp"
 
 #include <openssl/evp.h>
 
@@ -9,7 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
-namespace hlsgate::media {
+namespace hlsgate::auth {
 
 namespace {
 
@@ -139,4 +139,4 @@ signature_check url_signer::verify(std::string_view prefix, std::string_view md5
   return exp <= now ? signature_check::expired : signature_check::ok;
 }
 
-} // namespace hlsgate::media
+} // namespace hlsgate::auth

@@ -1,4 +1,4 @@
-#include "media/crypto.hpp"
+#include "auth/crypto.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-using namespace hlsgate::media;
+using namespace hlsgate::auth;
 
 namespace {
 
@@ -42,14 +42,14 @@ TEST(Base64Url, Rfc4648Vectors) {
   }
 }
 
-TEST(Base64Url, AcceptsPadding) {
+// JWS (RFC 7515 §2) uses base64url without padding: a padded form is a
+// second spelling of the same bytes, so it is refused.
+TEST(Base64Url, RejectsPadding) {
   std::string out;
-  ASSERT_TRUE(base64url_decode("Zg==", out));
-  EXPECT_EQ(out, "f");
-  ASSERT_TRUE(base64url_decode("Zm8=", out));
-  EXPECT_EQ(out, "fo");
-  ASSERT_TRUE(base64url_decode("Zm9vYmE=", out));
-  EXPECT_EQ(out, "fooba");
+  EXPECT_FALSE(base64url_decode("Zg==", out));
+  EXPECT_FALSE(base64url_decode("Zm8=", out));
+  EXPECT_FALSE(base64url_decode("Zm9vYmE=", out));
+  EXPECT_TRUE(out.empty());
 }
 
 TEST(Base64Url, UrlAlphabet) {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace hlsgate::media {
+namespace hlsgate::auth {
 
 /// 128 random bits from the OS CSPRNG, base64url without padding (22 chars).
 std::string random_id();
@@ -25,7 +25,9 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 std::string base64url_encode(std::string_view bytes);
 /// Appends the encoding to `out` (no allocation if `out` has capacity).
 void base64url_encode(std::string_view bytes, std::string& out);
-/// Returns false on invalid characters. Accepts input with or without padding.
+/// Canonical decoding only: false on characters outside the alphabet, on
+/// padding ("=") and on non-zero trailing bits, so every byte string has
+/// exactly one accepted encoding (RFC 7515 §2).
 bool base64url_decode(std::string_view text, std::string& out);
 
 /// Raw 16-byte MD5 (EVP_Digest).
@@ -47,4 +49,4 @@ private:
   void* ctx_ = nullptr; // EVP_MAC_CTX*, kept out of the header
 };
 
-} // namespace hlsgate::media
+} // namespace hlsgate::auth

@@ -1,8 +1,8 @@
-#include "media/signed_url.hpp"
+#include "auth/signed_url.hpp"
 
 #include <gtest/gtest.h>
 
-using namespace hlsgate::media;
+using namespace hlsgate::auth;
 
 namespace {
 constexpr int64_t now = 1'700'000'000;

@@ -1,11 +1,11 @@
-#include "media/jwt.hpp"
+#include "auth/jwt.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstring>
 #include <limits>
 
-namespace hlsgate::media {
+namespace hlsgate::auth {
 
 namespace {
 
@@ -67,29 +67,37 @@ template <class Derived> struct object_sax {
   }
 };
 
-/// Header: finds "alg" (must appear once, as a string).
+/// Header: finds "alg" (must appear once, as a string) and "typ" (at most
+/// once; when present it must be the string "JWT", RFC 7519 §5.1).
 struct header_sax : object_sax<header_sax> {
-  bool at_alg = false;
+  enum class at { other, alg, typ } cur = at::other;
   bool alg_seen = false;
   bool alg_ok = false;
+  bool typ_seen = false;
+  bool typ_ok = true;
 
   bool on_key(const std::string& k) {
-    at_alg = k == "alg";
-    if (at_alg) {
-      if (alg_seen)
-        return false; // duplicate "alg": ambiguous, reject
-      alg_seen = true;
+    cur = k == "alg" ? at::alg : k == "typ" ? at::typ : at::other;
+    bool& seen = cur == at::alg ? alg_seen : typ_seen;
+    if (cur != at::other) {
+      if (seen)
+        return false; // a duplicate member is ambiguous: reject
+      seen = true;
+      if (cur == at::typ)
+        typ_ok = false; // until its value says "JWT"
     }
     return true;
   }
   bool on_string(const std::string& v) {
-    if (at_alg)
+    if (cur == at::alg)
       alg_ok = v == "HS256";
+    else if (cur == at::typ)
+      typ_ok = v == "JWT";
     return true;
   }
   bool on_int(int64_t) { return true; }
   bool on_uint(uint64_t) { return true; }
-  bool on_other() { return true; } // a non-string alg stays !alg_ok
+  bool on_other() { return true; } // a non-string alg or typ stays not ok
 };
 
 /// Payload: the claims we need, with their types; duplicates rejected.
@@ -267,6 +275,10 @@ const char* to_string(token_error e) noexcept {
     return "bad_signature";
   case token_error::expired:
     return "expired";
+  case token_error::wrong_type:
+    return "wrong_type";
+  case token_error::not_yet_valid:
+    return "not_yet_valid";
   }
   return "unknown";
 }
@@ -323,6 +335,10 @@ bool jwt_codec::verify(std::string_view token, int64_t now, token_claims& out,
         err = token_error::bad_algorithm;
         return false;
       }
+      if (!hs.typ_ok) {
+        err = token_error::wrong_type;
+        return false;
+      }
     }
 
     // 2. Signature over the raw "header.payload" bytes, in constant time.
@@ -344,7 +360,15 @@ bool jwt_codec::verify(std::string_view token, int64_t now, token_claims& out,
         return false;
     }
 
-    // 4. Expiry.
+    // 4. Type, issue time, expiry.
+    if (out.typ != "access") {
+      err = token_error::wrong_type;
+      return false;
+    }
+    if (out.iat > now && out.iat - now > max_clock_skew_seconds) {
+      err = token_error::not_yet_valid;
+      return false;
+    }
     if (out.exp <= now) {
       err = token_error::expired;
       return false;
@@ -356,4 +380,4 @@ bool jwt_codec::verify(std::string_view token, int64_t now, token_claims& out,
   }
 }
 
-} // namespace hlsgate::media
+} // namespace hlsgate::auth

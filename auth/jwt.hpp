@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "media/crypto.hpp"
+#include "auth/crypto.hpp"
 
-namespace hlsgate::media {
+namespace hlsgate::auth {
 
 struct token_claims {
   std::string sub;  ///< media (public) id
@@ -24,7 +24,13 @@ enum class token_error {
   bad_algorithm, ///< alg is not HS256 (includes "none")
   bad_signature,
   expired,
+  wrong_type,    ///< header typ is not "JWT" or the claim typ is not "access"
+  not_yet_valid, ///< iat lies in the future beyond the allowed clock skew
 };
+
+/// Clock skew tolerated for `iat` (seconds): a token issued further in the
+/// future than this was not issued by a clock we trust.
+inline constexpr int64_t max_clock_skew_seconds = 60;
 
 /// Short machine-readable name, used as a metrics label and in logs.
 const char* to_string(token_error e) noexcept;
@@ -36,7 +42,11 @@ public:
   /// Encodes and signs `claims` (header {"alg":"HS256","typ":"JWT"}).
   std::string issue(const token_claims& claims) const;
 
-  /// Verifies signature, algorithm and expiry against `now` (unix seconds).
+  /// Verifies, in this order: the form (three canonical base64url parts, no
+  /// padding), the algorithm (HS256 only) and header type ("JWT" when
+  /// present), the signature, the claims and their types (`typ` must be
+  /// "access"), `iat` (at most max_clock_skew_seconds after `now`) and
+  /// expiry against `now` (unix seconds).
   /// Returns false and sets `err` on failure; fills `out` on success.
   bool verify(std::string_view token, int64_t now, token_claims& out, token_error& err) const;
 
@@ -44,4 +54,4 @@ private:
   hmac_sha256 mac_;
 };
 
-} // namespace hlsgate::media
+} // namespace hlsgate::auth

@@ -1,0 +1,44 @@
+// The keys hlsgate signs with, and the master secret they come from.
+//
+// One master secret (SECRET_KEY, or a generated one kept in
+// DATA_DIR/secret.key) yields two independent keys through HKDF-SHA256
+// (RFC 5869) with distinct `info` labels:
+//   - the JWT key (HS256 access tokens), which never leaves the origin;
+//   - the edge key (nginx secure_link_md5 segment URLs), the only secret an
+//     nginx edge holds: reading its config lets nobody mint access tokens.
+// HLSGATE_EDGE_SECRET replaces the derived edge key.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace hlsgate::auth {
+
+/// RFC 5869 HKDF-SHA256: `length` bytes of output keying material.
+std::string hkdf_sha256(std::string_view ikm, std::string_view salt, std::string_view info,
+                        size_t length);
+
+struct signing_keys {
+  std::string jwt;  ///< 32 raw bytes
+  std::string edge; ///< printable (base64url of 32 bytes) or HLSGATE_EDGE_SECRET as given
+};
+
+/// Derives both keys from `master`; a non-empty `edge_override` is used as
+/// the edge key instead of the derived one.
+signing_keys derive_keys(std::string_view master, std::string_view edge_override = {});
+
+/// The master secret kept in `path`, created (0600, fsync'ed, atomically
+/// renamed into place) when the file does not exist. Refuses, with a short
+/// message in `error`, a file that is not a regular file owned by this user,
+/// that group or others may read or write, or whose content is not one line
+/// of 32 to 1024 base64url characters: silently making a new secret would
+/// invalidate every token in circulation.
+struct secret_file {
+  std::string secret;
+  std::string error; ///< empty on success
+  bool created = false;
+};
+secret_file load_or_create_secret(const std::string& path);
+
+} // namespace hlsgate::auth
