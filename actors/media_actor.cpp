@@ -188,7 +188,10 @@ void submit_job(self_ptr self, bool force, std::function<void(bool)> then) {
       .await([then](bool accepted) { then(accepted); }, [then](caf::error&) { then(false); });
 }
 
-bool check_admin(self_ptr self, const std::string& key, api_error& err) {
+bool check_admin(self_ptr self, const admin_credential& who, api_error& err) {
+  if (who.is_operator)
+    return true;
+  const auto& key = who.admin_key;
   if (key.empty()) {
     err = {api_errc::unauthorized, "Admin key required"};
     return false;
@@ -436,7 +439,7 @@ void on_segment(self_ptr self, media::segment_event& ev) {
 
 /// An imported item's first viewer starts its job and waits (bounded) for
 /// the first segments.
-void start_on_demand(self_ptr self, callback<playlist_ptr>& cb) {
+void start_on_demand(self_ptr self, completion<playlist_ptr>& cb) {
   auto& st = self->state;
   auto id = ++st.next_waiter;
   st.playlist_waiters.push_back({id, std::move(cb)});
@@ -491,7 +494,8 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
         ws.erase(i);
         cb(api_error{api_errc::try_later, "Media is being prepared; retry shortly"});
       },
-      [self](stream_info_atom, const auth::token_claims& claims, callback<stream_info_result>& cb) {
+      [self](stream_info_atom, const auth::token_claims& claims,
+             completion<stream_info_result>& cb) {
         auto& st = self->state;
         if (claims.gen != st.record.token_gen)
           return cb(api_error{api_errc::forbidden, "Token was revoked"});
@@ -516,7 +520,7 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
         ws.erase(i);
         cb(make_upload_result(self));
       },
-      [self](playlist_atom, const auth::token_claims& claims, callback<playlist_ptr>& cb) {
+      [self](playlist_atom, const auth::token_claims& claims, completion<playlist_ptr>& cb) {
         auto& st = self->state;
         if (claims.gen != st.record.token_gen) {
           if (auto* m = st.env->metrics)
@@ -534,7 +538,8 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
           cb(st.snapshot);
         }
       },
-      [self](refresh_atom, const std::string& key, unsigned minutes, callback<token_result>& cb) {
+      [self](refresh_atom, const admin_credential& key, unsigned minutes,
+             completion<token_result>& cb) {
         api_error err;
         if (!check_admin(self, key, err))
           return cb(std::move(err));
@@ -560,7 +565,7 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
               cb(api_error{api_errc::internal, "Cannot record the new token"});
             });
       },
-      [self](info_atom, const std::string& key, callback<info_result>& cb) {
+      [self](info_atom, const admin_credential& key, completion<info_result>& cb) {
         api_error err;
         if (!check_admin(self, key, err))
           return cb(std::move(err));
@@ -576,7 +581,8 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
         }
         cb(std::move(res));
       },
-      [self](extend_atom, const std::string& key, unsigned minutes, callback<extend_result>& cb) {
+      [self](extend_atom, const admin_credential& key, unsigned minutes,
+             completion<extend_result>& cb) {
         api_error err;
         if (!check_admin(self, key, err))
           return cb(std::move(err));
@@ -608,7 +614,7 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
               cb(api_error{api_errc::internal, "Cannot record the new expiry"});
             });
       },
-      [self](delete_atom, const std::string& key, callback<done>& cb) {
+      [self](delete_atom, const admin_credential& key, completion<done>& cb) {
         api_error err;
         if (!check_admin(self, key, err))
           return cb(std::move(err));

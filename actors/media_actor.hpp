@@ -17,18 +17,18 @@ struct media_params {
   bool fresh = false;
   std::string admin_key; ///< plaintext, only for the creator's reply
   bool wait_ready = false;
-  callback<upload_result> creator;
+  completion<upload_result> creator;
 };
 
 struct waiter {
   uint64_t id = 0;
-  callback<upload_result> cb;
+  completion<upload_result> cb;
 };
 
 /// A playlist request parked until the first segments of an on-demand job.
 struct playlist_waiter {
   uint64_t id = 0;
-  callback<playlist_ptr> cb;
+  completion<playlist_ptr> cb;
 };
 
 struct media_state {

@@ -87,7 +87,7 @@ void spawn_item(registry_ptr self, media_params p) {
   self->state.items[id] = a;
 }
 
-void on_probed(registry_ptr self, upload_params& p, callback<upload_result>& cb,
+void on_probed(registry_ptr self, upload_params& p, completion<upload_result>& cb,
                media::result<media::probe_info>& res) {
   std::error_code ec;
   if (!res) {
@@ -130,7 +130,7 @@ void on_probed(registry_ptr self, upload_params& p, callback<upload_result>& cb,
 /// Registers probed library files as on-demand items (persisted first).
 void register_imports(registry_ptr self, std::shared_ptr<probed_files> files, size_t i,
                       unsigned minutes, std::shared_ptr<import_result> out,
-                      callback<import_result> cb) {
+                      completion<import_result> cb) {
   for (; i < files->size(); ++i) {
     auto& [path, res] = (*files)[i];
     import_item item;
@@ -191,7 +191,7 @@ void register_imports(registry_ptr self, std::shared_ptr<probed_files> files, si
 }
 
 template <class T, class F>
-void forward(registry_ptr self, const std::string& id, callback<T>& cb, F send) {
+void forward(registry_ptr self, const std::string& id, completion<T>& cb, F send) {
   auto i = self->state.items.find(id);
   if (i == self->state.items.end()) {
     cb(api_error{api_errc::not_found, "Media not found"});
@@ -222,7 +222,7 @@ caf::behavior registry_behavior(registry_ptr self, registry_params p) {
     }
   });
   return {
-      [self](upload_atom, upload_params& p, callback<upload_result>& cb) {
+      [self](upload_atom, upload_params& p, completion<upload_result>& cb) {
         self->request(self->state.prober, caf::infinite, probe_atom_v, p.file_path)
             .then(
                 [self, p, cb](media::result<media::probe_info>& res) mutable {
@@ -235,26 +235,26 @@ caf::behavior registry_behavior(registry_ptr self, registry_params p) {
                 });
       },
       [self](playlist_atom, const std::string& id, auth::token_claims& c,
-             callback<playlist_ptr>& cb) {
+             completion<playlist_ptr>& cb) {
         forward(self, id, cb, [&](caf::actor& a) { self->send(a, playlist_atom_v, c, cb); });
       },
-      [self](refresh_atom, const std::string& id, std::string& key, unsigned minutes,
-             callback<token_result>& cb) {
+      [self](refresh_atom, const std::string& id, admin_credential& key, unsigned minutes,
+             completion<token_result>& cb) {
         forward(self, id, cb,
                 [&](caf::actor& a) { self->send(a, refresh_atom_v, key, minutes, cb); });
       },
-      [self](info_atom, const std::string& id, std::string& key, callback<info_result>& cb) {
+      [self](info_atom, const std::string& id, admin_credential& key, completion<info_result>& cb) {
         forward(self, id, cb, [&](caf::actor& a) { self->send(a, info_atom_v, key, cb); });
       },
-      [self](extend_atom, const std::string& id, std::string& key, unsigned minutes,
-             callback<extend_result>& cb) {
+      [self](extend_atom, const std::string& id, admin_credential& key, unsigned minutes,
+             completion<extend_result>& cb) {
         forward(self, id, cb,
                 [&](caf::actor& a) { self->send(a, extend_atom_v, key, minutes, cb); });
       },
-      [self](delete_atom, const std::string& id, std::string& key, callback<done>& cb) {
+      [self](delete_atom, const std::string& id, admin_credential& key, completion<done>& cb) {
         forward(self, id, cb, [&](caf::actor& a) { self->send(a, delete_atom_v, key, cb); });
       },
-      [self](import_atom, import_params& p, callback<import_result>& cb) {
+      [self](import_atom, import_params& p, completion<import_result>& cb) {
         auto minutes = p.expiry_minutes;
         self->request(self->state.prober, caf::infinite, import_atom_v, std::move(p))
             .then(
@@ -267,7 +267,7 @@ caf::behavior registry_behavior(registry_ptr self, registry_params p) {
                 });
       },
       [self](stream_info_atom, const std::string& id, auth::token_claims& c,
-             callback<stream_info_result>& cb) {
+             completion<stream_info_result>& cb) {
         forward(self, id, cb, [&](caf::actor& a) { self->send(a, stream_info_atom_v, c, cb); });
       },
       [self](gone_atom, const std::string& id) { self->state.items.erase(id); },

@@ -31,7 +31,7 @@ int64_t unix_now() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
-template <class T> void reject(callback<T>& cb, api_errc code, const char* detail) {
+template <class T> void reject(completion<T>& cb, api_errc code, const char* detail) {
   cb(api_error{code, detail});
 }
 
@@ -55,7 +55,7 @@ struct service::impl {
   /// Verifies a JWT for `media_id`; false (and `cb` answered) on failure.
   template <class T>
   bool verify_token(const std::string& media_id, const std::string& token,
-                    auth::token_claims& claims, callback<T>& cb) {
+                    auth::token_claims& claims, completion<T>& cb) {
     if (token.empty()) {
       metrics.auth_failure("missing");
       reject(cb, api_errc::unauthorized, "Token required");
@@ -201,7 +201,7 @@ bool service::ready() const noexcept {
   return impl_->ready.load();
 }
 
-void service::upload(upload_params p, callback<upload_result> cb) {
+void service::upload(upload_params p, completion<upload_result> cb) {
   if (!ready()) {
     std::error_code ec;
     fs::remove(p.file_path, ec);
@@ -210,7 +210,7 @@ void service::upload(upload_params p, callback<upload_result> cb) {
   caf::anon_send(impl_->registry, upload_atom_v, std::move(p), std::move(cb));
 }
 
-void service::playlist(std::string media_id, std::string token, callback<playlist_ptr> cb) {
+void service::playlist(std::string media_id, std::string token, completion<playlist_ptr> cb) {
   if (!ready())
     return reject(cb, api_errc::shutting_down, "Server is shutting down");
   auth::token_claims claims;
@@ -220,30 +220,30 @@ void service::playlist(std::string media_id, std::string token, callback<playlis
                  std::move(cb));
 }
 
-void service::refresh_token(std::string media_id, std::string admin_key, unsigned minutes,
-                            callback<token_result> cb) {
+void service::refresh_token(std::string media_id, admin_credential admin_key, unsigned minutes,
+                            completion<token_result> cb) {
   if (!ready())
     return reject(cb, api_errc::shutting_down, "Server is shutting down");
   caf::anon_send(impl_->registry, refresh_atom_v, std::move(media_id), std::move(admin_key),
                  minutes, std::move(cb));
 }
 
-void service::info(std::string media_id, std::string admin_key, callback<info_result> cb) {
+void service::info(std::string media_id, admin_credential admin_key, completion<info_result> cb) {
   if (!ready())
     return reject(cb, api_errc::shutting_down, "Server is shutting down");
   caf::anon_send(impl_->registry, info_atom_v, std::move(media_id), std::move(admin_key),
                  std::move(cb));
 }
 
-void service::extend(std::string media_id, std::string admin_key, unsigned additional_minutes,
-                     callback<extend_result> cb) {
+void service::extend(std::string media_id, admin_credential admin_key, unsigned additional_minutes,
+                     completion<extend_result> cb) {
   if (!ready())
     return reject(cb, api_errc::shutting_down, "Server is shutting down");
   caf::anon_send(impl_->registry, extend_atom_v, std::move(media_id), std::move(admin_key),
                  additional_minutes, std::move(cb));
 }
 
-void service::remove(std::string media_id, std::string admin_key, callback<done> cb) {
+void service::remove(std::string media_id, admin_credential admin_key, completion<done> cb) {
   if (!ready())
     return reject(cb, api_errc::shutting_down, "Server is shutting down");
   caf::anon_send(impl_->registry, delete_atom_v, std::move(media_id), std::move(admin_key),
@@ -251,7 +251,7 @@ void service::remove(std::string media_id, std::string admin_key, callback<done>
 }
 
 void service::stream_info(std::string media_id, std::string token,
-                          callback<stream_info_result> cb) {
+                          completion<stream_info_result> cb) {
   if (!ready())
     return reject(cb, api_errc::shutting_down, "Server is shutting down");
   auth::token_claims claims;
@@ -261,10 +261,30 @@ void service::stream_info(std::string media_id, std::string token,
                  std::move(cb));
 }
 
-void service::import(import_params p, callback<import_result> cb) {
+void service::import(import_params p, completion<import_result> cb) {
   if (!ready())
     return reject(cb, api_errc::shutting_down, "Server is shutting down");
   caf::anon_send(impl_->registry, import_atom_v, std::move(p), std::move(cb));
+}
+
+void service::begin_drain() {
+  impl_->ready = false;
+}
+
+std::optional<api_error> service::upload_refusal() const noexcept {
+  if (!ready())
+    return api_error{api_errc::shutting_down, "Server is shutting down"};
+  return std::nullopt;
+}
+
+bool service::is_api_token(std::string_view token) const noexcept {
+  return !impl_->cfg.api_token.empty() && auth::constant_time_equal(token, impl_->cfg.api_token);
+}
+
+void service::abandon(std::string media_id) {
+  if (impl_->registry)
+    caf::anon_send(impl_->registry, delete_atom_v, std::move(media_id), admin_credential{{}, true},
+                   completion<done>{[](reply<done>) {}});
 }
 
 const auth::url_signer& service::signer() const {

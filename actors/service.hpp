@@ -4,8 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "actors/completion.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
 #include "auth/keys.hpp"
@@ -28,33 +31,55 @@ public:
   service(const service&) = delete;
   service& operator=(const service&) = delete;
 
-  /// Creates the data folders, loads or creates the secret, opens the store,
-  /// cleans up what expired while we were down, restores every live item and
+  /// Takes the data directory's lock (one process per data directory),
+  /// creates the data folders, loads or creates the secret, checks the
+  /// transcoder settings, opens the store, sweeps what no record owns,
+  /// removes what expired while we were down, restores every live item and
   /// resumes unfinished jobs. Fails with a short message.
   media::status start();
 
-  /// Stops accepting work, cancels running jobs and stops every actor.
+  /// First step of a graceful shutdown: new uploads are refused (503) and
+  /// every synchronous upload still waiting for its media is answered now,
+  /// with its keys (the item stays and its job resumes after a restart).
+  void begin_drain();
+
+  /// Last step: waits (bounded) for pending abandon() clean-ups, stops
+  /// accepting work, cancels running jobs and stops every actor.
   void shutdown();
 
-  /// True once start() succeeded and until shutdown().
+  /// True once start() succeeded and until begin_drain()/shutdown().
   bool ready() const noexcept;
 
-  void upload(upload_params p, callback<upload_result> cb);
+  /// Why an upload would be refused right now (queue full, shutting down),
+  /// so the HTTP layer can answer before reading the body. Lock-free.
+  std::optional<api_error> upload_refusal() const noexcept;
+
+  /// Constant-time check of the API token (HLSGATE_API_TOKEN); false when
+  /// none is configured.
+  bool is_api_token(std::string_view token) const noexcept;
+
+  void upload(upload_params p, completion<upload_result> done);
+  /// The reply carrying a new item's keys never reached its uploader (the
+  /// connection went away, the write failed): nobody else knows the keys,
+  /// so the item is removed whole (job cancelled, files and record gone).
+  void abandon(std::string media_id);
   /// `token` is the raw JWT; it is verified here (signature, alg, expiry)
   /// before the media actor checks its generation.
-  void playlist(std::string media_id, std::string token, callback<playlist_ptr> cb);
-  void refresh_token(std::string media_id, std::string admin_key, unsigned minutes,
-                     callback<token_result> cb);
-  void info(std::string media_id, std::string admin_key, callback<info_result> cb);
-  void extend(std::string media_id, std::string admin_key, unsigned additional_minutes,
-              callback<extend_result> cb);
-  void remove(std::string media_id, std::string admin_key, callback<done> cb);
+  void playlist(std::string media_id, std::string token, completion<playlist_ptr> done);
+  void refresh_token(std::string media_id, admin_credential who, unsigned minutes,
+                     completion<token_result> done);
+  void info(std::string media_id, admin_credential who, completion<info_result> done);
+  void extend(std::string media_id, admin_credential who, unsigned additional_minutes,
+              completion<extend_result> done);
+  void remove(std::string media_id, admin_credential who, completion<actors::done> done);
   /// Token holders: format, readiness, duration, renditions (Clipset's
   /// stream-info endpoint, plus more).
-  void stream_info(std::string media_id, std::string token, callback<stream_info_result> cb);
+  void stream_info(std::string media_id, std::string token, completion<stream_info_result> done);
   /// Registers existing files (folders are expanded recursively) as
-  /// on-demand items without copying them. Paths must be absolute.
-  void import(import_params p, callback<import_result> cb);
+  /// on-demand items without copying them. Paths must be absolute and lie
+  /// under HLSGATE_IMPORT_ROOT when one is set (checked again when each file
+  /// is opened).
+  void import(import_params p, completion<import_result> done);
 
   const auth::url_signer& signer() const;
   const auth::jwt_codec& tokens() const;

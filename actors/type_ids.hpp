@@ -12,6 +12,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/completion.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
 #include "config/config.hpp"
@@ -101,15 +102,16 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::job_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::probed_files)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::segment_event)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::import_params)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::import_result>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::stream_info_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::import_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::stream_info_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::media_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::admin_credential)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::upload_params)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::auth::token_claims)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::result<hlsgate::media::probe_info>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::upload_result>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::playlist_ptr>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::token_result>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::info_result>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::extend_result>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::callback<hlsgate::actors::done>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::upload_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::playlist_ptr>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::token_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::info_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::extend_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::done>)

@@ -71,6 +71,7 @@ enum class api_errc : uint8_t {
   queue_full,        ///< 429 too many jobs queued
   try_later,         ///< 503 with Retry-After: not available yet (on-demand job starting)
   shutting_down,     ///< 503
+  unavailable,       ///< 503: the request could not be completed (its actor went away, timeout)
   failed,            ///< 422-ish: the media failed to transcode (reason in detail)
   internal,          ///< 500
 };
@@ -82,9 +83,13 @@ struct api_error {
 
 template <class T> using reply = std::variant<T, api_error>;
 
-/// Completion callbacks are invoked exactly once, from an actor thread: the
-/// receiver must hop to its own executor and must not block.
-template <class T> using callback = std::function<void(reply<T>)>;
+/// Who asks for an item's admin action (info, refresh, extend, delete).
+struct admin_credential {
+  std::string admin_key; ///< the item's own admin key (X-Admin-Key or ?admin_key=)
+  /// The caller presented the API token (checked by the caller): any item
+  /// is allowed, and operator-only fields (why a job failed) are shown.
+  bool is_operator = false;
+};
 
 struct upload_params {
   std::string file_path; ///< temporary file holding the upload (ownership passes)

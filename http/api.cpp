@@ -168,13 +168,17 @@ std::string access_token(const request& req) {
   return bearer(req);
 }
 
-std::string admin_key(const request& req) {
+/// The item's admin key (header or query), or the API token as a bearer.
+actors::admin_credential admin_key(const request& req, const actors::service& svc) {
+  actors::admin_credential who;
   auto h = req.header("x-admin-key");
   if (!h.empty())
-    return std::string{h};
-  std::string k;
-  req.query_param("admin_key", k);
-  return k;
+    who.admin_key = std::string{h};
+  else
+    req.query_param("admin_key", who.admin_key);
+  auto b = bearer(req);
+  who.is_operator = !b.empty() && svc.is_api_token(b);
+  return who;
 }
 
 json rendition_json(const actors::rendition_record& r) {
@@ -471,7 +475,7 @@ struct api::impl {
     if (!int_param(req, "expiry_minutes", 1, max_expiry_minutes, minutes, err))
       return reply(error_response(err));
     svc.refresh_token(
-        id, admin_key(req), minutes, [this, reply](actors::reply<actors::token_result> r) {
+        id, admin_key(req, svc), minutes, [this, reply](actors::reply<actors::token_result> r) {
           if (auto* e = std::get_if<api_error>(&r))
             return reply(error_response(*e));
           auto& t = std::get<actors::token_result>(r);
@@ -485,7 +489,7 @@ struct api::impl {
   }
 
   void info(request& req, const std::string& id, reply_fn& reply) {
-    svc.info(id, admin_key(req), [reply](actors::reply<actors::info_result> r) {
+    svc.info(id, admin_key(req, svc), [reply](actors::reply<actors::info_result> r) {
       if (auto* e = std::get_if<api_error>(&r))
         return reply(error_response(*e));
       auto& i = std::get<actors::info_result>(r);
@@ -521,7 +525,7 @@ struct api::impl {
       return reply(error_response(err));
     if (minutes == 0)
       return reply(error_response({api_errc::bad_parameter, "additional_minutes is required"}));
-    svc.extend(id, admin_key(req), minutes, [reply](actors::reply<actors::extend_result> r) {
+    svc.extend(id, admin_key(req, svc), minutes, [reply](actors::reply<actors::extend_result> r) {
       if (auto* e = std::get_if<api_error>(&r))
         return reply(error_response(*e));
       auto& x = std::get<actors::extend_result>(r);
@@ -535,7 +539,7 @@ struct api::impl {
   }
 
   void remove(request& req, const std::string& id, reply_fn& reply) {
-    svc.remove(id, admin_key(req), [reply, id](actors::reply<actors::done> r) {
+    svc.remove(id, admin_key(req, svc), [reply, id](actors::reply<actors::done> r) {
       if (auto* e = std::get_if<api_error>(&r))
         return reply(error_response(*e));
       reply(json_response(200, {{"media_id", id}, {"message", "Media deleted"}}));

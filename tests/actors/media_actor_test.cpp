@@ -148,7 +148,7 @@ protected:
     c.sub = record.media_id;
     c.gen = gen;
     std::optional<reply<playlist_ptr>> out;
-    callback<playlist_ptr> cb = [&](reply<playlist_ptr> r) { out = std::move(r); };
+    completion<playlist_ptr> cb = [&](reply<playlist_ptr> r) { out = std::move(r); };
     caf::anon_send(a, playlist_atom_v, c, cb);
     sched->run();
     EXPECT_TRUE(out.has_value());
@@ -183,7 +183,7 @@ TEST_F(media_actor_test, expires_exactly_at_its_deadline) {
 TEST_F(media_actor_test, extend_reschedules_the_timer) {
   auto a = spawn_ready(1);
   std::optional<reply<extend_result>> out;
-  callback<extend_result> cb = [&](reply<extend_result> r) { out = std::move(r); };
+  completion<extend_result> cb = [&](reply<extend_result> r) { out = std::move(r); };
   caf::anon_send(a, extend_atom_v, admin_key, 10u, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<extend_result>(*out));
@@ -208,7 +208,7 @@ TEST_F(media_actor_test, extend_reschedules_the_timer) {
 TEST_F(media_actor_test, extend_beyond_seven_days_is_refused) {
   auto a = spawn_ready(60);
   std::optional<reply<extend_result>> out;
-  callback<extend_result> cb = [&](reply<extend_result> r) { out = std::move(r); };
+  completion<extend_result> cb = [&](reply<extend_result> r) { out = std::move(r); };
   caf::anon_send(a, extend_atom_v, admin_key, 10080u, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
@@ -219,7 +219,7 @@ TEST_F(media_actor_test, refresh_revokes_older_tokens) {
   auto a = spawn_ready(60);
   EXPECT_EQ(playlist(a, 1), std::nullopt);
   std::optional<reply<token_result>> out;
-  callback<token_result> cb = [&](reply<token_result> r) { out = std::move(r); };
+  completion<token_result> cb = [&](reply<token_result> r) { out = std::move(r); };
   caf::anon_send(a, refresh_atom_v, admin_key, 30u, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<token_result>(*out));
@@ -240,7 +240,7 @@ TEST_F(media_actor_test, refresh_revokes_older_tokens) {
 TEST_F(media_actor_test, tokens_never_outlive_the_media) {
   auto a = spawn_ready(5);
   std::optional<reply<token_result>> out;
-  callback<token_result> cb = [&](reply<token_result> r) { out = std::move(r); };
+  completion<token_result> cb = [&](reply<token_result> r) { out = std::move(r); };
   caf::anon_send(a, refresh_atom_v, admin_key, 600u, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<token_result>(*out));
@@ -253,7 +253,7 @@ TEST_F(media_actor_test, tokens_never_outlive_the_media) {
 TEST_F(media_actor_test, delete_needs_the_admin_key_then_removes_everything) {
   auto a = spawn_ready(60);
   std::optional<reply<done>> out;
-  callback<done> cb = [&](reply<done> r) { out = std::move(r); };
+  completion<done> cb = [&](reply<done> r) { out = std::move(r); };
   caf::anon_send(a, delete_atom_v, std::string{"wrong"}, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
@@ -298,7 +298,7 @@ TEST_F(media_actor_test, segment_events_turn_into_an_event_playlist) {
     c.sub = record.media_id;
     c.gen = 1;
     playlist_ptr out;
-    callback<playlist_ptr> cb = [&](reply<playlist_ptr> x) {
+    completion<playlist_ptr> cb = [&](reply<playlist_ptr> x) {
       if (auto* s = std::get_if<playlist_ptr>(&x))
         out = *s;
     };
@@ -334,7 +334,7 @@ TEST_F(media_actor_test, on_demand_item_starts_its_job_on_the_first_request_then
   auth::token_claims c;
   c.sub = r.media_id;
   c.gen = 1;
-  callback<playlist_ptr> cb = [&](reply<playlist_ptr> x) { replies.push_back(std::move(x)); };
+  completion<playlist_ptr> cb = [&](reply<playlist_ptr> x) { replies.push_back(std::move(x)); };
   caf::anon_send(a, playlist_atom_v, c, cb);
   sched->run();
   ASSERT_EQ(jobs.size(), 1u);
@@ -355,7 +355,7 @@ TEST_F(media_actor_test, on_demand_item_starts_its_job_on_the_first_request_then
 TEST_F(media_actor_test, info_hides_secrets_and_expired_media_answers_410) {
   auto a = spawn_ready(1);
   std::optional<reply<info_result>> out;
-  callback<info_result> cb = [&](reply<info_result> r) { out = std::move(r); };
+  completion<info_result> cb = [&](reply<info_result> r) { out = std::move(r); };
   caf::anon_send(a, info_atom_v, admin_key, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<info_result>(*out));
