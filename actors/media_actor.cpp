@@ -1,14 +1,12 @@
 #include "actors/media_actor.hpp"
 
+#include "actors/snapshot.hpp"
+
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <system_error>
 
 #include "auth/crypto.hpp"
 #include "metrics/log.hpp"
-
-namespace fs = std::filesystem;
 
 namespace hlsgate::actors {
 
@@ -21,27 +19,79 @@ namespace hlsgate::actors {
 //      |                    |                               |
 //      +------job failed----+--> failed                     |
 //                                  |                        |
-//    expire timer or DELETE: files, then store row, then registry, then quit
+//   expire timer, DELETE, or keys never delivered (abandon):
+//        record deleted (durably), then job cancelled, files removed,
+//        waiters answered, registry told, actor quits
+//
+// Every change of the record is made on a copy, written to the store, and
+// adopted only once the store confirmed it is durable (`commit`): a failed
+// write leaves the item exactly as it was. Writes use `await`, so other
+// messages wait and two changes never interleave.
 //
 // While processing, segment events build an EVENT snapshot as soon as every
 // rendition has its first segment, so playback starts before the job ends.
 // Imported (on-demand) items stay queued until their first playlist request.
 //
-// The timer is a delayed (expire_atom, epoch) to self; extend bumps the
-// epoch so an earlier, now stale timer message is ignored.
+// The expiry timer is a delayed (expire_atom, epoch) to self; extend bumps
+// the epoch so an earlier, now stale timer message is ignored.
 
 namespace {
 
-using self_ptr = caf::stateful_actor<media_state>*;
+using self_ptr = media_pointer;
 
 constexpr int64_t max_lifetime_seconds = 7 * 24 * 3600;
+constexpr auto retry_delete_after = std::chrono::seconds(60);
 
 int64_t now(self_ptr self) {
   return self->state.env->now();
 }
 
-void touch(self_ptr self) {
-  self->state.record.updated_at = now(self);
+metrics::registry* metrics_of(self_ptr self) {
+  return self->state.env->metrics;
+}
+
+void count_status(self_ptr self, media_status s, double delta) {
+  if (auto* m = metrics_of(self))
+    m->media_items_add(static_cast<metrics::media_state>(s), delta);
+}
+
+/// The in-memory status (counted in hlsgate_media_items).
+void set_status(self_ptr self, media_status s) {
+  auto& r = self->state.record;
+  if (r.status == s)
+    return;
+  count_status(self, r.status, -1);
+  count_status(self, s, +1);
+  r.status = s;
+}
+
+/// Makes `r` the item's record (it was written durably).
+void adopt(self_ptr self, media_record r) {
+  set_status(self, r.status);
+  self->state.record = std::move(r);
+}
+
+/// Writes `proposed` and adopts it once durable; `ok` runs then. When the
+/// write fails, nothing changed and `fail` runs.
+template <class Ok, class Fail>
+void commit(self_ptr self, media_record proposed, Ok ok, Fail fail) {
+  proposed.updated_at = now(self);
+  self->request(self->state.env->store, caf::infinite, put_atom_v, proposed)
+      .await(
+          [self, proposed, ok, fail](bool written) mutable {
+            if (!written) {
+              logging::error("cannot record a media change",
+                             {{"media_id", self->state.record.media_id}});
+              return fail();
+            }
+            adopt(self, std::move(proposed));
+            ok();
+          },
+          [self, fail](caf::error&) mutable {
+            logging::error("cannot record a media change",
+                           {{"media_id", self->state.record.media_id}});
+            fail();
+          });
 }
 
 std::string issue_token(self_ptr self, unsigned minutes) {
@@ -54,8 +104,8 @@ std::string issue_token(self_ptr self, unsigned minutes) {
   c.exp = st.record.expires_at;
   if (minutes > 0)
     c.exp = std::min<int64_t>(c.exp, t + int64_t{minutes} * 60);
-  if (st.env->metrics != nullptr)
-    st.env->metrics->token_issued();
+  if (auto* m = metrics_of(self))
+    m->token_issued();
   return st.env->jwt->issue(c);
 }
 
@@ -63,56 +113,6 @@ void schedule_expiry(self_ptr self) {
   auto& st = self->state;
   auto left = std::max<int64_t>(0, st.record.expires_at - now(self));
   self->delayed_send(self, std::chrono::seconds(left), expire_atom_v, ++st.timer_epoch);
-}
-
-void remove_files(self_ptr self) {
-  auto& st = self->state;
-  std::error_code ec;
-  if (!st.record.storage_id.empty())
-    fs::remove_all(fs::path{st.env->media_root} / st.record.storage_id, ec);
-  if (!st.record.source_path.empty() && st.record.source_owned)
-    fs::remove(st.record.source_path, ec);
-}
-
-/// The original is not needed once its job ended (imported files are the
-/// user's library: never deleted).
-void drop_source(self_ptr self) {
-  auto& r = self->state.record;
-  if (!r.source_owned || r.source_path.empty())
-    return;
-  std::error_code ec;
-  fs::remove(r.source_path, ec);
-  r.source_path.clear();
-}
-
-void answer_playlist_waiters(self_ptr self) {
-  auto& st = self->state;
-  if (st.playlist_waiters.empty())
-    return;
-  auto ws = std::move(st.playlist_waiters);
-  st.playlist_waiters.clear();
-  for (auto& w : ws) {
-    if (st.snapshot)
-      w.cb(st.snapshot);
-    else if (st.record.status == media_status::failed)
-      w.cb(api_error{api_errc::failed, st.record.error});
-    else
-      w.cb(api_error{api_errc::try_later, "Media is being prepared; retry shortly"});
-  }
-}
-
-void count_status(self_ptr self, media_status s, double delta) {
-  if (auto* m = self->state.env->metrics)
-    m->media_items_add(static_cast<metrics::media_state>(s), delta);
-}
-
-void set_status(self_ptr self, media_status s) {
-  auto& r = self->state.record;
-  if (r.status == s)
-    return;
-  count_status(self, r.status, -1);
-  count_status(self, s, +1);
-  r.status = s;
 }
 
 upload_result make_upload_result(self_ptr self) {
@@ -129,51 +129,79 @@ upload_result make_upload_result(self_ptr self) {
   return res;
 }
 
-/// Cancels the job, removes files, then the row, then tells the registry.
-void destroy(self_ptr self, std::function<void()> then) {
+/// Answers every parked playlist request from the current state.
+void answer_playlist_waiters(self_ptr self) {
   auto& st = self->state;
-  if (st.cancel)
-    st.cancel->store(true);
-  if (st.env->pool && st.record.status != media_status::ready &&
-      st.record.status != media_status::failed)
-    self->send(st.env->pool, cancel_atom_v, st.record.storage_id);
-  remove_files(self);
-  auto finish = [self, then = std::move(then)] {
+  auto ws = std::move(st.playlist_waiters);
+  st.playlist_waiters.clear();
+  for (auto& w : ws) {
+    if (st.snapshot)
+      w.done(st.snapshot);
+    else if (st.record.status == media_status::failed)
+      w.done(api_error{api_errc::failed, st.record.error});
+    else
+      w.done(api_error{api_errc::try_later, "Media is being prepared; retry shortly"});
+  }
+}
+
+/// Answers every waiting synchronous upload with the item as it is now.
+void answer_upload_waiters(self_ptr self) {
+  auto& st = self->state;
+  auto ws = std::move(st.waiters);
+  st.waiters.clear();
+  for (auto& w : ws) {
+    if (st.record.status == media_status::failed)
+      w.done(api_error{api_errc::failed, st.record.error});
+    else
+      w.done(make_upload_result(self));
+  }
+}
+
+/// Removes the item for good. The record goes first (durably): a crash
+/// afterwards leaves only files that the start-up sweep removes, never a
+/// record whose files are gone. Then the job is cancelled, the files
+/// removed (ownership honoured), waiters answered with `why`, the registry
+/// told, and the actor quits. When the record cannot be deleted nothing is
+/// removed and `then(false)` runs: the item stays whole.
+void destroy(self_ptr self, api_error why, std::function<void(bool)> then) {
+  auto finish = [self, why, then](bool deleted) {
     auto& st = self->state;
+    if (!deleted) {
+      logging::error("cannot delete a media record", {{"media_id", st.record.media_id}});
+      if (then)
+        then(false);
+      return;
+    }
+    if (st.cancel) {
+      st.cancel->store(true);
+      self->send(st.env->pool, cancel_atom_v, st.record.storage_id);
+    }
+    st.env->files.remove(st.record);
     for (auto& w : st.waiters)
-      w.cb(api_error{api_errc::not_found, "Media was deleted"});
+      w.done(why);
     st.waiters.clear();
+    for (auto& w : st.playlist_waiters)
+      w.done(why);
+    st.playlist_waiters.clear();
     count_status(self, st.record.status, -1);
     if (st.registry)
       self->send(st.registry, gone_atom_v, st.record.media_id);
     if (then)
-      then();
+      then(true);
     self->quit();
   };
-  self->request(st.env->store, caf::infinite, delete_atom_v, st.record.media_id)
-      .await([finish](bool) { finish(); }, [finish](caf::error&) { finish(); });
+  self->request(self->state.env->store, caf::infinite, delete_atom_v, self->state.record.media_id)
+      .await([finish](bool deleted) { finish(deleted); }, [finish](caf::error&) { finish(false); });
 }
 
-/// Persists the record, then runs `ok` or `fail`; other messages wait.
-template <class Ok, class Fail> void persist(self_ptr self, Ok ok, Fail fail) {
-  self->request(self->state.env->store, caf::infinite, put_atom_v, self->state.record)
-      .await(
-          [ok, fail](bool done) mutable {
-            if (done)
-              ok();
-            else
-              fail();
-          },
-          [fail](caf::error&) mutable { fail(); });
-}
-
-void submit_job(self_ptr self, bool force, std::function<void(bool)> then) {
+/// The job options of this item: the server's settings, its own ladder.
+job make_job(self_ptr self) {
   auto& st = self->state;
   job j;
   j.media_id = st.record.media_id;
   j.storage_id = st.record.storage_id;
   j.source_path = st.record.source_path;
-  j.media_root = st.env->media_root;
+  j.files = st.env->files;
   j.options.segment_seconds = st.env->cfg.segment_seconds;
   j.options.x264_preset = st.env->cfg.x264_preset;
   std::vector<config::rung> rungs = st.env->cfg.ladder;
@@ -182,22 +210,37 @@ void submit_job(self_ptr self, bool force, std::function<void(bool)> then) {
   for (auto& r : rungs)
     j.options.ladder.push_back({r.height, r.video_bitrate});
   j.thumbnail_seconds = st.env->cfg.thumbnail_seconds;
-  j.owner = caf::actor_cast<caf::actor>(self);
-  st.cancel = j.cancel;
-  self->request(st.env->pool, caf::infinite, submit_atom_v, std::move(j), force)
-      .await([then](bool accepted) { then(accepted); }, [then](caf::error&) { then(false); });
+  j.owner = self;
+  return j;
+}
+
+/// Queues the item's job; `then(accepted)` runs once the pool answered.
+void submit_job(self_ptr self, bool force, std::function<void(bool)> then) {
+  auto j = make_job(self);
+  self->state.cancel = j.cancel;
+  self->request(self->state.env->pool, caf::infinite, submit_atom_v, std::move(j), force)
+      .await(
+          [self, then](bool accepted) {
+            if (!accepted)
+              self->state.cancel.reset();
+            then(accepted);
+          },
+          [self, then](caf::error&) {
+            self->state.cancel.reset();
+            then(false);
+          });
 }
 
 bool check_admin(self_ptr self, const admin_credential& who, api_error& err) {
   if (who.is_operator)
     return true;
-  const auto& key = who.admin_key;
-  if (key.empty()) {
+  if (who.admin_key.empty()) {
     err = {api_errc::unauthorized, "Admin key required"};
     return false;
   }
-  if (!auth::constant_time_equal(auth::sha256_hex(key), self->state.record.admin_key_hash)) {
-    if (auto* m = self->state.env->metrics)
+  if (!auth::constant_time_equal(auth::sha256_hex(who.admin_key),
+                                 self->state.record.admin_key_hash)) {
+    if (auto* m = metrics_of(self))
       m->auth_failure("bad_admin_key");
     err = {api_errc::forbidden, "Invalid admin key"};
     return false;
@@ -205,223 +248,21 @@ bool check_admin(self_ptr self, const admin_credential& who, api_error& err) {
   return true;
 }
 
-void answer_waiters(self_ptr self) {
+// -- the job's side ----------------------------------------------------------------
+
+void mark_started(self_ptr self) {
   auto& st = self->state;
-  if (st.waiters.empty())
-    return;
-  auto waiters = std::move(st.waiters);
-  st.waiters.clear();
-  for (auto& w : waiters) {
-    if (st.record.status == media_status::failed)
-      w.cb(api_error{api_errc::failed, st.record.error});
-    else
-      w.cb(make_upload_result(self));
-  }
-}
-
-void on_job_done(self_ptr self, job_result& res) {
-  auto& st = self->state;
-  auto& r = st.record;
-  auto& out = res.output;
-  logging::info("media ready", {{"media_id", r.media_id}});
-  r.duration = out.duration;
-  r.renditions.clear();
-  for (auto& x : out.renditions) {
-    auto rr = to_record(x);
-    rr.segments = std::move(x.segments);
-    r.renditions.push_back(std::move(rr));
-  }
-  r.has_thumbnails = res.has_thumbnails;
-  st.live.clear();
-  drop_source(self);
-  set_status(self, media_status::ready);
-  st.progress = 100;
-  st.cancel.reset();
-  touch(self);
-  st.snapshot = make_snapshot(r);
-  answer_playlist_waiters(self);
-  persist(
-      self, [self] { answer_waiters(self); },
-      [self] {
-        for (auto& w : self->state.waiters)
-          w.cb(api_error{api_errc::internal, "Cannot record the media"});
-        self->state.waiters.clear();
-      });
-}
-
-void on_job_failed(self_ptr self, const job_failure& f) {
-  auto& st = self->state;
-  st.cancel.reset();
-  if (f.code == media::errc::cancelled)
-    return; // only a delete or expiry cancels, and those clean up themselves
-  set_status(self, media_status::failed);
-  st.record.error = f.reason.empty() ? "Transcoding failed" : f.reason;
-  logging::warn("transcoding failed",
-                {{"media_id", st.record.media_id}, {"reason", st.record.error}});
-  drop_source(self);
-  st.live.clear();
-  st.snapshot.reset();
-  std::error_code ec;
-  fs::remove_all(fs::path{st.env->media_root} / st.record.storage_id, ec);
-  answer_playlist_waiters(self);
-  touch(self);
-  if (!st.waiters.empty() && !st.admin_key.empty()) {
-    // Nobody but the waiting uploader knows this item's keys: it gets the
-    // reason and the item goes away whole instead of lingering.
-    auto code = f.code == media::errc::invalid_input || f.code == media::errc::unsupported_media
-                    ? api_errc::unsupported_media
-                    : api_errc::failed;
-    auto reason = st.record.error;
-    auto waiters = std::move(st.waiters);
-    st.waiters.clear();
-    destroy(self, [waiters = std::move(waiters), code, reason] {
-      for (auto& w : waiters)
-        w.cb(api_error{code, reason});
-    });
-    return;
-  }
-  persist(
-      self, [self] { answer_waiters(self); }, [self] { answer_waiters(self); });
-}
-
-void start_fresh(self_ptr self, media_params& p) {
-  auto creator = std::move(p.creator);
-  auto wait_ready = p.wait_ready;
-  auto fail = [self, creator](api_error e) {
-    remove_files(self);
-    count_status(self, self->state.record.status, -1);
-    if (self->state.registry)
-      self->send(self->state.registry, gone_atom_v, self->state.record.media_id);
-    creator(std::move(e));
-    self->quit();
-  };
-  persist(
-      self,
-      [self, creator, wait_ready, fail] {
-        submit_job(self, false, [self, creator, wait_ready, fail](bool accepted) {
-          if (!accepted) {
-            self->request(self->state.env->store, caf::infinite, delete_atom_v,
-                          self->state.record.media_id)
-                .await(
-                    [fail](bool) {
-                      fail({api_errc::queue_full, "Too many jobs queued"});
-                    },
-                    [fail](caf::error&) {
-                      fail({api_errc::queue_full, "Too many jobs queued"});
-                    });
-            return;
-          }
-          schedule_expiry(self);
-          if (!wait_ready) {
-            creator(make_upload_result(self));
-            return;
-          }
-          auto id = ++self->state.next_waiter;
-          self->state.waiters.push_back({id, creator});
-          self->delayed_send(self, std::chrono::seconds(self->state.env->cfg.upload_wait_seconds),
-                             wait_timeout_atom_v, id);
-        });
-      },
-      [fail] {
-        fail({api_errc::internal, "Cannot record the media"});
-      });
-}
-
-void start_restored(self_ptr self) {
-  auto& st = self->state;
-  auto& r = st.record;
-  schedule_expiry(self);
-  if (r.status == media_status::ready) {
-    st.progress = 100;
-    st.snapshot = make_snapshot(r);
-    return;
-  }
-  if (r.status == media_status::failed)
-    return;
-  if (r.on_demand && r.status == media_status::queued)
-    return; // waits for its first playlist request
-  // Unfinished job: resume it if the original is still there. Its partial
-  // output never became visible (it lived in a temporary folder).
-  std::error_code ec;
-  if (r.source_path.empty() || !fs::exists(r.source_path, ec) ||
-      fs::is_directory(r.source_path, ec)) {
-    on_job_failed(self, {media::errc::io_error, "The original was lost before transcoding"});
-    return;
-  }
-  set_status(self, media_status::queued);
-  submit_job(self, true, [self](bool accepted) {
-    if (!accepted)
-      on_job_failed(self, {media::errc::internal, "Cannot resume the job"});
-  });
-}
-
-} // namespace
-
-rendition_record to_record(const media::rendition_output& x) {
-  rendition_record rr;
-  rr.name = x.name;
-  rr.has_video = x.has_video;
-  rr.has_audio = x.has_audio;
-  rr.width = x.width;
-  rr.height = x.height;
-  rr.frame_rate = x.frame_rate;
-  rr.codecs = x.codecs;
-  rr.peak_bandwidth = x.peak_bandwidth;
-  rr.average_bandwidth = x.average_bandwidth;
-  return rr;
-}
-
-namespace {
-
-playlist_ptr build_snapshot(const media_record& r, const std::vector<rendition_record>& rs,
-                            bool ended) {
-  auto snap = std::make_shared<playlist_snapshot>();
-  snap->media_id = r.media_id;
-  snap->storage_id = r.storage_id;
-  snap->has_thumbnails = r.has_thumbnails;
-  for (auto& rr : rs) {
-    media::variant_entry v;
-    v.uri = rr.name + "/playlist.m3u8";
-    v.bandwidth = rr.peak_bandwidth;
-    v.average_bandwidth = rr.average_bandwidth;
-    if (v.bandwidth == 0) {
-      // A running job: measure what exists so far (RFC 8216 §4.3.4.2).
-      uint64_t bytes = 0;
-      double seconds = 0;
-      for (auto& s : rr.segments) {
-        bytes += s.bytes;
-        seconds += s.duration;
-        if (s.duration > 0)
-          v.bandwidth =
-              std::max<uint64_t>(v.bandwidth, static_cast<uint64_t>(s.bytes * 8 / s.duration));
-      }
-      if (seconds > 0)
-        v.average_bandwidth = static_cast<uint64_t>(bytes * 8 / seconds);
-    }
-    v.codecs = rr.codecs;
-    v.width = rr.width;
-    v.height = rr.height;
-    v.frame_rate = rr.frame_rate;
-    snap->master.variants.push_back(std::move(v));
-    media::media_playlist pl;
-    pl.type = ended ? media::playlist_type::vod : media::playlist_type::event;
-    pl.ended = ended;
-    pl.segments = rr.segments;
-    snap->rendition_names.push_back(rr.name);
-    snap->renditions.push_back(std::move(pl));
-  }
-  return snap;
-}
-
-void on_segment(self_ptr self, media::segment_event& ev) {
-  auto& st = self->state;
-  if (st.record.status == media_status::ready || st.record.status == media_status::failed ||
-      ev.rendition_index >= ev.rendition_count)
-    return;
   if (st.record.status == media_status::queued)
     set_status(self, media_status::processing);
   if (st.job_started == 0)
     st.job_started = now(self);
+}
+
+void on_segment(self_ptr self, media::segment_event& ev) {
+  auto& st = self->state;
+  if (!st.cancel || ev.rendition_index >= ev.rendition_count)
+    return; // no job of ours is running (a late event)
+  mark_started(self);
   if (st.live.size() != ev.rendition_count)
     st.live.resize(ev.rendition_count);
   auto& rr = st.live[ev.rendition_index];
@@ -433,36 +274,202 @@ void on_segment(self_ptr self, media::segment_event& ev) {
                          [](const rendition_record& x) { return !x.segments.empty(); });
   if (!all)
     return;
-  st.snapshot = build_snapshot(st.record, st.live, false);
+  st.snapshot = make_snapshot(st.record, st.live, false);
   answer_playlist_waiters(self);
+}
+
+void on_job_done(self_ptr self, job_result& res) {
+  auto& st = self->state;
+  if (!st.cancel)
+    return;
+  auto& out = res.output;
+  media_record r = st.record;
+  r.status = media_status::ready;
+  r.duration = out.duration;
+  r.renditions.clear();
+  for (auto& x : out.renditions) {
+    auto rr = to_record(x);
+    rr.segments = std::move(x.segments);
+    r.renditions.push_back(std::move(rr));
+  }
+  r.has_thumbnails = res.has_thumbnails;
+  const media_record before = st.record;
+  r.source_path = r.source_owned ? std::string{} : r.source_path;
+  commit(
+      self, std::move(r),
+      [self, before] {
+        auto& st = self->state;
+        logging::info("media ready", {{"media_id", st.record.media_id}});
+        st.env->files.drop_source(before); // only an owned original; durably unreferenced now
+        st.cancel.reset();
+        st.live.clear();
+        st.progress = 100;
+        st.snapshot = make_snapshot(st.record, st.record.renditions, true);
+        answer_playlist_waiters(self);
+        answer_upload_waiters(self);
+      },
+      [self] {
+        // The output exists but is not recorded: the job runs again after a
+        // restart (its original is kept). Nobody waits forever meanwhile.
+        auto& st = self->state;
+        st.cancel.reset();
+        for (auto& w : st.waiters)
+          w.done(api_error{api_errc::internal, "Cannot record the media"});
+        st.waiters.clear();
+        answer_playlist_waiters(self);
+      });
+}
+
+api_errc failure_code(const job_failure& f) {
+  return f.code == media::errc::invalid_input || f.code == media::errc::unsupported_media
+             ? api_errc::unsupported_media
+             : api_errc::failed;
+}
+
+/// Records that the item's job failed (durably), or removes the item when
+/// only a waiting uploader knows its keys.
+void record_failure(self_ptr self, const job_failure& f) {
+  auto& st = self->state;
+  const std::string reason = f.reason.empty() ? "Transcoding failed" : f.reason;
+  logging::warn("transcoding failed",
+                {{"media_id", st.record.media_id}, {"reason", reason}, {"detail", f.detail}});
+  st.live.clear();
+  st.snapshot.reset();
+  st.env->files.remove_output(st.record.storage_id);
+  if (!st.waiters.empty() && !st.admin_key.empty()) {
+    // Nobody but the waiting uploader knows this item's keys: it gets the
+    // reason and the item goes away whole instead of lingering.
+    destroy(self, api_error{failure_code(f), reason}, nullptr);
+    return;
+  }
+  media_record r = st.record;
+  r.status = media_status::failed;
+  r.error = reason;
+  r.error_detail = f.detail;
+  const media_record before = st.record;
+  if (r.source_owned)
+    r.source_path.clear();
+  commit(
+      self, std::move(r),
+      [self, before] {
+        self->state.env->files.drop_source(before);
+        answer_playlist_waiters(self);
+        answer_upload_waiters(self);
+      },
+      [self] {
+        answer_playlist_waiters(self);
+        answer_upload_waiters(self);
+      });
+}
+
+void on_job_failed(self_ptr self, const job_failure& f) {
+  auto& st = self->state;
+  if (!st.cancel)
+    return; // no job of ours is running (a late message)
+  st.cancel.reset();
+  if (f.code == media::errc::cancelled)
+    return; // only a delete or expiry cancels, and those clean up themselves
+  record_failure(self, f);
 }
 
 /// An imported item's first viewer starts its job and waits (bounded) for
 /// the first segments.
-void start_on_demand(self_ptr self, completion<playlist_ptr>& cb) {
+void start_on_demand(self_ptr self, completion<playlist_ptr>& done) {
   auto& st = self->state;
   auto id = ++st.next_waiter;
-  st.playlist_waiters.push_back({id, std::move(cb)});
+  st.playlist_waiters.push_back({id, std::move(done)});
   self->delayed_send(self, std::chrono::seconds(st.env->cfg.ondemand_wait_seconds),
                      pl_timeout_atom_v, id);
   if (st.cancel)
     return; // already submitted
   logging::info("starting on-demand job", {{"media_id", st.record.media_id}});
   submit_job(self, false, [self](bool accepted) {
-    if (!accepted) {
-      self->state.cancel.reset();
+    if (!accepted)
       answer_playlist_waiters(self);
-    }
   });
+}
+
+// -- start ---------------------------------------------------------------------------
+
+void start_fresh(self_ptr self, media_params& p) {
+  auto creator = std::move(p.creator);
+  auto wait_ready = p.wait_ready;
+  // Nothing of a refused upload is kept: its original, its record.
+  auto refuse = [self, creator](api_error e) {
+    auto& st = self->state;
+    st.env->files.remove(st.record);
+    count_status(self, st.record.status, -1);
+    if (st.registry)
+      self->send(st.registry, gone_atom_v, st.record.media_id);
+    creator(std::move(e));
+    self->quit();
+  };
+  self->request(self->state.env->store, caf::infinite, put_atom_v, self->state.record)
+      .await(
+          [self, creator, wait_ready, refuse](bool written) {
+            if (!written)
+              return refuse({api_errc::internal, "Cannot record the media"});
+            submit_job(self, false, [self, creator, wait_ready, refuse](bool accepted) {
+              if (!accepted) {
+                destroy(self, {api_errc::queue_full, "Too many jobs queued"}, [creator](bool) {
+                  creator(api_error{api_errc::queue_full, "Too many jobs queued"});
+                });
+                return;
+              }
+              schedule_expiry(self);
+              if (!wait_ready)
+                return creator(make_upload_result(self));
+              auto& st = self->state;
+              auto id = ++st.next_waiter;
+              st.waiters.push_back({id, creator});
+              self->delayed_send(self, std::chrono::seconds(st.env->cfg.upload_wait_seconds),
+                                 wait_timeout_atom_v, id);
+            });
+          },
+          [refuse](caf::error&) {
+            refuse({api_errc::internal, "Cannot record the media"});
+          });
+}
+
+void start_restored(self_ptr self) {
+  auto& st = self->state;
+  auto& r = st.record;
+  schedule_expiry(self);
+  if (r.status == media_status::ready) {
+    st.progress = 100;
+    st.snapshot = make_snapshot(r, r.renditions, true);
+    return;
+  }
+  if (r.status == media_status::failed)
+    return;
+  if (r.on_demand && r.status == media_status::queued)
+    return; // waits for its first playlist request
+  // Unfinished job: run it again; the worker wipes the partial output first.
+  if (r.source_path.empty()) {
+    record_failure(self, {media::errc::io_error, "The original was lost before transcoding", {}});
+    return;
+  }
+  set_status(self, media_status::queued);
+  submit_job(self, true, [self](bool accepted) {
+    if (!accepted)
+      record_failure(self, {media::errc::internal, "Cannot resume the job", "the pool refused it"});
+  });
+}
+
+template <class T> void take_waiter(std::vector<T>& ws, uint64_t id, T& out, bool& found) {
+  auto i = std::find_if(ws.begin(), ws.end(), [id](const T& w) { return w.id == id; });
+  found = i != ws.end();
+  if (!found)
+    return;
+  out = std::move(*i);
+  ws.erase(i);
 }
 
 } // namespace
 
-playlist_ptr make_snapshot(const media_record& r) {
-  return build_snapshot(r, r.renditions, true);
-}
+// -- the behaviour -----------------------------------------------------------------
 
-caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_params p) {
+media_actor::behavior_type make_media_behavior(media_pointer self, media_params p) {
   auto& st = self->state;
   st.env = p.env;
   st.record = std::move(p.record);
@@ -474,84 +481,54 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
   else
     start_restored(self);
   return {
-      [self](progress_atom, double fraction) {
+      // -- callers -------------------------------------------------------------------
+      [self](playlist_atom, const auth::token_claims& claims, completion<playlist_ptr>& done) {
         auto& st = self->state;
-        if (st.record.status == media_status::queued)
-          set_status(self, media_status::processing);
-        if (st.job_started == 0)
-          st.job_started = now(self);
-        st.progress = std::clamp(fraction * 100.0, 0.0, 99.9);
-      },
-      [self](segment_atom, media::segment_event& ev) { on_segment(self, ev); },
-      [self](job_done_atom, job_result& res) { on_job_done(self, res); },
-      [self](pl_timeout_atom, uint64_t id) {
-        auto& ws = self->state.playlist_waiters;
-        auto i = std::find_if(ws.begin(), ws.end(),
-                              [id](const playlist_waiter& w) { return w.id == id; });
-        if (i == ws.end())
-          return;
-        auto cb = std::move(i->cb);
-        ws.erase(i);
-        cb(api_error{api_errc::try_later, "Media is being prepared; retry shortly"});
+        if (claims.gen != st.record.token_gen) {
+          if (auto* m = metrics_of(self))
+            m->auth_failure("revoked");
+          done(api_error{api_errc::forbidden, "Token was revoked"});
+        } else if (now(self) >= st.record.expires_at) {
+          done(api_error{api_errc::expired, "Media expired"});
+        } else if (st.record.status == media_status::failed) {
+          done(api_error{api_errc::failed, st.record.error});
+        } else if (!st.snapshot && st.record.on_demand) {
+          start_on_demand(self, done);
+        } else if (!st.snapshot) {
+          done(api_error{api_errc::not_ready, "Media is still processing"});
+        } else {
+          done(st.snapshot);
+        }
       },
       [self](stream_info_atom, const auth::token_claims& claims,
-             completion<stream_info_result>& cb) {
+             completion<stream_info_result>& done) {
         auto& st = self->state;
         if (claims.gen != st.record.token_gen)
-          return cb(api_error{api_errc::forbidden, "Token was revoked"});
+          return done(api_error{api_errc::forbidden, "Token was revoked"});
         stream_info_result res;
         res.record = st.record;
         res.record.admin_key_hash.clear();
         res.record.source_path.clear();
+        res.record.error_detail.clear();
         if (st.record.status != media_status::ready)
           res.record.renditions = st.live;
         res.progress = st.progress;
         res.playable = st.snapshot != nullptr;
-        cb(std::move(res));
+        done(std::move(res));
       },
-      [self](job_failed_atom, const job_failure& f) { on_job_failed(self, f); },
-      [self](wait_timeout_atom, uint64_t id) {
-        // The synchronous upload waited long enough: answer with the status.
-        auto& ws = self->state.waiters;
-        auto i = std::find_if(ws.begin(), ws.end(), [id](const waiter& w) { return w.id == id; });
-        if (i == ws.end())
-          return;
-        auto cb = std::move(i->cb);
-        ws.erase(i);
-        cb(make_upload_result(self));
-      },
-      [self](playlist_atom, const auth::token_claims& claims, completion<playlist_ptr>& cb) {
-        auto& st = self->state;
-        if (claims.gen != st.record.token_gen) {
-          if (auto* m = st.env->metrics)
-            m->auth_failure("revoked");
-          cb(api_error{api_errc::forbidden, "Token was revoked"});
-        } else if (now(self) >= st.record.expires_at) {
-          cb(api_error{api_errc::expired, "Media expired"});
-        } else if (st.record.status == media_status::failed) {
-          cb(api_error{api_errc::failed, st.record.error});
-        } else if (!st.snapshot && st.record.on_demand) {
-          start_on_demand(self, cb);
-        } else if (!st.snapshot) {
-          cb(api_error{api_errc::not_ready, "Media is still processing"});
-        } else {
-          cb(st.snapshot);
-        }
-      },
-      [self](refresh_atom, const admin_credential& key, unsigned minutes,
-             completion<token_result>& cb) {
+      [self](refresh_atom, const admin_credential& who, unsigned minutes,
+             completion<token_result>& done) {
         api_error err;
-        if (!check_admin(self, key, err))
-          return cb(std::move(err));
+        if (!check_admin(self, who, err))
+          return done(std::move(err));
         if (minutes < 1 || minutes > 10080)
-          return cb(api_error{api_errc::bad_parameter, "expiry_minutes must be in [1, 10080]"});
-        auto& r = self->state.record;
-        ++r.token_gen; // every older token stops working now
+          return done(api_error{api_errc::bad_parameter, "expiry_minutes must be in [1, 10080]"});
+        media_record r = self->state.record;
+        ++r.token_gen; // every older token stops working once this is durable
         r.last_token_refresh = now(self);
-        touch(self);
-        persist(
-            self,
-            [self, minutes, cb] {
+        commit(
+            self, std::move(r),
+            [self, minutes, done] {
               token_result res;
               res.media_id = self->state.record.media_id;
               res.access_token = issue_token(self, minutes);
@@ -559,73 +536,121 @@ caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_
                                                  now(self) + int64_t{minutes} * 60);
               res.expires_in_minutes =
                   static_cast<unsigned>((res.expires_at - now(self) + 59) / 60);
-              cb(std::move(res));
+              done(std::move(res));
             },
-            [cb] {
-              cb(api_error{api_errc::internal, "Cannot record the new token"});
+            [done] {
+              done(api_error{api_errc::internal, "Cannot record the new token"});
             });
       },
-      [self](info_atom, const admin_credential& key, completion<info_result>& cb) {
+      [self](info_atom, const admin_credential& who, completion<info_result>& done) {
         api_error err;
-        if (!check_admin(self, key, err))
-          return cb(std::move(err));
+        if (!check_admin(self, who, err))
+          return done(std::move(err));
+        auto& st = self->state;
         info_result res;
-        res.record = self->state.record;
+        res.record = st.record;
         res.record.admin_key_hash.clear();
         res.record.source_path.clear();
-        res.progress = self->state.progress;
-        auto& st = self->state;
+        if (!who.is_operator)
+          res.record.error_detail.clear();
+        res.progress = st.progress;
         if (st.job_started > 0 && st.progress > 0 && st.progress < 100) {
           auto elapsed = static_cast<double>(now(self) - st.job_started);
           res.eta_seconds = elapsed * (100 - st.progress) / st.progress;
         }
-        cb(std::move(res));
+        done(std::move(res));
       },
-      [self](extend_atom, const admin_credential& key, unsigned minutes,
-             completion<extend_result>& cb) {
+      [self](extend_atom, const admin_credential& who, unsigned minutes,
+             completion<extend_result>& done) {
         api_error err;
-        if (!check_admin(self, key, err))
-          return cb(std::move(err));
-        auto& r = self->state.record;
+        if (!check_admin(self, who, err))
+          return done(std::move(err));
         if (minutes < 1 || minutes > 10080)
-          return cb(api_error{api_errc::bad_parameter, "additional_minutes must be in [1, 10080]"});
-        auto t = now(self);
-        auto deadline = r.expires_at + int64_t{minutes} * 60;
-        if (deadline - t > max_lifetime_seconds)
-          return cb(api_error{api_errc::bad_parameter,
-                              "Expiry would exceed 7 days from now (10080 minutes)"});
+          return done(
+              api_error{api_errc::bad_parameter, "additional_minutes must be in [1, 10080]"});
+        media_record r = self->state.record;
+        const auto deadline = r.expires_at + int64_t{minutes} * 60;
+        if (deadline - now(self) > max_lifetime_seconds)
+          return done(api_error{api_errc::bad_parameter,
+                                "Expiry would exceed 7 days from now (10080 minutes)"});
         extend_result res;
         res.media_id = r.media_id;
         res.previous_expiry_minutes = r.expiry_minutes();
-        auto previous_deadline = r.expires_at;
         r.expires_at = deadline;
         res.new_expiry_minutes = r.expiry_minutes();
         res.extended_by_minutes = minutes;
         res.expires_at = deadline;
-        touch(self);
-        persist(
-            self,
-            [self, res, cb] {
+        commit(
+            self, std::move(r),
+            [self, res, done] {
               schedule_expiry(self);
-              cb(res);
+              done(res);
             },
-            [self, previous_deadline, cb] {
-              self->state.record.expires_at = previous_deadline;
-              cb(api_error{api_errc::internal, "Cannot record the new expiry"});
+            [done] {
+              done(api_error{api_errc::internal, "Cannot record the new expiry"});
             });
       },
-      [self](delete_atom, const admin_credential& key, completion<done>& cb) {
+      [self](delete_atom, const admin_credential& who, completion<done>& done) {
         api_error err;
-        if (!check_admin(self, key, err))
-          return cb(std::move(err));
+        if (!check_admin(self, who, err))
+          return done(std::move(err));
         logging::info("media deleted", {{"media_id", self->state.record.media_id}});
-        destroy(self, [cb] { cb(done{}); });
+        destroy(self, {api_errc::not_found, "Media was deleted"}, [done](bool deleted) {
+          if (deleted)
+            done(actors::done{});
+          else
+            done(api_error{api_errc::internal, "Cannot delete the media"});
+        });
       },
+      [self](abandon_atom, completion<done>& done) {
+        logging::warn("upload reply not delivered; removing the item",
+                      {{"media_id", self->state.record.media_id}});
+        destroy(self, {api_errc::not_found, "Media was removed"}, [done](bool deleted) {
+          if (deleted)
+            done(actors::done{});
+          else
+            done(api_error{api_errc::internal, "Cannot delete the media"});
+        });
+      },
+      [self](drain_atom) {
+        // Shutting down: a synchronous upload gets its keys now; its job
+        // resumes after the restart.
+        answer_upload_waiters(self);
+      },
+      // -- the job's worker ------------------------------------------------------------
+      [self](progress_atom, double fraction) {
+        if (!self->state.cancel)
+          return;
+        mark_started(self);
+        self->state.progress = std::clamp(fraction * 100.0, 0.0, 99.9);
+      },
+      [self](segment_atom, media::segment_event& ev) { on_segment(self, ev); },
+      [self](job_done_atom, job_result& res) { on_job_done(self, res); },
+      [self](job_failed_atom, const job_failure& f) { on_job_failed(self, f); },
+      // -- timers ----------------------------------------------------------------------
       [self](expire_atom, uint64_t epoch) {
         if (epoch != self->state.timer_epoch)
           return; // superseded by an extend
         logging::info("media expired", {{"media_id", self->state.record.media_id}});
-        destroy(self, nullptr);
+        destroy(self, {api_errc::expired, "Media expired"}, [self](bool deleted) {
+          if (!deleted) // try again later; the item stays whole meanwhile
+            self->delayed_send(self, retry_delete_after, expire_atom_v, self->state.timer_epoch);
+        });
+      },
+      [self](wait_timeout_atom, uint64_t id) {
+        // The synchronous upload waited long enough: answer with the status.
+        upload_waiter w;
+        bool found = false;
+        take_waiter(self->state.waiters, id, w, found);
+        if (found)
+          w.done(make_upload_result(self));
+      },
+      [self](pl_timeout_atom, uint64_t id) {
+        playlist_waiter w;
+        bool found = false;
+        take_waiter(self->state.playlist_waiters, id, w, found);
+        if (found)
+          w.done(api_error{api_errc::try_later, "Media is being prepared; retry shortly"});
       },
   };
 }

@@ -2,16 +2,18 @@
 // its job, and serialises everything about the item through its mailbox.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
-#include "actors/type_ids.hpp"
+#include "actors/interfaces.hpp"
 
 namespace hlsgate::actors {
 
 struct media_params {
   env_ptr env;
   media_record record;
-  caf::actor registry; ///< told (gone_atom, media_id) when the item is gone
+  gone_listener registry; ///< told (gone_atom, media_id) when the item is gone
   /// New upload: the actor persists the record, submits its job, and answers
   /// `creator` (at once, or when playable if `wait_ready`).
   bool fresh = false;
@@ -20,41 +22,38 @@ struct media_params {
   completion<upload_result> creator;
 };
 
-struct waiter {
+/// A synchronous upload waiting until its media is playable.
+struct upload_waiter {
   uint64_t id = 0;
-  completion<upload_result> cb;
+  completion<upload_result> done;
 };
 
 /// A playlist request parked until the first segments of an on-demand job.
 struct playlist_waiter {
   uint64_t id = 0;
-  completion<playlist_ptr> cb;
+  completion<playlist_ptr> done;
 };
 
 struct media_state {
   env_ptr env;
   media_record record;
-  caf::actor registry;
+  gone_listener registry;
   std::string admin_key; ///< plaintext until the creator got it
   double progress = 0;   ///< percent
   uint64_t timer_epoch = 0;
-  std::shared_ptr<std::atomic<bool>> cancel;
-  playlist_ptr
-      snapshot; ///< EVENT while the job runs (once every rendition has a segment), then VOD
+  std::shared_ptr<std::atomic<bool>> cancel; ///< set while a job is submitted or running
+  /// EVENT while the job runs (once every rendition has a segment), then VOD.
+  playlist_ptr snapshot;
   std::vector<rendition_record> live; ///< renditions of the running job, from segment events
   int64_t job_started = 0;            ///< unix seconds of the job's first sign of life
-  std::vector<waiter> waiters;
+  std::vector<upload_waiter> waiters;
   std::vector<playlist_waiter> playlist_waiters;
   uint64_t next_waiter = 0;
   static inline const char* name = "media";
 };
 
-caf::behavior make_media_behavior(caf::stateful_actor<media_state>* self, media_params p);
+using media_pointer = media_actor::stateful_pointer<media_state>;
 
-/// Builds the immutable playlist view of a ready record (VOD).
-playlist_ptr make_snapshot(const media_record& r);
-
-/// Copies what the transcoder reports about a rendition (not its segments).
-rendition_record to_record(const media::rendition_output& x);
+media_actor::behavior_type make_media_behavior(media_pointer self, media_params p);
 
 } // namespace hlsgate::actors

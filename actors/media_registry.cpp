@@ -1,13 +1,13 @@
 #include "actors/media_registry.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <system_error>
 #include <unordered_map>
 
 #include "actors/media_actor.hpp"
+#include "actors/prober.hpp"
 #include "auth/crypto.hpp"
+#include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
 
@@ -17,140 +17,97 @@ namespace {
 
 struct registry_state {
   env_ptr env;
-  std::unordered_map<std::string, caf::actor> items;
-  caf::actor prober;
+  std::unordered_map<std::string, media_actor> items;
+  prober_actor prober;
+  bool draining = false;
   static inline const char* name = "media_registry";
 };
 
-using registry_ptr = caf::stateful_actor<registry_state>*;
+using registry_ptr = registry_actor::stateful_pointer<registry_state>;
 
-bool media_extension(const fs::path& p) {
-  static const char* exts[] = {".mp4",  ".m4v", ".mov",  ".mkv",  ".webm", ".avi", ".ts",
-                               ".m2ts", ".mpg", ".mpeg", ".flv",  ".wmv",  ".3gp", ".mp3",
-                               ".m4a",  ".aac", ".wav",  ".flac", ".ogg",  ".opus"};
-  auto e = p.extension().string();
-  for (auto& c : e)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (auto* x : exts)
-    if (e == x)
-      return true;
-  return false;
-}
-
-/// Expands folders (recursively, media extensions only, sorted) and probes
-/// every file. Runs on the prober's thread.
-probed_files probe_library(const import_params& p) {
-  constexpr size_t max_files = 10000;
-  std::vector<std::string> files;
+void discard(const std::string& temp_file) {
   std::error_code ec;
-  for (auto& path : p.paths) {
-    if (fs::is_directory(path, ec)) {
-      std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(
-               path, fs::directory_options::skip_permission_denied, ec);
-           !ec && it != fs::recursive_directory_iterator() && found.size() < max_files;
-           it.increment(ec))
-        if (it->is_regular_file(ec) && media_extension(it->path()))
-          found.push_back(it->path().string());
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
-    } else {
-      files.push_back(path);
-    }
-  }
-  if (files.size() > max_files)
-    files.resize(max_files);
-  probed_files out;
-  for (auto& f : files)
-    out.emplace_back(f, media::probe(f));
-  return out;
-}
-
-/// Probing reads file headers: it runs on a thread of its own, never on a
-/// scheduler thread. It takes the environment only because CAF 0.17 binds a
-/// reference through a null pointer when spawning a function actor without
-/// arguments (UBSan: init_fun_factory.hpp:85).
-caf::behavior prober_behavior(caf::event_based_actor*, env_ptr) {
-  return {
-      [](probe_atom, const std::string& path) -> media::result<media::probe_info> {
-        return media::probe(path);
-      },
-      [](import_atom, const import_params& p) -> probed_files { return probe_library(p); },
-  };
+  fs::remove(temp_file, ec);
 }
 
 void spawn_item(registry_ptr self, media_params p) {
   auto id = p.record.media_id;
   p.env = self->state.env;
-  p.registry = caf::actor_cast<caf::actor>(self);
-  auto a = self->spawn<caf::linked>(make_media_behavior, std::move(p));
-  self->state.items[id] = a;
+  p.registry = self;
+  self->state.items[id] = self->spawn<caf::linked>(make_media_behavior, std::move(p));
 }
 
-void on_probed(registry_ptr self, upload_params& p, completion<upload_result>& cb,
-               media::result<media::probe_info>& res) {
-  std::error_code ec;
-  if (!res) {
-    fs::remove(p.file_path, ec);
-    auto code =
-        res.err().code == media::errc::io_error ? api_errc::internal : api_errc::unsupported_media;
-    cb(api_error{code, res.err().reason.empty() ? "Not an audio or video file" : res.err().reason});
-    return;
-  }
-  auto& env = *self->state.env;
-  media_params mp;
-  auto& r = mp.record;
+/// A new record with fresh ids and keys; `admin_key` receives the plaintext.
+media_record new_record(const environment& env, unsigned expiry_minutes, std::string& admin_key) {
+  media_record r;
   r.media_id = auth::random_id();
   r.storage_id = auth::random_id();
-  mp.admin_key = auth::random_id();
-  r.admin_key_hash = auth::sha256_hex(mp.admin_key);
+  admin_key = auth::random_id();
+  r.admin_key_hash = auth::sha256_hex(admin_key);
   r.status = media_status::queued;
-  r.original_name = p.original_name;
-  r.ladder = p.ladder;
   auto t = env.now();
   r.created_at = r.updated_at = r.upload_time = r.last_token_refresh = t;
-  r.expires_at = t + int64_t{p.expiry_minutes} * 60;
+  r.expires_at = t + int64_t{expiry_minutes} * 60;
   r.token_gen = 1;
+  return r;
+}
+
+api_error probe_refusal(const media::error& e) {
+  if (e.code == media::errc::io_error)
+    return {api_errc::internal, "Cannot inspect the upload"};
+  return {api_errc::unsupported_media, e.reason.empty() ? "Not an audio or video file" : e.reason};
+}
+
+void on_probed(registry_ptr self, upload_params& p, completion<upload_result>& done,
+               media::result<media::probe_info>& res) {
+  auto& env = *self->state.env;
+  if (self->state.draining) {
+    discard(p.file_path);
+    return done(api_error{api_errc::shutting_down, "Server is shutting down"});
+  }
+  if (!res) {
+    discard(p.file_path);
+    return done(probe_refusal(res.err()));
+  }
+  if (res->duration > env.cfg.max_source_seconds) {
+    discard(p.file_path);
+    return done(api_error{api_errc::limit_exceeded, "The source is longer than the limit of " +
+                                                        std::to_string(env.cfg.max_source_seconds) +
+                                                        " s"});
+  }
+  media_params mp;
+  auto& r = mp.record = new_record(env, p.expiry_minutes, mp.admin_key);
+  r.original_name = p.original_name;
+  r.ladder = p.ladder;
   r.duration = res->duration;
   // The original moves next to the other originals under a name derived
   // from the storage id, so a restart finds it again.
-  r.source_path = (fs::path{env.source_root} / (r.storage_id + ".src")).string();
-  fs::rename(p.file_path, r.source_path, ec);
-  if (ec) {
-    fs::remove(p.file_path, ec);
-    cb(api_error{api_errc::internal, "Cannot store the upload"});
-    return;
+  if (auto moved = env.files.adopt_upload(p.file_path, r.storage_id); !moved) {
+    discard(p.file_path);
+    return done(api_error{api_errc::internal, "Cannot store the upload"});
   }
+  r.source_path = env.files.owned_source(r.storage_id);
   mp.fresh = true;
   mp.wait_ready = p.wait_ready;
-  mp.creator = std::move(cb);
+  mp.creator = std::move(done);
   spawn_item(self, std::move(mp));
 }
 
-/// Registers probed library files as on-demand items (persisted first).
+/// Registers probed library files as on-demand items, one at a time, each
+/// persisted before it is reported.
 void register_imports(registry_ptr self, std::shared_ptr<probed_files> files, size_t i,
                       unsigned minutes, std::shared_ptr<import_result> out,
-                      completion<import_result> cb) {
+                      completion<import_result> done) {
   for (; i < files->size(); ++i) {
     auto& [path, res] = (*files)[i];
-    import_item item;
-    item.path = path;
     if (!res) {
-      item.error = res.err().reason;
-      out->items.push_back(std::move(item));
+      out->items.push_back({path, {}, {}, {}, 0, res.err().reason});
       continue;
     }
     auto& env = *self->state.env;
-    media_record r;
-    r.media_id = auth::random_id();
-    r.storage_id = auth::random_id();
-    auto admin_key = auth::random_id();
-    r.admin_key_hash = auth::sha256_hex(admin_key);
-    r.status = media_status::queued;
+    std::string admin_key;
+    media_record r = new_record(env, minutes, admin_key);
     r.original_name = fs::path{path}.filename().string();
-    auto t = env.now();
-    r.created_at = r.updated_at = r.upload_time = r.last_token_refresh = t;
-    r.expires_at = t + int64_t{minutes} * 60;
     r.duration = res->duration;
     r.source_path = path;
     r.source_owned = false;
@@ -179,28 +136,27 @@ void register_imports(registry_ptr self, std::shared_ptr<probed_files> files, si
                 spawn_item(self, std::move(mp));
               }
               out->items.push_back(std::move(item));
-              register_imports(self, files, i + 1, minutes, out, cb);
+              register_imports(self, files, i + 1, minutes, out, done);
             },
             [=](caf::error&) mutable {
               out->items.push_back({path, {}, {}, {}, 0, "Cannot record the item"});
-              register_imports(self, files, i + 1, minutes, out, cb);
+              register_imports(self, files, i + 1, minutes, out, done);
             });
     return;
   }
-  cb(std::move(*out));
+  done(std::move(*out));
 }
 
+/// Forwards to the item's actor, or answers 404.
 template <class T, class F>
-void forward(registry_ptr self, const std::string& id, completion<T>& cb, F send) {
+void forward(registry_ptr self, const std::string& id, completion<T>& done, F send) {
   auto i = self->state.items.find(id);
-  if (i == self->state.items.end()) {
-    cb(api_error{api_errc::not_found, "Media not found"});
-    return;
-  }
+  if (i == self->state.items.end())
+    return done(api_error{api_errc::not_found, "Media not found"});
   send(i->second);
 }
 
-caf::behavior registry_behavior(registry_ptr self, registry_params p) {
+registry_actor::behavior_type registry_behavior(registry_ptr self, registry_params p) {
   self->state.env = p.env;
   self->state.prober = self->spawn<caf::detached + caf::linked>(prober_behavior, p.env);
   for (auto& r : p.restore) {
@@ -216,67 +172,81 @@ caf::behavior registry_behavior(registry_ptr self, registry_params p) {
     // A media actor died abnormally: forget it, keep serving the others.
     for (auto i = self->state.items.begin(); i != self->state.items.end(); ++i) {
       if (i->second.address() == em.source) {
+        logging::error("a media actor died", {{"media_id", i->first}});
         self->state.items.erase(i);
         break;
       }
     }
   });
   return {
-      [self](upload_atom, upload_params& p, completion<upload_result>& cb) {
+      [self](gone_atom, const std::string& id) { self->state.items.erase(id); },
+      [self](upload_atom, upload_params& p, completion<upload_result>& done) {
+        if (self->state.draining) {
+          discard(p.file_path);
+          return done(api_error{api_errc::shutting_down, "Server is shutting down"});
+        }
         self->request(self->state.prober, caf::infinite, probe_atom_v, p.file_path)
             .then(
-                [self, p, cb](media::result<media::probe_info>& res) mutable {
-                  on_probed(self, p, cb, res);
+                [self, p, done](media::result<media::probe_info>& res) mutable {
+                  on_probed(self, p, done, res);
                 },
-                [p, cb](caf::error&) {
-                  std::error_code ec;
-                  fs::remove(p.file_path, ec);
-                  cb(api_error{api_errc::internal, "Cannot inspect the upload"});
+                [p, done](caf::error&) mutable {
+                  discard(p.file_path);
+                  done(api_error{api_errc::internal, "Cannot inspect the upload"});
                 });
       },
       [self](playlist_atom, const std::string& id, auth::token_claims& c,
-             completion<playlist_ptr>& cb) {
-        forward(self, id, cb, [&](caf::actor& a) { self->send(a, playlist_atom_v, c, cb); });
+             completion<playlist_ptr>& done) {
+        forward(self, id, done, [&](media_actor& a) { self->send(a, playlist_atom_v, c, done); });
       },
-      [self](refresh_atom, const std::string& id, admin_credential& key, unsigned minutes,
-             completion<token_result>& cb) {
-        forward(self, id, cb,
-                [&](caf::actor& a) { self->send(a, refresh_atom_v, key, minutes, cb); });
+      [self](stream_info_atom, const std::string& id, auth::token_claims& c,
+             completion<stream_info_result>& done) {
+        forward(self, id, done,
+                [&](media_actor& a) { self->send(a, stream_info_atom_v, c, done); });
       },
-      [self](info_atom, const std::string& id, admin_credential& key, completion<info_result>& cb) {
-        forward(self, id, cb, [&](caf::actor& a) { self->send(a, info_atom_v, key, cb); });
+      [self](refresh_atom, const std::string& id, admin_credential& who, unsigned minutes,
+             completion<token_result>& done) {
+        forward(self, id, done,
+                [&](media_actor& a) { self->send(a, refresh_atom_v, who, minutes, done); });
       },
-      [self](extend_atom, const std::string& id, admin_credential& key, unsigned minutes,
-             completion<extend_result>& cb) {
-        forward(self, id, cb,
-                [&](caf::actor& a) { self->send(a, extend_atom_v, key, minutes, cb); });
+      [self](info_atom, const std::string& id, admin_credential& who,
+             completion<info_result>& done) {
+        forward(self, id, done, [&](media_actor& a) { self->send(a, info_atom_v, who, done); });
       },
-      [self](delete_atom, const std::string& id, admin_credential& key, completion<done>& cb) {
-        forward(self, id, cb, [&](caf::actor& a) { self->send(a, delete_atom_v, key, cb); });
+      [self](extend_atom, const std::string& id, admin_credential& who, unsigned minutes,
+             completion<extend_result>& done) {
+        forward(self, id, done,
+                [&](media_actor& a) { self->send(a, extend_atom_v, who, minutes, done); });
       },
-      [self](import_atom, import_params& p, completion<import_result>& cb) {
+      [self](delete_atom, const std::string& id, admin_credential& who, completion<done>& done) {
+        forward(self, id, done, [&](media_actor& a) { self->send(a, delete_atom_v, who, done); });
+      },
+      [self](abandon_atom, const std::string& id, completion<done>& done) {
+        forward(self, id, done, [&](media_actor& a) { self->send(a, abandon_atom_v, done); });
+      },
+      [self](drain_atom) {
+        self->state.draining = true;
+        for (auto& [id, a] : self->state.items)
+          self->send(a, drain_atom_v);
+      },
+      [self](import_atom, import_params& p, completion<import_result>& done) {
         auto minutes = p.expiry_minutes;
         self->request(self->state.prober, caf::infinite, import_atom_v, std::move(p))
             .then(
-                [self, minutes, cb](probed_files& files) {
+                [self, minutes, done](probed_files& files) {
                   register_imports(self, std::make_shared<probed_files>(std::move(files)), 0,
-                                   minutes, std::make_shared<import_result>(), cb);
+                                   minutes, std::make_shared<import_result>(), done);
                 },
-                [cb](caf::error&) {
-                  cb(api_error{api_errc::internal, "Cannot read the library"});
+                [done](caf::error&) mutable {
+                  done(api_error{api_errc::internal, "Cannot read the library"});
                 });
       },
-      [self](stream_info_atom, const std::string& id, auth::token_claims& c,
-             completion<stream_info_result>& cb) {
-        forward(self, id, cb, [&](caf::actor& a) { self->send(a, stream_info_atom_v, c, cb); });
-      },
-      [self](gone_atom, const std::string& id) { self->state.items.erase(id); },
   };
 }
 
 } // namespace
 
-caf::actor spawn_media_registry(caf::actor_system& sys, registry_params p) {
+registry_actor spawn_media_registry(caf::actor_system& sys, registry_params p) {
   return sys.spawn(registry_behavior, std::move(p));
 }
 

@@ -1,11 +1,13 @@
-// media_registry: public id -> media actor. Spawns an actor per upload (after
-// a probe on the prober's thread) and per restored record, forwards requests
-// to the right actor, answers 404 for unknown ids.
+// media_registry: public id -> media actor. Spawns an actor per upload
+// (after a probe on the prober's thread), per import and per restored
+// record, forwards requests to the right actor, and answers 404 for unknown
+// ids. While draining (shutdown) it refuses new uploads and tells every item
+// to answer its waiting uploads.
 #pragma once
 
 #include <vector>
 
-#include "actors/type_ids.hpp"
+#include "actors/interfaces.hpp"
 
 namespace hlsgate::actors {
 
@@ -14,6 +16,6 @@ struct registry_params {
   std::vector<media_record> restore; ///< live records to spawn actors for
 };
 
-caf::actor spawn_media_registry(caf::actor_system& sys, registry_params p);
+registry_actor spawn_media_registry(caf::actor_system& sys, registry_params p);
 
 } // namespace hlsgate::actors

@@ -1,23 +1,19 @@
 #include "actors/service.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <mutex>
 #include <system_error>
 #include <thread>
-#include <unordered_set>
 
+#include "actors/data_dir.hpp"
+#include "actors/interfaces.hpp"
 #include "actors/media_registry.hpp"
+#include "actors/restore.hpp"
 #include "actors/store.hpp"
 #include "actors/transcoder_pool.hpp"
 #include "auth/crypto.hpp"
-#include "auth/keys.hpp"
 #include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
@@ -31,49 +27,66 @@ int64_t unix_now() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
-template <class T> void reject(completion<T>& cb, api_errc code, const char* detail) {
-  cb(api_error{code, detail});
-}
+/// How long shutdown waits for the clean-ups of undelivered uploads.
+constexpr auto abandon_grace = std::chrono::seconds(10);
 
 } // namespace
 
 struct service::impl {
   config::settings cfg;
   metrics::registry& metrics;
+  std::unique_ptr<data_dir> dir;
   std::unique_ptr<caf::actor_system_config> sys_cfg;
   std::unique_ptr<caf::actor_system> sys;
   std::shared_ptr<store> db;
   std::shared_ptr<const auth::jwt_codec> jwt;
   std::unique_ptr<auth::url_signer> signer;
-  caf::actor store_actor;
-  caf::actor pool;
-  caf::actor registry;
-  std::atomic<bool> ready{false};
+  std::shared_ptr<std::atomic<size_t>> queued = std::make_shared<std::atomic<size_t>>(0);
+  store_actor store_handle;
+  pool_actor pool;
+  registry_actor registry;
+  /// stopped -> running -> draining (uploads refused) -> stopped
+  enum class phase : int { stopped, running, draining };
+  std::atomic<phase> state{phase::stopped};
+
+  std::mutex abandon_mu;
+  std::condition_variable abandon_cv;
+  size_t abandons = 0; ///< guarded by abandon_mu
 
   impl(const config::settings& c, metrics::registry& m) : cfg(c), metrics(m) {}
 
-  /// Verifies a JWT for `media_id`; false (and `cb` answered) on failure.
+  /// Verifies a JWT for `media_id`; false (and `done` answered) on failure.
   template <class T>
   bool verify_token(const std::string& media_id, const std::string& token,
-                    auth::token_claims& claims, completion<T>& cb) {
+                    auth::token_claims& claims, completion<T>& done) {
     if (token.empty()) {
       metrics.auth_failure("missing");
-      reject(cb, api_errc::unauthorized, "Token required");
+      done(api_error{api_errc::unauthorized, "Token required"});
       return false;
     }
     auth::token_error err{};
     if (!jwt->verify(token, unix_now(), claims, err)) {
       metrics.auth_failure(auth::to_string(err));
-      reject(cb, api_errc::forbidden,
-             err == auth::token_error::expired ? "Token expired" : "Invalid token");
+      done(api_error{api_errc::forbidden,
+                     err == auth::token_error::expired ? "Token expired" : "Invalid token"});
       return false;
     }
     if (claims.sub != media_id) {
       metrics.auth_failure("wrong_media");
-      reject(cb, api_errc::forbidden, "Token is not valid for this media");
+      done(api_error{api_errc::forbidden, "Token is not valid for this media"});
       return false;
     }
     return true;
+  }
+
+  /// False (and `done` answered 503) when the actors do not take this
+  /// work: nothing once stopped, no uploads while draining.
+  template <class T> bool accepting(completion<T>& done, bool is_upload = false) {
+    auto p = state.load(std::memory_order_acquire);
+    if (p == phase::running || (p == phase::draining && !is_upload))
+      return true;
+    done(api_error{api_errc::shutting_down, "Server is shutting down"});
+    return false;
   }
 };
 
@@ -101,54 +114,30 @@ service::~service() {
 
 media::status service::start() {
   auto& d = *impl_;
-  std::error_code ec;
-  auto data = fs::path{d.cfg.data_dir};
-  for (auto* sub : {"media", "sources", "uploads"}) {
-    fs::create_directories(data / sub, ec);
-    if (ec)
-      return media::error{media::errc::io_error, "cannot create the data directory"};
-  }
+  auto dir = data_dir::open(d.cfg);
+  if (!dir)
+    return dir.err();
+  d.dir = std::move(dir).value();
   auto loaded = load_signing_keys(d.cfg);
   if (!loaded)
     return loaded.err();
   auto& keys = *loaded;
   d.jwt = std::make_shared<auth::jwt_codec>(keys.jwt);
   d.signer = std::make_unique<auth::url_signer>(keys.edge);
-  auto opened = store::open((data / "hlsgate.db").string());
+  if (auto s = ensure_private_file(d.dir->database()); !s)
+    return s.err();
+  auto opened = store::open(d.dir->database());
   if (!opened)
     return opened.err();
   d.db = std::shared_ptr<store>(std::move(opened).value());
-  auto records = d.db->load_all();
-  if (!records)
-    return records.err();
-  // Leftovers of a previous run: interrupted uploads, and media folders or
-  // originals that no row owns (a crash between a job's start and a delete).
-  for (auto& e : fs::directory_iterator(data / "uploads", ec))
-    fs::remove_all(e.path(), ec);
-  std::unordered_set<std::string> owned;
-  for (auto& r : *records) {
-    owned.insert(r.storage_id);
-    owned.insert(r.storage_id + ".src");
-  }
-  for (auto* sub : {"media", "sources"})
-    for (auto& e : fs::directory_iterator(data / sub, ec))
-      if (owned.count(e.path().filename().string()) == 0)
-        fs::remove_all(e.path(), ec);
-  // Items whose deadline passed while we were down: files, then the row.
-  auto now = unix_now();
-  std::vector<media_record> live;
-  size_t lapsed = 0;
-  for (auto& r : *records) {
-    if (r.expires_at <= now) {
-      ++lapsed;
-      fs::remove_all(data / "media" / r.storage_id, ec);
-      if (!r.source_path.empty())
-        fs::remove(r.source_path, ec);
-      d.db->remove(r.media_id);
-    } else {
-      live.push_back(std::move(r));
-    }
-  }
+  item_files files{d.dir->media(), d.dir->sources(), d.dir->media_group()};
+  auto restored = restore(*d.db, files, d.dir->uploads(), unix_now());
+  if (!restored)
+    return restored.err();
+  logging::info("store restored", {{"live", std::to_string(restored->live.size())},
+                                   {"expired_while_down", std::to_string(restored->lapsed)},
+                                   {"swept", std::to_string(restored->swept)}});
+
   // Actors. The sharing scheduler with few threads keeps CAF from spinning
   // against the HTTP threads on small machines.
   d.sys_cfg = std::make_unique<caf::actor_system_config>();
@@ -156,14 +145,14 @@ media::status service::start() {
   d.sys_cfg->set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency() / 2));
   d.sys_cfg->set("logger.verbosity", caf::atom("quiet"));
   d.sys = std::make_unique<caf::actor_system>(*d.sys_cfg);
-  d.store_actor = spawn_store(*d.sys, d.db, true);
+  d.store_handle = spawn_store(*d.sys, d.db, true);
   auto env = std::make_shared<environment>();
   env->cfg = d.cfg;
   env->jwt = d.jwt;
   env->metrics = &d.metrics;
-  env->media_root = (data / "media").string();
-  env->source_root = (data / "sources").string();
-  env->store = d.store_actor;
+  env->files = files;
+  env->store = d.store_handle;
+  env->queued = d.queued;
   env->now = unix_now;
   pool_params pp;
   pp.env = env;
@@ -175,105 +164,51 @@ media::status service::start() {
   d.pool = spawn_transcoder_pool(*d.sys, pp);
   auto env2 = std::make_shared<environment>(*env);
   env2->pool = d.pool;
-  logging::info("store restored", {{"live", std::to_string(live.size())},
-                                   {"expired_while_down", std::to_string(lapsed)}});
-  d.registry = spawn_media_registry(*d.sys, {env2, std::move(live)});
-  d.ready = true;
+  d.registry = spawn_media_registry(*d.sys, {env2, std::move(restored->live)});
+  d.state = impl::phase::running;
   return media::ok_status();
+}
+
+void service::begin_drain() {
+  auto& d = *impl_;
+  auto expected = impl::phase::running;
+  if (!d.state.compare_exchange_strong(expected, impl::phase::draining))
+    return;
+  caf::anon_send(d.registry, drain_atom_v);
 }
 
 void service::shutdown() {
   auto& d = *impl_;
-  d.ready = false;
   if (!d.sys)
     return;
+  {
+    // Undelivered uploads are removed before the actors stop: nobody else
+    // knows their keys.
+    std::unique_lock lk(d.abandon_mu);
+    d.abandon_cv.wait_for(lk, abandon_grace, [&] { return d.abandons == 0; });
+  }
+  d.state = impl::phase::stopped;
   caf::anon_send_exit(d.registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.pool, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(d.store_actor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(d.store_handle, caf::exit_reason::user_shutdown);
   d.registry = nullptr;
   d.pool = nullptr;
-  d.store_actor = nullptr;
+  d.store_handle = nullptr;
   d.sys.reset(); // waits for every actor
   d.sys_cfg.reset();
+  d.dir.reset(); // releases the data directory's lock
 }
 
 bool service::ready() const noexcept {
-  return impl_->ready.load();
-}
-
-void service::upload(upload_params p, completion<upload_result> cb) {
-  if (!ready()) {
-    std::error_code ec;
-    fs::remove(p.file_path, ec);
-    return reject(cb, api_errc::shutting_down, "Server is shutting down");
-  }
-  caf::anon_send(impl_->registry, upload_atom_v, std::move(p), std::move(cb));
-}
-
-void service::playlist(std::string media_id, std::string token, completion<playlist_ptr> cb) {
-  if (!ready())
-    return reject(cb, api_errc::shutting_down, "Server is shutting down");
-  auth::token_claims claims;
-  if (!impl_->verify_token(media_id, token, claims, cb))
-    return;
-  caf::anon_send(impl_->registry, playlist_atom_v, std::move(media_id), std::move(claims),
-                 std::move(cb));
-}
-
-void service::refresh_token(std::string media_id, admin_credential admin_key, unsigned minutes,
-                            completion<token_result> cb) {
-  if (!ready())
-    return reject(cb, api_errc::shutting_down, "Server is shutting down");
-  caf::anon_send(impl_->registry, refresh_atom_v, std::move(media_id), std::move(admin_key),
-                 minutes, std::move(cb));
-}
-
-void service::info(std::string media_id, admin_credential admin_key, completion<info_result> cb) {
-  if (!ready())
-    return reject(cb, api_errc::shutting_down, "Server is shutting down");
-  caf::anon_send(impl_->registry, info_atom_v, std::move(media_id), std::move(admin_key),
-                 std::move(cb));
-}
-
-void service::extend(std::string media_id, admin_credential admin_key, unsigned additional_minutes,
-                     completion<extend_result> cb) {
-  if (!ready())
-    return reject(cb, api_errc::shutting_down, "Server is shutting down");
-  caf::anon_send(impl_->registry, extend_atom_v, std::move(media_id), std::move(admin_key),
-                 additional_minutes, std::move(cb));
-}
-
-void service::remove(std::string media_id, admin_credential admin_key, completion<done> cb) {
-  if (!ready())
-    return reject(cb, api_errc::shutting_down, "Server is shutting down");
-  caf::anon_send(impl_->registry, delete_atom_v, std::move(media_id), std::move(admin_key),
-                 std::move(cb));
-}
-
-void service::stream_info(std::string media_id, std::string token,
-                          completion<stream_info_result> cb) {
-  if (!ready())
-    return reject(cb, api_errc::shutting_down, "Server is shutting down");
-  auth::token_claims claims;
-  if (!impl_->verify_token(media_id, token, claims, cb))
-    return;
-  caf::anon_send(impl_->registry, stream_info_atom_v, std::move(media_id), std::move(claims),
-                 std::move(cb));
-}
-
-void service::import(import_params p, completion<import_result> cb) {
-  if (!ready())
-    return reject(cb, api_errc::shutting_down, "Server is shutting down");
-  caf::anon_send(impl_->registry, import_atom_v, std::move(p), std::move(cb));
-}
-
-void service::begin_drain() {
-  impl_->ready = false;
+  return impl_->state.load(std::memory_order_acquire) == impl::phase::running;
 }
 
 std::optional<api_error> service::upload_refusal() const noexcept {
+  auto& d = *impl_;
   if (!ready())
     return api_error{api_errc::shutting_down, "Server is shutting down"};
+  if (d.queued->load(std::memory_order_relaxed) >= d.cfg.queue_limit)
+    return api_error{api_errc::queue_full, "Too many jobs queued"};
   return std::nullopt;
 }
 
@@ -281,10 +216,86 @@ bool service::is_api_token(std::string_view token) const noexcept {
   return !impl_->cfg.api_token.empty() && auth::constant_time_equal(token, impl_->cfg.api_token);
 }
 
+void service::upload(upload_params p, completion<upload_result> done) {
+  if (!impl_->accepting(done, true)) {
+    std::error_code ec;
+    fs::remove(p.file_path, ec);
+    return;
+  }
+  caf::anon_send(impl_->registry, upload_atom_v, std::move(p), std::move(done));
+}
+
 void service::abandon(std::string media_id) {
-  if (impl_->registry)
-    caf::anon_send(impl_->registry, delete_atom_v, std::move(media_id), admin_credential{{}, true},
-                   completion<done>{[](reply<done>) {}});
+  auto& d = *impl_;
+  if (!d.registry)
+    return;
+  {
+    std::lock_guard lk(d.abandon_mu);
+    ++d.abandons;
+  }
+  caf::anon_send(d.registry, abandon_atom_v, std::move(media_id),
+                 completion<done>{[&d](reply<done>) {
+                   std::lock_guard lk(d.abandon_mu);
+                   --d.abandons;
+                   d.abandon_cv.notify_all();
+                 }});
+}
+
+void service::playlist(std::string media_id, std::string token, completion<playlist_ptr> done) {
+  if (!impl_->accepting(done))
+    return;
+  auth::token_claims claims;
+  if (!impl_->verify_token(media_id, token, claims, done))
+    return;
+  caf::anon_send(impl_->registry, playlist_atom_v, std::move(media_id), std::move(claims),
+                 std::move(done));
+}
+
+void service::refresh_token(std::string media_id, admin_credential who, unsigned minutes,
+                            completion<token_result> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, refresh_atom_v, std::move(media_id), std::move(who), minutes,
+                 std::move(done));
+}
+
+void service::info(std::string media_id, admin_credential who, completion<info_result> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, info_atom_v, std::move(media_id), std::move(who),
+                 std::move(done));
+}
+
+void service::extend(std::string media_id, admin_credential who, unsigned additional_minutes,
+                     completion<extend_result> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, extend_atom_v, std::move(media_id), std::move(who),
+                 additional_minutes, std::move(done));
+}
+
+void service::remove(std::string media_id, admin_credential who, completion<actors::done> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, delete_atom_v, std::move(media_id), std::move(who),
+                 std::move(done));
+}
+
+void service::stream_info(std::string media_id, std::string token,
+                          completion<stream_info_result> done) {
+  if (!impl_->accepting(done))
+    return;
+  auth::token_claims claims;
+  if (!impl_->verify_token(media_id, token, claims, done))
+    return;
+  caf::anon_send(impl_->registry, stream_info_atom_v, std::move(media_id), std::move(claims),
+                 std::move(done));
+}
+
+void service::import(import_params p, completion<import_result> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, import_atom_v, std::move(p), std::move(done));
 }
 
 const auth::url_signer& service::signer() const {

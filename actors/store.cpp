@@ -5,8 +5,6 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include "actors/type_ids.hpp"
-
 namespace hlsgate::actors {
 
 namespace {
@@ -134,14 +132,15 @@ media::result<std::unique_ptr<store>> store::open(const std::string& path) {
   // the column exists already.
   for (auto* col :
        {"source_owned INTEGER NOT NULL DEFAULT 1", "on_demand INTEGER NOT NULL DEFAULT 0",
-        "thumbnails INTEGER NOT NULL DEFAULT 0", "ladder TEXT NOT NULL DEFAULT ''"})
+        "thumbnails INTEGER NOT NULL DEFAULT 0", "ladder TEXT NOT NULL DEFAULT ''",
+        "error_detail TEXT NOT NULL DEFAULT ''", "warning TEXT NOT NULL DEFAULT ''"})
     p->exec((std::string{"ALTER TABLE media ADD COLUMN "} + col + ";").c_str());
-  p->put =
-      p->prepare("INSERT OR REPLACE INTO media (media_id, storage_id, admin_key_hash, status,"
-                 " error, original_name, source_path, created_at, updated_at, upload_time,"
-                 " expires_at, last_token_refresh, token_gen, duration, renditions,"
-                 " source_owned, on_demand, thumbnails, ladder)"
-                 " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)");
+  p->put = p->prepare("INSERT OR REPLACE INTO media (media_id, storage_id, admin_key_hash, status,"
+                      " error, original_name, source_path, created_at, updated_at, upload_time,"
+                      " expires_at, last_token_refresh, token_gen, duration, renditions,"
+                      " source_owned, on_demand, thumbnails, ladder, error_detail, warning)"
+                      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+                      " ?20,?21)");
   p->del = p->prepare("DELETE FROM media WHERE media_id = ?1");
   if (!p->put || !p->del)
     return p->fail("cannot prepare statements");
@@ -174,6 +173,8 @@ media::status store::put(const media_record& r) {
   sqlite3_bind_int(st, 17, r.on_demand ? 1 : 0);
   sqlite3_bind_int(st, 18, r.has_thumbnails ? 1 : 0);
   text(19, r.ladder);
+  text(20, r.error_detail);
+  text(21, r.warning);
   auto rc = sqlite3_step(st);
   sqlite3_reset(st);
   if (rc != SQLITE_DONE)
@@ -196,7 +197,8 @@ media::result<std::vector<media_record>> store::load_all() {
   auto st = impl_->prepare("SELECT media_id, storage_id, admin_key_hash, status, error,"
                            " original_name, source_path, created_at, updated_at, upload_time,"
                            " expires_at, last_token_refresh, token_gen, duration, renditions,"
-                           " source_owned, on_demand, thumbnails, ladder FROM media");
+                           " source_owned, on_demand, thumbnails, ladder, error_detail, warning"
+                           " FROM media");
   if (!st)
     return impl_->fail("cannot read records");
   std::vector<media_record> out;
@@ -224,6 +226,8 @@ media::result<std::vector<media_record>> store::load_all() {
     r.on_demand = sqlite3_column_int(s, 16) != 0;
     r.has_thumbnails = sqlite3_column_int(s, 17) != 0;
     r.ladder = column_text(s, 18);
+    r.error_detail = column_text(s, 19);
+    r.warning = column_text(s, 20);
     out.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE)
@@ -235,7 +239,7 @@ media::result<std::vector<media_record>> store::load_all() {
 
 namespace {
 
-caf::behavior store_behavior(caf::event_based_actor*, std::shared_ptr<store> s) {
+store_actor::behavior_type store_behavior(store_actor::pointer, std::shared_ptr<store> s) {
   return {
       [s](put_atom, const media_record& r) -> bool { return s->put(r).ok(); },
       [s](delete_atom, const std::string& id) -> bool { return s->remove(id).ok(); },
@@ -244,7 +248,7 @@ caf::behavior store_behavior(caf::event_based_actor*, std::shared_ptr<store> s) 
 
 } // namespace
 
-caf::actor spawn_store(caf::actor_system& sys, std::shared_ptr<store> s, bool detached) {
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<store> s, bool detached) {
   if (detached)
     return sys.spawn<caf::detached>(store_behavior, std::move(s));
   return sys.spawn(store_behavior, std::move(s));

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "actors/interfaces.hpp"
 #include "actors/types.hpp"
 #include "media/result.hpp"
 
 namespace caf {
-class actor;
 class actor_system;
 } // namespace caf
 
@@ -38,10 +38,10 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// Spawns the single writer over `s`. Messages (see type_ids.hpp):
+/// Spawns the single writer over `s` (store_actor in interfaces.hpp):
 ///   (put_atom, media_record) -> bool      (true when durable)
 ///   (delete_atom, std::string id) -> bool
 /// `detached` = false only for the deterministic test scheduler.
-caf::actor spawn_store(caf::actor_system& sys, std::shared_ptr<store> s, bool detached = true);
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<store> s, bool detached = true);
 
 } // namespace hlsgate::actors

@@ -33,8 +33,8 @@ const char* reason_label(media::errc e) {
 
 // -- worker ------------------------------------------------------------------
 
-caf::behavior worker_behavior(caf::event_based_actor* self, caf::actor pool,
-                              metrics::registry* metrics) {
+worker_actor::behavior_type worker_behavior(worker_actor::pointer self, pool_actor pool,
+                                            metrics::registry* metrics) {
   return {
       [self, pool, metrics](run_atom, const job& j) {
         using clock = std::chrono::steady_clock;
@@ -68,7 +68,8 @@ caf::behavior worker_behavior(caf::event_based_actor* self, caf::actor pool,
         } else {
           if (metrics != nullptr)
             metrics->transcode_failure(reason_label(res.err().code));
-          caf::anon_send(owner, job_failed_atom_v, job_failure{res.err().code, res.err().reason});
+          caf::anon_send(owner, job_failed_atom_v,
+                         job_failure{res.err().code, res.err().reason, res.err().reason});
         }
         self->send(pool, idle_atom_v);
       },
@@ -78,7 +79,7 @@ caf::behavior worker_behavior(caf::event_based_actor* self, caf::actor pool,
 // -- supervisor ----------------------------------------------------------------
 
 struct slot {
-  caf::actor worker;
+  worker_actor worker;
   bool busy = false;
   job current;
 };
@@ -90,13 +91,13 @@ struct pool_state {
   static inline const char* name = "transcoder_pool";
 };
 
-using pool_ptr = caf::stateful_actor<pool_state>*;
+using pool_ptr = pool_actor::stateful_pointer<pool_state>;
 
 void update_gauges(pool_ptr self) {
-  auto* m = self->state.params.env->metrics;
-  if (m == nullptr)
-    return;
-  m->transcode_queue_depth(static_cast<double>(self->state.queue.size()));
+  auto depth = self->state.queue.size();
+  self->state.params.env->queued->store(depth, std::memory_order_relaxed);
+  if (auto* m = self->state.params.env->metrics)
+    m->transcode_queue_depth(static_cast<double>(depth));
 }
 
 int64_t steady_ms() {
@@ -105,7 +106,7 @@ int64_t steady_ms() {
       .count();
 }
 
-caf::actor spawn_worker(pool_ptr self);
+worker_actor spawn_worker(pool_ptr self);
 void dispatch(pool_ptr self);
 
 /// Fails the running job of every worker that went silent, and replaces it.
@@ -125,8 +126,10 @@ void watchdog(pool_ptr self) {
       m->transcode_jobs_add(metrics::job_state::running, -1);
     }
     caf::anon_send(s.current.owner, job_failed_atom_v,
-                   job_failure{media::errc::internal, "The transcoder stopped making progress"});
-    self->demonitor(s.worker);
+                   job_failure{media::errc::internal, "The transcoder stopped making progress",
+                               "watchdog: no progress for " +
+                                   std::to_string(st.params.watchdog_seconds) + " s"});
+    self->demonitor(s.worker.address());
     self->send_exit(s.worker, caf::exit_reason::kill);
     s = slot{spawn_worker(self), false, {}};
     replaced = true;
@@ -135,10 +138,9 @@ void watchdog(pool_ptr self) {
     dispatch(self);
 }
 
-caf::actor spawn_worker(pool_ptr self) {
-  auto w = self->spawn<caf::detached + caf::monitored>(
-      worker_behavior, caf::actor_cast<caf::actor>(self), self->state.params.env->metrics);
-  return w;
+worker_actor spawn_worker(pool_ptr self) {
+  return self->spawn<caf::detached + caf::monitored>(worker_behavior, pool_actor{self},
+                                                     self->state.params.env->metrics);
 }
 
 void dispatch(pool_ptr self) {
@@ -161,7 +163,7 @@ void dispatch(pool_ptr self) {
   update_gauges(self);
 }
 
-caf::behavior pool_behavior(pool_ptr self, pool_params p) {
+pool_actor::behavior_type pool_behavior(pool_ptr self, pool_params p) {
   self->state.params = std::move(p);
   auto n = std::max(1u, self->state.params.workers);
   for (unsigned i = 0; i < n; ++i)
@@ -180,7 +182,8 @@ caf::behavior pool_behavior(pool_ptr self, pool_params p) {
           m->transcode_jobs_add(metrics::job_state::running, -1);
         }
         caf::anon_send(s.current.owner, job_failed_atom_v,
-                       job_failure{media::errc::internal, "The transcoder crashed"});
+                       job_failure{media::errc::internal, "The transcoder crashed",
+                                   "worker exited: " + caf::to_string(dm.reason)});
       }
       s = slot{spawn_worker(self), false, {}};
       break;
@@ -245,14 +248,13 @@ media::result<job_result> run_job(const job& j, const media::progress_fn& progre
   std::error_code ec;
   // Segments land in the final folder as they are finished (each one is
   // renamed from .part when complete), so playback can start during the job.
-  // Nothing there is visible until the media actor lists it; after a crash
-  // the folder is wiped before the job runs again.
-  auto dir = fs::path{j.media_root} / j.storage_id;
-  fs::remove_all(dir, ec);
-  if (!fs::create_directories(dir, ec) || ec)
-    return media::error{media::errc::io_error, "Cannot create the output folder"};
+  // Nothing there is visible until the media actor lists it; a re-run after
+  // a crash starts from an empty folder.
+  if (auto s = j.files.prepare_output(j.storage_id); !s)
+    return s.err();
+  auto dir = fs::path{j.files.output_dir(j.storage_id)};
   auto fail = [&](media::error e) -> media::result<job_result> {
-    fs::remove_all(dir, ec);
+    j.files.remove_output(j.storage_id);
     return e;
   };
   auto res = media::transcode(j.source_path, dir.string(), j.options, progress, j.cancel.get(),
@@ -286,7 +288,7 @@ media::result<job_result> run_job(const job& j, const media::progress_fn& progre
   return out;
 }
 
-caf::actor spawn_transcoder_pool(caf::actor_system& sys, pool_params p) {
+pool_actor spawn_transcoder_pool(caf::actor_system& sys, pool_params p) {
   return sys.spawn(pool_behavior, std::move(p));
 }
 

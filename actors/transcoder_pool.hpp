@@ -12,7 +12,7 @@
 // set so the thread stops as soon as it runs again.
 #pragma once
 
-#include "actors/type_ids.hpp"
+#include "actors/interfaces.hpp"
 
 namespace hlsgate::actors {
 
@@ -23,12 +23,12 @@ struct pool_params {
   unsigned watchdog_seconds = 300; ///< silence after which a running job is failed
 };
 
-caf::actor spawn_transcoder_pool(caf::actor_system& sys, pool_params p);
+pool_actor spawn_transcoder_pool(caf::actor_system& sys, pool_params p);
 
-/// Runs one job on the calling thread: transcode into
-/// `<media_root>/<storage_id>` (segments appear as they are finished and are
-/// reported through `on_segment`), then thumbnails; the folder is deleted on
-/// failure or cancellation. Used by the workers.
+/// Runs one job on the calling thread: transcode into the item's output
+/// folder (prepared empty by item_files; segments appear as they are
+/// finished and are reported through `on_segment`), then thumbnails; the
+/// folder is deleted on failure or cancellation. Used by the workers.
 media::result<job_result> run_job(const job& j, const media::progress_fn& progress,
                                   const media::segment_fn& on_segment);
 

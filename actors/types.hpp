@@ -37,6 +37,8 @@ struct media_record {
   std::string admin_key_hash; ///< hex SHA-256 of the admin key
   media_status status = media_status::queued;
   std::string error;         ///< short reason when failed
+  std::string error_detail;  ///< operators only: failing stage and libav's error text
+  std::string warning;       ///< e.g. the source ended before its declared duration
   std::string original_name; ///< client's file name, for info only
   std::string source_path;   ///< the uploaded original while it is still needed
   int64_t created_at = 0;
@@ -68,6 +70,7 @@ enum class api_errc : uint8_t {
   too_large,         ///< 413
   unsupported_media, ///< 415 not an audio/video file
   bad_parameter,     ///< 422
+  limit_exceeded,    ///< 422: the source exceeds a configured limit (duration, pixel rate)
   queue_full,        ///< 429 too many jobs queued
   try_later,         ///< 503 with Retry-After: not available yet (on-demand job starting)
   shutting_down,     ///< 503

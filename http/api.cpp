@@ -43,11 +43,13 @@ unsigned to_status(api_errc e) {
   case api_errc::unsupported_media:
     return 415;
   case api_errc::bad_parameter:
+  case api_errc::limit_exceeded:
   case api_errc::failed:
     return 422;
   case api_errc::queue_full:
     return 429;
   case api_errc::shutting_down:
+  case api_errc::unavailable:
   case api_errc::try_later:
     return 503;
   case api_errc::internal:

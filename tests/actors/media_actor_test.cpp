@@ -6,6 +6,8 @@
 #include <fstream>
 #include <optional>
 
+#include <unistd.h>
+
 #include <caf/scheduler/test_coordinator.hpp>
 #include <gtest/gtest.h>
 
@@ -24,20 +26,32 @@ struct gone_log {
   std::vector<std::string> ids;
 };
 
-caf::behavior registry_stub(caf::event_based_actor*, gone_log* log) {
+gone_listener::behavior_type registry_stub(gone_listener::pointer, gone_log* log) {
   return {[log](gone_atom, const std::string& id) { log->ids.push_back(id); }};
 }
 
 /// Stands in for the transcoder pool, whose workers run libav on threads of
 /// their own and so cannot run under the deterministic scheduler: it accepts
 /// every job; the test plays the worker's part by sending its messages.
-caf::behavior pool_stub(caf::event_based_actor*, std::vector<job>* jobs) {
+job_queue::behavior_type pool_stub(job_queue::pointer, std::vector<job>* jobs) {
   return {
       [jobs](submit_atom, job& j, bool) -> bool {
         jobs->push_back(std::move(j));
         return true;
       },
       [](cancel_atom, const std::string&) {},
+  };
+}
+
+/// The real store, except that writes fail while `*fail` is set (a full
+/// disk, a database error).
+store_actor::behavior_type flaky_store(store_actor::pointer, std::shared_ptr<store> db,
+                                       bool* fail) {
+  return {
+      [db, fail](put_atom, const media_record& r) -> bool { return !*fail && db->put(r).ok(); },
+      [db, fail](delete_atom, const std::string& id) -> bool {
+        return !*fail && db->remove(id).ok();
+      },
   };
 }
 
@@ -51,10 +65,11 @@ protected:
   std::unique_ptr<caf::actor_system> sys;
   caf::scheduler::test_coordinator* sched = nullptr;
   env_ptr env;
-  caf::actor registry;
+  gone_listener registry;
   std::string admin_key = auth::random_id();
-  std::vector<caf::actor> spawned;
+  std::vector<media_actor> spawned;
   std::vector<job> jobs;
+  bool store_fails = false;
 
   void SetUp() override {
     fs::create_directories(dir / "media");
@@ -68,9 +83,9 @@ protected:
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     auto e = std::make_shared<environment>();
     e->jwt = std::make_shared<auth::jwt_codec>("test-secret");
-    e->media_root = (dir / "media").string();
-    e->source_root = (dir / "sources").string();
-    e->store = spawn_store(*sys, db, false);
+    fs::create_directories(dir / "sources");
+    e->files = item_files{(dir / "media").string(), (dir / "sources").string(), ::getegid()};
+    e->store = sys->spawn(flaky_store, db, &store_fails);
     e->pool = sys->spawn(pool_stub, &jobs);
     e->now = [this] { return now; };
     env = e;
@@ -105,7 +120,7 @@ protected:
   }
 
   /// Spawns the actor of a stored (restored) item and runs it to idle.
-  caf::actor spawn_restored(const media_record& r) {
+  media_actor spawn_restored(const media_record& r) {
     record = r;
     media_params p;
     p.env = env;
@@ -118,7 +133,7 @@ protected:
   }
 
   /// A ready item, stored and with files on disk, expiring in `minutes`.
-  caf::actor spawn_ready(int64_t minutes) {
+  media_actor spawn_ready(int64_t minutes) {
     auto r = new_record(media_status::ready, minutes);
     rendition_record rr;
     rr.name = "v0";
@@ -143,7 +158,7 @@ protected:
 
   /// Sends a playlist request with generation `gen`; returns the error code
   /// or nullopt on success.
-  std::optional<api_errc> playlist(const caf::actor& a, uint64_t gen) {
+  std::optional<api_errc> playlist(const media_actor& a, uint64_t gen) {
     auth::token_claims c;
     c.sub = record.media_id;
     c.gen = gen;
@@ -157,6 +172,8 @@ protected:
     EXPECT_EQ(std::get<playlist_ptr>(*out)->storage_id, record.storage_id);
     return std::nullopt;
   }
+
+  admin_credential key() const { return {admin_key, false}; }
 
   media_record record;
 };
@@ -184,7 +201,7 @@ TEST_F(media_actor_test, extend_reschedules_the_timer) {
   auto a = spawn_ready(1);
   std::optional<reply<extend_result>> out;
   completion<extend_result> cb = [&](reply<extend_result> r) { out = std::move(r); };
-  caf::anon_send(a, extend_atom_v, admin_key, 10u, cb);
+  caf::anon_send(a, extend_atom_v, key(), 10u, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<extend_result>(*out));
   auto& x = std::get<extend_result>(*out);
@@ -209,7 +226,7 @@ TEST_F(media_actor_test, extend_beyond_seven_days_is_refused) {
   auto a = spawn_ready(60);
   std::optional<reply<extend_result>> out;
   completion<extend_result> cb = [&](reply<extend_result> r) { out = std::move(r); };
-  caf::anon_send(a, extend_atom_v, admin_key, 10080u, cb);
+  caf::anon_send(a, extend_atom_v, key(), 10080u, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
   EXPECT_EQ(std::get<api_error>(*out).code, api_errc::bad_parameter);
@@ -220,7 +237,7 @@ TEST_F(media_actor_test, refresh_revokes_older_tokens) {
   EXPECT_EQ(playlist(a, 1), std::nullopt);
   std::optional<reply<token_result>> out;
   completion<token_result> cb = [&](reply<token_result> r) { out = std::move(r); };
-  caf::anon_send(a, refresh_atom_v, admin_key, 30u, cb);
+  caf::anon_send(a, refresh_atom_v, key(), 30u, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<token_result>(*out));
   auto& t = std::get<token_result>(*out);
@@ -241,7 +258,7 @@ TEST_F(media_actor_test, tokens_never_outlive_the_media) {
   auto a = spawn_ready(5);
   std::optional<reply<token_result>> out;
   completion<token_result> cb = [&](reply<token_result> r) { out = std::move(r); };
-  caf::anon_send(a, refresh_atom_v, admin_key, 600u, cb);
+  caf::anon_send(a, refresh_atom_v, key(), 600u, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<token_result>(*out));
   auth::token_claims claims;
@@ -253,19 +270,19 @@ TEST_F(media_actor_test, tokens_never_outlive_the_media) {
 TEST_F(media_actor_test, delete_needs_the_admin_key_then_removes_everything) {
   auto a = spawn_ready(60);
   std::optional<reply<done>> out;
-  completion<done> cb = [&](reply<done> r) { out = std::move(r); };
-  caf::anon_send(a, delete_atom_v, std::string{"wrong"}, cb);
+  auto cb = [&] { return completion<done>{[&](reply<done> r) { out = std::move(r); }}; };
+  caf::anon_send(a, delete_atom_v, admin_credential{"wrong", false}, cb());
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
   EXPECT_EQ(std::get<api_error>(*out).code, api_errc::forbidden);
   EXPECT_TRUE(files_exist());
   out.reset();
-  caf::anon_send(a, delete_atom_v, std::string{}, cb);
+  caf::anon_send(a, delete_atom_v, admin_credential{}, cb());
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
   EXPECT_EQ(std::get<api_error>(*out).code, api_errc::unauthorized);
   out.reset();
-  caf::anon_send(a, delete_atom_v, admin_key, cb);
+  caf::anon_send(a, delete_atom_v, key(), cb());
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<done>(*out));
   EXPECT_FALSE(files_exist());
@@ -334,12 +351,15 @@ TEST_F(media_actor_test, on_demand_item_starts_its_job_on_the_first_request_then
   auth::token_claims c;
   c.sub = r.media_id;
   c.gen = 1;
-  completion<playlist_ptr> cb = [&](reply<playlist_ptr> x) { replies.push_back(std::move(x)); };
-  caf::anon_send(a, playlist_atom_v, c, cb);
+  auto cb = [&] {
+    return completion<playlist_ptr>{
+        [&](reply<playlist_ptr> x) { replies.push_back(std::move(x)); }};
+  };
+  caf::anon_send(a, playlist_atom_v, c, cb());
   sched->run();
   ASSERT_EQ(jobs.size(), 1u);
   EXPECT_TRUE(replies.empty()) << "the request is parked until the first segments";
-  caf::anon_send(a, playlist_atom_v, c, cb);
+  caf::anon_send(a, playlist_atom_v, c, cb());
   sched->run();
   EXPECT_EQ(jobs.size(), 1u) << "one job, however many viewers";
   sched->advance_time(std::chrono::seconds(env->cfg.ondemand_wait_seconds));
@@ -356,7 +376,7 @@ TEST_F(media_actor_test, info_hides_secrets_and_expired_media_answers_410) {
   auto a = spawn_ready(1);
   std::optional<reply<info_result>> out;
   completion<info_result> cb = [&](reply<info_result> r) { out = std::move(r); };
-  caf::anon_send(a, info_atom_v, admin_key, cb);
+  caf::anon_send(a, info_atom_v, key(), cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<info_result>(*out));
   auto& i = std::get<info_result>(*out);
@@ -367,4 +387,196 @@ TEST_F(media_actor_test, info_hides_secrets_and_expired_media_answers_410) {
   // The wall clock passed the deadline but the timer has not fired yet.
   now += 61;
   EXPECT_EQ(playlist(a, 1), api_errc::expired);
+}
+
+// -- all-or-nothing: a change takes effect only once it is durable -------------------
+
+TEST_F(media_actor_test, refresh_that_cannot_be_recorded_revokes_nothing) {
+  auto a = spawn_ready(60);
+  store_fails = true;
+  std::optional<reply<token_result>> out;
+  caf::anon_send(a, refresh_atom_v, key(), 30u,
+                 completion<token_result>{[&](reply<token_result> r) { out = std::move(r); }});
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
+  EXPECT_EQ(std::get<api_error>(*out).code, api_errc::internal);
+  EXPECT_EQ(playlist(a, 1), std::nullopt) << "the old token must keep working";
+  EXPECT_EQ(playlist(a, 2), api_errc::forbidden) << "no new generation in memory";
+  store_fails = false;
+  auto all = db->load_all();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->front().token_gen, 1u);
+}
+
+TEST_F(media_actor_test, extend_that_cannot_be_recorded_keeps_the_old_deadline) {
+  auto a = spawn_ready(1);
+  store_fails = true;
+  std::optional<reply<extend_result>> out;
+  caf::anon_send(a, extend_atom_v, key(), 10u,
+                 completion<extend_result>{[&](reply<extend_result> r) { out = std::move(r); }});
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
+  store_fails = false;
+  now += 60;
+  sched->advance_time(std::chrono::seconds(60));
+  sched->run();
+  EXPECT_FALSE(files_exist()) << "the original deadline still applies";
+  EXPECT_FALSE(row_exists());
+}
+
+TEST_F(media_actor_test, delete_that_cannot_be_recorded_keeps_the_item_whole) {
+  auto a = spawn_ready(60);
+  store_fails = true;
+  std::optional<reply<done>> out;
+  caf::anon_send(a, delete_atom_v, key(),
+                 completion<done>{[&](reply<done> r) { out = std::move(r); }});
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<api_error>(*out));
+  EXPECT_EQ(std::get<api_error>(*out).code, api_errc::internal);
+  EXPECT_TRUE(files_exist());
+  EXPECT_TRUE(gone.ids.empty());
+  EXPECT_EQ(playlist(a, 1), std::nullopt);
+  store_fails = false;
+  EXPECT_TRUE(row_exists());
+}
+
+TEST_F(media_actor_test, expiry_that_cannot_be_recorded_is_retried) {
+  auto a = spawn_ready(1);
+  store_fails = true;
+  now += 60;
+  sched->advance_time(std::chrono::seconds(60));
+  sched->run();
+  EXPECT_TRUE(files_exist()) << "nothing removed while the record stays";
+  store_fails = false;
+  sched->advance_time(std::chrono::seconds(60));
+  sched->run();
+  EXPECT_FALSE(files_exist());
+  EXPECT_FALSE(row_exists());
+}
+
+// -- ownership of files ----------------------------------------------------------------
+
+TEST_F(media_actor_test, imported_original_survives_expiry_and_delete) {
+  for (bool by_delete : {false, true}) {
+    auto r = new_record(media_status::ready, 1);
+    r.on_demand = true;
+    r.source_owned = false;
+    r.source_path = (dir / ("library-" + std::to_string(by_delete) + ".mp4")).string();
+    std::ofstream{r.source_path} << "the user's file";
+    rendition_record rr;
+    rr.name = "v0";
+    rr.segments = {{"seg_00000.ts", 6, 10}};
+    r.renditions.push_back(rr);
+    fs::create_directories(dir / "media" / r.storage_id / "v0");
+    ASSERT_TRUE(db->put(r).ok());
+    auto a = spawn_restored(r);
+    if (by_delete) {
+      caf::anon_send(a, delete_atom_v, key(), completion<done>{[](reply<done>) {}});
+    } else {
+      now += 60;
+      sched->advance_time(std::chrono::seconds(60));
+    }
+    sched->run();
+    EXPECT_FALSE(files_exist());
+    EXPECT_FALSE(row_exists());
+    EXPECT_TRUE(fs::exists(r.source_path)) << "an imported library file is never deleted";
+  }
+}
+
+TEST_F(media_actor_test, abandoned_upload_is_removed_with_its_original) {
+  auto r = new_record(media_status::processing, 60);
+  r.source_path = env->files.owned_source(r.storage_id);
+  std::ofstream{r.source_path} << "uploaded original";
+  ASSERT_TRUE(db->put(r).ok());
+  auto a = spawn_restored(r);
+  ASSERT_EQ(jobs.size(), 1u);
+  std::optional<reply<done>> out;
+  caf::anon_send(a, abandon_atom_v, completion<done>{[&](reply<done> x) { out = std::move(x); }});
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<done>(*out));
+  EXPECT_FALSE(row_exists());
+  EXPECT_FALSE(fs::exists(r.source_path));
+  EXPECT_TRUE(jobs[0].cancel->load()) << "its job is cancelled";
+  ASSERT_EQ(gone.ids.size(), 1u);
+}
+
+// -- exactly one answer ------------------------------------------------------------------
+
+TEST_F(media_actor_test, request_to_an_item_that_is_gone_is_answered_not_lost) {
+  auto a = spawn_ready(60);
+  caf::anon_send(a, delete_atom_v, key(), completion<done>{[](reply<done>) {}});
+  sched->run();
+  ASSERT_FALSE(row_exists());
+  // The actor quit: the message is dropped, and with it the completion,
+  // which answers on its own.
+  std::optional<reply<playlist_ptr>> out;
+  auth::token_claims c;
+  c.sub = record.media_id;
+  c.gen = 1;
+  caf::anon_send(a, playlist_atom_v, c,
+                 completion<playlist_ptr>{[&](reply<playlist_ptr> x) { out = std::move(x); }});
+  sched->run();
+  ASSERT_TRUE(out.has_value()) << "the caller must hear back";
+  ASSERT_TRUE(std::holds_alternative<api_error>(*out));
+  EXPECT_EQ(std::get<api_error>(*out).code, api_errc::unavailable);
+}
+
+TEST_F(media_actor_test, drain_answers_a_waiting_upload_with_its_keys) {
+  auto r = new_record(media_status::queued, 60);
+  r.source_path = env->files.owned_source(r.storage_id);
+  std::ofstream{r.source_path} << "uploaded original";
+  record = r;
+  std::optional<reply<upload_result>> out;
+  media_params p;
+  p.env = env;
+  p.record = r;
+  p.registry = registry;
+  p.fresh = true;
+  p.wait_ready = true;
+  p.admin_key = admin_key;
+  p.creator = completion<upload_result>{[&](reply<upload_result> x) { out = std::move(x); }};
+  auto a = sys->spawn(make_media_behavior, std::move(p));
+  spawned.push_back(a);
+  sched->run();
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_FALSE(out.has_value()) << "a synchronous upload waits for its media";
+  caf::anon_send(a, drain_atom_v);
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<upload_result>(*out));
+  auto& u = std::get<upload_result>(*out);
+  EXPECT_EQ(u.admin_key, admin_key);
+  EXPECT_FALSE(u.access_token.empty());
+  EXPECT_EQ(u.status, media_status::queued);
+  EXPECT_TRUE(row_exists()) << "the item stays; its job resumes after a restart";
+}
+
+TEST_F(media_actor_test, failure_detail_is_for_operators_only) {
+  auto r = new_record(media_status::processing, 60);
+  r.source_path = env->files.owned_source(r.storage_id);
+  std::ofstream{r.source_path} << "uploaded original";
+  ASSERT_TRUE(db->put(r).ok());
+  auto a = spawn_restored(r);
+  ASSERT_EQ(jobs.size(), 1u);
+  caf::anon_send(a, job_failed_atom_v,
+                 job_failure{media::errc::invalid_input, "The video could not be decoded",
+                             "decode video: Invalid data found when processing input"});
+  sched->run();
+  EXPECT_FALSE(fs::exists(r.source_path)) << "a failed upload's original is not kept";
+  auto ask = [&](admin_credential who) {
+    std::optional<reply<info_result>> out;
+    caf::anon_send(a, info_atom_v, who,
+                   completion<info_result>{[&](reply<info_result> x) { out = std::move(x); }});
+    sched->run();
+    EXPECT_TRUE(out && std::holds_alternative<info_result>(*out));
+    return std::get<info_result>(*out).record;
+  };
+  auto user = ask(key());
+  EXPECT_EQ(user.status, media_status::failed);
+  EXPECT_EQ(user.error, "The video could not be decoded");
+  EXPECT_EQ(user.error_detail, "");
+  auto op = ask(admin_credential{{}, true});
+  EXPECT_EQ(op.error_detail, "decode video: Invalid data found when processing input");
+  auto all = db->load_all();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->front().error_detail, op.error_detail) << "durable";
 }

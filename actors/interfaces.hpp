@@ -1,0 +1,192 @@
+// The one message-type registry of hlsgate and the typed interface of every
+// actor: a message an actor does not handle is a compile error, not a
+// silently dropped request.
+//
+//   service (plain C++) ──► registry_actor ──► media_actor (one per item)
+//                                │                 │ submit/cancel       ▲ progress, segments,
+//                                ▼                 ▼                     │ done / failed
+//                          prober_actor       pool_actor ──► worker_actor (own thread, libav)
+//                                                  │
+//   media_actor, registry ─── put / delete ──► store_actor (one writer, durable before reply)
+//
+// Every message stays inside one process, so the structs that carry
+// completions or shared pointers are allowed as unsafe (not serialisable)
+// message types.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/all.hpp>
+
+#include "actors/completion.hpp"
+#include "actors/item_files.hpp"
+#include "actors/types.hpp"
+#include "auth/jwt.hpp"
+#include "config/config.hpp"
+#include "media/probe.hpp"
+#include "media/transcoder.hpp"
+#include "metrics/metrics.hpp"
+
+CAF_BEGIN_TYPE_ID_BLOCK(hlsgate, caf::first_custom_type_id)
+
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, upload_atom, "upload")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, playlist_atom, "playlist")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, refresh_atom, "refresh")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, info_atom, "info")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, extend_atom, "extend")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, delete_atom, "delete")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, abandon_atom, "abandon")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, drain_atom, "drain")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, put_atom, "put")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, gone_atom, "gone")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, expire_atom, "expire")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, probe_atom, "probe")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, submit_atom, "submit")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, cancel_atom, "cancel")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, run_atom, "run")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, idle_atom, "idle")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, progress_atom, "progress")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, job_done_atom, "jobdone")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, job_failed_atom, "jobfailed")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, wait_timeout_atom, "waittmo")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, tick_atom, "tick")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, segment_atom, "segment")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, import_atom, "import")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, stream_info_atom, "streaminfo")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, pl_timeout_atom, "pltimeout")
+
+CAF_END_TYPE_ID_BLOCK(hlsgate)
+
+namespace hlsgate::actors {
+
+// -- messages ------------------------------------------------------------------
+
+/// Sent by a worker to the media actor when its job succeeded.
+struct job_result {
+  media::transcode_output output;
+  bool has_thumbnails = false;
+};
+
+/// Sent by a worker or the pool to the media actor when its job failed.
+struct job_failure {
+  media::errc code = media::errc::internal;
+  std::string reason; ///< short, user-safe
+  std::string detail; ///< for operators: failing stage and libav's error text
+};
+
+/// What the prober found in a library import: each file with its probe.
+using probed_files = std::vector<std::pair<std::string, media::result<media::probe_info>>>;
+
+// -- interfaces ------------------------------------------------------------------
+
+/// The single writer of durable records; replies only once the write is durable.
+using store_actor = caf::typed_actor<caf::replies_to<put_atom, media_record>::with<bool>,
+                                     caf::replies_to<delete_atom, std::string>::with<bool>>;
+
+/// One media item: its record, keys, expiry timer and job.
+using media_actor = caf::typed_actor<
+    // callers (through the registry)
+    caf::reacts_to<playlist_atom, auth::token_claims, completion<playlist_ptr>>,
+    caf::reacts_to<stream_info_atom, auth::token_claims, completion<stream_info_result>>,
+    caf::reacts_to<refresh_atom, admin_credential, unsigned, completion<token_result>>,
+    caf::reacts_to<info_atom, admin_credential, completion<info_result>>,
+    caf::reacts_to<extend_atom, admin_credential, unsigned, completion<extend_result>>,
+    caf::reacts_to<delete_atom, admin_credential, completion<done>>,
+    caf::reacts_to<abandon_atom, completion<done>>, ///< its keys never reached the uploader
+    caf::reacts_to<drain_atom>,                     ///< shutting down: answer waiting uploads now
+    // its job's worker
+    caf::reacts_to<progress_atom, double>, caf::reacts_to<segment_atom, media::segment_event>,
+    caf::reacts_to<job_done_atom, job_result>, caf::reacts_to<job_failed_atom, job_failure>,
+    // its own timers
+    caf::reacts_to<expire_atom, uint64_t>, caf::reacts_to<wait_timeout_atom, uint64_t>,
+    caf::reacts_to<pl_timeout_atom, uint64_t>>;
+
+/// What a media actor tells its registry (a subset of registry_actor).
+using gone_listener = caf::typed_actor<caf::reacts_to<gone_atom, std::string>>;
+
+/// A transcode job as queued by the pool and run by a worker.
+struct job {
+  std::string media_id;
+  std::string storage_id;
+  std::string source_path;
+  item_files files; ///< where the output goes, with which modes
+  media::transcode_options options;
+  double thumbnail_seconds = 0; ///< storyboard interval; 0 = no thumbnails
+  media_actor owner;            ///< gets progress, segments, done or failed
+  std::shared_ptr<std::atomic<bool>> cancel = std::make_shared<std::atomic<bool>>(false);
+  /// Steady-clock milliseconds of the worker's last sign of life; the pool's
+  /// watchdog fails the job when it grows stale.
+  std::shared_ptr<std::atomic<int64_t>> heartbeat = std::make_shared<std::atomic<int64_t>>(0);
+};
+
+/// What a media actor needs of the pool (a subset of pool_actor).
+using job_queue = caf::typed_actor<caf::replies_to<submit_atom, job, bool>::with<bool>,
+                                   caf::reacts_to<cancel_atom, std::string>>;
+
+/// The supervisor of the transcode workers.
+using pool_actor = job_queue::extend<caf::reacts_to<idle_atom>, caf::reacts_to<tick_atom>>;
+
+/// One transcode worker (a detached actor: libav runs on its own thread).
+using worker_actor = caf::typed_actor<caf::reacts_to<run_atom, job>>;
+
+/// Reads file headers on a thread of its own.
+using prober_actor = caf::typed_actor<
+    caf::replies_to<probe_atom, std::string>::with<media::result<media::probe_info>>,
+    caf::replies_to<import_atom, import_params>::with<probed_files>>;
+
+/// Public id -> media actor.
+using registry_actor = gone_listener::extend<
+    caf::reacts_to<upload_atom, upload_params, completion<upload_result>>,
+    caf::reacts_to<playlist_atom, std::string, auth::token_claims, completion<playlist_ptr>>,
+    caf::reacts_to<stream_info_atom, std::string, auth::token_claims,
+                   completion<stream_info_result>>,
+    caf::reacts_to<refresh_atom, std::string, admin_credential, unsigned, completion<token_result>>,
+    caf::reacts_to<info_atom, std::string, admin_credential, completion<info_result>>,
+    caf::reacts_to<extend_atom, std::string, admin_credential, unsigned, completion<extend_result>>,
+    caf::reacts_to<delete_atom, std::string, admin_credential, completion<done>>,
+    caf::reacts_to<abandon_atom, std::string, completion<done>>, caf::reacts_to<drain_atom>,
+    caf::reacts_to<import_atom, import_params, completion<import_result>>>;
+
+// -- shared context --------------------------------------------------------------
+
+/// What every media actor, the registry and the pool share. Immutable after
+/// start-up; `now` is injectable so tests control the wall clock.
+struct environment {
+  config::settings cfg;
+  std::shared_ptr<const auth::jwt_codec> jwt;
+  metrics::registry* metrics = nullptr;
+  item_files files;
+  store_actor store;
+  job_queue pool;
+  /// Jobs waiting in the pool's queue (read lock-free by the HTTP layer to
+  /// refuse an upload before its body is read).
+  std::shared_ptr<std::atomic<size_t>> queued = std::make_shared<std::atomic<size_t>>(0);
+  std::function<int64_t()> now; ///< unix seconds
+};
+using env_ptr = std::shared_ptr<const environment>;
+
+} // namespace hlsgate::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::job_failure)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::job_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::probed_files)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::segment_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::import_params)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::media_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::admin_credential)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::upload_params)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::auth::token_claims)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::result<hlsgate::media::probe_info>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::upload_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::playlist_ptr>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::token_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::info_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::extend_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::done>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::import_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::stream_info_result>)

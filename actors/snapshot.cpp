@@ -1,0 +1,61 @@
+#include "actors/snapshot.hpp"
+
+#include <algorithm>
+
+namespace hlsgate::actors {
+
+rendition_record to_record(const media::rendition_output& x) {
+  rendition_record rr;
+  rr.name = x.name;
+  rr.has_video = x.has_video;
+  rr.has_audio = x.has_audio;
+  rr.width = x.width;
+  rr.height = x.height;
+  rr.frame_rate = x.frame_rate;
+  rr.codecs = x.codecs;
+  rr.peak_bandwidth = x.peak_bandwidth;
+  rr.average_bandwidth = x.average_bandwidth;
+  return rr;
+}
+
+playlist_ptr make_snapshot(const media_record& r, const std::vector<rendition_record>& rs,
+                           bool ended) {
+  auto snap = std::make_shared<playlist_snapshot>();
+  snap->media_id = r.media_id;
+  snap->storage_id = r.storage_id;
+  snap->has_thumbnails = r.has_thumbnails;
+  for (auto& rr : rs) {
+    media::variant_entry v;
+    v.uri = rr.name + "/playlist.m3u8";
+    v.bandwidth = rr.peak_bandwidth;
+    v.average_bandwidth = rr.average_bandwidth;
+    if (v.bandwidth == 0) {
+      // A running job: measure what exists so far (RFC 8216 §4.3.4.2).
+      uint64_t bytes = 0;
+      double seconds = 0;
+      for (auto& s : rr.segments) {
+        bytes += s.bytes;
+        seconds += s.duration;
+        if (s.duration > 0)
+          v.bandwidth =
+              std::max<uint64_t>(v.bandwidth, static_cast<uint64_t>(s.bytes * 8 / s.duration));
+      }
+      if (seconds > 0)
+        v.average_bandwidth = static_cast<uint64_t>(bytes * 8 / seconds);
+    }
+    v.codecs = rr.codecs;
+    v.width = rr.width;
+    v.height = rr.height;
+    v.frame_rate = rr.frame_rate;
+    snap->master.variants.push_back(std::move(v));
+    media::media_playlist pl;
+    pl.type = ended ? media::playlist_type::vod : media::playlist_type::event;
+    pl.ended = ended;
+    pl.segments = rr.segments;
+    snap->rendition_names.push_back(rr.name);
+    snap->renditions.push_back(std::move(pl));
+  }
+  return snap;
+}
+
+} // namespace hlsgate::actors

@@ -1,0 +1,20 @@
+// The immutable playlist view of a media item, shared with HTTP threads that
+// render it per request (no actor work on the playlist path).
+#pragma once
+
+#include <vector>
+
+#include "actors/types.hpp"
+#include "media/transcoder.hpp"
+
+namespace hlsgate::actors {
+
+/// Builds the playlist view of `renditions` of the item `r`: VOD when
+/// `ended`, else EVENT (a running job; bandwidths measured so far).
+playlist_ptr make_snapshot(const media_record& r, const std::vector<rendition_record>& renditions,
+                           bool ended);
+
+/// Copies what the transcoder reports about a rendition (not its segments).
+rendition_record to_record(const media::rendition_output& x);
+
+} // namespace hlsgate::actors
