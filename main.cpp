@@ -1,5 +1,7 @@
 // hlsgate: a thin main over the libraries. Parses the configuration, starts
 // the actors and the HTTP server, and waits for SIGINT/SIGTERM.
+#include <sys/stat.h>
+
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -76,6 +78,10 @@ int main(int argc, char** argv) {
   }
   const auto& cfg = parsed.value;
   logging::set_level(cfg.log_level);
+  // Defence in depth: every file and folder hlsgate creates gets its mode
+  // set explicitly; the umask only guarantees that nothing libav or SQLite
+  // creates on its own is ever world-readable.
+  ::umask(027);
   if (!parsed.args.empty() && parsed.args[0] == "edge-key") {
     // What an nginx edge needs to verify segment URLs, and nothing more.
     auto keys = actors::load_signing_keys(cfg);
@@ -136,6 +142,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&signals, &sig);
   logging::info("shutting down", {{"signal", std::to_string(sig)}});
+  svc.begin_drain();
   srv.stop();
   svc.shutdown();
   return 0;

@@ -26,17 +26,43 @@ const char* name(level l) {
   return "error";
 }
 
+bool needs_escape(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
+
+/// A value as one token: quoted when it holds spaces, quotes, '=' or
+/// anything that needs escaping; control characters (CR, LF, ESC, ...) are
+/// written as \n, \r, \t or \xNN, so no string from a client or a file can
+/// start a forged log line or drive the terminal.
 void append_value(std::string& out, std::string_view v) {
-  bool quote = v.empty() || v.find_first_of(" \"=") != std::string_view::npos;
+  bool quote = v.empty();
+  for (char c : v)
+    quote = quote || c == ' ' || c == '"' || c == '=' || c == '\\' ||
+            needs_escape(static_cast<unsigned char>(c));
   if (!quote) {
     out.append(v);
     return;
   }
+  static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
   for (char c : v) {
-    if (c == '"' || c == '\\')
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
       out.push_back('\\');
-    out.push_back(c == '\n' ? ' ' : c);
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else if (c == '\r') {
+      out.append("\\r");
+    } else if (c == '\t') {
+      out.append("\\t");
+    } else if (needs_escape(u)) {
+      out.append("\\x");
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
   }
   out.push_back('"');
 }
@@ -58,25 +84,30 @@ bool enabled(level l) noexcept {
   return static_cast<int>(l) >= threshold.load();
 }
 
+std::string format_line(level l, std::string_view msg, std::initializer_list<field> fields,
+                        std::time_t when) {
+  std::string line;
+  line.reserve(128);
+  char ts[32];
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  line.append(ts).append(" level=").append(name(l)).append(" msg=");
+  append_value(line, msg);
+  for (auto& [k, v] : fields) {
+    line.push_back(' ');
+    line.append(k).push_back('=');
+    append_value(line, v);
+  }
+  line.push_back('\n');
+  return line;
+}
+
 void write(level l, std::string_view msg, std::initializer_list<field> fields) noexcept {
   if (!enabled(l))
     return;
   try {
-    std::string line;
-    line.reserve(128);
-    char ts[32];
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    line.append(ts).append(" level=").append(name(l)).append(" msg=");
-    append_value(line, msg);
-    for (auto& [k, v] : fields) {
-      line.push_back(' ');
-      line.append(k).push_back('=');
-      append_value(line, v);
-    }
-    line.push_back('\n');
+    const std::string line = format_line(l, msg, fields, std::time(nullptr));
     auto rc = ::write(2, line.data(), line.size());
     (void)rc;
   } catch (...) {

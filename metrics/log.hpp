@@ -3,7 +3,9 @@
 // CAF's own logging is compiled out in Debian's build; this is ours.
 #pragma once
 
+#include <ctime>
 #include <initializer_list>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -16,6 +18,11 @@ void set_level(std::string_view name) noexcept;
 bool enabled(level l) noexcept;
 
 using field = std::pair<std::string_view, std::string_view>;
+
+/// One log line (with its newline) as write() emits it; values holding
+/// control characters are escaped, so every call is exactly one line.
+std::string format_line(level l, std::string_view msg, std::initializer_list<field> fields,
+                        std::time_t when);
 
 /// Writes one line atomically (a single write(2)) if `l` is enabled.
 void write(level l, std::string_view msg, std::initializer_list<field> fields = {}) noexcept;

@@ -3,6 +3,7 @@
 // Real nginx, started by the test in its own prefix on 127.0.0.1.
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "auth/signed_url.hpp"
@@ -46,8 +47,8 @@ protected:
     conf = replace_all(conf, "http {",
                        "http {\n  access_log off;\n  client_body_temp_path " + prefix +
                            "/cb;\n  proxy_temp_path " + prefix + "/px;\n");
-    conf =
-        "daemon off;\npid " + prefix + "/nginx.pid;\nerror_log " + prefix + "/error.log;\n" + conf;
+    conf = "daemon off;\nuser nobody www-data;\npid " + prefix + "/nginx.pid;\nerror_log " + prefix +
+           "/error.log;\n" + conf;
     std::ofstream{prefix + "/nginx.conf"} << conf;
     std::string bin = "/usr/sbin/nginx";
     std::string conf_path = prefix + "/nginx.conf";
@@ -83,6 +84,7 @@ TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
   const std::string secret = "edge-test-edge-key-0123456789-abcdef";
   env["SECRET_KEY"] = "edge-test-master-secret-0123456789-abcdef";
   env["HLSGATE_EDGE_SECRET"] = secret;
+  env["HLSGATE_MEDIA_GROUP"] = "www-data";
   start();
   auto r = upload(make_clip(clip_720p(4)));
   ASSERT_EQ(r.status, 200u) << r.body;
@@ -90,10 +92,15 @@ TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
   auto pl = http_get(port(), "/stream/" + j["media_id"].get<std::string>() +
                                  "/v0/playlist.m3u8?token=" + j["access_token"].get<std::string>());
   auto seg = playlist_uris(pl.body).at(0);
-  // nginx's worker runs as nobody: the shared folders (and the temporary
-  // folder holding them) must be readable.
+  // nginx's worker runs as nobody in the media group (www-data): it reaches
+  // the media through that group alone. The test's temporary root only needs
+  // to be traversable; nginx's own prefix is its business. The data
+  // directory is not made readable to anyone else.
   run_command("chmod a+x " + shell_quote(fs::path{data}.parent_path().string()) +
-              " && chmod -R a+rX " + shell_quote(data) + " " + shell_quote(prefix));
+              " && chmod -R a+rX " + shell_quote(prefix));
+  struct stat st {};
+  ASSERT_EQ(::stat(data.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0007, 0u) << "the data directory is not world-accessible";
   ASSERT_TRUE(start_nginx(secret)) << read_file(prefix + "/error.log");
   auto origin = http_get(port(), seg);
   auto edge = http_get(edge_port, seg);

@@ -1,0 +1,35 @@
+#include "metrics/log.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace hlsgate::logging;
+
+namespace {
+constexpr std::time_t when = 1'700'000'000; // 2023-11-14T22:13:20Z
+}
+
+TEST(Log, PlainFieldsStayReadable) {
+  EXPECT_EQ(format_line(level::info, "media expired", {{"media_id", "abc_-1"}}, when),
+            "2023-11-14T22:13:20Z level=info msg=\"media expired\" media_id=abc_-1\n");
+}
+
+// An uploaded file name or a libav message must never start a line of its
+// own (log forging) or carry terminal escapes.
+TEST(Log, ControlCharactersCannotForgeLines) {
+  const std::string hostile = "x\nlevel=error msg=\"forged\"\r\x1b[31m\x7f\x01";
+  auto line = format_line(level::warn, hostile, {{"name", hostile}, {"k", "a=b"}}, when);
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
+  EXPECT_EQ(line.find('\r'), std::string::npos);
+  EXPECT_EQ(line.find('\x1b'), std::string::npos);
+  EXPECT_EQ(line.find('\x7f'), std::string::npos);
+  EXPECT_NE(line.find("x\\nlevel=error msg=\\\"forged\\\"\\r\\x1b[31m\\x7f\\x01"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find("k=\"a=b\""), std::string::npos) << line;
+}
+
+TEST(Log, EmptyAndQuotedValues) {
+  auto line = format_line(level::debug, "", {{"a", ""}, {"b", "say \"hi\" \\"}}, when);
+  EXPECT_EQ(line, "2023-11-14T22:13:20Z level=debug msg=\"\" a=\"\" b=\"say \\\"hi\\\" \\\\\"\n");
+}
