@@ -21,6 +21,7 @@
 #include "auth/keys.hpp"
 #include "tests/e2e/server_process.hpp"
 #include "tests/media/clip_fixture.hpp"
+#include "tests/support/hls_validator.hpp"
 #include "tests/support/http_client.hpp"
 
 namespace hlsgate::test {
@@ -138,6 +139,8 @@ protected:
     EXPECT_EQ(master.header("content-type"), "application/vnd.apple.mpegurl");
     EXPECT_NE(master.body.find("#EXT-X-STREAM-INF:"), std::string::npos) << master.body;
     EXPECT_NE(master.body.find("CODECS=\"" + expect_codecs), std::string::npos) << master.body;
+    auto problems = validate_master_playlist(master.body);
+    EXPECT_TRUE(problems.ok()) << problems.str() << master.body;
     auto variants = playlist_uris(master.body);
     EXPECT_EQ(variants.size(), expect_variants) << master.body;
     std::string top;
@@ -146,6 +149,8 @@ protected:
       EXPECT_EQ(media_pl.status, 200u) << media_pl.body;
       EXPECT_NE(media_pl.body.find("#EXT-X-PLAYLIST-TYPE:VOD"), std::string::npos);
       EXPECT_NE(media_pl.body.find("#EXT-X-ENDLIST"), std::string::npos);
+      auto media_problems = validate_media_playlist(media_pl.body);
+      EXPECT_TRUE(media_problems.ok()) << media_problems.str() << media_pl.body;
       for (auto& uri : playlist_uris(media_pl.body)) {
         EXPECT_EQ(uri.rfind("/seg/", 0), 0u) << uri;
         auto seg = http_get(port(), uri);

@@ -162,6 +162,8 @@ TEST_F(transcoding, event_playlist_is_served_before_the_job_ends_then_turns_vod)
   ASSERT_NE(i["status"], "ready") << "the job ended before an EVENT playlist was seen";
   EXPECT_NE(pl.body.find("#EXT-X-PLAYLIST-TYPE:EVENT"), std::string::npos) << pl.body;
   EXPECT_EQ(pl.body.find("#EXT-X-ENDLIST"), std::string::npos) << pl.body;
+  auto problems = validate_media_playlist(pl.body);
+  EXPECT_TRUE(problems.ok()) << problems.str() << pl.body;
   auto uris = playlist_uris(pl.body);
   ASSERT_FALSE(uris.empty());
   EXPECT_EQ(http_get(port(), uris[0]).status, 200u);
