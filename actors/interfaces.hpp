@@ -24,6 +24,7 @@
 
 #include "actors/completion.hpp"
 #include "actors/item_files.hpp"
+#include "actors/revocation.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
 #include "config/config.hpp"
@@ -58,6 +59,9 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, segment_atom, "segment")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, import_atom, "import")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, stream_info_atom, "streaminfo")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, pl_timeout_atom, "pltimeout")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_create_atom, "tokcreate")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_list_atom, "toklist")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_revoke_atom, "tokrevoke")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 
@@ -96,6 +100,9 @@ using media_actor = caf::typed_actor<
     caf::reacts_to<info_atom, admin_credential, completion<info_result>>,
     caf::reacts_to<extend_atom, admin_credential, unsigned, completion<extend_result>>,
     caf::reacts_to<delete_atom, admin_credential, completion<done>>,
+    caf::reacts_to<token_create_atom, admin_credential, token_request, completion<token_result>>,
+    caf::reacts_to<token_list_atom, admin_credential, completion<token_list>>,
+    caf::reacts_to<token_revoke_atom, admin_credential, std::string, completion<done>>,
     caf::reacts_to<abandon_atom, completion<done>>, ///< its keys never reached the uploader
     caf::reacts_to<drain_atom>,                     ///< shutting down: answer waiting uploads now
     // its job's worker
@@ -148,6 +155,10 @@ using registry_actor = gone_listener::extend<
     caf::reacts_to<info_atom, std::string, admin_credential, completion<info_result>>,
     caf::reacts_to<extend_atom, std::string, admin_credential, unsigned, completion<extend_result>>,
     caf::reacts_to<delete_atom, std::string, admin_credential, completion<done>>,
+    caf::reacts_to<token_create_atom, std::string, admin_credential, token_request,
+                   completion<token_result>>,
+    caf::reacts_to<token_list_atom, std::string, admin_credential, completion<token_list>>,
+    caf::reacts_to<token_revoke_atom, std::string, admin_credential, std::string, completion<done>>,
     caf::reacts_to<abandon_atom, std::string, completion<done>>, caf::reacts_to<drain_atom>,
     caf::reacts_to<import_atom, import_params, completion<import_result>>>;
 
@@ -160,6 +171,8 @@ struct environment {
   std::shared_ptr<const auth::jwt_codec> jwt;
   metrics::registry* metrics = nullptr;
   item_files files;
+  /// Per-item token state for the segment path (written by media actors).
+  std::shared_ptr<revocation_table> revocations = std::make_shared<revocation_table>();
   store_actor store;
   job_queue pool;
   /// Jobs waiting in the pool's queue (read lock-free by the HTTP layer to
@@ -190,3 +203,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::exten
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::done>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::import_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::stream_info_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::token_list>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::token_request)

@@ -1,6 +1,7 @@
 #include "actors/media_actor.hpp"
 
 #include "actors/snapshot.hpp"
+#include "actors/tokens.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -65,10 +66,17 @@ void set_status(self_ptr self, media_status s) {
   r.status = s;
 }
 
+/// Tells the segment path (any HTTP thread) what tokens of the item count.
+void publish_tokens(self_ptr self) {
+  auto& st = self->state;
+  st.env->revocations->publish(st.record.storage_id, revocation_state(st.record));
+}
+
 /// Makes `r` the item's record (it was written durably).
 void adopt(self_ptr self, media_record r) {
   set_status(self, r.status);
   self->state.record = std::move(r);
+  publish_tokens(self);
 }
 
 /// Writes `proposed` and adopts it once durable; `ok` runs then. When the
@@ -94,19 +102,21 @@ void commit(self_ptr self, media_record proposed, Ok ok, Fail fail) {
           });
 }
 
-std::string issue_token(self_ptr self, unsigned minutes) {
-  auto& st = self->state;
-  auto t = now(self);
-  auth::token_claims c;
-  c.sub = st.record.media_id;
-  c.gen = st.record.token_gen;
-  c.iat = t;
-  c.exp = st.record.expires_at;
-  if (minutes > 0)
-    c.exp = std::min<int64_t>(c.exp, t + int64_t{minutes} * 60);
-  if (auto* m = metrics_of(self))
-    m->token_issued();
-  return st.env->jwt->issue(c);
+token_result make_token_result(self_ptr self, const minted_token& m) {
+  auto& r = self->state.record;
+  token_result res;
+  res.media_id = r.media_id;
+  res.access_token = m.token;
+  res.jti = m.record.jti;
+  res.label = m.record.label;
+  res.expires_at = m.record.expires_at;
+  res.media_expires_at = r.expires_at;
+  const auto until =
+      m.record.expires_at == 0 ? r.expires_at : std::min(r.expires_at, m.record.expires_at);
+  res.expires_in_minutes = static_cast<unsigned>(std::max<int64_t>(0, until - now(self) + 59) / 60);
+  if (auto* mt = metrics_of(self))
+    mt->token_issued();
+  return res;
 }
 
 void schedule_expiry(self_ptr self) {
@@ -120,7 +130,7 @@ upload_result make_upload_result(self_ptr self) {
   upload_result res;
   res.media_id = st.record.media_id;
   res.admin_key = st.admin_key;
-  res.access_token = issue_token(self, st.env->cfg.token_minutes);
+  res.access_token = st.upload_token;
   res.expires_at = st.record.expires_at;
   res.expiry_minutes = static_cast<unsigned>(st.record.expiry_minutes());
   res.status = st.record.status;
@@ -176,6 +186,7 @@ void destroy(self_ptr self, api_error why, std::function<void(bool)> then) {
       st.cancel->store(true);
       self->send(st.env->pool, cancel_atom_v, st.record.storage_id);
     }
+    st.env->revocations->erase(st.record.storage_id);
     st.env->files.remove(st.record);
     for (auto& w : st.waiters)
       w.done(why);
@@ -394,6 +405,11 @@ void start_on_demand(self_ptr self, completion<playlist_ptr>& done) {
 void start_fresh(self_ptr self, media_params& p) {
   auto creator = std::move(p.creator);
   auto wait_ready = p.wait_ready;
+  auto& st0 = self->state;
+  st0.upload_token =
+      mint_token(st0.record, *st0.env->jwt, now(self), st0.env->cfg.token_minutes, "").token;
+  if (auto* m = metrics_of(self))
+    m->token_issued();
   // Nothing of a refused upload is kept: its original, its record.
   auto refuse = [self, creator](api_error e) {
     auto& st = self->state;
@@ -409,6 +425,7 @@ void start_fresh(self_ptr self, media_params& p) {
           [self, creator, wait_ready, refuse](bool written) {
             if (!written)
               return refuse({api_errc::internal, "Cannot record the media"});
+            publish_tokens(self);
             submit_job(self, false, [self, creator, wait_ready, refuse](bool accepted) {
               if (!accepted) {
                 destroy(self, {api_errc::queue_full, "Too many jobs queued"}, [creator](bool) {
@@ -434,6 +451,7 @@ void start_fresh(self_ptr self, media_params& p) {
 void start_restored(self_ptr self) {
   auto& st = self->state;
   auto& r = st.record;
+  publish_tokens(self);
   schedule_expiry(self);
   if (r.status == media_status::ready) {
     st.progress = 100;
@@ -484,7 +502,7 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
       // -- callers -------------------------------------------------------------------
       [self](playlist_atom, const auth::token_claims& claims, completion<playlist_ptr>& done) {
         auto& st = self->state;
-        if (claims.gen != st.record.token_gen) {
+        if (!token_current(st.record, claims)) {
           if (auto* m = metrics_of(self))
             m->auth_failure("revoked");
           done(api_error{api_errc::forbidden, "Token was revoked"});
@@ -503,7 +521,7 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
       [self](stream_info_atom, const auth::token_claims& claims,
              completion<stream_info_result>& done) {
         auto& st = self->state;
-        if (claims.gen != st.record.token_gen)
+        if (!token_current(st.record, claims))
           return done(api_error{api_errc::forbidden, "Token was revoked"});
         stream_info_result res;
         res.record = st.record;
@@ -526,18 +544,9 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
         media_record r = self->state.record;
         ++r.token_gen; // every older token stops working once this is durable
         r.last_token_refresh = now(self);
+        auto minted = mint_token(r, *self->state.env->jwt, now(self), minutes, "");
         commit(
-            self, std::move(r),
-            [self, minutes, done] {
-              token_result res;
-              res.media_id = self->state.record.media_id;
-              res.access_token = issue_token(self, minutes);
-              res.expires_at = std::min<int64_t>(self->state.record.expires_at,
-                                                 now(self) + int64_t{minutes} * 60);
-              res.expires_in_minutes =
-                  static_cast<unsigned>((res.expires_at - now(self) + 59) / 60);
-              done(std::move(res));
-            },
+            self, std::move(r), [self, minted, done] { done(make_token_result(self, minted)); },
             [done] {
               done(api_error{api_errc::internal, "Cannot record the new token"});
             });
@@ -601,6 +610,45 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
           else
             done(api_error{api_errc::internal, "Cannot delete the media"});
         });
+      },
+      [self](token_create_atom, const admin_credential& who, const token_request& req,
+             completion<token_result>& done) {
+        api_error err;
+        if (!check_admin(self, who, err))
+          return done(std::move(err));
+        if (req.expires_in_minutes > 10080)
+          return done(
+              api_error{api_errc::bad_parameter, "expires_in_minutes must be in [1, 10080]"});
+        if (req.label.size() > max_token_label)
+          return done(api_error{api_errc::bad_parameter, "label is longer than 200 bytes"});
+        media_record r = self->state.record;
+        auto minted =
+            mint_token(r, *self->state.env->jwt, now(self), req.expires_in_minutes, req.label);
+        commit(
+            self, std::move(r), [self, minted, done] { done(make_token_result(self, minted)); },
+            [done] {
+              done(api_error{api_errc::internal, "Cannot record the new token"});
+            });
+      },
+      [self](token_list_atom, const admin_credential& who, completion<token_list>& done) {
+        api_error err;
+        if (!check_admin(self, who, err))
+          return done(std::move(err));
+        done(list_tokens(self->state.record));
+      },
+      [self](token_revoke_atom, const admin_credential& who, const std::string& jti,
+             completion<done>& done) {
+        api_error err;
+        if (!check_admin(self, who, err))
+          return done(std::move(err));
+        media_record r = self->state.record;
+        if (!revoke_token(r, jti))
+          return done(api_error{api_errc::not_found, "No such token"});
+        commit(
+            self, std::move(r), [done] { done(actors::done{}); },
+            [done] {
+              done(api_error{api_errc::internal, "Cannot record the revocation"});
+            });
       },
       [self](abandon_atom, completion<done>& done) {
         logging::warn("upload reply not delivered; removing the item",

@@ -38,8 +38,9 @@ struct media_state {
   env_ptr env;
   media_record record;
   gone_listener registry;
-  std::string admin_key; ///< plaintext until the creator got it
-  double progress = 0;   ///< percent
+  std::string admin_key;    ///< plaintext until the creator got it
+  std::string upload_token; ///< the access token minted for the creator's reply
+  double progress = 0;      ///< percent
   uint64_t timer_epoch = 0;
   std::shared_ptr<std::atomic<bool>> cancel; ///< set while a job is submitted or running
   /// EVENT while the job runs (once every rendition has a segment), then VOD.

@@ -6,6 +6,7 @@
 
 #include "actors/media_actor.hpp"
 #include "actors/prober.hpp"
+#include "actors/tokens.hpp"
 #include "auth/crypto.hpp"
 #include "metrics/log.hpp"
 
@@ -112,6 +113,7 @@ void register_imports(registry_ptr self, std::shared_ptr<probed_files> files, si
     r.source_path = path;
     r.source_owned = false;
     r.on_demand = true;
+    auto minted = mint_token(r, *env.jwt, env.now(), env.cfg.token_minutes, "import");
     self->request(env.store, caf::infinite, put_atom_v, r)
         .then(
             [=](bool ok) mutable {
@@ -120,14 +122,9 @@ void register_imports(registry_ptr self, std::shared_ptr<probed_files> files, si
               if (!ok) {
                 item.error = "Cannot record the item";
               } else {
-                auth::token_claims c;
-                c.sub = r.media_id;
-                c.gen = r.token_gen;
-                c.iat = r.created_at;
-                c.exp = r.expires_at;
                 item.media_id = r.media_id;
                 item.admin_key = admin_key;
-                item.access_token = self->state.env->jwt->issue(c);
+                item.access_token = minted.token;
                 item.expires_at = r.expires_at;
                 if (auto* m = self->state.env->metrics)
                   m->token_issued();
@@ -220,6 +217,21 @@ registry_actor::behavior_type registry_behavior(registry_ptr self, registry_para
       },
       [self](delete_atom, const std::string& id, admin_credential& who, completion<done>& done) {
         forward(self, id, done, [&](media_actor& a) { self->send(a, delete_atom_v, who, done); });
+      },
+      [self](token_create_atom, const std::string& id, admin_credential& who, token_request& req,
+             completion<token_result>& done) {
+        forward(self, id, done,
+                [&](media_actor& a) { self->send(a, token_create_atom_v, who, req, done); });
+      },
+      [self](token_list_atom, const std::string& id, admin_credential& who,
+             completion<token_list>& done) {
+        forward(self, id, done,
+                [&](media_actor& a) { self->send(a, token_list_atom_v, who, done); });
+      },
+      [self](token_revoke_atom, const std::string& id, admin_credential& who, std::string& jti,
+             completion<done>& done) {
+        forward(self, id, done,
+                [&](media_actor& a) { self->send(a, token_revoke_atom_v, who, jti, done); });
       },
       [self](abandon_atom, const std::string& id, completion<done>& done) {
         forward(self, id, done, [&](media_actor& a) { self->send(a, abandon_atom_v, done); });

@@ -42,6 +42,7 @@ struct service::impl {
   std::shared_ptr<const auth::jwt_codec> jwt;
   std::unique_ptr<auth::url_signer> signer;
   std::shared_ptr<std::atomic<size_t>> queued = std::make_shared<std::atomic<size_t>>(0);
+  std::shared_ptr<revocation_table> revocations = std::make_shared<revocation_table>();
   store_actor store_handle;
   pool_actor pool;
   registry_actor registry;
@@ -153,6 +154,7 @@ media::status service::start() {
   env->files = files;
   env->store = d.store_handle;
   env->queued = d.queued;
+  env->revocations = d.revocations;
   env->now = unix_now;
   pool_params pp;
   pp.env = env;
@@ -281,6 +283,29 @@ void service::remove(std::string media_id, admin_credential who, completion<acto
                  std::move(done));
 }
 
+void service::create_token(std::string media_id, admin_credential who, token_request req,
+                           completion<token_result> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, token_create_atom_v, std::move(media_id), std::move(who),
+                 std::move(req), std::move(done));
+}
+
+void service::list_tokens(std::string media_id, admin_credential who, completion<token_list> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, token_list_atom_v, std::move(media_id), std::move(who),
+                 std::move(done));
+}
+
+void service::revoke_token(std::string media_id, admin_credential who, std::string jti,
+                           completion<actors::done> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, token_revoke_atom_v, std::move(media_id), std::move(who),
+                 std::move(jti), std::move(done));
+}
+
 void service::stream_info(std::string media_id, std::string token,
                           completion<stream_info_result> done) {
   if (!impl_->accepting(done))
@@ -296,6 +321,10 @@ void service::import(import_params p, completion<import_result> done) {
   if (!impl_->accepting(done))
     return;
   caf::anon_send(impl_->registry, import_atom_v, std::move(p), std::move(done));
+}
+
+const revocation_table& service::revocations() const {
+  return *impl_->revocations;
 }
 
 const auth::url_signer& service::signer() const {

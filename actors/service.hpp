@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "actors/completion.hpp"
+#include "actors/revocation.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
 #include "auth/keys.hpp"
@@ -72,6 +73,12 @@ public:
   void extend(std::string media_id, admin_credential who, unsigned additional_minutes,
               completion<extend_result> done);
   void remove(std::string media_id, admin_credential who, completion<actors::done> done);
+  /// Admin: mints a token (own lifetime optional), lists them, revokes one.
+  void create_token(std::string media_id, admin_credential who, token_request req,
+                    completion<token_result> done);
+  void list_tokens(std::string media_id, admin_credential who, completion<token_list> done);
+  void revoke_token(std::string media_id, admin_credential who, std::string jti,
+                    completion<actors::done> done);
   /// Token holders: format, readiness, duration, renditions (Clipset's
   /// stream-info endpoint, plus more).
   void stream_info(std::string media_id, std::string token, completion<stream_info_result> done);
@@ -81,6 +88,9 @@ public:
   /// is opened).
   void import(import_params p, completion<import_result> done);
 
+  /// Per-item token state for the segment path: read from any thread,
+  /// without locks (see revocation.hpp).
+  const revocation_table& revocations() const;
   const auth::url_signer& signer() const;
   const auth::jwt_codec& tokens() const;
   const config::settings& settings() const;

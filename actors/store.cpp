@@ -62,6 +62,38 @@ std::vector<rendition_record> from_json(const std::string& text) {
   return out;
 }
 
+std::string tokens_json(const std::vector<token_record>& ts) {
+  auto arr = nlohmann::json::array();
+  for (auto& t : ts)
+    arr.push_back({{"jti", t.jti},
+                   {"label", t.label},
+                   {"created_at", t.created_at},
+                   {"expires_at", t.expires_at},
+                   {"gen", t.gen},
+                   {"revoked", t.revoked}});
+  return arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<token_record> tokens_from_json(const std::string& text) {
+  std::vector<token_record> out;
+  auto arr = nlohmann::json::parse(text, nullptr, false);
+  if (!arr.is_array())
+    return out;
+  for (auto& j : arr) {
+    if (!j.is_object())
+      continue;
+    token_record t;
+    t.jti = j.value("jti", "");
+    t.label = j.value("label", "");
+    t.created_at = j.value("created_at", int64_t{0});
+    t.expires_at = j.value("expires_at", int64_t{0});
+    t.gen = j.value("gen", uint64_t{0});
+    t.revoked = j.value("revoked", false);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 std::string column_text(sqlite3_stmt* st, int i) {
   auto* p = sqlite3_column_text(st, i);
   return p == nullptr ? std::string{} : std::string{reinterpret_cast<const char*>(p)};
@@ -130,17 +162,18 @@ media::result<std::unique_ptr<store>> store::open(const std::string& path) {
     return p->fail("cannot create the schema");
   // Columns added after the first schema; ADD COLUMN fails harmlessly when
   // the column exists already.
-  for (auto* col :
-       {"source_owned INTEGER NOT NULL DEFAULT 1", "on_demand INTEGER NOT NULL DEFAULT 0",
-        "thumbnails INTEGER NOT NULL DEFAULT 0", "ladder TEXT NOT NULL DEFAULT ''",
-        "error_detail TEXT NOT NULL DEFAULT ''", "warning TEXT NOT NULL DEFAULT ''"})
+  for (auto* col : {"source_owned INTEGER NOT NULL DEFAULT 1",
+                    "on_demand INTEGER NOT NULL DEFAULT 0", "thumbnails INTEGER NOT NULL DEFAULT 0",
+                    "ladder TEXT NOT NULL DEFAULT ''", "error_detail TEXT NOT NULL DEFAULT ''",
+                    "warning TEXT NOT NULL DEFAULT ''", "tokens TEXT NOT NULL DEFAULT '[]'"})
     p->exec((std::string{"ALTER TABLE media ADD COLUMN "} + col + ";").c_str());
   p->put = p->prepare("INSERT OR REPLACE INTO media (media_id, storage_id, admin_key_hash, status,"
                       " error, original_name, source_path, created_at, updated_at, upload_time,"
                       " expires_at, last_token_refresh, token_gen, duration, renditions,"
-                      " source_owned, on_demand, thumbnails, ladder, error_detail, warning)"
+                      " source_owned, on_demand, thumbnails, ladder, error_detail, warning,"
+                      " tokens)"
                       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
-                      " ?20,?21)");
+                      " ?20,?21,?22)");
   p->del = p->prepare("DELETE FROM media WHERE media_id = ?1");
   if (!p->put || !p->del)
     return p->fail("cannot prepare statements");
@@ -150,9 +183,18 @@ media::result<std::unique_ptr<store>> store::open(const std::string& path) {
 media::status store::put(const media_record& r) {
   auto* st = impl_->put.get();
   sqlite3_reset(st);
-  auto text = [&](int i, const std::string& s) {
-    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  // Every bind is checked: a parameter the statement does not have (a
+  // column added to one list but not the other) must fail the write, not
+  // silently drop a field.
+  int bad = SQLITE_OK;
+  auto check = [&](int rc) {
+    if (rc != SQLITE_OK && bad == SQLITE_OK)
+      bad = rc;
   };
+  auto text = [&](int i, const std::string& s) {
+    check(sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT));
+  };
+  auto int64 = [&](int i, int64_t v) { check(sqlite3_bind_int64(st, i, v)); };
   text(1, r.media_id);
   text(2, r.storage_id);
   text(3, r.admin_key_hash);
@@ -160,21 +202,25 @@ media::status store::put(const media_record& r) {
   text(5, r.error);
   text(6, r.original_name);
   text(7, r.source_path);
-  sqlite3_bind_int64(st, 8, r.created_at);
-  sqlite3_bind_int64(st, 9, r.updated_at);
-  sqlite3_bind_int64(st, 10, r.upload_time);
-  sqlite3_bind_int64(st, 11, r.expires_at);
-  sqlite3_bind_int64(st, 12, r.last_token_refresh);
-  sqlite3_bind_int64(st, 13, static_cast<sqlite3_int64>(r.token_gen));
-  sqlite3_bind_double(st, 14, r.duration);
-  auto rend = to_json(r.renditions).dump();
-  text(15, rend);
-  sqlite3_bind_int(st, 16, r.source_owned ? 1 : 0);
-  sqlite3_bind_int(st, 17, r.on_demand ? 1 : 0);
-  sqlite3_bind_int(st, 18, r.has_thumbnails ? 1 : 0);
+  int64(8, r.created_at);
+  int64(9, r.updated_at);
+  int64(10, r.upload_time);
+  int64(11, r.expires_at);
+  int64(12, r.last_token_refresh);
+  int64(13, static_cast<int64_t>(r.token_gen));
+  check(sqlite3_bind_double(st, 14, r.duration));
+  text(15, to_json(r.renditions).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  int64(16, r.source_owned ? 1 : 0);
+  int64(17, r.on_demand ? 1 : 0);
+  int64(18, r.has_thumbnails ? 1 : 0);
   text(19, r.ladder);
   text(20, r.error_detail);
   text(21, r.warning);
+  text(22, tokens_json(r.tokens));
+  if (bad != SQLITE_OK) {
+    sqlite3_reset(st);
+    return impl_->fail("cannot write a record (bind)");
+  }
   auto rc = sqlite3_step(st);
   sqlite3_reset(st);
   if (rc != SQLITE_DONE)
@@ -197,8 +243,8 @@ media::result<std::vector<media_record>> store::load_all() {
   auto st = impl_->prepare("SELECT media_id, storage_id, admin_key_hash, status, error,"
                            " original_name, source_path, created_at, updated_at, upload_time,"
                            " expires_at, last_token_refresh, token_gen, duration, renditions,"
-                           " source_owned, on_demand, thumbnails, ladder, error_detail, warning"
-                           " FROM media");
+                           " source_owned, on_demand, thumbnails, ladder, error_detail, warning,"
+                           " tokens FROM media");
   if (!st)
     return impl_->fail("cannot read records");
   std::vector<media_record> out;
@@ -228,6 +274,7 @@ media::result<std::vector<media_record>> store::load_all() {
     r.ladder = column_text(s, 18);
     r.error_detail = column_text(s, 19);
     r.warning = column_text(s, 20);
+    r.tokens = tokens_from_json(column_text(s, 21));
     out.push_back(std::move(r));
   }
   if (rc != SQLITE_DONE)

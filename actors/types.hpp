@@ -30,6 +30,17 @@ struct rendition_record {
   std::vector<media::segment_entry> segments;
 };
 
+/// An access token minted for an item (the token itself is not kept, only
+/// what identifies and describes it).
+struct token_record {
+  std::string jti;        ///< the token's id (its `jti` claim)
+  std::string label;      ///< given by the admin who minted it ("" for the upload's token)
+  int64_t created_at = 0; ///< unix seconds
+  int64_t expires_at = 0; ///< the token's own `exp`; 0 = lives as long as the media
+  uint64_t gen = 0;       ///< the item's token generation when it was minted
+  bool revoked = false;   ///< revoked one by one (DELETE .../tokens/{jti})
+};
+
 /// Everything the store keeps about one media item. Times are unix seconds.
 struct media_record {
   std::string media_id;       ///< public id (URL-safe, 128 random bits)
@@ -46,7 +57,8 @@ struct media_record {
   int64_t upload_time = 0;
   int64_t expires_at = 0;
   int64_t last_token_refresh = 0;
-  uint64_t token_gen = 1; ///< refresh bumps it: every older token stops working
+  uint64_t token_gen = 1;           ///< refresh bumps it: every older token stops working
+  std::vector<token_record> tokens; ///< minted tokens, newest last (bounded, see media actor)
   double duration = 0;
   std::vector<rendition_record> renditions;
   bool source_owned = true;    ///< false for imported library files: never deleted
@@ -117,9 +129,28 @@ struct upload_result {
 struct token_result {
   std::string media_id;
   std::string access_token;
-  int64_t expires_at = 0; ///< of the token
-  unsigned expires_in_minutes = 0;
+  std::string jti;
+  std::string label;
+  int64_t expires_at = 0; ///< the token's own expiry; 0 = as long as the media
+  int64_t media_expires_at = 0;
+  unsigned expires_in_minutes = 0; ///< until the token (or its media) expires
 };
+
+/// POST /media/{id}/tokens: a new token, optionally with its own lifetime.
+struct token_request {
+  unsigned expires_in_minutes = 0; ///< 0 = as long as the media
+  std::string label;
+};
+
+/// One token as GET /media/{id}/tokens lists it.
+struct token_info {
+  std::string jti;
+  std::string label;
+  int64_t created_at = 0;
+  int64_t expires_at = 0; ///< 0 = as long as the media
+  bool revoked = false;   ///< revoked one by one or by a refresh
+};
+using token_list = std::vector<token_info>;
 
 struct info_result {
   media_record record;     ///< minus secrets: admin_key_hash is cleared

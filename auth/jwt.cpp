@@ -102,8 +102,18 @@ struct header_sax : object_sax<header_sax> {
 
 /// Payload: the claims we need, with their types; duplicates rejected.
 struct claims_sax : object_sax<claims_sax> {
-  enum field : unsigned { f_sub = 1, f_gen = 2, f_iat = 4, f_exp = 8, f_typ = 16, f_other = 32 };
-  static constexpr unsigned all = f_sub | f_gen | f_iat | f_exp | f_typ;
+  enum field : unsigned {
+    f_sub = 1,
+    f_gen = 2,
+    f_iat = 4,
+    f_exp = 8,
+    f_typ = 16,
+    f_jti = 32,
+    f_other = 64
+  };
+  /// Claims every token carries; `exp` is optional (a token without it lives
+  /// as long as its media), `jti` too (tokens issued before it existed).
+  static constexpr unsigned required = f_sub | f_gen | f_iat | f_typ;
 
   token_claims& out;
   field cur = f_other;
@@ -122,6 +132,8 @@ struct claims_sax : object_sax<claims_sax> {
       cur = f_exp;
     else if (k == "typ")
       cur = f_typ;
+    else if (k == "jti")
+      cur = f_jti;
     else
       cur = f_other;
     if (cur != f_other) {
@@ -138,6 +150,9 @@ struct claims_sax : object_sax<claims_sax> {
       return true;
     case f_typ:
       out.typ.assign(v);
+      return true;
+    case f_jti:
+      out.jti.assign(v);
       return true;
     case f_other:
       return true;
@@ -179,8 +194,9 @@ struct claims_sax : object_sax<claims_sax> {
   bool on_other() { return cur == f_other; }
 };
 
-/// Fast path for the exact payload shape issue() writes:
-///   {"sub":"..","gen":N,"iat":N,"exp":N,"typ":".."}
+/// Fast path for the exact payload shapes issue() writes:
+///   {"sub":"..","gen":N,"jti":"..","iat":N,"exp":N,"typ":".."}
+///   {"sub":"..","gen":N,"jti":"..","iat":N,"typ":".."}        (no exp)
 /// with plain printable-ASCII strings and canonical integers. Returns false
 /// (leaving the decision to the general parser) on any deviation, so it
 /// accepts nothing the general parser would reject.
@@ -189,15 +205,19 @@ public:
   explicit canonical_claims(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
 
   bool parse(token_claims& out) {
-    std::string_view sub, typ;
+    std::string_view sub, jti, typ;
     uint64_t gen = 0;
     int64_t iat = 0, exp = 0;
-    if (!(lit("{\"sub\":\"") && str(sub) && lit(",\"gen\":") && uint(gen) && lit(",\"iat\":") &&
-          int64(iat) && lit(",\"exp\":") && int64(exp) && lit(",\"typ\":\"") && str(typ) &&
-          lit("}") && p_ == end_))
+    if (!(lit("{\"sub\":\"") && str(sub) && lit(",\"gen\":") && uint(gen) && lit(",\"jti\":\"") &&
+          str(jti) && lit(",\"iat\":") && int64(iat)))
+      return false;
+    if (lit(",\"exp\":") && !int64(exp))
+      return false;
+    if (!(lit(",\"typ\":\"") && str(typ) && lit("}") && p_ == end_))
       return false;
     out.sub.assign(sub);
     out.gen = gen;
+    out.jti.assign(jti);
     out.iat = iat;
     out.exp = exp;
     out.typ.assign(typ);
@@ -289,8 +309,10 @@ std::string jwt_codec::issue(const token_claims& claims) const {
   nlohmann::ordered_json j;
   j["sub"] = claims.sub;
   j["gen"] = claims.gen;
+  j["jti"] = claims.jti;
   j["iat"] = claims.iat;
-  j["exp"] = claims.exp;
+  if (claims.exp != 0)
+    j["exp"] = claims.exp;
   j["typ"] = claims.typ;
   const std::string payload = j.dump(-1, ' ', false, json::error_handler_t::replace);
 
@@ -351,12 +373,13 @@ bool jwt_codec::verify(std::string_view token, int64_t now, token_claims& out,
       return false;
     }
 
-    // 3. Claims.
+    // 3. Claims (absent optional claims must not keep a previous value).
+    out = token_claims{};
     if (!base64url_decode(payload, buf))
       return false;
     if (!canonical_claims(buf).parse(out)) {
       claims_sax cs(out);
-      if (!sax_parse(buf, cs) || cs.seen != claims_sax::all)
+      if (!sax_parse(buf, cs) || (cs.seen & claims_sax::required) != claims_sax::required)
         return false;
     }
 
@@ -369,7 +392,7 @@ bool jwt_codec::verify(std::string_view token, int64_t now, token_claims& out,
       err = token_error::not_yet_valid;
       return false;
     }
-    if (out.exp <= now) {
+    if (out.exp != 0 && out.exp <= now) {
       err = token_error::expired;
       return false;
     }

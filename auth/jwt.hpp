@@ -14,8 +14,11 @@ namespace hlsgate::auth {
 struct token_claims {
   std::string sub;  ///< media (public) id
   uint64_t gen = 0; ///< token generation of the media; refresh bumps it
+  std::string jti;  ///< token id (revocable one by one); empty in tokens issued before jti
   int64_t iat = 0;  ///< issued at, unix seconds
-  int64_t exp = 0;  ///< expires at, unix seconds
+  /// Expires at, unix seconds; 0 = no `exp` claim: the token lives as long
+  /// as its media (whose deadline is checked when the token is used).
+  int64_t exp = 0;
   std::string typ = "access";
 };
 

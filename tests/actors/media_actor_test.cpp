@@ -254,6 +254,8 @@ TEST_F(media_actor_test, refresh_revokes_older_tokens) {
   EXPECT_EQ(all->front().token_gen, 2u); // durable
 }
 
+// A token carries its own lifetime; the media's deadline is checked when it
+// is used, so no token is of use after its media expired.
 TEST_F(media_actor_test, tokens_never_outlive_the_media) {
   auto a = spawn_ready(5);
   std::optional<reply<token_result>> out;
@@ -261,10 +263,15 @@ TEST_F(media_actor_test, tokens_never_outlive_the_media) {
   caf::anon_send(a, refresh_atom_v, key(), 600u, cb);
   sched->run();
   ASSERT_TRUE(out && std::holds_alternative<token_result>(*out));
+  auto& t = std::get<token_result>(*out);
   auth::token_claims claims;
   auth::token_error err{};
-  ASSERT_TRUE(env->jwt->verify(std::get<token_result>(*out).access_token, now, claims, err));
-  EXPECT_EQ(claims.exp, now + 5 * 60);
+  ASSERT_TRUE(env->jwt->verify(t.access_token, now, claims, err));
+  EXPECT_EQ(claims.exp, now + 600 * 60);
+  EXPECT_EQ(t.expires_in_minutes, 5u) << "what the holder can count on: the media's 5 minutes";
+  EXPECT_EQ(playlist(a, 2), std::nullopt);
+  now += 5 * 60;
+  EXPECT_EQ(playlist(a, 2), api_errc::expired);
 }
 
 TEST_F(media_actor_test, delete_needs_the_admin_key_then_removes_everything) {
@@ -579,4 +586,111 @@ TEST_F(media_actor_test, failure_detail_is_for_operators_only) {
   auto all = db->load_all();
   ASSERT_TRUE(all);
   EXPECT_EQ(all->front().error_detail, op.error_detail) << "durable";
+}
+
+// -- tokens: minted with their own lifetime, listed, revoked one by one ----------------
+
+TEST_F(media_actor_test, labelled_tokens_are_listed_and_revoked_one_by_one) {
+  auto a = spawn_ready(60);
+  auto create = [&](unsigned minutes, const std::string& label) {
+    std::optional<reply<token_result>> out;
+    caf::anon_send(a, token_create_atom_v, key(), token_request{minutes, label},
+                   completion<token_result>{[&](reply<token_result> r) { out = std::move(r); }});
+    sched->run();
+    EXPECT_TRUE(out && std::holds_alternative<token_result>(*out));
+    return std::get<token_result>(*out);
+  };
+  auto t1 = create(0, "living room");
+  auto t2 = create(30, "phone");
+  EXPECT_EQ(t1.expires_at, 0) << "no own lifetime: lives as long as the media";
+  EXPECT_EQ(t2.expires_at, now + 30 * 60);
+  EXPECT_NE(t1.jti, t2.jti);
+  auto claims_of = [&](const token_result& t) {
+    auth::token_claims c;
+    auth::token_error err{};
+    EXPECT_TRUE(env->jwt->verify(t.access_token, now, c, err));
+    return c;
+  };
+  auto c1 = claims_of(t1), c2 = claims_of(t2);
+  EXPECT_EQ(c1.exp, 0);
+  EXPECT_EQ(c1.jti, t1.jti);
+  auto use = [&](const auth::token_claims& c) {
+    std::optional<reply<playlist_ptr>> out;
+    caf::anon_send(a, playlist_atom_v, c,
+                   completion<playlist_ptr>{[&](reply<playlist_ptr> r) { out = std::move(r); }});
+    sched->run();
+    return out && std::holds_alternative<playlist_ptr>(*out);
+  };
+  EXPECT_TRUE(use(c1));
+  EXPECT_TRUE(use(c2));
+  auto& rev = *env->revocations;
+  EXPECT_EQ(rev.check(record.storage_id, 1, t1.jti, now), revocation_table::verdict::ok);
+
+  std::optional<reply<done>> revoked;
+  caf::anon_send(a, token_revoke_atom_v, key(), t2.jti,
+                 completion<done>{[&](reply<done> r) { revoked = std::move(r); }});
+  sched->run();
+  ASSERT_TRUE(revoked && std::holds_alternative<done>(*revoked));
+  EXPECT_TRUE(use(c1));
+  EXPECT_FALSE(use(c2)) << "the revoked token stops at the playlist";
+  EXPECT_EQ(rev.check(record.storage_id, 1, t2.jti, now), revocation_table::verdict::revoked)
+      << "and at the segment path";
+  EXPECT_EQ(rev.check(record.storage_id, 1, t1.jti, now), revocation_table::verdict::ok);
+
+  std::optional<reply<token_list>> listed;
+  caf::anon_send(a, token_list_atom_v, key(),
+                 completion<token_list>{[&](reply<token_list> r) { listed = std::move(r); }});
+  sched->run();
+  ASSERT_TRUE(listed && std::holds_alternative<token_list>(*listed));
+  auto& l = std::get<token_list>(*listed);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(l[0].label, "living room");
+  EXPECT_FALSE(l[0].revoked);
+  EXPECT_EQ(l[1].label, "phone");
+  EXPECT_TRUE(l[1].revoked);
+
+  // Unknown jti; the durable record lists both.
+  std::optional<reply<done>> unknown;
+  caf::anon_send(a, token_revoke_atom_v, key(), std::string{"nope"},
+                 completion<done>{[&](reply<done> r) { unknown = std::move(r); }});
+  sched->run();
+  ASSERT_TRUE(unknown && std::holds_alternative<api_error>(*unknown));
+  EXPECT_EQ(std::get<api_error>(*unknown).code, api_errc::not_found);
+  auto all = db->load_all();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->front().tokens.size(), 2u);
+  EXPECT_TRUE(all->front().tokens[1].revoked);
+
+  // A refresh revokes every token, labelled ones included.
+  caf::anon_send(a, refresh_atom_v, key(), 30u,
+                 completion<token_result>{[](reply<token_result>) {}});
+  sched->run();
+  EXPECT_FALSE(use(c1));
+  EXPECT_EQ(rev.check(record.storage_id, 1, t1.jti, now), revocation_table::verdict::revoked);
+  // Deleting the item removes it from the segment path's table.
+  caf::anon_send(a, delete_atom_v, key(), completion<done>{[](reply<done>) {}});
+  sched->run();
+  EXPECT_EQ(rev.check(record.storage_id, 2, "", now), revocation_table::verdict::gone);
+}
+
+TEST_F(media_actor_test, token_requests_are_checked) {
+  auto a = spawn_ready(60);
+  auto code = [&](admin_credential who, token_request req) {
+    std::optional<reply<token_result>> out;
+    caf::anon_send(a, token_create_atom_v, who, req,
+                   completion<token_result>{[&](reply<token_result> r) { out = std::move(r); }});
+    sched->run();
+    EXPECT_TRUE(out.has_value());
+    auto* e = std::get_if<api_error>(&*out);
+    return e ? e->code : api_errc::internal;
+  };
+  EXPECT_EQ(code(admin_credential{}, {}), api_errc::unauthorized);
+  EXPECT_EQ(code(admin_credential{"wrong", false}, {}), api_errc::forbidden);
+  EXPECT_EQ(code(key(), {10081, ""}), api_errc::bad_parameter);
+  EXPECT_EQ(code(key(), {0, std::string(201, 'x')}), api_errc::bad_parameter);
+  std::optional<reply<token_result>> ok;
+  caf::anon_send(a, token_create_atom_v, admin_credential{{}, true}, token_request{1, "ops"},
+                 completion<token_result>{[&](reply<token_result> r) { ok = std::move(r); }});
+  sched->run();
+  EXPECT_TRUE(ok && std::holds_alternative<token_result>(*ok)) << "the API token acts as admin";
 }

@@ -44,6 +44,10 @@ media_record sample(const std::string& id) {
   r.on_demand = true;
   r.has_thumbnails = true;
   r.ladder = "720:2800k";
+  r.error_detail = "decode video: Invalid data";
+  r.warning = "the source ended early";
+  r.tokens.push_back({"jti-1", "living room", 1000, 0, 3, false});
+  r.tokens.push_back({"jti-2", "caf\xc3\xa9 \"q\"", 1001, 5000, 2, true});
   return r;
 }
 
@@ -84,6 +88,16 @@ TEST(store, put_load_remove_survives_reopen) {
   EXPECT_TRUE(r.on_demand);
   EXPECT_TRUE(r.has_thumbnails);
   EXPECT_EQ(r.ladder, "720:2800k");
+  EXPECT_EQ(r.error_detail, "decode video: Invalid data");
+  EXPECT_EQ(r.warning, "the source ended early");
+  ASSERT_EQ(r.tokens.size(), 2u);
+  EXPECT_EQ(r.tokens[0].jti, "jti-1");
+  EXPECT_EQ(r.tokens[0].label, "living room");
+  EXPECT_EQ(r.tokens[0].expires_at, 0);
+  EXPECT_EQ(r.tokens[1].label, "caf\xc3\xa9 \"q\"");
+  EXPECT_EQ(r.tokens[1].expires_at, 5000);
+  EXPECT_EQ(r.tokens[1].gen, 2u);
+  EXPECT_TRUE(r.tokens[1].revoked);
 }
 
 TEST(store, open_fails_cleanly_on_bad_path) {

@@ -12,6 +12,7 @@ token_claims sample_claims() {
   token_claims c;
   c.sub = "AbCdEfGhIjKlMnOpQrStUv";
   c.gen = 3;
+  c.jti = "t0k3n1d";
   c.iat = now;
   c.exp = now + 3600;
   c.typ = "access";
@@ -66,8 +67,32 @@ TEST_F(Jwt, PayloadIsTheClaimsJson) {
   const size_t d1 = token.find('.'), d2 = token.rfind('.');
   std::string payload;
   ASSERT_TRUE(base64url_decode(token.substr(d1 + 1, d2 - d1 - 1), payload));
-  EXPECT_EQ(payload, R"({"sub":"AbCdEfGhIjKlMnOpQrStUv","gen":3,"iat":1700000000,"exp":1700003600,)"
-                     R"("typ":"access"})");
+  EXPECT_EQ(payload, R"({"sub":"AbCdEfGhIjKlMnOpQrStUv","gen":3,"jti":"t0k3n1d","iat":1700000000,)"
+                     R"("exp":1700003600,"typ":"access"})");
+}
+
+// A token minted without a lifetime of its own lives as long as its media:
+// it carries no exp claim at all (the media's deadline is checked on use).
+TEST_F(Jwt, TokenWithoutExpiry) {
+  auto c = sample_claims();
+  c.exp = 0;
+  const std::string token = codec.issue(c);
+  const size_t d1 = token.find('.'), d2 = token.rfind('.');
+  std::string payload;
+  ASSERT_TRUE(base64url_decode(token.substr(d1 + 1, d2 - d1 - 1), payload));
+  EXPECT_EQ(payload.find("exp"), std::string::npos) << payload;
+  token_claims out;
+  out.exp = 42; // a previous value must not survive
+  token_error err{};
+  ASSERT_TRUE(codec.verify(token, now + 10 * 365 * 86400, out, err)) << to_string(err);
+  EXPECT_EQ(out.exp, 0);
+  EXPECT_EQ(out.jti, "t0k3n1d");
+  // The general parser agrees with the fast path.
+  ASSERT_TRUE(codec.verify(
+      hs256(hdr, R"({"typ":"access","jti":"j","iat":1,"gen":1,"sub":"m1"})", "test-secret"), now,
+      out, err));
+  EXPECT_EQ(out.exp, 0);
+  EXPECT_EQ(out.jti, "j");
 }
 
 TEST_F(Jwt, LargeValues) {
@@ -191,11 +216,11 @@ TEST_F(Jwt, MalformedPayloads) {
            "",
            "[]",
            "42",
-           R"({"sub":"m1","gen":1,"iat":1,"exp":1700003600})",                 // no typ
-           R"({"gen":1,"iat":1,"exp":1700003600,"typ":"access"})",             // no sub
-           R"({"sub":"m1","iat":1,"exp":1700003600,"typ":"access"})",          // no gen
-           R"({"sub":"m1","gen":1,"exp":1700003600,"typ":"access"})",          // no iat
-           R"({"sub":"m1","gen":1,"iat":1,"typ":"access"})",                   // no exp
+           R"({"sub":"m1","gen":1,"iat":1,"exp":1700003600})",                        // no typ
+           R"({"gen":1,"iat":1,"exp":1700003600,"typ":"access"})",                    // no sub
+           R"({"sub":"m1","iat":1,"exp":1700003600,"typ":"access"})",                 // no gen
+           R"({"sub":"m1","gen":1,"exp":1700003600,"typ":"access"})",                 // no iat
+           R"({"sub":"m1","gen":1,"iat":1,"exp":1700003600,"jti":5,"typ":"access"})", // jti
            R"({"sub":1,"gen":1,"iat":1,"exp":1700003600,"typ":"access"})",     // sub not string
            R"({"sub":"m1","gen":-1,"iat":1,"exp":1700003600,"typ":"access"})", // gen negative
            R"({"sub":"m1","gen":1.5,"iat":1,"exp":1700003600,"typ":"access"})",
