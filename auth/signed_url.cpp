@@ -39,10 +39,10 @@ EVP_MD_CTX* thread_md_ctx() {
   return ctx.get();
 }
 
-/// MD5(expires + prefix + " " + secret) as 22 base64url chars in `out`.
-/// `expires` is hashed as given, like nginx's $arg_expires.
-bool md5_b64(std::string_view expires, std::string_view prefix, std::string_view secret,
-             char (&out)[md5_b64_len]) noexcept {
+/// MD5(expires + prefix + handle + " " + secret) as 22 base64url chars in
+/// `out`. `expires` is hashed as given, like nginx's $arg_expires.
+bool md5_b64(std::string_view expires, std::string_view prefix, std::string_view handle,
+             std::string_view secret, char (&out)[md5_b64_len]) noexcept {
   EVP_MD_CTX* ctx = thread_md_ctx();
   const EVP_MD* md = nullptr;
   try {
@@ -55,6 +55,7 @@ bool md5_b64(std::string_view expires, std::string_view prefix, std::string_view
   if (ctx == nullptr || EVP_DigestInit_ex2(ctx, md, nullptr) != 1 ||
       EVP_DigestUpdate(ctx, expires.data(), expires.size()) != 1 ||
       EVP_DigestUpdate(ctx, prefix.data(), prefix.size()) != 1 ||
+      EVP_DigestUpdate(ctx, handle.data(), handle.size()) != 1 ||
       EVP_DigestUpdate(ctx, " ", 1) != 1 ||
       EVP_DigestUpdate(ctx, secret.data(), secret.size()) != 1 ||
       EVP_DigestFinal_ex(ctx, d, &len) != 1 || len != 16)
@@ -98,31 +99,39 @@ bool parse_expires(std::string_view s, int64_t& v) noexcept {
 
 url_signer::url_signer(std::string secret) : secret_(std::move(secret)) {}
 
-std::string url_signer::sign(std::string_view prefix, int64_t expires) const {
+std::string url_signer::sign(std::string_view prefix, int64_t expires,
+                             std::string_view handle) const {
   char num[24];
   const auto res = std::to_chars(num, num + sizeof num, expires);
   char sig[md5_b64_len];
-  if (!md5_b64(std::string_view(num, static_cast<size_t>(res.ptr - num)), prefix, secret_, sig))
+  if (!md5_b64(std::string_view(num, static_cast<size_t>(res.ptr - num)), prefix, handle, secret_,
+               sig))
     throw std::runtime_error("OpenSSL: MD5 failed");
   return std::string(sig, sizeof sig);
 }
 
-void url_signer::append_query(std::string_view prefix, int64_t expires, std::string& out) const {
+void url_signer::append_query(std::string_view prefix, int64_t expires, std::string_view handle,
+                              std::string& out) const {
   char num[24];
   const auto res = std::to_chars(num, num + sizeof num, expires);
   const std::string_view exp(num, static_cast<size_t>(res.ptr - num));
   char sig[md5_b64_len];
-  if (!md5_b64(exp, prefix, secret_, sig))
+  if (!md5_b64(exp, prefix, handle, secret_, sig))
     throw std::runtime_error("OpenSSL: MD5 failed");
-  out.reserve(out.size() + 4 + sizeof sig + 9 + exp.size());
+  out.reserve(out.size() + 4 + sizeof sig + 9 + exp.size() + 3 + handle.size());
   out.append("md5=", 4);
   out.append(sig, sizeof sig);
   out.append("&expires=", 9);
   out.append(exp);
+  if (!handle.empty()) {
+    out.append("&r=", 3);
+    out.append(handle);
+  }
 }
 
 signature_check url_signer::verify(std::string_view prefix, std::string_view md5,
-                                   std::string_view expires, int64_t now) const {
+                                   std::string_view expires, std::string_view handle,
+                                   int64_t now) const {
   int64_t exp = 0;
   if (!parse_expires(expires, exp))
     return signature_check::bad;
@@ -132,7 +141,7 @@ signature_check url_signer::verify(std::string_view prefix, std::string_view md5
     if (!is_b64url_char(c))
       return signature_check::bad;
   char expected[md5_b64_len];
-  if (!md5_b64(expires, prefix, secret_, expected))
+  if (!md5_b64(expires, prefix, handle, secret_, expected))
     return signature_check::bad;
   if (!constant_time_equal(md5, std::string_view(expected, sizeof expected)))
     return signature_check::bad;

@@ -1,8 +1,11 @@
 // Signed segment URLs in nginx's secure_link_md5 form:
-//   md5 = base64url(MD5("{expires}{prefix} {secret}")), no padding
+//   md5 = base64url(MD5("{expires}{prefix}{handle} {secret}")), no padding
 // nginx edge config: secure_link $arg_md5,$arg_expires;
-//                    secure_link_md5 "$secure_link_expires$prefix $secret";
+//                    secure_link_md5 "$secure_link_expires$prefix$arg_r $secret";
 // (see deploy/nginx.conf). One signature covers every file under `prefix`.
+// `handle` is the revocation handle ("<gen>.<jti>", carried as `r=`): the
+// signature covers it, so it cannot be swapped for another token's. With an
+// empty handle the formula is nginx's documented one.
 #pragma once
 
 #include <cstdint>
@@ -17,16 +20,26 @@ class url_signer {
 public:
   explicit url_signer(std::string secret);
 
-  /// The 22-char md5 value for `prefix` valid until `expires` (unix seconds).
-  std::string sign(std::string_view prefix, int64_t expires) const;
+  /// The 22-char md5 value for `prefix` (+ `handle`) valid until `expires`
+  /// (unix seconds).
+  std::string sign(std::string_view prefix, int64_t expires, std::string_view handle = {}) const;
 
-  /// Appends "md5=<sig>&expires=<expires>" to `out`.
-  void append_query(std::string_view prefix, int64_t expires, std::string& out) const;
+  /// Appends "md5=<sig>&expires=<expires>" (and "&r=<handle>" when there is
+  /// one) to `out`. `handle` must be URL-safe as it is.
+  void append_query(std::string_view prefix, int64_t expires, std::string_view handle,
+                    std::string& out) const;
+  void append_query(std::string_view prefix, int64_t expires, std::string& out) const {
+    append_query(prefix, expires, {}, out);
+  }
 
-  /// Stateless check; `md5` and `expires` are the raw query values.
+  /// Stateless check; `md5`, `expires` and `handle` are the raw query values.
   /// A bad or missing value is `bad`; a valid signature past `now` is `expired`.
   signature_check verify(std::string_view prefix, std::string_view md5, std::string_view expires,
-                         int64_t now) const;
+                         std::string_view handle, int64_t now) const;
+  signature_check verify(std::string_view prefix, std::string_view md5, std::string_view expires,
+                         int64_t now) const {
+    return verify(prefix, md5, expires, {}, now);
+  }
 
   const std::string& secret() const noexcept { return secret_; }
 

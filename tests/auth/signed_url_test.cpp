@@ -86,3 +86,23 @@ TEST(SignedUrl, WrongMd5Shape) {
 TEST(SignedUrl, SecretAccessor) {
   EXPECT_EQ(url_signer("abc").secret(), "abc");
 }
+
+// The revocation handle is part of what is signed: a URL signed for one
+// token cannot be given another token's handle.
+TEST(SignedUrl, HandleIsSigned) {
+  url_signer signer{"edge-key"};
+  const std::string prefix = "/seg/abcdefghijklmnopqrstuv/";
+  std::string q;
+  signer.append_query(prefix, now + 60, "3.jtiA", q);
+  const auto sig = q.substr(4, 22);
+  EXPECT_EQ(q, "md5=" + sig + "&expires=" + std::to_string(now + 60) + "&r=3.jtiA");
+  EXPECT_EQ(signer.sign(prefix, now + 60, "3.jtiA"), sig);
+  const auto exp = std::to_string(now + 60);
+  EXPECT_EQ(signer.verify(prefix, sig, exp, "3.jtiA", now), signature_check::ok);
+  EXPECT_EQ(signer.verify(prefix, sig, exp, "3.jtiB", now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, sig, exp, "4.jtiA", now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, sig, exp, "", now), signature_check::bad);
+  // The nginx formula with the handle appended to the prefix, computed
+  // independently: MD5("{expires}{prefix}{handle} {secret}").
+  EXPECT_EQ(signer.sign(prefix + "3.jtiA", now + 60), sig);
+}
