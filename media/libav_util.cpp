@@ -1,6 +1,6 @@
 #include "media/libav_util.hpp"
 
-#include <cmath>
+#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -60,12 +60,30 @@ int display_rotation(const AVStream* st) {
   const uint8_t* sd = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
   if (!sd || size < 9 * sizeof(int32_t))
     return 0;
-  double theta = -std::round(av_display_rotation_get(reinterpret_cast<const int32_t*>(sd)));
-  if (!std::isfinite(theta))
-    return 0;
-  theta -= 360 * std::floor(theta / 360 + 0.9 / 360);
-  const long r = std::lround(theta);
-  return r == 90 || r == 180 || r == 270 ? static_cast<int>(r) : 0;
+  return upright_rotation(av_display_rotation_get(reinterpret_cast<const int32_t*>(sd)));
+}
+
+source_geometry geometry_of(AVFormatContext* fmt, AVStream* st) {
+  const AVRational sar = av_guess_sample_aspect_ratio(fmt, st, nullptr);
+  return make_geometry(st->codecpar->width, st->codecpar->height, display_rotation(st), sar.num,
+                       sar.den);
+}
+
+status open_decoder(const AVStream* st, int threads, codec_ptr& out) {
+  const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
+  if (!codec)
+    return fail(errc::unsupported_media, "no decoder for the input codec");
+  codec_ptr ctx(avcodec_alloc_context3(codec));
+  if (!ctx)
+    return fail(errc::internal, "out of memory");
+  if (avcodec_parameters_to_context(ctx.get(), st->codecpar) < 0)
+    return fail(errc::unsupported_media, "unsupported codec parameters");
+  ctx->pkt_timebase = st->time_base;
+  ctx->thread_count = std::max(0, threads);
+  if (avcodec_open2(ctx.get(), codec, nullptr) < 0)
+    return fail(errc::unsupported_media, "could not open the input decoder");
+  out = std::move(ctx);
+  return ok_status();
 }
 
 } // namespace hlsgate::media::libav

@@ -1,6 +1,6 @@
-// libav pieces shared by probe.cpp and transcoder.cpp. Internal to
-// hlsgate_media: the only header of ours that includes FFmpeg headers, so
-// include it from media/*.cpp only, never from a public header.
+// libav pieces shared by the files of hlsgate_media. Internal: this and the
+// other headers that include FFmpeg headers (source, segmenter, video_rung,
+// audio_encoder) are for media/*.cpp only, never for a public header.
 #pragma once
 
 #include <memory>
@@ -12,6 +12,7 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "media/ladder.hpp"
 #include "media/result.hpp"
 
 namespace hlsgate::media::libav {
@@ -41,10 +42,24 @@ struct packet_closer {
 struct sws_closer {
   void operator()(SwsContext* p) const noexcept { sws_freeContext(p); }
 };
+struct codecpar_closer {
+  void operator()(AVCodecParameters* p) const noexcept { avcodec_parameters_free(&p); }
+};
 using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
 using frame_ptr = std::unique_ptr<AVFrame, frame_closer>;
 using packet_ptr = std::unique_ptr<AVPacket, packet_closer>;
 using sws_ptr = std::unique_ptr<SwsContext, sws_closer>;
+using codecpar_ptr = std::unique_ptr<AVCodecParameters, codecpar_closer>;
+
+/// Unreferences a packet at scope exit.
+struct packet_unref_guard {
+  AVPacket* p;
+  ~packet_unref_guard() { av_packet_unref(p); }
+};
+
+inline error fail(errc code, const char* reason) {
+  return error{code, reason};
+}
 
 /// Opens `path` and reads its stream information. Failures are
 /// errc::invalid_input with a short, path-free reason.
@@ -59,8 +74,50 @@ bool usable_stream(const AVStream* st);
 int pick_stream(AVFormatContext* fmt, AVMediaType type);
 
 /// Clockwise rotation in degrees (0, 90, 180 or 270) that makes the video of
-/// `st` upright, from its display matrix side data (as the ffmpeg CLI's
-/// autorotate reads it). 0 when there is none or it is not a multiple of 90.
+/// `st` upright, from its display matrix side data (upright_rotation).
 int display_rotation(const AVStream* st);
+
+/// The geometry of video stream `st` of `fmt`: coded size, rotation and the
+/// sample aspect ratio libavformat guesses (stream, then codec).
+source_geometry geometry_of(AVFormatContext* fmt, AVStream* st);
+
+/// Opens a decoder for `st` (`threads` 0 = libav's choice).
+status open_decoder(const AVStream* st, int threads, codec_ptr& out);
+
+/// Sends `pkt` (nullptr: end of stream) to `dec` and hands every decoded
+/// frame to `on_frame(AVFrame*)` -> status, unreferencing it afterwards.
+/// Damaged input is skipped, not failed: a packet the decoder refuses, a
+/// frame that fails to decode (a decoder that fails more than 16 frames in
+/// one call is given up on for that call; while flushing, at the first).
+template <class OnFrame>
+status decode_packet(AVCodecContext* dec, const AVPacket* pkt, AVFrame* frame, OnFrame&& on_frame) {
+  const bool flushing = pkt == nullptr;
+  auto receive = [&]() -> status {
+    for (int errors = 0;;) {
+      const int r = avcodec_receive_frame(dec, frame);
+      if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
+        return ok_status();
+      if (r < 0) {
+        if (flushing || ++errors > 16)
+          return ok_status();
+        continue;
+      }
+      status s = on_frame(frame);
+      av_frame_unref(frame);
+      if (!s)
+        return s;
+    }
+  };
+  int sent = avcodec_send_packet(dec, pkt);
+  if (sent == AVERROR(EAGAIN)) {
+    // Frames left over from an earlier packet must be taken out first.
+    if (auto s = receive(); !s)
+      return s;
+    sent = avcodec_send_packet(dec, pkt);
+  }
+  if (sent < 0 && sent != AVERROR_EOF)
+    return ok_status(); // a corrupt packet: skip it
+  return receive();
+}
 
 } // namespace hlsgate::media::libav

@@ -1,5 +1,6 @@
 #include "media/thumbnails.hpp"
 
+#include "media/ladder.hpp"
 #include "media/libav_util.hpp"
 
 #include <algorithm>
@@ -15,7 +16,6 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
-#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 }
@@ -26,6 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 using libav::codec_ptr;
+using libav::fail;
 using libav::frame_ptr;
 using libav::input_ptr;
 using libav::packet_ptr;
@@ -42,17 +43,6 @@ struct packet_unref_guard {
 constexpr int kMaxSpriteDimension = 16384; ///< sprite width/height cap (JPEG allows 65535)
 constexpr int64_t kMaxSpritePixels = 64 << 20;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-error fail(errc code, const char* reason) {
-  return error{code, reason};
-}
-
-/// The nearest even integer >= 2.
-int even(double v) {
-  if (!(v > 2))
-    return 2;
-  return static_cast<int>(std::lround(v / 2)) * 2;
-}
 
 /// "HH:MM:SS.mmm"
 std::string vtt_time(int64_t ms) {
@@ -141,19 +131,6 @@ void copy_rect(AVFrame* f, int sx, int sy, int dx, int dy, int w, int h) {
       std::memmove(f->data[p] + ((dy >> s) + y) * l + (dx >> s),
                    f->data[p] + ((sy >> s) + y) * l + (sx >> s), w >> s);
   }
-}
-
-/// Clockwise rotation (0, 90, 180, 270) that makes the stream upright, from
-/// its display matrix (flips are ignored).
-int rotation_of(const AVStream* st) {
-  const uint8_t* m = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
-  if (!m)
-    return 0;
-  const double theta = -av_display_rotation_get(reinterpret_cast<const int32_t*>(m));
-  if (!std::isfinite(theta))
-    return 0;
-  const long r = std::lround(theta / 90) % 4;
-  return static_cast<int>((r + 4) % 4) * 90;
 }
 
 /// Encodes a yuvj420p image as a baseline JPEG with a fixed qscale.
@@ -382,20 +359,15 @@ status thumbnailer::plan() {
   opts_.jpeg_quality = quality;
   const int max_tiles = std::clamp(opts_.max_tiles, 1, 100000);
 
-  // Display size: the coded size with the sample aspect ratio applied, then rotated.
-  const AVCodecParameters* par = st_->codecpar;
-  AVRational sar = av_guess_sample_aspect_ratio(in_.get(), st_, nullptr);
-  if (sar.num <= 0 || sar.den <= 0 || av_q2d(sar) < 0.01 || av_q2d(sar) > 100)
-    sar = AVRational{1, 1};
-  double dw = par->width * av_q2d(sar), dh = par->height;
-  rot_ = rotation_of(st_);
-  if (rot_ == 90 || rot_ == 270)
-    std::swap(dw, dh);
+  // The upright, square-pixel size: the same geometry the transcoder uses.
+  const source_geometry g = libav::geometry_of(in_.get(), st_);
+  const double dw = g.display_w, dh = g.display_h;
+  rot_ = g.rotation;
 
-  tile_w_ = even(std::clamp(opts_.tile_width, 16, 3840));
-  tile_h_ = even(std::min<double>(tile_w_ * dh / dw, kMaxSpriteDimension));
-  poster_w_ = even(std::min<double>(dw, std::clamp(opts_.poster_max_width, 16, 16384)));
-  poster_h_ = even(std::min<double>(poster_w_ * dh / dw, 16384));
+  tile_w_ = even_round(std::clamp(opts_.tile_width, 16, 3840));
+  tile_h_ = even_round(std::min<double>(tile_w_ * dh / dw, kMaxSpriteDimension));
+  poster_w_ = even_round(std::min<double>(dw, std::clamp(opts_.poster_max_width, 16, 16384)));
+  poster_h_ = even_round(std::min<double>(poster_w_ * dh / dw, 16384));
 
   // Tiles: one per interval (the last one ends at the duration), at most
   // max_tiles and what fits into the sprite.

@@ -10,27 +10,20 @@
 #include <string>
 #include <vector>
 
+#include "media/ladder.hpp"
 #include "media/playlist.hpp"
 #include "media/result.hpp"
 
 namespace hlsgate::media {
 
-/// One video rung of the ladder.
-struct rung {
-  int height = 0;        ///< output height; width follows the display aspect (even)
-  int video_bitrate = 0; ///< bits/s (average); maxrate/bufsize derived from it
-};
-
-/// The default ladder: 1080p 5 Mb/s, 720p 2.8 Mb/s, 480p 1.4 Mb/s,
-/// 360p 0.8 Mb/s. Rungs above the source height are dropped (never
-/// upscale); a source smaller than the lowest rung gets one rung at its size.
-std::vector<rung> default_ladder();
-
 struct transcode_options {
   double segment_seconds = 6; ///< target segment length; IDR forced at each boundary
-  std::vector<rung> ladder;   ///< empty = default_ladder(); filtered by the source size
-  int max_height = 0;         ///< 0 = no cap; otherwise drop rungs above it
-  int video_bitrate = 0;      ///< single-rung override (bits/s) when ladder is empty; 0 = none
+  /// The rungs wanted (plan_ladder in media/ladder.hpp): filtered by the
+  /// source size, never upscaled. Empty: a single rung at the source size
+  /// (capped by max_height) at `video_bitrate`.
+  std::vector<rung> ladder;
+  int max_height = 0;    ///< 0 = no cap; otherwise drop rungs above it
+  int video_bitrate = 0; ///< bits/s of the single rung when `ladder` is empty; 0 = from its size
   int audio_bitrate = 128000; ///< bits/s
   std::string x264_preset = "veryfast";
   int threads = 0; ///< encoder/decoder threads; 0 = libav's choice

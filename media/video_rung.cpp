@@ -1,0 +1,388 @@
+#include "media/video_rung.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <utility>
+
+extern "C" {
+#include <libavutil/opt.h>
+}
+
+namespace hlsgate::media::detail {
+
+using libav::codec_ptr;
+using libav::fail;
+using libav::frame_ptr;
+
+namespace {
+
+bool is_video(work_item::kind_t k) {
+  return k == work_item::frame || k == work_item::video_packet;
+}
+
+/// Makes `f` writable without copying its old content: children may still
+/// hold the previous picture.
+status fresh_buffer(AVFrame* f) {
+  if (av_frame_is_writable(f))
+    return ok_status();
+  const int format = f->format, w = f->width, h = f->height;
+  av_frame_unref(f);
+  f->format = format;
+  f->width = w;
+  f->height = h;
+  if (av_frame_get_buffer(f, 0) < 0)
+    return fail(errc::internal, "out of memory");
+  return ok_status();
+}
+
+} // namespace
+
+void rotate_plane(const uint8_t* src, int sls, int sw, int sh, uint8_t* dst, int dls,
+                  int rotation) {
+  if (rotation == 180) {
+    for (int y = 0; y < sh; ++y) {
+      const uint8_t* s = src + static_cast<ptrdiff_t>(sh - 1 - y) * sls;
+      uint8_t* d = dst + static_cast<ptrdiff_t>(y) * dls;
+      for (int x = 0; x < sw; ++x)
+        d[x] = s[sw - 1 - x];
+    }
+    return;
+  }
+  // 90/270: the destination is sh wide and sw high; walk it in tiles.
+  constexpr int kTile = 32;
+  const int dw = sh, dh = sw;
+  for (int ty = 0; ty < dh; ty += kTile) {
+    for (int tx = 0; tx < dw; tx += kTile) {
+      const int ey = std::min(dh, ty + kTile), ex = std::min(dw, tx + kTile);
+      for (int y = ty; y < ey; ++y) {
+        uint8_t* d = dst + static_cast<ptrdiff_t>(y) * dls;
+        if (rotation == 90) { // dst(x, y) = src(y, sh - 1 - x)
+          for (int x = tx; x < ex; ++x)
+            d[x] = src[static_cast<ptrdiff_t>(sh - 1 - x) * sls + y];
+        } else { // 270: dst(x, y) = src(sw - 1 - y, x)
+          for (int x = tx; x < ex; ++x)
+            d[x] = src[static_cast<ptrdiff_t>(x) * sls + (sw - 1 - y)];
+        }
+      }
+    }
+  }
+}
+
+result<codec_ptr> open_h264_encoder(int width, int height, int64_t bitrate, int threads,
+                                    const encoder_settings& es) {
+  const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
+  if (!codec)
+    return fail(errc::internal, "H.264 encoder unavailable");
+  codec_ptr enc(avcodec_alloc_context3(codec));
+  if (!enc)
+    return fail(errc::internal, "out of memory");
+  enc->width = width;
+  enc->height = height;
+  enc->pix_fmt = AV_PIX_FMT_YUV420P;
+  enc->time_base = kTicks;
+  enc->framerate = es.frame_rate;
+  enc->sample_aspect_ratio = AVRational{1, 1};
+  enc->color_range = AVCOL_RANGE_MPEG;
+  if (es.source && es.source->color_space != AVCOL_SPC_RGB) {
+    enc->color_primaries = es.source->color_primaries;
+    enc->color_trc = es.source->color_trc;
+    enc->colorspace = es.source->color_space;
+  }
+  enc->gop_size = std::max(1, static_cast<int>(std::lround(es.segment_seconds * es.fps)));
+  enc->keyint_min = std::min(enc->gop_size, 25);
+  enc->thread_count = threads;
+  if (es.fps < 5)
+    enc->max_b_frames = 0; // keep the B-frame reordering delay small in wall-clock terms
+  enc->bit_rate = bitrate;
+  enc->rc_max_rate = bitrate * 3 / 2;
+  enc->rc_buffer_size = static_cast<int>(std::min<int64_t>(bitrate * 2, INT32_MAX));
+
+  const std::string& preset = es.preset.empty() ? std::string("veryfast") : es.preset;
+  void* priv = enc->priv_data;
+  if (av_opt_set(priv, "preset", preset.c_str(), 0) < 0 ||
+      av_opt_set(priv, "profile", "high", 0) < 0 || av_opt_set(priv, "forced-idr", "1", 0) < 0 ||
+      av_opt_set(priv, "sc_threshold", "0", 0) < 0)
+    return fail(errc::internal, "H.264 encoder rejected its options");
+  if (avcodec_open2(enc.get(), codec, nullptr) < 0)
+    return fail(errc::internal, "could not open the H.264 encoder (check the preset)");
+  return result<codec_ptr>{std::move(enc)};
+}
+
+// ---------------------------------------------------------------------------
+
+video_rung::video_rung(job_shared& shared, size_t index, size_t count, int64_t seg_ticks)
+    : shared_(shared), writer_(shared, index, count, seg_ticks) {}
+
+video_rung::~video_rung() {
+  join();
+}
+
+void video_rung::add_child(video_rung* child) {
+  children_.push_back(child);
+  child->has_parent_ = true;
+}
+
+void video_rung::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void video_rung::join() {
+  if (thread_.joinable())
+    thread_.join();
+}
+
+status video_rung::open_encoder(const rung_plan& plan, const encoder_settings& es) {
+  auto enc = open_h264_encoder(plan.width, plan.height, plan.bitrate,
+                               es.threads > 0 ? es.threads : plan.threads, es);
+  if (!enc)
+    return enc.err();
+  enc_ = std::move(*enc);
+
+  rotation_ = es.rotation;
+  const bool turned = rotation_ == 90 || rotation_ == 270;
+  pre_w_ = turned ? plan.height : plan.width;
+  pre_h_ = turned ? plan.width : plan.height;
+  for (frame_ptr* f : {&scaled_, &rotated_}) {
+    if (f == &rotated_ && !rotation_)
+      continue;
+    f->reset(av_frame_alloc());
+    if (!*f)
+      return fail(errc::internal, "out of memory");
+    (*f)->format = AV_PIX_FMT_YUV420P;
+    (*f)->width = f == &scaled_ ? pre_w_ : plan.width;
+    (*f)->height = f == &scaled_ ? pre_h_ : plan.height;
+    if (av_frame_get_buffer(f->get(), 0) < 0)
+      return fail(errc::internal, "out of memory");
+  }
+  pkt_.reset(av_packet_alloc());
+  if (!pkt_)
+    return fail(errc::internal, "out of memory");
+  codecpar_.reset(avcodec_parameters_alloc());
+  if (!codecpar_ || avcodec_parameters_from_context(codecpar_.get(), enc_.get()) < 0)
+    return fail(errc::internal, "out of memory");
+  set_info(plan, es.fps, false);
+  return ok_status();
+}
+
+status video_rung::open_remux(const rung_plan& plan, const AVStream* st, double fps) {
+  const AVBitStreamFilter* filter = av_bsf_get_by_name("h264_mp4toannexb");
+  AVBSFContext* raw = nullptr;
+  if (!filter || av_bsf_alloc(filter, &raw) < 0)
+    return fail(errc::internal, "bitstream filter unavailable");
+  bsf_.reset(raw);
+  if (avcodec_parameters_copy(bsf_->par_in, st->codecpar) < 0)
+    return fail(errc::internal, "out of memory");
+  bsf_->time_base_in = kTicks;
+  if (av_bsf_init(bsf_.get()) < 0)
+    return fail(errc::unsupported_media, "unsupported H.264 stream");
+  pkt_.reset(av_packet_alloc());
+  codecpar_.reset(avcodec_parameters_alloc());
+  if (!pkt_ || !codecpar_ || avcodec_parameters_copy(codecpar_.get(), bsf_->par_out) < 0)
+    return fail(errc::internal, "out of memory");
+  set_info(plan, fps, true);
+  return ok_status();
+}
+
+void video_rung::set_info(const rung_plan& plan, double fps, bool remuxed) {
+  rendition_output& r = writer_.info();
+  r.remuxed = remuxed;
+  r.width = plan.width;
+  r.height = plan.height;
+  r.frame_rate = std::round(fps * 1000) / 1000;
+}
+
+/// Queues an item for a child rung, waiting while its queue is full.
+status video_rung::forward(video_rung& child, work_item item) {
+  const bool video = is_video(item.kind);
+  {
+    std::unique_lock<std::mutex> lk(shared_.m);
+    shared_.cv.wait(lk, [&] {
+      return shared_.abort || shared_.failed || !video || child.video_items < kQueueFrames;
+    });
+    if (shared_.abort || shared_.failed)
+      return fail(errc::cancelled, "stopped");
+    if (video)
+      ++child.video_items;
+    child.queue.push_back(std::move(item));
+  }
+  child.cv.notify_one();
+  return ok_status();
+}
+
+status video_rung::forward_all(work_item::kind_t kind, const AVFrame* f, const AVPacket* p,
+                               int64_t pts, int64_t duration, bool cut) {
+  for (video_rung* child : children_) {
+    work_item item;
+    item.kind = kind;
+    item.pts = pts;
+    item.duration = duration;
+    item.cut = cut;
+    if (f) {
+      item.f.reset(av_frame_clone(f));
+      if (!item.f)
+        return fail(errc::internal, "out of memory");
+    }
+    if (p) {
+      item.p.reset(av_packet_clone(p));
+      if (!item.p)
+        return fail(errc::internal, "out of memory");
+    }
+    if (auto s = forward(*child, std::move(item)); !s)
+      return s;
+  }
+  return ok_status();
+}
+
+void video_rung::run() {
+  status s = ok_status();
+  for (;;) {
+    work_item item;
+    {
+      std::unique_lock<std::mutex> lk(shared_.m);
+      cv.wait(lk, [&] { return shared_.abort || !queue.empty(); });
+      if (shared_.abort)
+        break;
+      item = std::move(queue.front());
+      queue.pop_front();
+      if (is_video(item.kind))
+        --video_items;
+    }
+    shared_.cv.notify_all(); // there is room again
+    s = process(item);
+    if (!s || item.kind == work_item::end)
+      break;
+  }
+  if (!s)
+    shared_.record_failure(s.err());
+  {
+    std::lock_guard<std::mutex> lk(shared_.m);
+    finished = true;
+  }
+  shared_.cv.notify_all();
+}
+
+status video_rung::process(work_item& item) {
+  switch (item.kind) {
+  case work_item::frame:
+    return on_frame(item.f.get(), item.pts, item.duration, item.cut);
+  case work_item::video_packet:
+    return on_packet(item.p.get(), item.cut);
+  case work_item::audio_packet:
+    if (auto s = forward_all(work_item::audio_packet, nullptr, item.p.get(), 0, 0, false); !s)
+      return s;
+    return writer_.write_audio(std::move(item.p));
+  case work_item::end:
+    break;
+  }
+  if (auto s = forward_all(work_item::end, nullptr, nullptr, 0, 0, false); !s)
+    return s;
+  if (bsf_) {
+    if (auto s = filter(nullptr, false); !s)
+      return s;
+  } else if (enc_) {
+    if (auto s = encode(nullptr); !s)
+      return s;
+  }
+  return writer_.finish();
+}
+
+status video_rung::on_frame(AVFrame* f, int64_t pts, int64_t duration, bool cut) {
+  writer_.note_end(pts + duration);
+  const bool full_range = f->color_range == AVCOL_RANGE_JPEG;
+  const bool convert =
+      f->format != AV_PIX_FMT_YUV420P || f->width != pre_w_ || f->height != pre_h_ || full_range;
+  AVFrame* out = f;
+  if (convert) {
+    SwsContext* before = sws_.get();
+    sws_.reset(sws_getCachedContext(sws_.release(), f->width, f->height,
+                                    static_cast<AVPixelFormat>(f->format), pre_w_, pre_h_,
+                                    AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
+    if (!sws_)
+      return fail(errc::unsupported_media, "unsupported pixel format");
+    if (full_range && (sws_.get() != before || !sws_full_range_)) {
+      // Full-range input to the limited range the encoder signals.
+      int* inv_table = nullptr;
+      int* table = nullptr;
+      int src_range = 0, dst_range = 0, brightness = 0, contrast = 0, saturation = 0;
+      if (sws_getColorspaceDetails(sws_.get(), &inv_table, &src_range, &table, &dst_range,
+                                   &brightness, &contrast, &saturation) >= 0)
+        sws_setColorspaceDetails(sws_.get(), inv_table, 1, table, 0, brightness, contrast,
+                                 saturation);
+    }
+    sws_full_range_ = full_range;
+    if (auto s = fresh_buffer(scaled_.get()); !s)
+      return s;
+    sws_scale(sws_.get(), f->data, f->linesize, 0, f->height, scaled_->data, scaled_->linesize);
+    out = scaled_.get();
+  }
+  if (rotation_) {
+    if (auto s = fresh_buffer(rotated_.get()); !s)
+      return s;
+    for (int p = 0; p < 3; ++p) {
+      const int sw = p ? pre_w_ / 2 : pre_w_, sh = p ? pre_h_ / 2 : pre_h_;
+      rotate_plane(out->data[p], out->linesize[p], sw, sh, rotated_->data[p], rotated_->linesize[p],
+                   rotation_);
+    }
+    out = rotated_.get();
+  }
+  out->pts = pts;
+  out->pict_type = cut ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE; // IDR (forced-idr=1)
+  if (out != f)
+    out->color_range = AVCOL_RANGE_MPEG;
+  if (cut)
+    cut_pts_.push_back(pts);
+  if (auto s = forward_all(work_item::frame, out, nullptr, pts, duration, cut); !s)
+    return s;
+  return encode(out);
+}
+
+status video_rung::encode(const AVFrame* f) {
+  if (avcodec_send_frame(enc_.get(), f) < 0)
+    return fail(errc::internal, "video encoding failed");
+  for (;;) {
+    const int r = avcodec_receive_packet(enc_.get(), pkt_.get());
+    if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
+      return ok_status();
+    if (r < 0)
+      return fail(errc::internal, "video encoding failed");
+    bool cut = false;
+    if ((pkt_->flags & AV_PKT_FLAG_KEY) && !cut_pts_.empty() && pkt_->pts >= cut_pts_.front()) {
+      cut = true;
+      while (!cut_pts_.empty() && cut_pts_.front() <= pkt_->pts)
+        cut_pts_.pop_front();
+    }
+    status s = writer_.write_video(pkt_.get(), cut);
+    av_packet_unref(pkt_.get());
+    if (!s)
+      return s;
+  }
+}
+
+status video_rung::on_packet(AVPacket* p, bool cut) {
+  writer_.note_end((p->pts != AV_NOPTS_VALUE ? p->pts : p->dts) + p->duration);
+  return filter(p, cut);
+}
+
+/// Passes a source packet (nullptr: end of stream) through the bitstream filter.
+status video_rung::filter(AVPacket* p, bool cut) {
+  if (av_bsf_send_packet(bsf_.get(), p) < 0) {
+    if (p)
+      av_packet_unref(p);
+    return ok_status(); // a packet the filter cannot take: skip it
+  }
+  for (;;) {
+    const int r = av_bsf_receive_packet(bsf_.get(), pkt_.get());
+    if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
+      return ok_status();
+    if (r < 0)
+      return ok_status();
+    status s = writer_.write_video(pkt_.get(), cut && (pkt_->flags & AV_PKT_FLAG_KEY));
+    cut = false;
+    av_packet_unref(pkt_.get());
+    if (!s)
+      return s;
+  }
+}
+
+} // namespace hlsgate::media::detail
