@@ -48,6 +48,8 @@ public:
 
   /// A packet was copied or a frame decoded.
   bool got_media() const { return got_media_; }
+  /// The libav code of the last damaged packet or frame skipped (0: none).
+  int skipped_error() const { return skipped_; }
 
 private:
   struct swr_closer {
@@ -77,6 +79,7 @@ private:
   int64_t start_ticks_ = 0;
   bool copy_ = false;
   bool got_media_ = false;
+  int skipped_ = 0;
   int64_t last_dts_ = kNoTs; ///< of copied packets
 
   libav::codec_ptr dec_, enc_;

@@ -12,6 +12,17 @@ extern "C" {
 
 namespace hlsgate::media::libav {
 
+error fail(errc code, const char* reason, const char* stage, int averr) {
+  std::string detail = stage;
+  if (averr < 0) {
+    char text[AV_ERROR_MAX_STRING_SIZE] = {};
+    av_strerror(averr, text, sizeof text);
+    detail += ": ";
+    detail += text;
+  }
+  return error{code, reason, std::move(detail)};
+}
+
 void quiet_logs() {
   static std::once_flag once;
   std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
@@ -19,11 +30,11 @@ void quiet_logs() {
 
 result<input_ptr> open_input(const std::string& path) {
   AVFormatContext* raw = nullptr;
-  if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0)
-    return error{errc::invalid_input, "not a readable media file"};
+  if (int e = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); e < 0)
+    return fail(errc::invalid_input, "not a readable media file", "open input", e);
   input_ptr fmt(raw);
-  if (avformat_find_stream_info(fmt.get(), nullptr) < 0)
-    return error{errc::invalid_input, "could not read stream information"};
+  if (int e = avformat_find_stream_info(fmt.get(), nullptr); e < 0)
+    return fail(errc::invalid_input, "could not read stream information", "read stream info", e);
   return result<input_ptr>{std::move(fmt)};
 }
 
@@ -71,17 +82,19 @@ source_geometry geometry_of(AVFormatContext* fmt, AVStream* st) {
 
 status open_decoder(const AVStream* st, int threads, codec_ptr& out) {
   const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
+  const char* stage =
+      st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ? "open video decoder" : "open audio decoder";
   if (!codec)
-    return fail(errc::unsupported_media, "no decoder for the input codec");
+    return fail(errc::unsupported_media, "no decoder for the input codec", stage);
   codec_ptr ctx(avcodec_alloc_context3(codec));
   if (!ctx)
-    return fail(errc::internal, "out of memory");
-  if (avcodec_parameters_to_context(ctx.get(), st->codecpar) < 0)
-    return fail(errc::unsupported_media, "unsupported codec parameters");
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  if (int e = avcodec_parameters_to_context(ctx.get(), st->codecpar); e < 0)
+    return fail(errc::unsupported_media, "unsupported codec parameters", stage, e);
   ctx->pkt_timebase = st->time_base;
   ctx->thread_count = std::max(0, threads);
-  if (avcodec_open2(ctx.get(), codec, nullptr) < 0)
-    return fail(errc::unsupported_media, "could not open the input decoder");
+  if (int e = avcodec_open2(ctx.get(), codec, nullptr); e < 0)
+    return fail(errc::unsupported_media, "could not open the input decoder", stage, e);
   out = std::move(ctx);
   return ok_status();
 }

@@ -57,8 +57,16 @@ struct packet_unref_guard {
   ~packet_unref_guard() { av_packet_unref(p); }
 };
 
-inline error fail(errc code, const char* reason) {
-  return error{code, reason};
+/// An error whose `detail` (for operators) names the failing `stage`, e.g.
+/// "decode video", followed, when `averr` is a libav error code (< 0), by
+/// its av_strerror text: "decode video: Invalid data found when processing
+/// input". `reason` is the short, user-safe text.
+error fail(errc code, const char* reason, const char* stage, int averr = 0);
+/// The code an allocation that returned null stands for.
+constexpr int kNoMemory = AVERROR(ENOMEM);
+/// errc::cancelled.
+inline error cancelled() {
+  return error{errc::cancelled, "cancelled"};
 }
 
 /// Opens `path` and reads its stream information. Failures are
@@ -89,8 +97,10 @@ status open_decoder(const AVStream* st, int threads, codec_ptr& out);
 /// Damaged input is skipped, not failed: a packet the decoder refuses, a
 /// frame that fails to decode (a decoder that fails more than 16 frames in
 /// one call is given up on for that call; while flushing, at the first).
+/// The libav code of the last such failure is stored in `*skipped` (if given).
 template <class OnFrame>
-status decode_packet(AVCodecContext* dec, const AVPacket* pkt, AVFrame* frame, OnFrame&& on_frame) {
+status decode_packet(AVCodecContext* dec, const AVPacket* pkt, AVFrame* frame, OnFrame&& on_frame,
+                     int* skipped = nullptr) {
   const bool flushing = pkt == nullptr;
   auto receive = [&]() -> status {
     for (int errors = 0;;) {
@@ -98,6 +108,8 @@ status decode_packet(AVCodecContext* dec, const AVPacket* pkt, AVFrame* frame, O
       if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
         return ok_status();
       if (r < 0) {
+        if (skipped)
+          *skipped = r;
         if (flushing || ++errors > 16)
           return ok_status();
         continue;
@@ -115,8 +127,11 @@ status decode_packet(AVCodecContext* dec, const AVPacket* pkt, AVFrame* frame, O
       return s;
     sent = avcodec_send_packet(dec, pkt);
   }
-  if (sent < 0 && sent != AVERROR_EOF)
+  if (sent < 0 && sent != AVERROR_EOF) {
+    if (skipped)
+      *skipped = sent;
     return ok_status(); // a corrupt packet: skip it
+  }
   return receive();
 }
 

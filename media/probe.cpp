@@ -28,7 +28,7 @@ result<probe_info> probe(const std::string& path) {
   const AVStream* video = vidx >= 0 ? fmt->streams[vidx] : nullptr;
   const AVStream* audio = aidx >= 0 ? fmt->streams[aidx] : nullptr;
   if (!video && !audio)
-    return error{errc::unsupported_media, "no audio or video stream"};
+    return libav::fail(errc::unsupported_media, "no audio or video stream", "find streams");
 
   if (video) {
     info.has_video = true;

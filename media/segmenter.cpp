@@ -8,6 +8,7 @@ namespace hlsgate::media::detail {
 
 namespace fs = std::filesystem;
 using libav::fail;
+using libav::kNoMemory;
 using libav::packet_ptr;
 
 int64_t next_boundary(int64_t t, int64_t seg) {
@@ -76,13 +77,14 @@ status rendition_writer::open(const fs::path& dir, const AVCodecParameters* vide
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec)
-    return fail(errc::io_error, "could not create the output directory");
+    return fail(errc::io_error, "could not create the output directory",
+                "create rendition directory", AVERROR(ec.value()));
   for (auto [src, dst] : {std::pair{video, &vpar_}, std::pair{audio, &apar_}}) {
     if (!src)
       continue;
     dst->reset(avcodec_parameters_alloc());
     if (!*dst || avcodec_parameters_copy(dst->get(), src) < 0)
-      return fail(errc::internal, "out of memory");
+      return fail(errc::internal, "out of memory", "open rendition", kNoMemory);
     (*dst)->codec_tag = 0;
   }
   video_active_ = video != nullptr;
@@ -163,8 +165,8 @@ status rendition_writer::write(AVPacket* pkt, int idx) {
     cur_.start = std::min(cur_.start, t);
   pkt->stream_index = idx;
   av_packet_rescale_ts(pkt, kTicks, mux_->streams[idx]->time_base);
-  if (av_interleaved_write_frame(mux_.get(), pkt) < 0)
-    return fail(errc::io_error, "could not write a segment");
+  if (int e = av_interleaved_write_frame(mux_.get(), pkt); e < 0)
+    return fail(errc::io_error, "could not write a segment", "write segment", e);
   return ok_status();
 }
 
@@ -180,8 +182,8 @@ status rendition_writer::start_segment(int64_t start) {
   seg.start = start;
 
   AVFormatContext* raw = nullptr;
-  if (avformat_alloc_output_context2(&raw, nullptr, "mpegts", nullptr) < 0 || !raw)
-    return fail(errc::internal, "MPEG-TS muxer unavailable");
+  if (int e = avformat_alloc_output_context2(&raw, nullptr, "mpegts", nullptr); e < 0 || !raw)
+    return fail(errc::internal, "MPEG-TS muxer unavailable", "open MPEG-TS muxer", e);
   output_ptr mux(raw);
   mux_vidx_ = mux_aidx_ = -1;
   for (const AVCodecParameters* par : {vpar_.get(), apar_.get()}) {
@@ -189,7 +191,7 @@ status rendition_writer::start_segment(int64_t start) {
       continue;
     AVStream* st = avformat_new_stream(mux.get(), nullptr);
     if (!st || avcodec_parameters_copy(st->codecpar, par) < 0)
-      return fail(errc::internal, "out of memory");
+      return fail(errc::internal, "out of memory", "open MPEG-TS muxer", kNoMemory);
     st->time_base = kTicks;
     (par == vpar_.get() ? mux_vidx_ : mux_aidx_) = st->index;
   }
@@ -197,10 +199,10 @@ status rendition_writer::start_segment(int64_t start) {
   // constant in every file keeps the timestamps continuous across segments.
   mux->max_delay = 700000;
   mux->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
-  if (avio_open(&mux->pb, seg.part.c_str(), AVIO_FLAG_WRITE) < 0)
-    return fail(errc::io_error, "could not create a segment file");
-  if (avformat_write_header(mux.get(), nullptr) < 0)
-    return fail(errc::io_error, "could not write a segment");
+  if (int e = avio_open(&mux->pb, seg.part.c_str(), AVIO_FLAG_WRITE); e < 0)
+    return fail(errc::io_error, "could not create a segment file", "create segment", e);
+  if (int e = avformat_write_header(mux.get(), nullptr); e < 0)
+    return fail(errc::io_error, "could not write a segment", "write segment header", e);
   mux_ = std::move(mux);
   cur_ = std::move(seg);
   ++segments_;
@@ -217,14 +219,14 @@ status rendition_writer::close_segment(int64_t end) {
   const int trailer = av_write_trailer(mux.get());
   const int closed = avio_closep(&mux->pb);
   if (trailer < 0 || closed < 0)
-    return fail(errc::io_error, "could not write a segment");
+    return fail(errc::io_error, "could not write a segment", "close segment",
+                trailer < 0 ? trailer : closed);
   std::error_code ec;
   const auto size = fs::file_size(cur_.part, ec);
+  if (!ec)
+    fs::rename(cur_.part, cur_.path, ec);
   if (ec)
-    return fail(errc::io_error, "could not write a segment");
-  fs::rename(cur_.part, cur_.path, ec);
-  if (ec)
-    return fail(errc::io_error, "could not write a segment");
+    return fail(errc::io_error, "could not write a segment", "rename segment", AVERROR(ec.value()));
 
   const double d = end == kNoTs ? 0 : std::max<int64_t>(0, end - cur_.start) / 90000.0;
   segment_entry entry{cur_.name, d, static_cast<uint64_t>(size)};

@@ -4,6 +4,7 @@
 #include "media/libav_util.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +30,7 @@ using libav::codec_ptr;
 using libav::fail;
 using libav::frame_ptr;
 using libav::input_ptr;
+using libav::kNoMemory;
 using libav::packet_ptr;
 using libav::sws_ptr;
 
@@ -58,15 +60,19 @@ status write_atomic(const fs::path& path, const std::string& bytes) {
   const fs::path part = path.string() + ".part";
   std::FILE* f = std::fopen(part.c_str(), "wb");
   if (!f)
-    return fail(errc::io_error, "could not create a thumbnail file");
+    return fail(errc::io_error, "could not create a thumbnail file", "create thumbnail",
+                AVERROR(errno));
   const bool wrote = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   const bool closed = std::fclose(f) == 0;
+  const int err = wrote && closed ? 0 : errno;
   std::error_code ec;
   if (wrote && closed)
     fs::rename(part, path, ec);
   if (!wrote || !closed || ec) {
+    const int code = ec ? ec.value() : err;
     fs::remove(part, ec);
-    return fail(errc::io_error, "could not write a thumbnail file");
+    return fail(errc::io_error, "could not write a thumbnail file", "write thumbnail",
+                AVERROR(code));
   }
   return ok_status();
 }
@@ -135,13 +141,14 @@ void copy_rect(AVFrame* f, int sx, int sy, int dx, int dy, int w, int h) {
 
 /// Encodes a yuvj420p image as a baseline JPEG with a fixed qscale.
 result<std::string> encode_jpeg(AVFrame* img, int qscale) {
+  constexpr const char* stage = "encode JPEG";
   const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
   if (!codec)
-    return fail(errc::internal, "no JPEG encoder");
+    return fail(errc::internal, "no JPEG encoder", stage);
   codec_ptr enc(avcodec_alloc_context3(codec));
   packet_ptr pkt(av_packet_alloc());
   if (!enc || !pkt)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
   enc->width = img->width;
   enc->height = img->height;
   enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
@@ -149,20 +156,23 @@ result<std::string> encode_jpeg(AVFrame* img, int qscale) {
   enc->time_base = AVRational{1, 25};
   enc->flags |= AV_CODEC_FLAG_QSCALE;
   enc->global_quality = FF_QP2LAMBDA * qscale;
-  if (avcodec_open2(enc.get(), codec, nullptr) < 0)
-    return fail(errc::internal, "could not open the JPEG encoder");
+  if (int e = avcodec_open2(enc.get(), codec, nullptr); e < 0)
+    return fail(errc::internal, "could not open the JPEG encoder", stage, e);
   img->quality = enc->global_quality;
   img->pts = 0;
   img->pict_type = AV_PICTURE_TYPE_NONE;
-  if (avcodec_send_frame(enc.get(), img) < 0 || avcodec_send_frame(enc.get(), nullptr) < 0)
-    return fail(errc::internal, "could not encode a JPEG");
+  int e = avcodec_send_frame(enc.get(), img);
+  if (e >= 0)
+    e = avcodec_send_frame(enc.get(), nullptr);
+  if (e < 0)
+    return fail(errc::internal, "could not encode a JPEG", stage, e);
   std::string out;
-  while (avcodec_receive_packet(enc.get(), pkt.get()) >= 0) {
+  while ((e = avcodec_receive_packet(enc.get(), pkt.get())) >= 0) {
     out.append(reinterpret_cast<const char*>(pkt->data), static_cast<size_t>(pkt->size));
     av_packet_unref(pkt.get());
   }
   if (out.empty())
-    return fail(errc::internal, "could not encode a JPEG");
+    return fail(errc::internal, "could not encode a JPEG", stage, e);
   return out;
 }
 
@@ -241,6 +251,7 @@ private:
   int64_t next_id_ = 0;
   int64_t cached_id_ = -1; ///< keyframe whose decoded picture is in frame_
   bool cached_ok_ = false;
+  int skipped_ = 0; ///< libav code of the last keyframe that failed to decode
 };
 
 /// Seconds from the video start of a video packet. Streams without
@@ -264,11 +275,11 @@ status thumbnailer::open(const std::string& input) {
   in_ = std::move(*opened);
   vidx_ = libav::pick_stream(in_.get(), AVMEDIA_TYPE_VIDEO);
   if (vidx_ < 0)
-    return fail(errc::unsupported_media, "no video");
+    return fail(errc::unsupported_media, "no video", "find video stream");
   st_ = in_->streams[vidx_];
   tb_ = av_q2d(st_->time_base);
   if (!(tb_ > 0))
-    return fail(errc::unsupported_media, "no video timestamps");
+    return fail(errc::unsupported_media, "no video timestamps", "find video stream");
   start_known_ = st_->start_time != AV_NOPTS_VALUE;
   if (start_known_)
     start_ = st_->start_time;
@@ -296,12 +307,12 @@ status thumbnailer::scan_duration(const std::string& input) {
   }
   packet_ptr pkt(av_packet_alloc());
   if (!pkt)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", "scan duration", kNoMemory);
   int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
   double untimed = 0; // seconds of packets without timestamps
   for (;;) {
     if (cancelled())
-      return fail(errc::cancelled, "cancelled");
+      return libav::cancelled();
     if (av_read_frame(in_.get(), pkt.get()) < 0)
       break;
     packet_unref_guard guard{pkt.get()};
@@ -322,7 +333,7 @@ status thumbnailer::scan_duration(const std::string& input) {
     duration = static_cast<double>(hi - start) * tb_;
   }
   if (!(duration > 0))
-    return fail(errc::unsupported_media, "no video timestamps");
+    return fail(errc::unsupported_media, "no video timestamps", "scan duration");
   if (auto s = open(input); !s)
     return s;
   start_ = start;
@@ -332,20 +343,21 @@ status thumbnailer::scan_duration(const std::string& input) {
 }
 
 status thumbnailer::open_decoder() {
+  constexpr const char* stage = "open video decoder";
   const AVCodec* codec = avcodec_find_decoder(st_->codecpar->codec_id);
   if (!codec)
-    return fail(errc::unsupported_media, "no decoder for the video codec");
+    return fail(errc::unsupported_media, "no decoder for the video codec", stage);
   dec_.reset(avcodec_alloc_context3(codec));
   frame_.reset(av_frame_alloc());
   if (!dec_ || !frame_)
-    return fail(errc::internal, "out of memory");
-  if (avcodec_parameters_to_context(dec_.get(), st_->codecpar) < 0)
-    return fail(errc::unsupported_media, "unsupported codec parameters");
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  if (int e = avcodec_parameters_to_context(dec_.get(), st_->codecpar); e < 0)
+    return fail(errc::unsupported_media, "unsupported codec parameters", stage, e);
   dec_->pkt_timebase = st_->time_base;
   dec_->skip_frame = AVDISCARD_NONKEY;
   dec_->thread_count = 1; // one picture at a time: threads only add latency
-  if (avcodec_open2(dec_.get(), codec, nullptr) < 0)
-    return fail(errc::unsupported_media, "could not open the video decoder");
+  if (int e = avcodec_open2(dec_.get(), codec, nullptr); e < 0)
+    return fail(errc::unsupported_media, "could not open the video decoder", stage, e);
   return ok_status();
 }
 
@@ -407,7 +419,7 @@ status thumbnailer::plan() {
   poster_tmp_ = turned ? alloc_image(poster_h_, poster_w_) : alloc_image(poster_w_, poster_h_);
   prev_.reset(av_packet_alloc());
   if (!sprite_ || !poster_ || !tile_tmp_ || !poster_tmp_ || !prev_)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", "plan thumbnails", kNoMemory);
   tile_done_.assign(tiles_, false);
 
   // Mean keyframe spacing from the index (mp4/mov, mkv cues), to decide
@@ -439,7 +451,7 @@ status thumbnailer::grab() {
     in_->streams[i]->discard = static_cast<int>(i) == vidx_ ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
   packet_ptr pkt(av_packet_alloc());
   if (!pkt)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", "read keyframes", kNoMemory);
 
   double gap_sum = 0;
   int gaps = 0;
@@ -448,7 +460,7 @@ status thumbnailer::grab() {
   size_t seeked_for = std::numeric_limits<size_t>::max();
   while (next_ < targets_.size()) {
     if (cancelled())
-      return fail(errc::cancelled, "cancelled");
+      return libav::cancelled();
     const double gop = gaps >= 2 ? gap_sum / gaps : index_gop_;
     // Index-less seeks (MPEG-TS: a search by timestamp) land near, not on, a
     // keyframe: aim one GOP early so the keyframe at the target is not skipped.
@@ -479,7 +491,7 @@ status thumbnailer::grab() {
       return s;
   }
   if (cancelled())
-    return fail(errc::cancelled, "cancelled");
+    return libav::cancelled();
   // Targets past the last keyframe take the last keyframe.
   if (next_ < targets_.size() && prev_id_ >= 0) {
     std::vector<const target*> rest;
@@ -539,12 +551,22 @@ status thumbnailer::use(AVPacket* pkt, int64_t id, const std::vector<const targe
 bool thumbnailer::decode(AVPacket* pkt) {
   av_frame_unref(frame_.get());
   bool got = false;
-  if (avcodec_send_packet(dec_.get(), pkt) >= 0 && avcodec_send_packet(dec_.get(), nullptr) >= 0) {
+  int e = avcodec_send_packet(dec_.get(), pkt);
+  if (e >= 0)
+    e = avcodec_send_packet(dec_.get(), nullptr);
+  if (e < 0)
+    skipped_ = e;
+  if (e >= 0) {
     frame_ptr extra(av_frame_alloc());
     for (;;) {
       AVFrame* into = got ? extra.get() : frame_.get();
-      if (!into || avcodec_receive_frame(dec_.get(), into) < 0)
+      if (!into)
         break;
+      if (e = avcodec_receive_frame(dec_.get(), into); e < 0) {
+        if (!got && e != AVERROR_EOF)
+          skipped_ = e;
+        break;
+      }
       if (got)
         av_frame_unref(into);
       else
@@ -562,9 +584,10 @@ status thumbnailer::scale_into(sws_ptr& sws, const AVFrame* f, AVFrame* tmp, int
                                  static_cast<AVPixelFormat>(f->format), tmp->width, tmp->height,
                                  AV_PIX_FMT_YUVJ420P, flags, nullptr, nullptr, nullptr));
   if (!sws)
-    return fail(errc::unsupported_media, "unsupported video format");
-  if (sws_scale(sws.get(), f->data, f->linesize, 0, f->height, tmp->data, tmp->linesize) <= 0)
-    return fail(errc::internal, "could not scale a picture");
+    return fail(errc::unsupported_media, "unsupported video format", "scale picture");
+  if (int e = sws_scale(sws.get(), f->data, f->linesize, 0, f->height, tmp->data, tmp->linesize);
+      e <= 0)
+    return fail(errc::internal, "could not scale a picture", "scale picture", e);
   return ok_status();
 }
 
@@ -591,10 +614,10 @@ status thumbnailer::finish() {
   const auto y_of = [this](int i) { return i / columns_ * tile_h_; };
   const bool any_tile = std::find(tile_done_.begin(), tile_done_.end(), true) != tile_done_.end();
   if (!any_tile && !poster_done_)
-    return fail(errc::invalid_input, "no decodable video frame");
+    return fail(errc::invalid_input, "no decodable video frame", "decode video", skipped_);
   frame_ptr tile = alloc_image(tile_w_, tile_h_); // upright
   if (!tile)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", "fill tiles", kNoMemory);
   if (!any_tile) {
     // Only the poster decoded: its picture makes every tile.
     if (auto s = scale_into(tile_sws_, poster_.get(), tile.get(), SWS_AREA); !s)
@@ -659,7 +682,7 @@ status thumbnailer::write(const std::string& out_dir) {
 
 result<thumbnail_output> thumbnailer::run(const std::string& input, const std::string& out_dir) {
   if (cancelled())
-    return fail(errc::cancelled, "cancelled");
+    return libav::cancelled();
   if (auto s = open(input); !s)
     return s.err();
   if (!(duration_ > 0)) {
@@ -675,7 +698,7 @@ result<thumbnail_output> thumbnailer::run(const std::string& input, const std::s
   if (auto s = finish(); !s)
     return s.err();
   if (cancelled())
-    return fail(errc::cancelled, "cancelled");
+    return libav::cancelled();
   if (auto s = write(out_dir); !s)
     return s.err();
   thumbnail_output out;

@@ -53,6 +53,7 @@ using libav::fail;
 using libav::frame_ptr;
 using libav::input_ptr;
 using libav::kMaxDimension;
+using libav::kNoMemory;
 using libav::packet_ptr;
 
 constexpr auto kProgressInterval = std::chrono::milliseconds(250);
@@ -98,6 +99,7 @@ private:
   void deliver_events(std::unique_lock<std::mutex>& lk);
   void stop_workers();
   void report_progress(const AVPacket* pkt);
+  error nothing_decoded() const;
 
   const transcode_options& opts_;
   const progress_fn& progress_;
@@ -119,7 +121,8 @@ private:
   codec_ptr vdec_;
   frame_ptr frame_;
   bool got_video_ = false;
-  bool remux_ = false; ///< plan_[0] is copied from the source
+  int skipped_video_ = 0; ///< libav code of the last damaged video packet or frame skipped
+  bool remux_ = false;    ///< plan_[0] is copied from the source
   bool remux_started_ = false;
   int64_t remux_next_cut_ = 0;
   std::deque<int64_t> pending_cuts_; ///< source keyframes where the remuxed rung cuts
@@ -149,7 +152,7 @@ status job::open_input(const std::string& input) {
   vidx_ = libav::pick_stream(in_.get(), AVMEDIA_TYPE_VIDEO);
   aidx_ = libav::pick_stream(in_.get(), AVMEDIA_TYPE_AUDIO);
   if (vidx_ < 0 && aidx_ < 0)
-    return fail(errc::unsupported_media, "no audio or video stream");
+    return fail(errc::unsupported_media, "no audio or video stream", "find streams");
   for (unsigned i = 0; i < in_->nb_streams; ++i) {
     if (static_cast<int>(i) != vidx_ && static_cast<int>(i) != aidx_)
       in_->streams[i]->discard = AVDISCARD_ALL;
@@ -275,7 +278,7 @@ status job::open_rungs(const fs::path& out_dir) {
   if (aidx_ >= 0) {
     apar.reset(avcodec_parameters_alloc());
     if (!apar)
-      return fail(errc::internal, "out of memory");
+      return fail(errc::internal, "out of memory", "open renditions", kNoMemory);
     if (auto s = audio_.parameters(apar.get()); !s)
       return s;
   }
@@ -338,7 +341,7 @@ status job::on_video_packet(AVPacket* pkt) {
       }
       packet_ptr copy(av_packet_clone(pkt));
       if (!copy)
-        return fail(errc::internal, "out of memory");
+        return fail(errc::internal, "out of memory", "copy video", kNoMemory);
       av_packet_rescale_ts(copy.get(), st->time_base, kTicks);
       if (copy->pts != AV_NOPTS_VALUE)
         copy->pts -= start_ticks_;
@@ -357,8 +360,9 @@ status job::on_video_packet(AVPacket* pkt) {
     }
   }
   if (vdec_)
-    return libav::decode_packet(vdec_.get(), pkt, frame_.get(),
-                                [this](AVFrame* f) { return on_video_frame(f); });
+    return libav::decode_packet(
+        vdec_.get(), pkt, frame_.get(), [this](AVFrame* f) { return on_video_frame(f); },
+        &skipped_video_);
   return ok_status();
 }
 
@@ -399,7 +403,7 @@ status job::on_video_frame(AVFrame* f) {
     item.kind = work_item::frame;
     item.f.reset(av_frame_clone(f));
     if (!item.f)
-      return fail(errc::internal, "out of memory");
+      return fail(errc::internal, "out of memory", "decode video", kNoMemory);
     item.pts = pts;
     item.duration = dur;
     item.cut = cut;
@@ -416,7 +420,7 @@ status job::dispatch_audio(AVPacket* pkt) {
   if (audio_writer_) {
     packet_ptr copy(av_packet_clone(pkt));
     if (!copy)
-      return fail(errc::internal, "out of memory");
+      return fail(errc::internal, "out of memory", "queue audio", kNoMemory);
     return audio_writer_->write_audio(std::move(copy));
   }
   for (auto& r : rungs_) {
@@ -426,7 +430,7 @@ status job::dispatch_audio(AVPacket* pkt) {
     item.kind = work_item::audio_packet;
     item.p.reset(av_packet_clone(pkt));
     if (!item.p)
-      return fail(errc::internal, "out of memory");
+      return fail(errc::internal, "out of memory", "queue audio", kNoMemory);
     if (auto s = push(*r, std::move(item)); !s)
       return s;
   }
@@ -458,7 +462,7 @@ status job::push(video_rung& r, work_item item) {
     if (!video || r.video_items < kQueueFrames)
       break;
     if (cancelled())
-      return fail(errc::cancelled, "cancelled");
+      return libav::cancelled();
     shared_.cv.wait_for(lk, kPollInterval);
   }
   if (video)
@@ -490,7 +494,7 @@ status job::wait_for_workers() {
     if (std::all_of(rungs_.begin(), rungs_.end(), [](const auto& r) { return r->finished; }))
       break;
     if (cancelled())
-      return fail(errc::cancelled, "cancelled");
+      return libav::cancelled();
     shared_.cv.wait_for(lk, kPollInterval);
   }
   lk.unlock();
@@ -537,21 +541,32 @@ void job::report_progress(const AVPacket* pkt) {
   progress_(last_fraction_);
 }
 
+/// Nothing came out of the decoders: the detail names the last decoding
+/// failure skipped, if any.
+error job::nothing_decoded() const {
+  const char* reason = "no decodable audio or video";
+  if (skipped_video_ < 0)
+    return fail(errc::unsupported_media, reason, "decode video", skipped_video_);
+  if (audio_.skipped_error() < 0)
+    return fail(errc::unsupported_media, reason, "decode audio", audio_.skipped_error());
+  return fail(errc::unsupported_media, reason, "decode");
+}
+
 /// Opens the input, the decoders and encoders and the renditions; starts the workers.
 status job::open(const std::string& input, const std::string& out_dir) {
   if (!(opts_.segment_seconds > 0) || opts_.segment_seconds > 3600)
-    return fail(errc::invalid_input, "invalid segment length");
+    return fail(errc::invalid_input, "invalid segment length", "check options");
   seg_ticks_ = std::llround(opts_.segment_seconds * 90000);
   next_force_ = seg_ticks_;
   remux_next_cut_ = seg_ticks_;
   if (cancelled())
-    return fail(errc::cancelled, "cancelled");
+    return libav::cancelled();
 
   if (auto s = open_input(input); !s)
     return s;
   frame_.reset(av_frame_alloc());
   if (!frame_)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", "open input", kNoMemory);
   if (vidx_ >= 0) {
     plan_video();
     // The video is decoded unless the only rung is copied.
@@ -578,14 +593,14 @@ status job::open(const std::string& input, const std::string& out_dir) {
 status job::read_input() {
   packet_ptr pkt(av_packet_alloc());
   if (!pkt)
-    return fail(errc::internal, "out of memory");
-  bool read_error = false;
+    return fail(errc::internal, "out of memory", "read input", kNoMemory);
+  int read_error = 0;
   for (;;) {
     if (cancelled())
-      return fail(errc::cancelled, "cancelled");
+      return libav::cancelled();
     const int r = av_read_frame(in_.get(), pkt.get());
     if (r < 0) {
-      read_error = r != AVERROR_EOF; // a truncated file: keep what we decoded
+      read_error = r != AVERROR_EOF ? r : 0; // a truncated file: keep what we decoded
       break;
     }
     libav::packet_unref_guard guard{pkt.get()};
@@ -603,24 +618,25 @@ status job::read_input() {
     }
   }
   if (cancelled())
-    return fail(errc::cancelled, "cancelled");
+    return libav::cancelled();
   if (read_error && !got_video_ && !audio_.got_media())
-    return fail(errc::invalid_input, "the input could not be read");
+    return fail(errc::invalid_input, "the input could not be read", "read input", read_error);
   return ok_status();
 }
 
 /// Flushes the decoders, then the audio encoder; then the rungs flush theirs.
 status job::finish() {
   if (vdec_) {
-    if (auto s = libav::decode_packet(vdec_.get(), nullptr, frame_.get(),
-                                      [this](AVFrame* f) { return on_video_frame(f); });
+    if (auto s = libav::decode_packet(
+            vdec_.get(), nullptr, frame_.get(), [this](AVFrame* f) { return on_video_frame(f); },
+            &skipped_video_);
         !s)
       return s;
   }
   if (auto s = audio_.flush_decoder(); !s)
     return s;
   if (!got_video_ && !audio_.got_media())
-    return fail(errc::unsupported_media, "no decodable audio or video");
+    return nothing_decoded();
   if (auto s = audio_.finish(); !s)
     return s;
   if (auto s = wait_for_workers(); !s)
@@ -648,7 +664,7 @@ result<transcode_output> job::run(const std::string& input, const std::string& o
   for (auto& r : rungs_)
     out.renditions.push_back(std::move(r->writer().info()));
   if (out.renditions.empty() || out.renditions[0].segments.empty())
-    return fail(errc::unsupported_media, "no decodable audio or video");
+    return nothing_decoded();
   double total = 0;
   for (const auto& s : out.renditions[0].segments)
     total += s.duration;

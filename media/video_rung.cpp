@@ -14,6 +14,7 @@ namespace hlsgate::media::detail {
 using libav::codec_ptr;
 using libav::fail;
 using libav::frame_ptr;
+using libav::kNoMemory;
 
 namespace {
 
@@ -31,8 +32,8 @@ status fresh_buffer(AVFrame* f) {
   f->format = format;
   f->width = w;
   f->height = h;
-  if (av_frame_get_buffer(f, 0) < 0)
-    return fail(errc::internal, "out of memory");
+  if (int e = av_frame_get_buffer(f, 0); e < 0)
+    return fail(errc::internal, "out of memory", "scale video", e);
   return ok_status();
 }
 
@@ -72,11 +73,12 @@ void rotate_plane(const uint8_t* src, int sls, int sw, int sh, uint8_t* dst, int
 result<codec_ptr> open_h264_encoder(int width, int height, int64_t bitrate, int threads,
                                     const encoder_settings& es) {
   const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
+  constexpr const char* stage = "open H.264 encoder";
   if (!codec)
-    return fail(errc::internal, "H.264 encoder unavailable");
+    return fail(errc::internal, "H.264 encoder unavailable", stage);
   codec_ptr enc(avcodec_alloc_context3(codec));
   if (!enc)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
   enc->width = width;
   enc->height = height;
   enc->pix_fmt = AV_PIX_FMT_YUV420P;
@@ -100,12 +102,16 @@ result<codec_ptr> open_h264_encoder(int width, int height, int64_t bitrate, int 
 
   const std::string& preset = es.preset.empty() ? std::string("veryfast") : es.preset;
   void* priv = enc->priv_data;
-  if (av_opt_set(priv, "preset", preset.c_str(), 0) < 0 ||
-      av_opt_set(priv, "profile", "high", 0) < 0 || av_opt_set(priv, "forced-idr", "1", 0) < 0 ||
-      av_opt_set(priv, "sc_threshold", "0", 0) < 0)
-    return fail(errc::internal, "H.264 encoder rejected its options");
-  if (avcodec_open2(enc.get(), codec, nullptr) < 0)
-    return fail(errc::internal, "could not open the H.264 encoder (check the preset)");
+  int e = av_opt_set(priv, "preset", preset.c_str(), 0);
+  for (auto [key, value] : {std::pair{"profile", "high"}, std::pair{"forced-idr", "1"},
+                            std::pair{"sc_threshold", "0"}}) {
+    if (e >= 0)
+      e = av_opt_set(priv, key, value, 0);
+  }
+  if (e < 0)
+    return fail(errc::internal, "H.264 encoder rejected its options", stage, e);
+  if (e = avcodec_open2(enc.get(), codec, nullptr); e < 0)
+    return fail(errc::internal, "could not open the H.264 encoder (check the preset)", stage, e);
   return result<codec_ptr>{std::move(enc)};
 }
 
@@ -143,43 +149,47 @@ status video_rung::open_encoder(const rung_plan& plan, const encoder_settings& e
   const bool turned = rotation_ == 90 || rotation_ == 270;
   pre_w_ = turned ? plan.height : plan.width;
   pre_h_ = turned ? plan.width : plan.height;
+  constexpr const char* stage = "open video rung";
   for (frame_ptr* f : {&scaled_, &rotated_}) {
     if (f == &rotated_ && !rotation_)
       continue;
     f->reset(av_frame_alloc());
     if (!*f)
-      return fail(errc::internal, "out of memory");
+      return fail(errc::internal, "out of memory", stage, kNoMemory);
     (*f)->format = AV_PIX_FMT_YUV420P;
     (*f)->width = f == &scaled_ ? pre_w_ : plan.width;
     (*f)->height = f == &scaled_ ? pre_h_ : plan.height;
-    if (av_frame_get_buffer(f->get(), 0) < 0)
-      return fail(errc::internal, "out of memory");
+    if (int e = av_frame_get_buffer(f->get(), 0); e < 0)
+      return fail(errc::internal, "out of memory", stage, e);
   }
   pkt_.reset(av_packet_alloc());
   if (!pkt_)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
   codecpar_.reset(avcodec_parameters_alloc());
   if (!codecpar_ || avcodec_parameters_from_context(codecpar_.get(), enc_.get()) < 0)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
   set_info(plan, es.fps, false);
   return ok_status();
 }
 
 status video_rung::open_remux(const rung_plan& plan, const AVStream* st, double fps) {
+  constexpr const char* stage = "open h264_mp4toannexb";
   const AVBitStreamFilter* filter = av_bsf_get_by_name("h264_mp4toannexb");
   AVBSFContext* raw = nullptr;
-  if (!filter || av_bsf_alloc(filter, &raw) < 0)
-    return fail(errc::internal, "bitstream filter unavailable");
+  if (!filter)
+    return fail(errc::internal, "bitstream filter unavailable", stage);
+  if (int e = av_bsf_alloc(filter, &raw); e < 0)
+    return fail(errc::internal, "bitstream filter unavailable", stage, e);
   bsf_.reset(raw);
-  if (avcodec_parameters_copy(bsf_->par_in, st->codecpar) < 0)
-    return fail(errc::internal, "out of memory");
+  if (int e = avcodec_parameters_copy(bsf_->par_in, st->codecpar); e < 0)
+    return fail(errc::internal, "out of memory", stage, e);
   bsf_->time_base_in = kTicks;
-  if (av_bsf_init(bsf_.get()) < 0)
-    return fail(errc::unsupported_media, "unsupported H.264 stream");
+  if (int e = av_bsf_init(bsf_.get()); e < 0)
+    return fail(errc::unsupported_media, "unsupported H.264 stream", stage, e);
   pkt_.reset(av_packet_alloc());
   codecpar_.reset(avcodec_parameters_alloc());
   if (!pkt_ || !codecpar_ || avcodec_parameters_copy(codecpar_.get(), bsf_->par_out) < 0)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
   set_info(plan, fps, true);
   return ok_status();
 }
@@ -201,7 +211,7 @@ status video_rung::forward(video_rung& child, work_item item) {
       return shared_.abort || shared_.failed || !video || child.video_items < kQueueFrames;
     });
     if (shared_.abort || shared_.failed)
-      return fail(errc::cancelled, "stopped");
+      return fail(errc::cancelled, "stopped", "feed a lower rung");
     if (video)
       ++child.video_items;
     child.queue.push_back(std::move(item));
@@ -221,12 +231,12 @@ status video_rung::forward_all(work_item::kind_t kind, const AVFrame* f, const A
     if (f) {
       item.f.reset(av_frame_clone(f));
       if (!item.f)
-        return fail(errc::internal, "out of memory");
+        return fail(errc::internal, "out of memory", "feed a lower rung", kNoMemory);
     }
     if (p) {
       item.p.reset(av_packet_clone(p));
       if (!item.p)
-        return fail(errc::internal, "out of memory");
+        return fail(errc::internal, "out of memory", "feed a lower rung", kNoMemory);
     }
     if (auto s = forward(*child, std::move(item)); !s)
       return s;
@@ -299,7 +309,7 @@ status video_rung::on_frame(AVFrame* f, int64_t pts, int64_t duration, bool cut)
                                     static_cast<AVPixelFormat>(f->format), pre_w_, pre_h_,
                                     AV_PIX_FMT_YUV420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
     if (!sws_)
-      return fail(errc::unsupported_media, "unsupported pixel format");
+      return fail(errc::unsupported_media, "unsupported pixel format", "scale video");
     if (full_range && (sws_.get() != before || !sws_full_range_)) {
       // Full-range input to the limited range the encoder signals.
       int* inv_table = nullptr;
@@ -338,14 +348,14 @@ status video_rung::on_frame(AVFrame* f, int64_t pts, int64_t duration, bool cut)
 }
 
 status video_rung::encode(const AVFrame* f) {
-  if (avcodec_send_frame(enc_.get(), f) < 0)
-    return fail(errc::internal, "video encoding failed");
+  if (int e = avcodec_send_frame(enc_.get(), f); e < 0)
+    return fail(errc::internal, "video encoding failed", "encode video", e);
   for (;;) {
     const int r = avcodec_receive_packet(enc_.get(), pkt_.get());
     if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
       return ok_status();
     if (r < 0)
-      return fail(errc::internal, "video encoding failed");
+      return fail(errc::internal, "video encoding failed", "encode video", r);
     bool cut = false;
     if ((pkt_->flags & AV_PKT_FLAG_KEY) && !cut_pts_.empty() && pkt_->pts >= cut_pts_.front()) {
       cut = true;
