@@ -62,7 +62,7 @@ probed_files probe_library(const import_params& p) {
     files.resize(max_files);
   probed_files out;
   for (auto& f : files)
-    out.emplace_back(f, media::probe(f));
+    out.emplace_back(f, media::probe(f, media::open_policy{}));
   return out;
 }
 
@@ -73,7 +73,7 @@ probed_files probe_library(const import_params& p) {
 caf::behavior prober_behavior(caf::event_based_actor*, env_ptr) {
   return {
       [](probe_atom, const std::string& path) -> media::result<media::probe_info> {
-        return media::probe(path);
+        return media::probe(path, media::open_policy{});
       },
       [](import_atom, const import_params& p) -> probed_files { return probe_library(p); },
   };

@@ -28,16 +28,6 @@ void quiet_logs() {
   std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
 }
 
-result<input_ptr> open_input(const std::string& path) {
-  AVFormatContext* raw = nullptr;
-  if (int e = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); e < 0)
-    return fail(errc::invalid_input, "not a readable media file", "open input", e);
-  input_ptr fmt(raw);
-  if (int e = avformat_find_stream_info(fmt.get(), nullptr); e < 0)
-    return fail(errc::invalid_input, "could not read stream information", "read stream info", e);
-  return result<input_ptr>{std::move(fmt)};
-}
-
 bool usable_stream(const AVStream* st) {
   const AVCodecParameters* par = st->codecpar;
   if (par->codec_type == AVMEDIA_TYPE_VIDEO) {

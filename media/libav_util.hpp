@@ -23,10 +23,11 @@ constexpr int kMaxDimension = 16384;
 /// Lowers libav's log level to errors, once per process.
 void quiet_logs();
 
+/// Closes an input opened by open_source (media/source.hpp), and frees the
+/// I/O context and descriptor it reads through.
 struct input_closer {
-  void operator()(AVFormatContext* p) const noexcept { avformat_close_input(&p); }
+  void operator()(AVFormatContext* p) const noexcept;
 };
-/// An opened input (avformat_open_input), closed with avformat_close_input.
 using input_ptr = std::unique_ptr<AVFormatContext, input_closer>;
 
 // RAII owners of the libav objects more than one file uses.
@@ -68,10 +69,6 @@ constexpr int kNoMemory = AVERROR(ENOMEM);
 inline error cancelled() {
   return error{errc::cancelled, "cancelled"};
 }
-
-/// Opens `path` and reads its stream information. Failures are
-/// errc::invalid_input with a short, path-free reason.
-result<input_ptr> open_input(const std::string& path);
 
 /// A stream we could actually decode: audio or video (not an attached
 /// picture), a known decoder and sane parameters.

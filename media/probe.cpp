@@ -1,6 +1,7 @@
 #include "media/probe.hpp"
 
 #include "media/libav_util.hpp"
+#include "media/source.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -12,10 +13,10 @@ extern "C" {
 
 namespace hlsgate::media {
 
-result<probe_info> probe(const std::string& path) {
+result<probe_info> probe(const std::string& path, const open_policy& policy) {
   libav::quiet_logs();
 
-  auto opened = libav::open_input(path);
+  auto opened = libav::open_source(path, policy);
   if (!opened)
     return opened.err();
   const libav::input_ptr fmt = std::move(*opened);

@@ -2,6 +2,7 @@
 
 #include "media/ladder.hpp"
 #include "media/libav_util.hpp"
+#include "media/source.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -269,7 +270,7 @@ double thumbnailer::clock(const AVPacket* pkt) {
 }
 
 status thumbnailer::open(const std::string& input) {
-  auto opened = libav::open_input(input);
+  auto opened = libav::open_source(input, opts_.source);
   if (!opened)
     return opened.err();
   in_ = std::move(*opened);

@@ -26,6 +26,7 @@
 #include "media/ladder.hpp"
 #include "media/libav_util.hpp"
 #include "media/segmenter.hpp"
+#include "media/source.hpp"
 #include "media/video_rung.hpp"
 
 #include <algorithm>
@@ -144,7 +145,7 @@ private:
 };
 
 status job::open_input(const std::string& input) {
-  auto opened = libav::open_input(input);
+  auto opened = libav::open_source(input, opts_.source);
   if (!opened)
     return opened.err();
   in_ = std::move(*opened);

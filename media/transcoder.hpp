@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "media/ladder.hpp"
+#include "media/open_policy.hpp"
 #include "media/playlist.hpp"
 #include "media/result.hpp"
 
@@ -31,6 +32,8 @@ struct transcode_options {
   /// it as the top rung without re-encoding (segmented on its keyframes) and
   /// encode only the lower rungs.
   bool allow_remux = true;
+  /// Which files may be read as the input (media/open_policy.hpp).
+  open_policy source;
 };
 
 /// One rendition written by the transcoder into `out_dir/<name>/`.

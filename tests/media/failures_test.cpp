@@ -73,7 +73,8 @@ TEST(Detail, CorruptMediaDataNamesTheDecodeStage) {
 
 TEST(Detail, UnreadableInputNamesTheOpenStage) {
   const std::string path = make_clip(test::clip_of(clip_kind::random_bytes));
-  for (const error& e : {probe(path).err(), run_transcode(path, fast_options(2)).out.err()}) {
+  for (const error& e :
+       {probe(path, open_policy{}).err(), run_transcode(path, fast_options(2)).out.err()}) {
     EXPECT_EQ(e.code, errc::invalid_input);
     EXPECT_EQ(e.detail, "open input: Invalid data found when processing input");
     EXPECT_EQ(e.reason.find('/'), std::string::npos) << e.reason;

@@ -30,7 +30,7 @@ using test::shell_quote;
 // probe
 
 TEST(Probe, VideoAudioClip) {
-  auto info = probe(make_clip(test::clip_720p()));
+  auto info = probe(make_clip(test::clip_720p()), open_policy{});
   ASSERT_TRUE(info) << info.err().reason;
   EXPECT_TRUE(info->has_video);
   EXPECT_TRUE(info->has_audio);
@@ -43,7 +43,7 @@ TEST(Probe, VideoAudioClip) {
 }
 
 TEST(Probe, AudioOnlyClip) {
-  auto info = probe(make_clip(test::clip_audio_only()));
+  auto info = probe(make_clip(test::clip_audio_only()), open_policy{});
   ASSERT_TRUE(info) << info.err().reason;
   EXPECT_FALSE(info->has_video);
   EXPECT_TRUE(info->has_audio);
@@ -62,17 +62,17 @@ void expect_refused(const result<probe_info>& r, const std::string& path) {
 TEST(Probe, RefusesNonMedia) {
   for (clip_kind k : {clip_kind::not_media, clip_kind::random_bytes}) {
     const std::string path = make_clip(test::clip_of(k));
-    expect_refused(probe(path), path);
+    expect_refused(probe(path, open_policy{}), path);
   }
 }
 
 TEST(Probe, RefusesEmptyFile) {
   const std::string path = make_clip(test::clip_of(clip_kind::empty));
-  expect_refused(probe(path), path);
+  expect_refused(probe(path, open_policy{}), path);
 }
 
 TEST(Probe, RefusesMissingFile) {
-  expect_refused(probe("/nonexistent/file.mp4"), "/nonexistent/file.mp4");
+  expect_refused(probe("/nonexistent/file.mp4", open_policy{}), "/nonexistent/file.mp4");
 }
 
 // ---------------------------------------------------------------------------
