@@ -69,6 +69,12 @@ struct segment_event {
 };
 using segment_fn = std::function<void(const segment_event&)>;
 
+/// Opens libx264 with `x264_preset` (empty: "veryfast") and the options a
+/// transcode uses, and encodes one tiny frame: start-up calls it to refuse a
+/// preset every job would fail on. On failure the detail names the stage and
+/// libav's error (an unknown preset: "open H.264 encoder: Invalid argument").
+status check_encoder(const std::string& x264_preset);
+
 /// Transcodes `input` into `out_dir` (which must exist and be empty): the
 /// input is decoded once, scaled once per rung, and every rung is encoded in
 /// the same pass. Segment files are named `seg_%05d.ts`; `on_segment` (may be

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 #include <utility>
 
@@ -396,3 +397,53 @@ status video_rung::filter(AVPacket* p, bool cut) {
 }
 
 } // namespace hlsgate::media::detail
+
+namespace hlsgate::media {
+
+using detail::encoder_settings;
+using detail::open_h264_encoder;
+using libav::fail;
+using libav::frame_ptr;
+using libav::kNoMemory;
+
+status check_encoder(const std::string& x264_preset) {
+  libav::quiet_logs();
+  constexpr int kSize = 64; ///< pixels: the smallest frame is enough to run the preset
+  constexpr const char* stage = "encode a test frame";
+  encoder_settings es;
+  es.frame_rate = AVRational{25, 1};
+  es.fps = 25;
+  es.segment_seconds = 2;
+  es.preset = x264_preset;
+  auto enc = open_h264_encoder(kSize, kSize, 200000, 1, es);
+  if (!enc)
+    return enc.err();
+  frame_ptr f(av_frame_alloc());
+  libav::packet_ptr pkt(av_packet_alloc());
+  if (!f || !pkt)
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  f->format = AV_PIX_FMT_YUV420P;
+  f->width = f->height = kSize;
+  if (int e = av_frame_get_buffer(f.get(), 0); e < 0)
+    return fail(errc::internal, "out of memory", stage, e);
+  for (int p = 0; p < 3; ++p) // black
+    std::memset(f->data[p], p ? 128 : 16,
+                static_cast<size_t>(f->linesize[p]) * (p ? kSize / 2 : kSize));
+  f->pts = 0;
+  int e = avcodec_send_frame(enc->get(), f.get());
+  if (e >= 0)
+    e = avcodec_send_frame(enc->get(), nullptr);
+  int packets = 0;
+  while (e >= 0) {
+    e = avcodec_receive_packet(enc->get(), pkt.get());
+    if (e >= 0) {
+      ++packets;
+      av_packet_unref(pkt.get());
+    }
+  }
+  if (e != AVERROR_EOF || packets == 0)
+    return fail(errc::internal, "the H.264 encoder does not work", stage, e);
+  return ok_status();
+}
+
+} // namespace hlsgate::media

@@ -82,5 +82,34 @@ TEST(Detail, UnreadableInputNamesTheOpenStage) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// check_encoder
+
+TEST(CheckEncoder, KnownPresetsOpen) {
+  for (const char* preset : {"ultrafast", "veryfast", "medium", "slow", ""}) {
+    const status s = check_encoder(preset);
+    EXPECT_TRUE(s) << "'" << preset << "': " << s.err().reason << " / " << s.err().detail;
+  }
+}
+
+TEST(CheckEncoder, BogusPresetIsRefused) {
+  for (const char* preset : {"bogus", "veryfast,", "very fast", "fastest"}) {
+    const status s = check_encoder(preset);
+    ASSERT_FALSE(s) << "'" << preset << "'";
+    EXPECT_EQ(s.err().detail, "open H.264 encoder: Invalid argument") << preset;
+    EXPECT_NE(s.err().reason.find("preset"), std::string::npos) << s.err().reason;
+  }
+  // The same preset makes a transcode fail: what start-up now catches.
+  clip_spec c = test::clip_of(clip_kind::video_only, 2);
+  c.width = 320;
+  c.height = 240;
+  transcode_options opts = fast_options(2);
+  opts.allow_remux = false;
+  opts.x264_preset = "bogus";
+  auto r = run_transcode(make_clip(c), opts);
+  ASSERT_FALSE(r.out);
+  EXPECT_EQ(r.out.err().detail, "open H.264 encoder: Invalid argument");
+}
+
 } // namespace
 } // namespace hlsgate::media
