@@ -25,6 +25,8 @@ const char* reason_label(media::errc e) {
     return "io_error";
   case media::errc::cancelled:
     return "cancelled";
+  case media::errc::limit_exceeded:
+    return "limit_exceeded";
   case media::errc::internal:
     break;
   }

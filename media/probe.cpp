@@ -36,6 +36,9 @@ result<probe_info> probe(const std::string& path, const open_policy& policy) {
     info.width = video->codecpar->width;
     info.height = video->codecpar->height;
     info.video_codec = avcodec_get_name(video->codecpar->codec_id);
+    const AVRational rate = av_guess_frame_rate(fmt.get(), const_cast<AVStream*>(video), nullptr);
+    if (rate.num > 0 && rate.den > 0 && av_q2d(rate) <= 1000) // beyond: a timebase, not a rate
+      info.frame_rate = av_q2d(rate);
   }
   if (audio) {
     info.has_audio = true;

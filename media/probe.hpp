@@ -14,6 +14,7 @@ struct probe_info {
   bool has_video = false;
   bool has_audio = false;
   int width = 0, height = 0;
+  double frame_rate = 0; ///< frames/s of the video as libavformat guesses it; 0 = unknown
   std::string video_codec, audio_codec; ///< e.g. "h264", "aac"
 };
 

@@ -14,6 +14,7 @@ enum class errc {
   io_error,          ///< disk full, permission denied, ... (500)
   cancelled,         ///< the job was cancelled by its owner
   internal,          ///< a libav call failed unexpectedly (500)
+  limit_exceeded,    ///< the source is beyond an operator's limit (check_source_limits)
 };
 
 struct error {

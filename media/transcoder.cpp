@@ -23,6 +23,7 @@
 #include "media/transcoder.hpp"
 
 #include "media/audio_encoder.hpp"
+#include "media/checks.hpp"
 #include "media/ladder.hpp"
 #include "media/libav_util.hpp"
 #include "media/segmenter.hpp"
@@ -112,6 +113,7 @@ private:
   int64_t start_ticks_ = 0; ///< input timestamp that maps to 0 on our timeline
   int64_t duration_ticks_ = 0;
   int64_t seg_ticks_ = 0;
+  int read_error_ = 0; ///< libav code that ended the demux loop early (0: end of file)
 
   // video
   source_geometry geom_;
@@ -595,13 +597,13 @@ status job::read_input() {
   packet_ptr pkt(av_packet_alloc());
   if (!pkt)
     return fail(errc::internal, "out of memory", "read input", kNoMemory);
-  int read_error = 0;
+
   for (;;) {
     if (cancelled())
       return libav::cancelled();
     const int r = av_read_frame(in_.get(), pkt.get());
     if (r < 0) {
-      read_error = r != AVERROR_EOF ? r : 0; // a truncated file: keep what we decoded
+      read_error_ = r != AVERROR_EOF ? r : 0; // a truncated file: keep what we decoded
       break;
     }
     libav::packet_unref_guard guard{pkt.get()};
@@ -620,8 +622,8 @@ status job::read_input() {
   }
   if (cancelled())
     return libav::cancelled();
-  if (read_error && !got_video_ && !audio_.got_media())
-    return fail(errc::invalid_input, "the input could not be read", "read input", read_error);
+  if (read_error_ && !got_video_ && !audio_.got_media())
+    return fail(errc::invalid_input, "the input could not be read", "read input", read_error_);
   return ok_status();
 }
 
@@ -666,10 +668,11 @@ result<transcode_output> job::run(const std::string& input, const std::string& o
     out.renditions.push_back(std::move(r->writer().info()));
   if (out.renditions.empty() || out.renditions[0].segments.empty())
     return nothing_decoded();
-  double total = 0;
   for (const auto& s : out.renditions[0].segments)
-    total += s.duration;
-  out.duration = duration_ticks_ > 0 ? duration_ticks_ / 90000.0 : total;
+    out.served_duration += s.duration;
+  const double declared = duration_ticks_ > 0 ? duration_ticks_ / 90000.0 : 0;
+  out.duration = declared > 0 ? declared : out.served_duration;
+  out.warning = duration_warning(out.served_duration, declared, read_error_ != 0);
   if (progress_)
     progress_(1.0);
   return out;

@@ -51,7 +51,18 @@ struct rendition_output {
 };
 
 struct transcode_output {
-  double duration = 0; ///< seconds of input
+  /// Seconds the input declares (its container's duration); when it
+  /// declares none, served_duration.
+  double duration = 0;
+  /// Seconds the renditions really hold (the top one's segments): less than
+  /// `duration` when the input ends early (a truncated upload).
+  double served_duration = 0;
+  /// User-safe, empty when the output covers the input (duration_warning in
+  /// media/checks.hpp), e.g. "the source ended early: 1.5 s of a declared
+  /// 30.0 s were readable". A read error in the middle of the input ends it
+  /// there: what was read before is kept, with this warning; only an input
+  /// of which nothing could be read fails.
+  std::string warning;
   std::vector<rendition_output> renditions;
 };
 

@@ -40,6 +40,7 @@ TEST(Probe, VideoAudioClip) {
   EXPECT_EQ(info->video_codec, "h264");
   EXPECT_EQ(info->audio_codec, "aac");
   EXPECT_NE(info->format.find("mp4"), std::string::npos);
+  EXPECT_NEAR(info->frame_rate, 30, 0.01);
 }
 
 TEST(Probe, AudioOnlyClip) {
@@ -49,6 +50,7 @@ TEST(Probe, AudioOnlyClip) {
   EXPECT_TRUE(info->has_audio);
   EXPECT_NEAR(info->duration, 20, 0.2);
   EXPECT_EQ(info->width, 0);
+  EXPECT_EQ(info->frame_rate, 0);
 }
 
 void expect_refused(const result<probe_info>& r, const std::string& path) {
@@ -86,6 +88,8 @@ TEST(Transcode, Clip720pSixSecondSegments) {
   std::printf("[ perf     ] 20 s 720p clip to 3 rungs in %.2f s wall\n", r.wall_seconds);
   const transcode_output& out = *r.out;
   EXPECT_NEAR(out.duration, 20, 0.2);
+  EXPECT_NEAR(out.served_duration, 20, 0.2);
+  EXPECT_EQ(out.warning, "");
   ASSERT_EQ(out.renditions.size(), 3u);
   const int sizes[3][2] = {{1280, 720}, {854, 480}, {640, 360}};
   for (size_t i = 0; i < 3; ++i) {
@@ -212,6 +216,7 @@ TEST(Transcode, RemuxOnlyIsFast) {
   const rendition_output& v0 = r.out->renditions[0];
   EXPECT_TRUE(v0.remuxed);
   expect_durations(v0, {6, 6, 6, 2});
+  EXPECT_EQ(r.out->warning, "");
   const double factor = r.out->duration / r.wall_seconds;
   std::printf("[ perf     ] remux of a 20 s 720p clip: %.3f s wall, %.0fx realtime\n",
               r.wall_seconds, factor);
@@ -322,6 +327,8 @@ TEST(Transcode, AudioOnly) {
   EXPECT_EQ(a.width, 0);
   expect_durations(a, {6, 6, 6, 2});
   EXPECT_NEAR(total_duration(a), 20, 0.2);
+  EXPECT_NEAR(r.out->served_duration, 20, 0.2);
+  EXPECT_EQ(r.out->warning, "");
   EXPECT_GT(a.average_bandwidth, 100000u);
   EXPECT_LT(a.average_bandwidth, 250000u);
   for (const auto& seg : a.segments) {
@@ -653,6 +660,7 @@ TEST(Transcode, RawH264WithoutTimestamps) {
   const rendition_output& v = r.out->renditions.at(0);
   EXPECT_FALSE(v.remuxed); // no index to check the keyframes against
   EXPECT_NEAR(total_duration(v), 6, 0.3);
+  EXPECT_EQ(r.out->warning, "");
   expect_durations(v, {2, 2, 2});
   check_video_segments(r.dir, v, 640, 360);
 }
@@ -669,6 +677,7 @@ TEST(Transcode, VariableFrameRate) {
   // Durations follow timestamps, not frame counts (4 of every 5 frames are kept).
   expect_durations(v, {3, 3, 2});
   EXPECT_NEAR(total_duration(v), 8, 0.3);
+  EXPECT_EQ(r.out->warning, "");
   check_video_segments(r.dir, v, 640, 360);
 }
 
@@ -683,6 +692,7 @@ TEST(Transcode, AudioStartsLater) {
   const rendition_output& v = r.out->renditions.at(0);
   EXPECT_TRUE(v.has_audio);
   expect_durations(v, {3, 3, 2});
+  EXPECT_EQ(r.out->warning, "");
   check_video_segments(r.dir, v, 640, 360);
   // The audio keeps its 1 s offset against the video.
   const std::string seg0 = r.dir + "/v0/seg_00000.ts";
