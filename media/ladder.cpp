@@ -129,4 +129,18 @@ std::vector<int> cascade_parents(const std::vector<rung_plan>& plan, double sour
   return parent;
 }
 
+bool keyframes_fit_segments(const std::vector<double>& keys, double origin, double end,
+                            double segment_seconds) {
+  if (keys.empty() || !(end > origin) || !(segment_seconds > 0))
+    return false;
+  const double seg = segment_seconds, tolerance = std::min(0.5, seg / 2);
+  auto key = keys.begin();
+  for (double b = origin + seg; b < end; b += seg) {
+    key = std::lower_bound(key, keys.end(), b - 1e-3);
+    if (key == keys.end() || *key - b > tolerance)
+      return end - b <= tolerance;
+  }
+  return true;
+}
+
 } // namespace hlsgate::media

@@ -82,4 +82,14 @@ std::vector<rung_plan> plan_ladder(const source_geometry& g, const std::vector<r
 /// halves the scaling work. Remuxed rungs are never scaled.
 std::vector<int> cascade_parents(const std::vector<rung_plan>& plan, double source_pixels);
 
+/// Whether a source can be segmented on its own keyframes (as a remuxed rung
+/// is: cut at the first keyframe at or after each boundary k x
+/// `segment_seconds` after `origin`) with every cut within min(0.5 s, half a
+/// segment) after its boundary. `keys` are the keyframes' presentation times
+/// in ascending order, `origin` the start and `end` the end of the input, all
+/// in seconds of the same clock. A boundary without such a keyframe is fine
+/// only in the short tail before `end` (within that tolerance).
+bool keyframes_fit_segments(const std::vector<double>& keys, double origin, double end,
+                            double segment_seconds);
+
 } // namespace hlsgate::media

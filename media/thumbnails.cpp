@@ -2,6 +2,7 @@
 
 #include "media/ladder.hpp"
 #include "media/libav_util.hpp"
+#include "media/pictures.hpp"
 #include "media/source.hpp"
 
 #include <algorithm>
@@ -27,19 +28,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using libav::alloc_image;
 using libav::codec_ptr;
+using libav::copy_rect;
+using libav::encode_jpeg;
 using libav::fail;
 using libav::frame_ptr;
 using libav::input_ptr;
 using libav::kNoMemory;
 using libav::packet_ptr;
+using libav::packet_unref_guard;
+using libav::rotate_blit;
 using libav::sws_ptr;
-
-/// Unreferences a packet at scope exit.
-struct packet_unref_guard {
-  AVPacket* p;
-  ~packet_unref_guard() { av_packet_unref(p); }
-};
 
 // ---------------------------------------------------------------------------
 
@@ -76,105 +76,6 @@ status write_atomic(const fs::path& path, const std::string& bytes) {
                 AVERROR(code));
   }
   return ok_status();
-}
-
-/// A black yuvj420p image.
-frame_ptr alloc_image(int w, int h) {
-  frame_ptr f(av_frame_alloc());
-  if (!f)
-    return nullptr;
-  f->format = AV_PIX_FMT_YUVJ420P;
-  f->width = w;
-  f->height = h;
-  f->color_range = AVCOL_RANGE_JPEG;
-  if (av_frame_get_buffer(f.get(), 0) < 0)
-    return nullptr;
-  for (int p = 0; p < 3; ++p) {
-    const int rows = p ? h / 2 : h;
-    std::memset(f->data[p], p ? 128 : 0, static_cast<size_t>(f->linesize[p]) * rows);
-  }
-  return f;
-}
-
-/// Copies `src` (yuvj420p, even sizes) into `dst` at (dx, dy) (even), rotated
-/// clockwise by `rot` degrees (0, 90, 180, 270).
-void rotate_blit(const AVFrame* src, AVFrame* dst, int dx, int dy, int rot) {
-  for (int p = 0; p < 3; ++p) {
-    const int s = p ? 1 : 0;
-    const int sw = src->width >> s, sh = src->height >> s;
-    const uint8_t* in = src->data[p];
-    const int il = src->linesize[p];
-    uint8_t* out = dst->data[p] + static_cast<ptrdiff_t>(dy >> s) * dst->linesize[p] + (dx >> s);
-    const int ol = dst->linesize[p];
-    switch (rot) {
-    case 90: // out is sh x sw: out[y][x] = in[sh-1-x][y]
-      for (int y = 0; y < sw; ++y)
-        for (int x = 0; x < sh; ++x)
-          out[y * ol + x] = in[(sh - 1 - x) * il + y];
-      break;
-    case 180:
-      for (int y = 0; y < sh; ++y)
-        for (int x = 0; x < sw; ++x)
-          out[y * ol + x] = in[(sh - 1 - y) * il + (sw - 1 - x)];
-      break;
-    case 270: // out[y][x] = in[x][sw-1-y]
-      for (int y = 0; y < sw; ++y)
-        for (int x = 0; x < sh; ++x)
-          out[y * ol + x] = in[x * il + (sw - 1 - y)];
-      break;
-    default:
-      for (int y = 0; y < sh; ++y)
-        std::memcpy(out + y * ol, in + y * il, sw);
-    }
-  }
-}
-
-/// Copies the w x h rectangle at (sx, sy) of `f` to (dx, dy); all even.
-void copy_rect(AVFrame* f, int sx, int sy, int dx, int dy, int w, int h) {
-  for (int p = 0; p < 3; ++p) {
-    const int s = p ? 1 : 0;
-    const int l = f->linesize[p];
-    for (int y = 0; y < (h >> s); ++y)
-      std::memmove(f->data[p] + ((dy >> s) + y) * l + (dx >> s),
-                   f->data[p] + ((sy >> s) + y) * l + (sx >> s), w >> s);
-  }
-}
-
-/// Encodes a yuvj420p image as a baseline JPEG with a fixed qscale.
-result<std::string> encode_jpeg(AVFrame* img, int qscale) {
-  constexpr const char* stage = "encode JPEG";
-  const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
-  if (!codec)
-    return fail(errc::internal, "no JPEG encoder", stage);
-  codec_ptr enc(avcodec_alloc_context3(codec));
-  packet_ptr pkt(av_packet_alloc());
-  if (!enc || !pkt)
-    return fail(errc::internal, "out of memory", stage, kNoMemory);
-  enc->width = img->width;
-  enc->height = img->height;
-  enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
-  enc->color_range = AVCOL_RANGE_JPEG;
-  enc->time_base = AVRational{1, 25};
-  enc->flags |= AV_CODEC_FLAG_QSCALE;
-  enc->global_quality = FF_QP2LAMBDA * qscale;
-  if (int e = avcodec_open2(enc.get(), codec, nullptr); e < 0)
-    return fail(errc::internal, "could not open the JPEG encoder", stage, e);
-  img->quality = enc->global_quality;
-  img->pts = 0;
-  img->pict_type = AV_PICTURE_TYPE_NONE;
-  int e = avcodec_send_frame(enc.get(), img);
-  if (e >= 0)
-    e = avcodec_send_frame(enc.get(), nullptr);
-  if (e < 0)
-    return fail(errc::internal, "could not encode a JPEG", stage, e);
-  std::string out;
-  while ((e = avcodec_receive_packet(enc.get(), pkt.get())) >= 0) {
-    out.append(reinterpret_cast<const char*>(pkt->data), static_cast<size_t>(pkt->size));
-    av_packet_unref(pkt.get());
-  }
-  if (out.empty())
-    return fail(errc::internal, "could not encode a JPEG", stage, e);
-  return out;
 }
 
 /// Something to grab: the poster (tile < 0) or a storyboard tile.

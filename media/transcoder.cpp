@@ -91,7 +91,6 @@ private:
   status finish();
   status open_input(const std::string& input);
   void plan_video();
-  bool can_remux(const rung_plan& top) const;
   status open_rungs(const fs::path& out_dir);
   status on_video_packet(AVPacket* pkt);
   status on_video_frame(AVFrame* f);
@@ -192,87 +191,12 @@ void job::plan_video() {
   geom_ = libav::geometry_of(in_.get(), st);
   plan_ = plan_ladder(geom_, opts_.ladder, opts_.max_height, opts_.video_bitrate,
                       std::thread::hardware_concurrency());
-  if (opts_.allow_remux && !plan_.empty() && can_remux(plan_[0])) {
+  if (opts_.allow_remux && !plan_.empty() &&
+      can_remux(in_.get(), vidx_, aidx_, geom_, plan_[0], start_ticks_ / 90000.0,
+                opts_.segment_seconds)) {
     plan_[0].remux = true;
     remux_ = true;
   }
-}
-
-/// Whether cutting the video on its own keyframes (the first one at or after
-/// each boundary, as the remuxed rung does) puts every cut within 0.5 s of
-/// its boundary, judged from the container's index of keyframes, which must
-/// cover the whole stream. `origin` is our timeline's 0 and `end` the end of
-/// the input, in seconds of the input's clock.
-bool keyframes_fit_segments(AVStream* st, double origin, double end, double segment_seconds) {
-  const int n = avformat_index_get_entries_count(st);
-  if (n <= 0 || !(end > origin))
-    return false;
-  const double tb = av_q2d(st->time_base);
-  std::vector<double> keys; // presentation times, seconds
-  for (int i = 0; i < n; ++i) {
-    const AVIndexEntry* e = avformat_index_get_entry(st, i);
-    if (e && (e->flags & AVINDEX_KEYFRAME) && e->timestamp != AV_NOPTS_VALUE)
-      keys.push_back(e->timestamp * tb);
-  }
-  if (keys.empty())
-    return false;
-  // Some indexes hold decoding times (MP4): shift them so the first keyframe
-  // is at the stream's first presentation time.
-  if (st->start_time != AV_NOPTS_VALUE) {
-    const double shift = st->start_time * tb - keys.front();
-    for (double& k : keys)
-      k += shift;
-  }
-  const double seg = segment_seconds, tolerance = std::min(0.5, seg / 2);
-  auto key = keys.begin();
-  for (double b = origin + seg; b < end; b += seg) {
-    key = std::lower_bound(key, keys.end(), b - 1e-3);
-    if (key == keys.end() || *key - b > tolerance) {
-      // No keyframe close after this boundary: fine only for a short tail.
-      return end - b <= tolerance;
-    }
-  }
-  return true;
-}
-
-/// The top rung can be copied: H.264 8-bit 4:2:0 at exactly the rung's size,
-/// upright with square pixels, keyframes near every segment boundary
-/// (checked in the container index), and AAC-LC audio (or none).
-bool job::can_remux(const rung_plan& top) const {
-  AVStream* st = in_->streams[vidx_];
-  const AVCodecParameters* par = st->codecpar;
-  if (par->codec_id != AV_CODEC_ID_H264 || par->format != AV_PIX_FMT_YUV420P ||
-      par->extradata_size <= 0)
-    return false;
-  switch (par->profile) {
-  case FF_PROFILE_H264_BASELINE:
-  case FF_PROFILE_H264_CONSTRAINED_BASELINE:
-  case FF_PROFILE_H264_MAIN:
-  case FF_PROFILE_H264_HIGH:
-    break;
-  default:
-    return false;
-  }
-  if (par->field_order != AV_FIELD_UNKNOWN && par->field_order != AV_FIELD_PROGRESSIVE)
-    return false;
-  if (geom_.rotation != 0 || !geom_.square_pixels || par->width != top.width ||
-      par->height != top.height)
-    return false;
-  double end = 0;
-  if (st->duration != AV_NOPTS_VALUE && st->duration > 0 && st->start_time != AV_NOPTS_VALUE)
-    end = (st->start_time + st->duration) * av_q2d(st->time_base);
-  else if (in_->duration != AV_NOPTS_VALUE && in_->duration > 0)
-    end = (in_->duration + (in_->start_time != AV_NOPTS_VALUE ? in_->start_time : 0)) /
-          static_cast<double>(AV_TIME_BASE);
-  if (!keyframes_fit_segments(st, start_ticks_ / 90000.0, end, opts_.segment_seconds))
-    return false;
-  if (aidx_ >= 0) {
-    const AVCodecParameters* a = in_->streams[aidx_]->codecpar;
-    if (a->codec_id != AV_CODEC_ID_AAC || a->profile != FF_PROFILE_AAC_LOW ||
-        a->extradata_size <= 0 || a->ch_layout.nb_channels < 1 || a->ch_layout.nb_channels > 2)
-      return false;
-  }
-  return true;
 }
 
 status job::open_rungs(const fs::path& out_dir) {

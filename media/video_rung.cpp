@@ -1,5 +1,7 @@
 #include "media/video_rung.hpp"
 
+#include "media/planes.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -40,35 +42,66 @@ status fresh_buffer(AVFrame* f) {
 
 } // namespace
 
-void rotate_plane(const uint8_t* src, int sls, int sw, int sh, uint8_t* dst, int dls,
-                  int rotation) {
-  if (rotation == 180) {
-    for (int y = 0; y < sh; ++y) {
-      const uint8_t* s = src + static_cast<ptrdiff_t>(sh - 1 - y) * sls;
-      uint8_t* d = dst + static_cast<ptrdiff_t>(y) * dls;
-      for (int x = 0; x < sw; ++x)
-        d[x] = s[sw - 1 - x];
-    }
-    return;
+namespace {
+
+/// Presentation times (seconds, ascending) of the keyframes in the index of
+/// `st`; empty when it has none.
+std::vector<double> indexed_keyframes(AVStream* st) {
+  const int n = avformat_index_get_entries_count(st);
+  const double tb = av_q2d(st->time_base);
+  std::vector<double> keys;
+  for (int i = 0; i < n; ++i) {
+    const AVIndexEntry* e = avformat_index_get_entry(st, i);
+    if (e && (e->flags & AVINDEX_KEYFRAME) && e->timestamp != AV_NOPTS_VALUE)
+      keys.push_back(e->timestamp * tb);
   }
-  // 90/270: the destination is sh wide and sw high; walk it in tiles.
-  constexpr int kTile = 32;
-  const int dw = sh, dh = sw;
-  for (int ty = 0; ty < dh; ty += kTile) {
-    for (int tx = 0; tx < dw; tx += kTile) {
-      const int ey = std::min(dh, ty + kTile), ex = std::min(dw, tx + kTile);
-      for (int y = ty; y < ey; ++y) {
-        uint8_t* d = dst + static_cast<ptrdiff_t>(y) * dls;
-        if (rotation == 90) { // dst(x, y) = src(y, sh - 1 - x)
-          for (int x = tx; x < ex; ++x)
-            d[x] = src[static_cast<ptrdiff_t>(sh - 1 - x) * sls + y];
-        } else { // 270: dst(x, y) = src(sw - 1 - y, x)
-          for (int x = tx; x < ex; ++x)
-            d[x] = src[static_cast<ptrdiff_t>(x) * sls + (sw - 1 - y)];
-        }
-      }
-    }
+  // Some indexes hold decoding times (MP4): shift them so the first keyframe
+  // is at the stream's first presentation time.
+  if (!keys.empty() && st->start_time != AV_NOPTS_VALUE) {
+    const double shift = st->start_time * tb - keys.front();
+    for (double& k : keys)
+      k += shift;
   }
+  return keys;
+}
+
+} // namespace
+
+bool can_remux(AVFormatContext* in, int vidx, int aidx, const source_geometry& g,
+               const rung_plan& top, double origin, double segment_seconds) {
+  AVStream* st = in->streams[vidx];
+  const AVCodecParameters* par = st->codecpar;
+  if (par->codec_id != AV_CODEC_ID_H264 || par->format != AV_PIX_FMT_YUV420P ||
+      par->extradata_size <= 0)
+    return false;
+  switch (par->profile) {
+  case FF_PROFILE_H264_BASELINE:
+  case FF_PROFILE_H264_CONSTRAINED_BASELINE:
+  case FF_PROFILE_H264_MAIN:
+  case FF_PROFILE_H264_HIGH:
+    break;
+  default:
+    return false;
+  }
+  if (par->field_order != AV_FIELD_UNKNOWN && par->field_order != AV_FIELD_PROGRESSIVE)
+    return false;
+  if (g.rotation != 0 || !g.square_pixels || par->width != top.width || par->height != top.height)
+    return false;
+  double end = 0;
+  if (st->duration != AV_NOPTS_VALUE && st->duration > 0 && st->start_time != AV_NOPTS_VALUE)
+    end = (st->start_time + st->duration) * av_q2d(st->time_base);
+  else if (in->duration != AV_NOPTS_VALUE && in->duration > 0)
+    end = (in->duration + (in->start_time != AV_NOPTS_VALUE ? in->start_time : 0)) /
+          static_cast<double>(AV_TIME_BASE);
+  if (!keyframes_fit_segments(indexed_keyframes(st), origin, end, segment_seconds))
+    return false;
+  if (aidx >= 0) {
+    const AVCodecParameters* a = in->streams[aidx]->codecpar;
+    if (a->codec_id != AV_CODEC_ID_AAC || a->profile != FF_PROFILE_AAC_LOW ||
+        a->extradata_size <= 0 || a->ch_layout.nb_channels < 1 || a->ch_layout.nb_channels > 2)
+      return false;
+  }
+  return true;
 }
 
 result<codec_ptr> open_h264_encoder(int width, int height, int64_t bitrate, int threads,

@@ -34,10 +34,6 @@ struct work_item {
   bool cut = false;              ///< starts a segment (an IDR is forced on it)
 };
 
-/// Rotates an 8-bit plane of `sw` x `sh` clockwise by `rotation` (90, 180,
-/// 270) degrees into `dst` (sh x sw for 90/270); line sizes in bytes.
-void rotate_plane(const uint8_t* src, int sls, int sw, int sh, uint8_t* dst, int dls, int rotation);
-
 struct encoder_settings {
   AVRational frame_rate{30, 1};
   double fps = 30;
@@ -53,6 +49,16 @@ struct encoder_settings {
 /// segment, `bitrate` bits/s average (1.5x max, 2x buffer).
 result<libav::codec_ptr> open_h264_encoder(int width, int height, int64_t bitrate, int threads,
                                            const encoder_settings& es);
+
+/// Whether the top rung `top` can be copied from video stream `vidx` of
+/// `in` rather than encoded: H.264 8-bit 4:2:0 (Baseline to High),
+/// progressive, at exactly the rung's size, upright (`g`) with square pixels,
+/// keyframes near every segment boundary (keyframes_fit_segments, judged from
+/// the container's index, which must cover the whole stream), and AAC-LC
+/// mono or stereo audio at `aidx` (or none, -1). `origin` is the input time
+/// of our timeline's 0, seconds.
+bool can_remux(AVFormatContext* in, int vidx, int aidx, const source_geometry& g,
+               const rung_plan& top, double origin, double segment_seconds);
 
 class video_rung {
 public:

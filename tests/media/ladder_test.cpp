@@ -262,5 +262,51 @@ TEST(Cascade, RotatedSource) {
   EXPECT_EQ(cascade_parents(plan, 1280.0 * 720), (std::vector<int>{-1, 0}));
 }
 
+// ---------------------------------------------------------------------------
+// remuxing on the source's keyframes
+
+std::vector<double> every(double step, double from, double to) {
+  std::vector<double> v;
+  for (double t = from; t < to + 1e-9; t += step)
+    v.push_back(t);
+  return v;
+}
+
+TEST(KeyframesFitSegments, KeyframesOnEveryBoundary) {
+  const auto keys = every(2, 0, 18); // a 2 s GOP, 20 s
+  EXPECT_TRUE(keyframes_fit_segments(keys, 0, 20, 6));
+  EXPECT_TRUE(keyframes_fit_segments(keys, 0, 20, 2));
+  EXPECT_TRUE(keyframes_fit_segments(keys, 0, 20, 4));
+  // 3 s segments would be cut at 4, 8, ...: 1 s late.
+  EXPECT_FALSE(keyframes_fit_segments(keys, 0, 20, 3));
+}
+
+TEST(KeyframesFitSegments, HalfASecondLateAtMost) {
+  EXPECT_TRUE(keyframes_fit_segments({0, 6.4, 12.5}, 0, 14, 6));
+  EXPECT_FALSE(keyframes_fit_segments({0, 6.6, 12}, 0, 14, 6));
+  // Short segments: at most half a segment late.
+  EXPECT_TRUE(keyframes_fit_segments({0, 0.7, 1.2}, 0, 1.4, 0.5)); // 0.5 -> 0.7, 1.0 -> 1.2
+  EXPECT_FALSE(keyframes_fit_segments({0, 0.8, 1.0}, 0, 1.4, 0.5));
+  // A keyframe a hair before its boundary (a rounding of timestamps) counts as on it.
+  EXPECT_TRUE(keyframes_fit_segments({0, 5.9995, 12}, 0, 14, 6));
+}
+
+TEST(KeyframesFitSegments, ShortTailNeedsNoKeyframe) {
+  const std::vector<double> keys = {0, 2, 4};
+  EXPECT_TRUE(keyframes_fit_segments(keys, 0, 6.3, 2));  // no keyframe at 6, 0.3 s left
+  EXPECT_FALSE(keyframes_fit_segments(keys, 0, 6.6, 2)); // 0.6 s left
+}
+
+TEST(KeyframesFitSegments, OriginShiftsTheBoundaries) {
+  EXPECT_TRUE(keyframes_fit_segments({10, 12, 14}, 10, 16, 2));
+  EXPECT_FALSE(keyframes_fit_segments({10, 12, 14}, 9, 16, 2)); // boundaries 11, 13, 15
+}
+
+TEST(KeyframesFitSegments, NothingToJudge) {
+  EXPECT_FALSE(keyframes_fit_segments({}, 0, 20, 6));
+  EXPECT_FALSE(keyframes_fit_segments({0, 6}, 5, 5, 6));
+  EXPECT_FALSE(keyframes_fit_segments({0, 6}, 0, 12, 0));
+}
+
 } // namespace
 } // namespace hlsgate::media
