@@ -15,6 +15,7 @@
 #include "config/config.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "media/log.hpp"
 #include "metrics/log.hpp"
 #include "metrics/metrics.hpp"
 
@@ -82,6 +83,16 @@ int main(int argc, char** argv) {
   // set explicitly; the umask only guarantees that nothing libav or SQLite
   // creates on its own is ever world-readable.
   ::umask(027);
+  // libav's own messages go through our logger (escaped: they may quote
+  // bytes of an uploaded file), never straight to stderr.
+  media::set_log_sink(
+      [](int level, std::string_view line) {
+        if (level <= media::log_level::error)
+          logging::error("libav", {{"line", line}});
+        else
+          logging::warn("libav", {{"line", line}});
+      },
+      logging::enabled(logging::level::debug) ? media::log_level::info : media::log_level::warning);
   if (!parsed.args.empty() && parsed.args[0] == "edge-key") {
     // What an nginx edge needs to verify segment URLs, and nothing more.
     auto keys = actors::load_signing_keys(cfg);

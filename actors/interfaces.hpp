@@ -171,6 +171,7 @@ struct environment {
   std::shared_ptr<const auth::jwt_codec> jwt;
   metrics::registry* metrics = nullptr;
   item_files files;
+  std::string upload_dir; ///< where finished uploads wait for their probe
   /// Per-item token state for the segment path (written by media actors).
   std::shared_ptr<revocation_table> revocations = std::make_shared<revocation_table>();
   store_actor store;

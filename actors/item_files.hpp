@@ -33,6 +33,7 @@ public:
   item_files(std::string media_dir, std::string source_dir, gid_t group);
 
   const std::string& media_dir() const noexcept { return media_dir_; }
+  const std::string& source_dir() const noexcept { return source_dir_; }
   gid_t group() const noexcept { return group_; }
 
   /// <media_dir>/<storage_id>

@@ -215,6 +215,11 @@ job make_job(self_ptr self) {
   j.files = st.env->files;
   j.options.segment_seconds = st.env->cfg.segment_seconds;
   j.options.x264_preset = st.env->cfg.x264_preset;
+  // libav reads the original only where it may be: an upload's among the
+  // originals, an imported file under the import root (checked on the
+  // descriptor opened, so a file swapped for a symlink is refused).
+  j.options.source.confine_root =
+      st.record.source_owned ? st.env->files.source_dir() : st.env->cfg.import_root;
   std::vector<config::rung> rungs = st.env->cfg.ladder;
   if (!st.record.ladder.empty())
     config::parse_ladder(st.record.ladder, rungs); // validated at upload
@@ -296,7 +301,11 @@ void on_job_done(self_ptr self, job_result& res) {
   auto& out = res.output;
   media_record r = st.record;
   r.status = media_status::ready;
-  r.duration = out.duration;
+  r.duration = out.served_duration > 0 ? out.served_duration : out.duration;
+  r.warning = out.warning;
+  if (!r.warning.empty())
+    logging::warn("media shorter than declared",
+                  {{"media_id", r.media_id}, {"warning", r.warning}});
   r.renditions.clear();
   for (auto& x : out.renditions) {
     auto rr = to_record(x);
@@ -332,9 +341,15 @@ void on_job_done(self_ptr self, job_result& res) {
 }
 
 api_errc failure_code(const job_failure& f) {
-  return f.code == media::errc::invalid_input || f.code == media::errc::unsupported_media
-             ? api_errc::unsupported_media
-             : api_errc::failed;
+  switch (f.code) {
+  case media::errc::invalid_input:
+  case media::errc::unsupported_media:
+    return api_errc::unsupported_media;
+  case media::errc::limit_exceeded:
+    return api_errc::limit_exceeded;
+  default:
+    return api_errc::failed;
+  }
 }
 
 /// Records that the item's job failed (durably), or removes the item when

@@ -8,6 +8,7 @@
 #include "actors/prober.hpp"
 #include "actors/tokens.hpp"
 #include "auth/crypto.hpp"
+#include "media/checks.hpp"
 #include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
@@ -103,6 +104,12 @@ void register_imports(registry_ptr self, std::shared_ptr<probed_files> files, si
     auto& [path, res] = (*files)[i];
     if (!res) {
       out->items.push_back({path, {}, {}, {}, 0, res.err().reason});
+      continue;
+    }
+    if (auto within = media::check_source_limits(*res, self->state.env->cfg.max_source_seconds,
+                                                 self->state.env->cfg.max_pixel_rate);
+        !within) {
+      out->items.push_back({path, {}, {}, {}, 0, within.err().reason});
       continue;
     }
     auto& env = *self->state.env;

@@ -28,8 +28,9 @@ bool media_extension(const fs::path& p) {
 
 prober_actor::behavior_type prober_behavior(prober_actor::pointer, env_ptr env) {
   return {
-      [](probe_atom, const std::string& path) -> media::result<media::probe_info> {
-        return media::probe(path);
+      [env](probe_atom, const std::string& path) -> media::result<media::probe_info> {
+        // An upload is a file of ours in the upload folder: nothing else.
+        return media::probe(path, media::open_policy{env->upload_dir});
       },
       [env](import_atom, const import_params& p) -> probed_files {
         return probe_library(p, env->cfg.import_root);
@@ -38,7 +39,7 @@ prober_actor::behavior_type prober_behavior(prober_actor::pointer, env_ptr env) 
 }
 
 probed_files probe_library(const import_params& p, const std::string& import_root) {
-  (void)import_root;
+  const media::open_policy policy{import_root};
   constexpr size_t max_files = 10000;
   std::vector<std::string> files;
   std::error_code ec;
@@ -63,7 +64,7 @@ probed_files probe_library(const import_params& p, const std::string& import_roo
     files.resize(max_files);
   probed_files out;
   for (auto& f : files)
-    out.emplace_back(f, media::probe(f));
+    out.emplace_back(f, media::probe(f, policy));
   return out;
 }
 

@@ -123,6 +123,9 @@ media::status service::start() {
   if (!loaded)
     return loaded.err();
   auto& keys = *loaded;
+  if (auto enc = media::check_encoder(d.cfg.x264_preset); !enc)
+    return media::error{media::errc::invalid_input,
+                        "HLSGATE_X264_PRESET is not usable: " + enc.err().detail};
   d.jwt = std::make_shared<auth::jwt_codec>(keys.jwt);
   d.signer = std::make_unique<auth::url_signer>(keys.edge);
   if (auto s = ensure_private_file(d.dir->database()); !s)
@@ -152,6 +155,7 @@ media::status service::start() {
   env->jwt = d.jwt;
   env->metrics = &d.metrics;
   env->files = files;
+  env->upload_dir = d.dir->uploads();
   env->store = d.store_handle;
   env->queued = d.queued;
   env->revocations = d.revocations;

@@ -25,6 +25,8 @@ const char* reason_label(media::errc e) {
     return "io_error";
   case media::errc::cancelled:
     return "cancelled";
+  case media::errc::limit_exceeded:
+    return "limit_exceeded";
   case media::errc::internal:
     break;
   }
@@ -69,7 +71,7 @@ worker_actor::behavior_type worker_behavior(worker_actor::pointer self, pool_act
           if (metrics != nullptr)
             metrics->transcode_failure(reason_label(res.err().code));
           caf::anon_send(owner, job_failed_atom_v,
-                         job_failure{res.err().code, res.err().reason, res.err().reason});
+                         job_failure{res.err().code, res.err().reason, res.err().detail});
         }
         self->send(pool, idle_atom_v);
       },
@@ -270,6 +272,7 @@ media::result<job_result> run_job(const job& j, const media::progress_fn& progre
     fs::create_directories(thumbs, ec);
     media::thumbnail_options topts;
     topts.interval_seconds = j.thumbnail_seconds;
+    topts.source = j.options.source;
     auto t = media::make_thumbnails(j.source_path, thumbs.string(), topts, j.cancel.get());
     if (t) {
       out.has_thumbnails = true;

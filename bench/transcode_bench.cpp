@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     return usage();
   const std::string input = argv[1];
   transcode_options opts;
+  for (const auto& r : hlsgate::config::default_ladder()) // media/ has no default ladder
+    opts.ladder.push_back({r.height, r.video_bitrate});
   std::string keep;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -296,6 +297,15 @@ std::string resolve(settings& s) {
     return "HLSGATE_DATA_DIR must not be empty";
   if (s.media_dir.empty())
     s.media_dir = s.data_dir + "/media";
+  if (!s.import_root.empty()) {
+    // Compared against resolved paths when files are opened: absolute,
+    // normalised, no trailing slash.
+    std::error_code ec;
+    auto root = std::filesystem::absolute(s.import_root, ec).lexically_normal().string();
+    while (root.size() > 1 && root.back() == '/')
+      root.pop_back();
+    s.import_root = root;
+  }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (s.workers == 0)
     s.workers = cores;

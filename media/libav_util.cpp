@@ -1,6 +1,6 @@
 #include "media/libav_util.hpp"
 
-#include <cmath>
+#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -12,19 +12,20 @@ extern "C" {
 
 namespace hlsgate::media::libav {
 
+error fail(errc code, const char* reason, const char* stage, int averr) {
+  std::string detail = stage;
+  if (averr < 0) {
+    char text[AV_ERROR_MAX_STRING_SIZE] = {};
+    av_strerror(averr, text, sizeof text);
+    detail += ": ";
+    detail += text;
+  }
+  return error{code, reason, std::move(detail)};
+}
+
 void quiet_logs() {
   static std::once_flag once;
   std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
-}
-
-result<input_ptr> open_input(const std::string& path) {
-  AVFormatContext* raw = nullptr;
-  if (avformat_open_input(&raw, path.c_str(), nullptr, nullptr) < 0)
-    return error{errc::invalid_input, "not a readable media file"};
-  input_ptr fmt(raw);
-  if (avformat_find_stream_info(fmt.get(), nullptr) < 0)
-    return error{errc::invalid_input, "could not read stream information"};
-  return result<input_ptr>{std::move(fmt)};
 }
 
 bool usable_stream(const AVStream* st) {
@@ -60,12 +61,32 @@ int display_rotation(const AVStream* st) {
   const uint8_t* sd = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, &size);
   if (!sd || size < 9 * sizeof(int32_t))
     return 0;
-  double theta = -std::round(av_display_rotation_get(reinterpret_cast<const int32_t*>(sd)));
-  if (!std::isfinite(theta))
-    return 0;
-  theta -= 360 * std::floor(theta / 360 + 0.9 / 360);
-  const long r = std::lround(theta);
-  return r == 90 || r == 180 || r == 270 ? static_cast<int>(r) : 0;
+  return upright_rotation(av_display_rotation_get(reinterpret_cast<const int32_t*>(sd)));
+}
+
+source_geometry geometry_of(AVFormatContext* fmt, AVStream* st) {
+  const AVRational sar = av_guess_sample_aspect_ratio(fmt, st, nullptr);
+  return make_geometry(st->codecpar->width, st->codecpar->height, display_rotation(st), sar.num,
+                       sar.den);
+}
+
+status open_decoder(const AVStream* st, int threads, codec_ptr& out) {
+  const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
+  const char* stage =
+      st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO ? "open video decoder" : "open audio decoder";
+  if (!codec)
+    return fail(errc::unsupported_media, "no decoder for the input codec", stage);
+  codec_ptr ctx(avcodec_alloc_context3(codec));
+  if (!ctx)
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  if (int e = avcodec_parameters_to_context(ctx.get(), st->codecpar); e < 0)
+    return fail(errc::unsupported_media, "unsupported codec parameters", stage, e);
+  ctx->pkt_timebase = st->time_base;
+  ctx->thread_count = std::max(0, threads);
+  if (int e = avcodec_open2(ctx.get(), codec, nullptr); e < 0)
+    return fail(errc::unsupported_media, "could not open the input decoder", stage, e);
+  out = std::move(ctx);
+  return ok_status();
 }
 
 } // namespace hlsgate::media::libav

@@ -1,6 +1,6 @@
-// libav pieces shared by probe.cpp and transcoder.cpp. Internal to
-// hlsgate_media: the only header of ours that includes FFmpeg headers, so
-// include it from media/*.cpp only, never from a public header.
+// libav pieces shared by the files of hlsgate_media. Internal: this and the
+// other headers that include FFmpeg headers (source, segmenter, video_rung,
+// audio_encoder) are for media/*.cpp only, never for a public header.
 #pragma once
 
 #include <memory>
@@ -12,6 +12,7 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "media/ladder.hpp"
 #include "media/result.hpp"
 
 namespace hlsgate::media::libav {
@@ -22,10 +23,11 @@ constexpr int kMaxDimension = 16384;
 /// Lowers libav's log level to errors, once per process.
 void quiet_logs();
 
+/// Closes an input opened by open_source (media/source.hpp), and frees the
+/// I/O context and descriptor it reads through.
 struct input_closer {
-  void operator()(AVFormatContext* p) const noexcept { avformat_close_input(&p); }
+  void operator()(AVFormatContext* p) const noexcept;
 };
-/// An opened input (avformat_open_input), closed with avformat_close_input.
 using input_ptr = std::unique_ptr<AVFormatContext, input_closer>;
 
 // RAII owners of the libav objects more than one file uses.
@@ -41,14 +43,32 @@ struct packet_closer {
 struct sws_closer {
   void operator()(SwsContext* p) const noexcept { sws_freeContext(p); }
 };
+struct codecpar_closer {
+  void operator()(AVCodecParameters* p) const noexcept { avcodec_parameters_free(&p); }
+};
 using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
 using frame_ptr = std::unique_ptr<AVFrame, frame_closer>;
 using packet_ptr = std::unique_ptr<AVPacket, packet_closer>;
 using sws_ptr = std::unique_ptr<SwsContext, sws_closer>;
+using codecpar_ptr = std::unique_ptr<AVCodecParameters, codecpar_closer>;
 
-/// Opens `path` and reads its stream information. Failures are
-/// errc::invalid_input with a short, path-free reason.
-result<input_ptr> open_input(const std::string& path);
+/// Unreferences a packet at scope exit.
+struct packet_unref_guard {
+  AVPacket* p;
+  ~packet_unref_guard() { av_packet_unref(p); }
+};
+
+/// An error whose `detail` (for operators) names the failing `stage`, e.g.
+/// "decode video", followed, when `averr` is a libav error code (< 0), by
+/// its av_strerror text: "decode video: Invalid data found when processing
+/// input". `reason` is the short, user-safe text.
+error fail(errc code, const char* reason, const char* stage, int averr = 0);
+/// The code an allocation that returned null stands for.
+constexpr int kNoMemory = AVERROR(ENOMEM);
+/// errc::cancelled.
+inline error cancelled() {
+  return error{errc::cancelled, "cancelled"};
+}
 
 /// A stream we could actually decode: audio or video (not an attached
 /// picture), a known decoder and sane parameters.
@@ -59,8 +79,57 @@ bool usable_stream(const AVStream* st);
 int pick_stream(AVFormatContext* fmt, AVMediaType type);
 
 /// Clockwise rotation in degrees (0, 90, 180 or 270) that makes the video of
-/// `st` upright, from its display matrix side data (as the ffmpeg CLI's
-/// autorotate reads it). 0 when there is none or it is not a multiple of 90.
+/// `st` upright, from its display matrix side data (upright_rotation).
 int display_rotation(const AVStream* st);
+
+/// The geometry of video stream `st` of `fmt`: coded size, rotation and the
+/// sample aspect ratio libavformat guesses (stream, then codec).
+source_geometry geometry_of(AVFormatContext* fmt, AVStream* st);
+
+/// Opens a decoder for `st` (`threads` 0 = libav's choice).
+status open_decoder(const AVStream* st, int threads, codec_ptr& out);
+
+/// Sends `pkt` (nullptr: end of stream) to `dec` and hands every decoded
+/// frame to `on_frame(AVFrame*)` -> status, unreferencing it afterwards.
+/// Damaged input is skipped, not failed: a packet the decoder refuses, a
+/// frame that fails to decode (a decoder that fails more than 16 frames in
+/// one call is given up on for that call; while flushing, at the first).
+/// The libav code of the last such failure is stored in `*skipped` (if given).
+template <class OnFrame>
+status decode_packet(AVCodecContext* dec, const AVPacket* pkt, AVFrame* frame, OnFrame&& on_frame,
+                     int* skipped = nullptr) {
+  const bool flushing = pkt == nullptr;
+  auto receive = [&]() -> status {
+    for (int errors = 0;;) {
+      const int r = avcodec_receive_frame(dec, frame);
+      if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
+        return ok_status();
+      if (r < 0) {
+        if (skipped)
+          *skipped = r;
+        if (flushing || ++errors > 16)
+          return ok_status();
+        continue;
+      }
+      status s = on_frame(frame);
+      av_frame_unref(frame);
+      if (!s)
+        return s;
+    }
+  };
+  int sent = avcodec_send_packet(dec, pkt);
+  if (sent == AVERROR(EAGAIN)) {
+    // Frames left over from an earlier packet must be taken out first.
+    if (auto s = receive(); !s)
+      return s;
+    sent = avcodec_send_packet(dec, pkt);
+  }
+  if (sent < 0 && sent != AVERROR_EOF) {
+    if (skipped)
+      *skipped = sent;
+    return ok_status(); // a corrupt packet: skip it
+  }
+  return receive();
+}
 
 } // namespace hlsgate::media::libav

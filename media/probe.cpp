@@ -1,6 +1,7 @@
 #include "media/probe.hpp"
 
 #include "media/libav_util.hpp"
+#include "media/source.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -12,10 +13,10 @@ extern "C" {
 
 namespace hlsgate::media {
 
-result<probe_info> probe(const std::string& path) {
+result<probe_info> probe(const std::string& path, const open_policy& policy) {
   libav::quiet_logs();
 
-  auto opened = libav::open_input(path);
+  auto opened = libav::open_source(path, policy);
   if (!opened)
     return opened.err();
   const libav::input_ptr fmt = std::move(*opened);
@@ -28,13 +29,16 @@ result<probe_info> probe(const std::string& path) {
   const AVStream* video = vidx >= 0 ? fmt->streams[vidx] : nullptr;
   const AVStream* audio = aidx >= 0 ? fmt->streams[aidx] : nullptr;
   if (!video && !audio)
-    return error{errc::unsupported_media, "no audio or video stream"};
+    return libav::fail(errc::unsupported_media, "no audio or video stream", "find streams");
 
   if (video) {
     info.has_video = true;
     info.width = video->codecpar->width;
     info.height = video->codecpar->height;
     info.video_codec = avcodec_get_name(video->codecpar->codec_id);
+    const AVRational rate = av_guess_frame_rate(fmt.get(), const_cast<AVStream*>(video), nullptr);
+    if (rate.num > 0 && rate.den > 0 && av_q2d(rate) <= 1000) // beyond: a timebase, not a rate
+      info.frame_rate = av_q2d(rate);
   }
   if (audio) {
     info.has_audio = true;

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "media/open_policy.hpp"
 #include "media/result.hpp"
 
 namespace hlsgate::media {
@@ -13,12 +14,14 @@ struct probe_info {
   bool has_video = false;
   bool has_audio = false;
   int width = 0, height = 0;
+  double frame_rate = 0; ///< frames/s of the video as libavformat guesses it; 0 = unknown
   std::string video_codec, audio_codec; ///< e.g. "h264", "aac"
 };
 
-/// Opens and inspects `path`. A file that is not audio/video (no decodable
-/// audio or video stream; attached pictures do not count) is
-/// errc::unsupported_media / errc::invalid_input with a short reason.
-result<probe_info> probe(const std::string& path);
+/// Opens `path` under `policy` (media/open_policy.hpp) and inspects it. A
+/// file that is not audio/video (no decodable audio or video stream;
+/// attached pictures do not count) is errc::unsupported_media /
+/// errc::invalid_input with a short reason; so is a file the policy refuses.
+result<probe_info> probe(const std::string& path, const open_policy& policy);
 
 } // namespace hlsgate::media

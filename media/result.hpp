@@ -14,12 +14,21 @@ enum class errc {
   io_error,          ///< disk full, permission denied, ... (500)
   cancelled,         ///< the job was cancelled by its owner
   internal,          ///< a libav call failed unexpectedly (500)
+  limit_exceeded,    ///< the source is beyond an operator's limit (check_source_limits)
 };
 
 struct error {
   errc code = errc::internal;
   /// Short, user-safe reason: never a path, never a raw libav log line.
   std::string reason;
+  /// For operators' logs: the failing stage and, for a libav failure, libav's
+  /// text for its error code, e.g. "decode video: Invalid data found when
+  /// processing input". Never a path either (the caller logs which file).
+  std::string detail;
+
+  error() = default;
+  error(errc c, std::string r, std::string d = {})
+      : code(c), reason(std::move(r)), detail(std::move(d)) {}
 };
 
 /// A value or an error; a minimal `expected<T>` for C++17.

@@ -1,8 +1,12 @@
 #include "media/thumbnails.hpp"
 
+#include "media/ladder.hpp"
 #include "media/libav_util.hpp"
+#include "media/pictures.hpp"
+#include "media/source.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -15,7 +19,6 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
-#include <libavutil/display.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 }
@@ -25,34 +28,24 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using libav::alloc_image;
 using libav::codec_ptr;
+using libav::copy_rect;
+using libav::encode_jpeg;
+using libav::fail;
 using libav::frame_ptr;
 using libav::input_ptr;
+using libav::kNoMemory;
 using libav::packet_ptr;
+using libav::packet_unref_guard;
+using libav::rotate_blit;
 using libav::sws_ptr;
-
-/// Unreferences a packet at scope exit.
-struct packet_unref_guard {
-  AVPacket* p;
-  ~packet_unref_guard() { av_packet_unref(p); }
-};
 
 // ---------------------------------------------------------------------------
 
 constexpr int kMaxSpriteDimension = 16384; ///< sprite width/height cap (JPEG allows 65535)
 constexpr int64_t kMaxSpritePixels = 64 << 20;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-error fail(errc code, const char* reason) {
-  return error{code, reason};
-}
-
-/// The nearest even integer >= 2.
-int even(double v) {
-  if (!(v > 2))
-    return 2;
-  return static_cast<int>(std::lround(v / 2)) * 2;
-}
 
 /// "HH:MM:SS.mmm"
 std::string vtt_time(int64_t ms) {
@@ -68,125 +61,21 @@ status write_atomic(const fs::path& path, const std::string& bytes) {
   const fs::path part = path.string() + ".part";
   std::FILE* f = std::fopen(part.c_str(), "wb");
   if (!f)
-    return fail(errc::io_error, "could not create a thumbnail file");
+    return fail(errc::io_error, "could not create a thumbnail file", "create thumbnail",
+                AVERROR(errno));
   const bool wrote = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
   const bool closed = std::fclose(f) == 0;
+  const int err = wrote && closed ? 0 : errno;
   std::error_code ec;
   if (wrote && closed)
     fs::rename(part, path, ec);
   if (!wrote || !closed || ec) {
+    const int code = ec ? ec.value() : err;
     fs::remove(part, ec);
-    return fail(errc::io_error, "could not write a thumbnail file");
+    return fail(errc::io_error, "could not write a thumbnail file", "write thumbnail",
+                AVERROR(code));
   }
   return ok_status();
-}
-
-/// A black yuvj420p image.
-frame_ptr alloc_image(int w, int h) {
-  frame_ptr f(av_frame_alloc());
-  if (!f)
-    return nullptr;
-  f->format = AV_PIX_FMT_YUVJ420P;
-  f->width = w;
-  f->height = h;
-  f->color_range = AVCOL_RANGE_JPEG;
-  if (av_frame_get_buffer(f.get(), 0) < 0)
-    return nullptr;
-  for (int p = 0; p < 3; ++p) {
-    const int rows = p ? h / 2 : h;
-    std::memset(f->data[p], p ? 128 : 0, static_cast<size_t>(f->linesize[p]) * rows);
-  }
-  return f;
-}
-
-/// Copies `src` (yuvj420p, even sizes) into `dst` at (dx, dy) (even), rotated
-/// clockwise by `rot` degrees (0, 90, 180, 270).
-void rotate_blit(const AVFrame* src, AVFrame* dst, int dx, int dy, int rot) {
-  for (int p = 0; p < 3; ++p) {
-    const int s = p ? 1 : 0;
-    const int sw = src->width >> s, sh = src->height >> s;
-    const uint8_t* in = src->data[p];
-    const int il = src->linesize[p];
-    uint8_t* out = dst->data[p] + static_cast<ptrdiff_t>(dy >> s) * dst->linesize[p] + (dx >> s);
-    const int ol = dst->linesize[p];
-    switch (rot) {
-    case 90: // out is sh x sw: out[y][x] = in[sh-1-x][y]
-      for (int y = 0; y < sw; ++y)
-        for (int x = 0; x < sh; ++x)
-          out[y * ol + x] = in[(sh - 1 - x) * il + y];
-      break;
-    case 180:
-      for (int y = 0; y < sh; ++y)
-        for (int x = 0; x < sw; ++x)
-          out[y * ol + x] = in[(sh - 1 - y) * il + (sw - 1 - x)];
-      break;
-    case 270: // out[y][x] = in[x][sw-1-y]
-      for (int y = 0; y < sw; ++y)
-        for (int x = 0; x < sh; ++x)
-          out[y * ol + x] = in[x * il + (sw - 1 - y)];
-      break;
-    default:
-      for (int y = 0; y < sh; ++y)
-        std::memcpy(out + y * ol, in + y * il, sw);
-    }
-  }
-}
-
-/// Copies the w x h rectangle at (sx, sy) of `f` to (dx, dy); all even.
-void copy_rect(AVFrame* f, int sx, int sy, int dx, int dy, int w, int h) {
-  for (int p = 0; p < 3; ++p) {
-    const int s = p ? 1 : 0;
-    const int l = f->linesize[p];
-    for (int y = 0; y < (h >> s); ++y)
-      std::memmove(f->data[p] + ((dy >> s) + y) * l + (dx >> s),
-                   f->data[p] + ((sy >> s) + y) * l + (sx >> s), w >> s);
-  }
-}
-
-/// Clockwise rotation (0, 90, 180, 270) that makes the stream upright, from
-/// its display matrix (flips are ignored).
-int rotation_of(const AVStream* st) {
-  const uint8_t* m = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, nullptr);
-  if (!m)
-    return 0;
-  const double theta = -av_display_rotation_get(reinterpret_cast<const int32_t*>(m));
-  if (!std::isfinite(theta))
-    return 0;
-  const long r = std::lround(theta / 90) % 4;
-  return static_cast<int>((r + 4) % 4) * 90;
-}
-
-/// Encodes a yuvj420p image as a baseline JPEG with a fixed qscale.
-result<std::string> encode_jpeg(AVFrame* img, int qscale) {
-  const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);
-  if (!codec)
-    return fail(errc::internal, "no JPEG encoder");
-  codec_ptr enc(avcodec_alloc_context3(codec));
-  packet_ptr pkt(av_packet_alloc());
-  if (!enc || !pkt)
-    return fail(errc::internal, "out of memory");
-  enc->width = img->width;
-  enc->height = img->height;
-  enc->pix_fmt = AV_PIX_FMT_YUVJ420P;
-  enc->color_range = AVCOL_RANGE_JPEG;
-  enc->time_base = AVRational{1, 25};
-  enc->flags |= AV_CODEC_FLAG_QSCALE;
-  enc->global_quality = FF_QP2LAMBDA * qscale;
-  if (avcodec_open2(enc.get(), codec, nullptr) < 0)
-    return fail(errc::internal, "could not open the JPEG encoder");
-  img->quality = enc->global_quality;
-  img->pts = 0;
-  img->pict_type = AV_PICTURE_TYPE_NONE;
-  if (avcodec_send_frame(enc.get(), img) < 0 || avcodec_send_frame(enc.get(), nullptr) < 0)
-    return fail(errc::internal, "could not encode a JPEG");
-  std::string out;
-  while (avcodec_receive_packet(enc.get(), pkt.get()) >= 0) {
-    out.append(reinterpret_cast<const char*>(pkt->data), static_cast<size_t>(pkt->size));
-    av_packet_unref(pkt.get());
-  }
-  if (out.empty())
-    return fail(errc::internal, "could not encode a JPEG");
-  return out;
 }
 
 /// Something to grab: the poster (tile < 0) or a storyboard tile.
@@ -264,6 +153,7 @@ private:
   int64_t next_id_ = 0;
   int64_t cached_id_ = -1; ///< keyframe whose decoded picture is in frame_
   bool cached_ok_ = false;
+  int skipped_ = 0; ///< libav code of the last keyframe that failed to decode
 };
 
 /// Seconds from the video start of a video packet. Streams without
@@ -281,17 +171,17 @@ double thumbnailer::clock(const AVPacket* pkt) {
 }
 
 status thumbnailer::open(const std::string& input) {
-  auto opened = libav::open_input(input);
+  auto opened = libav::open_source(input, opts_.source);
   if (!opened)
     return opened.err();
   in_ = std::move(*opened);
   vidx_ = libav::pick_stream(in_.get(), AVMEDIA_TYPE_VIDEO);
   if (vidx_ < 0)
-    return fail(errc::unsupported_media, "no video");
+    return fail(errc::unsupported_media, "no video", "find video stream");
   st_ = in_->streams[vidx_];
   tb_ = av_q2d(st_->time_base);
   if (!(tb_ > 0))
-    return fail(errc::unsupported_media, "no video timestamps");
+    return fail(errc::unsupported_media, "no video timestamps", "find video stream");
   start_known_ = st_->start_time != AV_NOPTS_VALUE;
   if (start_known_)
     start_ = st_->start_time;
@@ -319,12 +209,12 @@ status thumbnailer::scan_duration(const std::string& input) {
   }
   packet_ptr pkt(av_packet_alloc());
   if (!pkt)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", "scan duration", kNoMemory);
   int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
   double untimed = 0; // seconds of packets without timestamps
   for (;;) {
     if (cancelled())
-      return fail(errc::cancelled, "cancelled");
+      return libav::cancelled();
     if (av_read_frame(in_.get(), pkt.get()) < 0)
       break;
     packet_unref_guard guard{pkt.get()};
@@ -345,7 +235,7 @@ status thumbnailer::scan_duration(const std::string& input) {
     duration = static_cast<double>(hi - start) * tb_;
   }
   if (!(duration > 0))
-    return fail(errc::unsupported_media, "no video timestamps");
+    return fail(errc::unsupported_media, "no video timestamps", "scan duration");
   if (auto s = open(input); !s)
     return s;
   start_ = start;
@@ -355,20 +245,21 @@ status thumbnailer::scan_duration(const std::string& input) {
 }
 
 status thumbnailer::open_decoder() {
+  constexpr const char* stage = "open video decoder";
   const AVCodec* codec = avcodec_find_decoder(st_->codecpar->codec_id);
   if (!codec)
-    return fail(errc::unsupported_media, "no decoder for the video codec");
+    return fail(errc::unsupported_media, "no decoder for the video codec", stage);
   dec_.reset(avcodec_alloc_context3(codec));
   frame_.reset(av_frame_alloc());
   if (!dec_ || !frame_)
-    return fail(errc::internal, "out of memory");
-  if (avcodec_parameters_to_context(dec_.get(), st_->codecpar) < 0)
-    return fail(errc::unsupported_media, "unsupported codec parameters");
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  if (int e = avcodec_parameters_to_context(dec_.get(), st_->codecpar); e < 0)
+    return fail(errc::unsupported_media, "unsupported codec parameters", stage, e);
   dec_->pkt_timebase = st_->time_base;
   dec_->skip_frame = AVDISCARD_NONKEY;
   dec_->thread_count = 1; // one picture at a time: threads only add latency
-  if (avcodec_open2(dec_.get(), codec, nullptr) < 0)
-    return fail(errc::unsupported_media, "could not open the video decoder");
+  if (int e = avcodec_open2(dec_.get(), codec, nullptr); e < 0)
+    return fail(errc::unsupported_media, "could not open the video decoder", stage, e);
   return ok_status();
 }
 
@@ -382,20 +273,15 @@ status thumbnailer::plan() {
   opts_.jpeg_quality = quality;
   const int max_tiles = std::clamp(opts_.max_tiles, 1, 100000);
 
-  // Display size: the coded size with the sample aspect ratio applied, then rotated.
-  const AVCodecParameters* par = st_->codecpar;
-  AVRational sar = av_guess_sample_aspect_ratio(in_.get(), st_, nullptr);
-  if (sar.num <= 0 || sar.den <= 0 || av_q2d(sar) < 0.01 || av_q2d(sar) > 100)
-    sar = AVRational{1, 1};
-  double dw = par->width * av_q2d(sar), dh = par->height;
-  rot_ = rotation_of(st_);
-  if (rot_ == 90 || rot_ == 270)
-    std::swap(dw, dh);
+  // The upright, square-pixel size: the same geometry the transcoder uses.
+  const source_geometry g = libav::geometry_of(in_.get(), st_);
+  const double dw = g.display_w, dh = g.display_h;
+  rot_ = g.rotation;
 
-  tile_w_ = even(std::clamp(opts_.tile_width, 16, 3840));
-  tile_h_ = even(std::min<double>(tile_w_ * dh / dw, kMaxSpriteDimension));
-  poster_w_ = even(std::min<double>(dw, std::clamp(opts_.poster_max_width, 16, 16384)));
-  poster_h_ = even(std::min<double>(poster_w_ * dh / dw, 16384));
+  tile_w_ = even_round(std::clamp(opts_.tile_width, 16, 3840));
+  tile_h_ = even_round(std::min<double>(tile_w_ * dh / dw, kMaxSpriteDimension));
+  poster_w_ = even_round(std::min<double>(dw, std::clamp(opts_.poster_max_width, 16, 16384)));
+  poster_h_ = even_round(std::min<double>(poster_w_ * dh / dw, 16384));
 
   // Tiles: one per interval (the last one ends at the duration), at most
   // max_tiles and what fits into the sprite.
@@ -435,7 +321,7 @@ status thumbnailer::plan() {
   poster_tmp_ = turned ? alloc_image(poster_h_, poster_w_) : alloc_image(poster_w_, poster_h_);
   prev_.reset(av_packet_alloc());
   if (!sprite_ || !poster_ || !tile_tmp_ || !poster_tmp_ || !prev_)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", "plan thumbnails", kNoMemory);
   tile_done_.assign(tiles_, false);
 
   // Mean keyframe spacing from the index (mp4/mov, mkv cues), to decide
@@ -467,7 +353,7 @@ status thumbnailer::grab() {
     in_->streams[i]->discard = static_cast<int>(i) == vidx_ ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
   packet_ptr pkt(av_packet_alloc());
   if (!pkt)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", "read keyframes", kNoMemory);
 
   double gap_sum = 0;
   int gaps = 0;
@@ -476,7 +362,7 @@ status thumbnailer::grab() {
   size_t seeked_for = std::numeric_limits<size_t>::max();
   while (next_ < targets_.size()) {
     if (cancelled())
-      return fail(errc::cancelled, "cancelled");
+      return libav::cancelled();
     const double gop = gaps >= 2 ? gap_sum / gaps : index_gop_;
     // Index-less seeks (MPEG-TS: a search by timestamp) land near, not on, a
     // keyframe: aim one GOP early so the keyframe at the target is not skipped.
@@ -507,7 +393,7 @@ status thumbnailer::grab() {
       return s;
   }
   if (cancelled())
-    return fail(errc::cancelled, "cancelled");
+    return libav::cancelled();
   // Targets past the last keyframe take the last keyframe.
   if (next_ < targets_.size() && prev_id_ >= 0) {
     std::vector<const target*> rest;
@@ -567,12 +453,22 @@ status thumbnailer::use(AVPacket* pkt, int64_t id, const std::vector<const targe
 bool thumbnailer::decode(AVPacket* pkt) {
   av_frame_unref(frame_.get());
   bool got = false;
-  if (avcodec_send_packet(dec_.get(), pkt) >= 0 && avcodec_send_packet(dec_.get(), nullptr) >= 0) {
+  int e = avcodec_send_packet(dec_.get(), pkt);
+  if (e >= 0)
+    e = avcodec_send_packet(dec_.get(), nullptr);
+  if (e < 0)
+    skipped_ = e;
+  if (e >= 0) {
     frame_ptr extra(av_frame_alloc());
     for (;;) {
       AVFrame* into = got ? extra.get() : frame_.get();
-      if (!into || avcodec_receive_frame(dec_.get(), into) < 0)
+      if (!into)
         break;
+      if (e = avcodec_receive_frame(dec_.get(), into); e < 0) {
+        if (!got && e != AVERROR_EOF)
+          skipped_ = e;
+        break;
+      }
       if (got)
         av_frame_unref(into);
       else
@@ -590,9 +486,10 @@ status thumbnailer::scale_into(sws_ptr& sws, const AVFrame* f, AVFrame* tmp, int
                                  static_cast<AVPixelFormat>(f->format), tmp->width, tmp->height,
                                  AV_PIX_FMT_YUVJ420P, flags, nullptr, nullptr, nullptr));
   if (!sws)
-    return fail(errc::unsupported_media, "unsupported video format");
-  if (sws_scale(sws.get(), f->data, f->linesize, 0, f->height, tmp->data, tmp->linesize) <= 0)
-    return fail(errc::internal, "could not scale a picture");
+    return fail(errc::unsupported_media, "unsupported video format", "scale picture");
+  if (int e = sws_scale(sws.get(), f->data, f->linesize, 0, f->height, tmp->data, tmp->linesize);
+      e <= 0)
+    return fail(errc::internal, "could not scale a picture", "scale picture", e);
   return ok_status();
 }
 
@@ -619,10 +516,10 @@ status thumbnailer::finish() {
   const auto y_of = [this](int i) { return i / columns_ * tile_h_; };
   const bool any_tile = std::find(tile_done_.begin(), tile_done_.end(), true) != tile_done_.end();
   if (!any_tile && !poster_done_)
-    return fail(errc::invalid_input, "no decodable video frame");
+    return fail(errc::invalid_input, "no decodable video frame", "decode video", skipped_);
   frame_ptr tile = alloc_image(tile_w_, tile_h_); // upright
   if (!tile)
-    return fail(errc::internal, "out of memory");
+    return fail(errc::internal, "out of memory", "fill tiles", kNoMemory);
   if (!any_tile) {
     // Only the poster decoded: its picture makes every tile.
     if (auto s = scale_into(tile_sws_, poster_.get(), tile.get(), SWS_AREA); !s)
@@ -687,7 +584,7 @@ status thumbnailer::write(const std::string& out_dir) {
 
 result<thumbnail_output> thumbnailer::run(const std::string& input, const std::string& out_dir) {
   if (cancelled())
-    return fail(errc::cancelled, "cancelled");
+    return libav::cancelled();
   if (auto s = open(input); !s)
     return s.err();
   if (!(duration_ > 0)) {
@@ -703,7 +600,7 @@ result<thumbnail_output> thumbnailer::run(const std::string& input, const std::s
   if (auto s = finish(); !s)
     return s.err();
   if (cancelled())
-    return fail(errc::cancelled, "cancelled");
+    return libav::cancelled();
   if (auto s = write(out_dir); !s)
     return s.err();
   thumbnail_output out;

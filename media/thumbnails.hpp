@@ -8,6 +8,7 @@
 #include <atomic>
 #include <string>
 
+#include "media/open_policy.hpp"
 #include "media/result.hpp"
 
 namespace hlsgate::media {
@@ -19,6 +20,7 @@ struct thumbnail_options {
   int max_tiles = 400;          ///< cap (the interval grows for long inputs)
   int poster_max_width = 1280;  ///< poster is the source size, scaled down to this width
   int jpeg_quality = 5;         ///< mjpeg qscale, 2 (best) .. 31
+  open_policy source;           ///< which files may be read as the input
 };
 
 struct thumbnail_output {

@@ -10,27 +10,21 @@
 #include <string>
 #include <vector>
 
+#include "media/ladder.hpp"
+#include "media/open_policy.hpp"
 #include "media/playlist.hpp"
 #include "media/result.hpp"
 
 namespace hlsgate::media {
 
-/// One video rung of the ladder.
-struct rung {
-  int height = 0;        ///< output height; width follows the display aspect (even)
-  int video_bitrate = 0; ///< bits/s (average); maxrate/bufsize derived from it
-};
-
-/// The default ladder: 1080p 5 Mb/s, 720p 2.8 Mb/s, 480p 1.4 Mb/s,
-/// 360p 0.8 Mb/s. Rungs above the source height are dropped (never
-/// upscale); a source smaller than the lowest rung gets one rung at its size.
-std::vector<rung> default_ladder();
-
 struct transcode_options {
   double segment_seconds = 6; ///< target segment length; IDR forced at each boundary
-  std::vector<rung> ladder;   ///< empty = default_ladder(); filtered by the source size
-  int max_height = 0;         ///< 0 = no cap; otherwise drop rungs above it
-  int video_bitrate = 0;      ///< single-rung override (bits/s) when ladder is empty; 0 = none
+  /// The rungs wanted (plan_ladder in media/ladder.hpp): filtered by the
+  /// source size, never upscaled. Empty: a single rung at the source size
+  /// (capped by max_height) at `video_bitrate`.
+  std::vector<rung> ladder;
+  int max_height = 0;    ///< 0 = no cap; otherwise drop rungs above it
+  int video_bitrate = 0; ///< bits/s of the single rung when `ladder` is empty; 0 = from its size
   int audio_bitrate = 128000; ///< bits/s
   std::string x264_preset = "veryfast";
   int threads = 0; ///< encoder/decoder threads; 0 = libav's choice
@@ -38,6 +32,8 @@ struct transcode_options {
   /// it as the top rung without re-encoding (segmented on its keyframes) and
   /// encode only the lower rungs.
   bool allow_remux = true;
+  /// Which files may be read as the input (media/open_policy.hpp).
+  open_policy source;
 };
 
 /// One rendition written by the transcoder into `out_dir/<name>/`.
@@ -55,7 +51,18 @@ struct rendition_output {
 };
 
 struct transcode_output {
-  double duration = 0; ///< seconds of input
+  /// Seconds the input declares (its container's duration); when it
+  /// declares none, served_duration.
+  double duration = 0;
+  /// Seconds the renditions really hold (the top one's segments): less than
+  /// `duration` when the input ends early (a truncated upload).
+  double served_duration = 0;
+  /// User-safe, empty when the output covers the input (duration_warning in
+  /// media/checks.hpp), e.g. "the source ended early: 1.5 s of a declared
+  /// 30.0 s were readable". A read error in the middle of the input ends it
+  /// there: what was read before is kept, with this warning; only an input
+  /// of which nothing could be read fails.
+  std::string warning;
   std::vector<rendition_output> renditions;
 };
 
@@ -72,6 +79,12 @@ struct segment_event {
   segment_entry segment;      ///< uri = file name inside the rendition dir
 };
 using segment_fn = std::function<void(const segment_event&)>;
+
+/// Opens libx264 with `x264_preset` (empty: "veryfast") and the options a
+/// transcode uses, and encodes one tiny frame: start-up calls it to refuse a
+/// preset every job would fail on. On failure the detail names the stage and
+/// libav's error (an unknown preset: "open H.264 encoder: Invalid argument").
+status check_encoder(const std::string& x264_preset);
 
 /// Transcodes `input` into `out_dir` (which must exist and be empty): the
 /// input is decoded once, scaled once per rung, and every rung is encoded in

@@ -13,6 +13,7 @@
 #include "media/probe.hpp"
 #include "media/transcoder.hpp"
 #include "tests/media/clip_fixture.hpp"
+#include "tests/media/transcode_helpers.hpp"
 
 namespace hlsgate::media {
 namespace {
@@ -26,251 +27,10 @@ using test::run_command;
 using test::shell_quote;
 
 // ---------------------------------------------------------------------------
-// ffprobe / ffmpeg CLI helpers
-
-/// `key=value` lines from ffprobe's default writer (nw=1), in order.
-std::vector<std::pair<std::string, std::string>> ffprobe(const std::string& args,
-                                                         const std::string& file) {
-  std::string out;
-  const int rc = run_command(
-      "ffprobe -v error " + args + " -of default=nw=1 " + shell_quote(file) + " 2>/dev/null", &out);
-  EXPECT_EQ(rc, 0) << "ffprobe " << args << " " << file;
-  std::vector<std::pair<std::string, std::string>> kv;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    const auto eq = line.find('=');
-    if (eq != std::string::npos)
-      kv.emplace_back(line.substr(0, eq), line.substr(eq + 1));
-  }
-  return kv;
-}
-
-std::string value_of(const std::vector<std::pair<std::string, std::string>>& kv,
-                     const std::string& key) {
-  for (const auto& [k, v] : kv) {
-    if (k == key)
-      return v;
-  }
-  return {};
-}
-
-/// Decodes the whole file; returns ffmpeg's error output (empty when clean).
-std::string decode_errors(const std::string& file) {
-  std::string out;
-  const int rc =
-      run_command("ffmpeg -nostdin -v error -i " + shell_quote(file) + " -f null - 2>&1", &out);
-  if (rc != 0)
-    out += "\n(exit status " + std::to_string(rc) + ")";
-  return out;
-}
-
-transcode_options fast_options(double segment_seconds) {
-  transcode_options o;
-  o.segment_seconds = segment_seconds;
-  o.x264_preset = "veryfast";
-  return o;
-}
-
-/// What on_segment saw: the event, when it came, and whether the segment was
-/// under its final name (and no longer under .part) at that moment.
-struct seen_event {
-  segment_event ev;
-  double at = 0; ///< seconds since the transcode started
-  bool final_exists = false;
-  bool part_exists = false;
-};
-
-struct run_result {
-  result<transcode_output> out;
-  std::string dir;
-  std::vector<double> progress;
-  std::vector<seen_event> events;
-  double wall_seconds = 0;
-};
-
-run_result run_transcode(const std::string& input, const transcode_options& opts) {
-  run_result r{error{}, make_temp_dir("transcode"), {}, {}, 0};
-  std::vector<double>& progress = r.progress;
-  std::vector<seen_event>& events = r.events;
-  const std::string dir = r.dir;
-  const auto t0 = std::chrono::steady_clock::now();
-  r.out = transcode(
-      input, r.dir, opts, [&](double f) { progress.push_back(f); }, nullptr,
-      [&](const segment_event& ev) {
-        seen_event s;
-        s.ev = ev;
-        s.at = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const std::string path = dir + "/" + ev.rendition.name + "/" + ev.segment.uri;
-        s.final_exists = fs::exists(path);
-        s.part_exists = fs::exists(path + ".part");
-        events.push_back(std::move(s));
-      });
-  r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return r;
-}
-
-double total_duration(const rendition_output& r) {
-  double d = 0;
-  for (const auto& s : r.segments)
-    d += s.duration;
-  return d;
-}
-
-/// pts_time of the first video packet of a file.
-double first_video_pts(const std::string& path) {
-  const auto pkt =
-      ffprobe("-select_streams v:0 -show_entries packet=pts_time -read_intervals %+#1", path);
-  const std::string v = value_of(pkt, "pts_time");
-  return v.empty() ? -1 : std::stod(v);
-}
-
-/// Checks the invariants of every segment of a video rendition with ffprobe/ffmpeg.
-void check_video_segments(const std::string& dir, const rendition_output& r, int width,
-                          int height) {
-  SCOPED_TRACE(r.name);
-  EXPECT_EQ(r.width, width);
-  EXPECT_EQ(r.height, height);
-  double prev_start = -1, prev_duration = 0;
-  for (const auto& seg : r.segments) {
-    SCOPED_TRACE(seg.uri);
-    const std::string path = dir + "/" + r.name + "/" + seg.uri;
-    ASSERT_TRUE(fs::exists(path));
-    EXPECT_EQ(fs::file_size(path), seg.bytes);
-
-    // The first video packet of every segment is a keyframe (an IDR: the
-    // stream is decodable from the start of the file without errors).
-    const auto pkt = ffprobe("-select_streams v:0 -show_entries packet=flags,pts_time "
-                             "-read_intervals %+#1",
-                             path);
-    ASSERT_FALSE(value_of(pkt, "flags").empty());
-    EXPECT_EQ(value_of(pkt, "flags").substr(0, 1), "K");
-
-    const auto st = ffprobe("-select_streams v:0 -show_entries stream=codec_name,profile,pix_fmt,"
-                            "width,height,sample_aspect_ratio",
-                            path);
-    EXPECT_EQ(value_of(st, "codec_name"), "h264");
-    EXPECT_EQ(value_of(st, "profile"), "High");
-    EXPECT_EQ(value_of(st, "pix_fmt"), "yuv420p");
-    EXPECT_EQ(value_of(st, "width"), std::to_string(width));
-    EXPECT_EQ(value_of(st, "height"), std::to_string(height));
-    const std::string sar = value_of(st, "sample_aspect_ratio");
-    EXPECT_TRUE(sar == "1:1" || sar == "N/A" || sar == "0:1") << sar;
-
-    EXPECT_EQ(decode_errors(path), "");
-
-    // Timestamps continue across segments: each starts where the previous ended.
-    const double start =
-        std::stod(value_of(ffprobe("-show_entries format=start_time", path), "start_time"));
-    if (prev_start >= 0) {
-      EXPECT_NEAR(start, prev_start + prev_duration, 0.1);
-    }
-    prev_start = start;
-    prev_duration = seg.duration;
-  }
-}
-
-void expect_durations(const rendition_output& r, const std::vector<double>& expected) {
-  SCOPED_TRACE(r.name);
-  ASSERT_EQ(r.segments.size(), expected.size());
-  for (size_t i = 0; i < expected.size(); ++i)
-    EXPECT_NEAR(r.segments[i].duration, expected[i], 0.5) << "segment " << i;
-}
-
-/// Every rendition has the same segment boundaries as the first one.
-void expect_same_boundaries(const transcode_output& out) {
-  const rendition_output& top = out.renditions.at(0);
-  for (const rendition_output& r : out.renditions) {
-    SCOPED_TRACE(r.name);
-    ASSERT_EQ(r.segments.size(), top.segments.size());
-    for (size_t i = 0; i < r.segments.size(); ++i)
-      EXPECT_NEAR(r.segments[i].duration, top.segments[i].duration, 0.01) << "segment " << i;
-  }
-}
-
-/// The events match the output, one per segment per rendition, in order; each
-/// segment was under its final name when reported; no .part file is left.
-void check_events(const run_result& r) {
-  const transcode_output& out = *r.out;
-  std::vector<size_t> next(out.renditions.size(), 0);
-  for (const seen_event& s : r.events) {
-    const segment_event& ev = s.ev;
-    EXPECT_EQ(ev.rendition_count, out.renditions.size());
-    ASSERT_LT(ev.rendition_index, out.renditions.size());
-    const rendition_output& rend = out.renditions[ev.rendition_index];
-    EXPECT_EQ(ev.rendition.name, rend.name);
-    EXPECT_EQ(ev.rendition.remuxed, rend.remuxed);
-    EXPECT_EQ(ev.rendition.width, rend.width);
-    EXPECT_EQ(ev.rendition.height, rend.height);
-    EXPECT_EQ(ev.rendition.codecs, rend.codecs);
-    EXPECT_TRUE(ev.rendition.segments.empty());
-    size_t& k = next[ev.rendition_index];
-    ASSERT_LT(k, rend.segments.size()) << rend.name;
-    EXPECT_EQ(ev.segment.uri, rend.segments[k].uri) << "out of order in " << rend.name;
-    EXPECT_EQ(ev.segment.bytes, rend.segments[k].bytes);
-    EXPECT_DOUBLE_EQ(ev.segment.duration, rend.segments[k].duration);
-    EXPECT_TRUE(s.final_exists) << rend.name << "/" << ev.segment.uri;
-    EXPECT_FALSE(s.part_exists) << rend.name << "/" << ev.segment.uri;
-    ++k;
-  }
-  for (size_t i = 0; i < out.renditions.size(); ++i)
-    EXPECT_EQ(next[i], out.renditions[i].segments.size()) << out.renditions[i].name;
-  for (const auto& e : fs::recursive_directory_iterator(r.dir))
-    EXPECT_NE(e.path().extension(), ".part") << e.path();
-}
-
-/// The md5 of every decoded video frame of `file`, in order.
-std::vector<std::string> frame_hashes(const std::string& file) {
-  std::string out;
-  EXPECT_EQ(run_command("ffmpeg -nostdin -v error -i " + shell_quote(file) +
-                            " -map 0:v:0 -f framemd5 - 2>/dev/null",
-                        &out),
-            0);
-  std::vector<std::string> hashes;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#')
-      continue;
-    const auto comma = line.rfind(',');
-    hashes.push_back(line.substr(comma + 1));
-  }
-  return hashes;
-}
-
-/// Concatenates the segments of a rendition (MPEG-TS concatenates byte-wise).
-std::string concat_segments(const std::string& dir, const rendition_output& r) {
-  const std::string path = dir + "/" + r.name + "_all.ts";
-  std::ofstream all(path, std::ios::binary);
-  for (const auto& seg : r.segments) {
-    std::ifstream in(dir + "/" + r.name + "/" + seg.uri, std::ios::binary);
-    all << in.rdbuf();
-  }
-  return path;
-}
-
-/// Average PSNR (dB) of the first frames of `ours` against `reference` as the
-/// ffmpeg CLI shows it (autorotated), scaled to width x height.
-double psnr_against(const std::string& ours, const std::string& reference, int width, int height) {
-  std::string out;
-  const std::string graph = "[1:v]setpts=PTS-STARTPTS,scale=" + std::to_string(width) + ":" +
-                            std::to_string(height) +
-                            ",format=yuv420p[ref];[0:v]setpts=PTS-STARTPTS,format=yuv420p[o];"
-                            "[o][ref]psnr";
-  run_command("ffmpeg -nostdin -hide_banner -i " + shell_quote(ours) + " -i " +
-                  shell_quote(reference) + " -lavfi " + shell_quote(graph) +
-                  " -frames:v 10 -f null - 2>&1",
-              &out);
-  const auto pos = out.find("average:");
-  if (pos == std::string::npos)
-    return 0;
-  const std::string v = out.substr(pos + 8, out.find(' ', pos + 8) - pos - 8);
-  return v == "inf" ? 100 : std::atof(v.c_str());
-}
-
-// ---------------------------------------------------------------------------
 // probe
 
 TEST(Probe, VideoAudioClip) {
-  auto info = probe(make_clip(test::clip_720p()));
+  auto info = probe(make_clip(test::clip_720p()), open_policy{});
   ASSERT_TRUE(info) << info.err().reason;
   EXPECT_TRUE(info->has_video);
   EXPECT_TRUE(info->has_audio);
@@ -280,15 +40,17 @@ TEST(Probe, VideoAudioClip) {
   EXPECT_EQ(info->video_codec, "h264");
   EXPECT_EQ(info->audio_codec, "aac");
   EXPECT_NE(info->format.find("mp4"), std::string::npos);
+  EXPECT_NEAR(info->frame_rate, 30, 0.01);
 }
 
 TEST(Probe, AudioOnlyClip) {
-  auto info = probe(make_clip(test::clip_audio_only()));
+  auto info = probe(make_clip(test::clip_audio_only()), open_policy{});
   ASSERT_TRUE(info) << info.err().reason;
   EXPECT_FALSE(info->has_video);
   EXPECT_TRUE(info->has_audio);
   EXPECT_NEAR(info->duration, 20, 0.2);
   EXPECT_EQ(info->width, 0);
+  EXPECT_EQ(info->frame_rate, 0);
 }
 
 void expect_refused(const result<probe_info>& r, const std::string& path) {
@@ -302,17 +64,17 @@ void expect_refused(const result<probe_info>& r, const std::string& path) {
 TEST(Probe, RefusesNonMedia) {
   for (clip_kind k : {clip_kind::not_media, clip_kind::random_bytes}) {
     const std::string path = make_clip(test::clip_of(k));
-    expect_refused(probe(path), path);
+    expect_refused(probe(path, open_policy{}), path);
   }
 }
 
 TEST(Probe, RefusesEmptyFile) {
   const std::string path = make_clip(test::clip_of(clip_kind::empty));
-  expect_refused(probe(path), path);
+  expect_refused(probe(path, open_policy{}), path);
 }
 
 TEST(Probe, RefusesMissingFile) {
-  expect_refused(probe("/nonexistent/file.mp4"), "/nonexistent/file.mp4");
+  expect_refused(probe("/nonexistent/file.mp4", open_policy{}), "/nonexistent/file.mp4");
 }
 
 // ---------------------------------------------------------------------------
@@ -326,6 +88,8 @@ TEST(Transcode, Clip720pSixSecondSegments) {
   std::printf("[ perf     ] 20 s 720p clip to 3 rungs in %.2f s wall\n", r.wall_seconds);
   const transcode_output& out = *r.out;
   EXPECT_NEAR(out.duration, 20, 0.2);
+  EXPECT_NEAR(out.served_duration, 20, 0.2);
+  EXPECT_EQ(out.warning, "");
   ASSERT_EQ(out.renditions.size(), 3u);
   const int sizes[3][2] = {{1280, 720}, {854, 480}, {640, 360}};
   for (size_t i = 0; i < 3; ++i) {
@@ -452,6 +216,7 @@ TEST(Transcode, RemuxOnlyIsFast) {
   const rendition_output& v0 = r.out->renditions[0];
   EXPECT_TRUE(v0.remuxed);
   expect_durations(v0, {6, 6, 6, 2});
+  EXPECT_EQ(r.out->warning, "");
   const double factor = r.out->duration / r.wall_seconds;
   std::printf("[ perf     ] remux of a 20 s 720p clip: %.3f s wall, %.0fx realtime\n",
               r.wall_seconds, factor);
@@ -459,6 +224,31 @@ TEST(Transcode, RemuxOnlyIsFast) {
   check_video_segments(r.dir, v0, 1280, 720);
   check_events(r);
   EXPECT_TRUE(frame_hashes(concat_segments(r.dir, v0)) == frame_hashes(src));
+}
+
+TEST(Transcode, EmptyLadderIsOneRungAtTheSourceSize) {
+  clip_spec s = test::clip_of(clip_kind::video_audio, 4);
+  s.width = 640;
+  s.height = 360;
+  transcode_options opts = fast_options(2);
+  opts.ladder.clear();
+  opts.allow_remux = false;
+  opts.video_bitrate = 600000;
+  auto r = run_transcode(make_clip(s), opts);
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  ASSERT_EQ(r.out->renditions.size(), 1u);
+  const rendition_output& v = r.out->renditions[0];
+  EXPECT_FALSE(v.remuxed);
+  check_video_segments(r.dir, v, 640, 360);
+  // Near the bitrate asked for (+ 128 kb/s audio); testsrc2 compresses well,
+  // so bound it above only.
+  EXPECT_LT(v.average_bandwidth, 600000u * 13 / 10 + 128000);
+
+  opts.max_height = 240; // the cap applies to that single rung too
+  auto capped = run_transcode(make_clip(s), opts);
+  ASSERT_TRUE(capped.out) << capped.out.err().reason;
+  ASSERT_EQ(capped.out->renditions.size(), 1u);
+  check_video_segments(capped.dir, capped.out->renditions[0], 426, 240);
 }
 
 TEST(Transcode, RemuxNeedsKeyframesAtTheBoundaries) {
@@ -537,6 +327,8 @@ TEST(Transcode, AudioOnly) {
   EXPECT_EQ(a.width, 0);
   expect_durations(a, {6, 6, 6, 2});
   EXPECT_NEAR(total_duration(a), 20, 0.2);
+  EXPECT_NEAR(r.out->served_duration, 20, 0.2);
+  EXPECT_EQ(r.out->warning, "");
   EXPECT_GT(a.average_bandwidth, 100000u);
   EXPECT_LT(a.average_bandwidth, 250000u);
   for (const auto& seg : a.segments) {
@@ -868,6 +660,7 @@ TEST(Transcode, RawH264WithoutTimestamps) {
   const rendition_output& v = r.out->renditions.at(0);
   EXPECT_FALSE(v.remuxed); // no index to check the keyframes against
   EXPECT_NEAR(total_duration(v), 6, 0.3);
+  EXPECT_EQ(r.out->warning, "");
   expect_durations(v, {2, 2, 2});
   check_video_segments(r.dir, v, 640, 360);
 }
@@ -884,6 +677,7 @@ TEST(Transcode, VariableFrameRate) {
   // Durations follow timestamps, not frame counts (4 of every 5 frames are kept).
   expect_durations(v, {3, 3, 2});
   EXPECT_NEAR(total_duration(v), 8, 0.3);
+  EXPECT_EQ(r.out->warning, "");
   check_video_segments(r.dir, v, 640, 360);
 }
 
@@ -898,6 +692,7 @@ TEST(Transcode, AudioStartsLater) {
   const rendition_output& v = r.out->renditions.at(0);
   EXPECT_TRUE(v.has_audio);
   expect_durations(v, {3, 3, 2});
+  EXPECT_EQ(r.out->warning, "");
   check_video_segments(r.dir, v, 640, 360);
   // The audio keeps its 1 s offset against the video.
   const std::string seg0 = r.dir + "/v0/seg_00000.ts";

@@ -1,0 +1,28 @@
+// Which files media/ may read as a source. Every libav input open of
+// hlsgate_media (probe, transcode, thumbnails) goes through one function
+// (media/source.cpp) that enforces, for every policy:
+//  - the path is opened by us, read-only, refusing a symbolic link as its
+//    last component; only a regular file or a FIFO is read;
+//  - libav reads only that descriptor, through our own I/O context: it never
+//    opens a file or URL itself, and every nested open a demuxer attempts
+//    (a playlist entry, a reference, a segment) is refused;
+//  - only plain single-file audio/video containers are demuxed (MP4/MOV,
+//    Matroska/WebM, MPEG-TS/PS, AVI, FLV, ASF, MP3, AAC, WAV, Ogg, FLAC, raw
+//    H.264/HEVC, ...): never HLS, DASH, concat lists, image sequences or any
+//    other demuxer that references other resources.
+// What a refusal returns: errc::unsupported_media with a short, path-free reason.
+#pragma once
+
+#include <string>
+
+namespace hlsgate::media {
+
+struct open_policy {
+  /// An absolute directory the opened file must lie in, judged from the
+  /// descriptor actually opened (every symbolic link of the parents
+  /// resolved, at open time); empty = anywhere. A later network source gets
+  /// a policy of its own.
+  std::string confine_root;
+};
+
+} // namespace hlsgate::media

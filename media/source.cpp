@@ -1,0 +1,247 @@
+#include "media/source.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+#include <utility>
+
+extern "C" {
+#include <libavformat/avio.h>
+#include <libavutil/mem.h>
+}
+
+namespace hlsgate::media::libav {
+
+// Plain single-file containers. Deliberately absent: hls, dash, concat,
+// imf, image2 and the image pipes, tee, mpjpeg, sdp/rtsp, webm_dash_manifest,
+// mxf (may reference external essence), and anything else that reads more
+// than the one file or describes one in text.
+const char* const kAllowedDemuxers[] = {"mov,mp4,m4a,3gp,3g2,mj2",
+                                        "matroska,webm",
+                                        "mpegts",
+                                        "mpeg",
+                                        "avi",
+                                        "flv",
+                                        "asf",
+                                        "mp3",
+                                        "aac",
+                                        "wav",
+                                        "w64",
+                                        "ogg",
+                                        "flac",
+                                        "aiff",
+                                        "caf",
+                                        "amr",
+                                        "ac3",
+                                        "eac3",
+                                        "h264",
+                                        "hevc",
+                                        "mpegvideo",
+                                        "dv",
+                                        nullptr};
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kBufferSize = 64 * 1024; ///< AVIO read buffer, bytes
+constexpr const char* kRefusedFile = "not a supported media file";
+constexpr const char* kRefusedContainer = "not a supported media container";
+
+/// The descriptor libav reads through our AVIOContext.
+struct fd_source {
+  int fd = -1;
+  ~fd_source() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+int read_fd(void* opaque, uint8_t* buf, int size) {
+  const int fd = static_cast<fd_source*>(opaque)->fd;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, static_cast<size_t>(size));
+    if (n > 0)
+      return static_cast<int>(n);
+    if (n == 0)
+      return AVERROR_EOF;
+    if (errno != EINTR)
+      return AVERROR(errno);
+  }
+}
+
+int64_t seek_fd(void* opaque, int64_t offset, int whence) {
+  const int fd = static_cast<fd_source*>(opaque)->fd;
+  if (whence & AVSEEK_SIZE) {
+    struct stat st;
+    if (::fstat(fd, &st) < 0)
+      return AVERROR(errno);
+    return st.st_size;
+  }
+  const off_t r = ::lseek(fd, static_cast<off_t>(offset), whence & ~AVSEEK_FORCE);
+  return r < 0 ? AVERROR(errno) : static_cast<int64_t>(r);
+}
+
+/// Frees an AVIOContext made by make_io, its buffer and its descriptor.
+void free_io(AVIOContext* pb) {
+  if (!pb)
+    return;
+  delete static_cast<fd_source*>(pb->opaque);
+  av_freep(&pb->buffer);
+  avio_context_free(&pb);
+}
+
+struct io_closer {
+  void operator()(AVIOContext* pb) const noexcept { free_io(pb); }
+};
+using io_ptr = std::unique_ptr<AVIOContext, io_closer>;
+
+/// Demuxers must not open anything besides the source itself.
+int refuse_nested_open(AVFormatContext*, AVIOContext**, const char*, int, AVDictionary**) {
+  return AVERROR(EPERM);
+}
+
+bool allowed_demuxer(const char* name) {
+  for (const char* const* a = kAllowedDemuxers; *a; ++a) {
+    if (name && std::strcmp(name, *a) == 0)
+      return true;
+  }
+  return false;
+}
+
+std::string allowlist_text() {
+  std::string list;
+  for (const char* const* a = kAllowedDemuxers; *a; ++a)
+    list += (list.empty() ? "" : ",") + std::string(*a);
+  return list;
+}
+
+/// Whether `file` is inside `root` (both absolute, canonical), compared
+/// component by component: "/data/src" contains "/data/src/a", not "/data/srcx/a".
+bool inside(const fs::path& root, const fs::path& file) {
+  auto f = file.begin();
+  for (const fs::path& part : root) {
+    if (part.empty())
+      continue; // a trailing separator
+    if (f == file.end() || *f != part)
+      return false;
+    ++f;
+  }
+  return f != file.end();
+}
+
+/// Opens `path` ourselves and applies the policy to the descriptor.
+result<int> open_checked(const std::string& path, const open_policy& policy) {
+  constexpr const char* stage = "open source";
+  fs::path root;
+  if (!policy.confine_root.empty()) {
+    if (!fs::path(policy.confine_root).is_absolute())
+      return fail(errc::internal, "the source folder is misconfigured", stage);
+    char* resolved = ::realpath(policy.confine_root.c_str(), nullptr);
+    if (!resolved)
+      return fail(errc::io_error, "the source folder is not available", stage, AVERROR(errno));
+    root = resolved;
+    std::free(resolved);
+  }
+
+  auto src = std::make_unique<fd_source>();
+  src->fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (src->fd < 0) {
+    const int err = errno;
+    if (err == ELOOP)
+      return fail(errc::unsupported_media, kRefusedFile, "open source: symbolic link refused");
+    return fail(errc::invalid_input, "not a readable media file", stage, AVERROR(err));
+  }
+  struct stat st;
+  if (::fstat(src->fd, &st) < 0)
+    return fail(errc::invalid_input, "not a readable media file", stage, AVERROR(errno));
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+    return fail(errc::unsupported_media, kRefusedFile, "open source: not a regular file");
+
+  if (!root.empty()) {
+    // What the descriptor really is, every link of the parents resolved.
+    const std::string link = "/proc/self/fd/" + std::to_string(src->fd);
+    char buf[PATH_MAX];
+    const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+    if (n <= 0 || static_cast<size_t>(n) >= sizeof buf)
+      return fail(errc::unsupported_media, kRefusedFile, "open source: cannot resolve the file",
+                  n < 0 ? AVERROR(errno) : 0);
+    if (!inside(root, fs::path(std::string(buf, static_cast<size_t>(n)))))
+      return fail(errc::unsupported_media, kRefusedFile,
+                  "open source: outside the confinement root");
+  }
+  const int fd = src->fd;
+  src->fd = -1;
+  return fd;
+}
+
+} // namespace
+
+void input_closer::operator()(AVFormatContext* p) const noexcept {
+  AVIOContext* pb = (p->flags & AVFMT_FLAG_CUSTOM_IO) ? p->pb : nullptr;
+  avformat_close_input(&p);
+  free_io(pb);
+}
+
+result<input_ptr> open_source(const std::string& path, const open_policy& policy) {
+  auto fd = open_checked(path, policy);
+  if (!fd)
+    return fd.err();
+  auto src = std::make_unique<fd_source>();
+  src->fd = *fd;
+  struct stat st;
+  const bool seekable = ::fstat(src->fd, &st) == 0 && S_ISREG(st.st_mode);
+
+  constexpr const char* stage = "open input";
+  auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));
+  if (!buffer)
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  io_ptr io(avio_alloc_context(buffer, kBufferSize, 0, src.get(), read_fd, nullptr,
+                               seekable ? seek_fd : nullptr));
+  if (!io) {
+    av_free(buffer);
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  }
+  src.release(); // owned by io now (free_io)
+
+  // The container, judged from the bytes only (no file name to guess from).
+  const AVInputFormat* format = nullptr;
+  if (int e = av_probe_input_buffer2(io.get(), &format, "", nullptr, 0, 0); e < 0 || !format)
+    return fail(errc::invalid_input, "not a readable media file", stage,
+                e < 0 ? e : AVERROR_INVALIDDATA);
+  if (!allowed_demuxer(format->name)) {
+    const std::string detail = std::string("open input: container refused: ") + format->name;
+    return fail(errc::unsupported_media, kRefusedContainer, detail.c_str());
+  }
+
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw)
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  raw->pb = io.get();
+  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+  raw->io_open = refuse_nested_open;
+  raw->format_whitelist = av_strdup(allowlist_text().c_str());
+  raw->protocol_whitelist = av_strdup("file");
+  if (!raw->format_whitelist || !raw->protocol_whitelist) {
+    avformat_free_context(raw);
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  }
+  // On failure avformat_open_input frees the context, but not our I/O.
+  if (int e = avformat_open_input(&raw, "", format, nullptr); e < 0)
+    return fail(errc::invalid_input, "not a readable media file", stage, e);
+  input_ptr fmt(raw);
+  io.release(); // freed with the input (input_closer)
+  if (int e = avformat_find_stream_info(fmt.get(), nullptr); e < 0)
+    return fail(errc::invalid_input, "could not read stream information", "read stream info", e);
+  return result<input_ptr>{std::move(fmt)};
+}
+
+} // namespace hlsgate::media::libav
