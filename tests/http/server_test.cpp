@@ -63,8 +63,9 @@ public:
       t.join();
   }
 
-  metrics::route classify(const http::request& req) const override {
-    return req.path == "/health" ? metrics::route::health : metrics::route::other;
+  http::route_info classify(const http::request& req) const override {
+    return {req.path == "/health" ? metrics::route::health : metrics::route::other,
+            std::chrono::seconds(10)};
   }
 
   void handle(http::request req, http::reply_fn reply) override {
@@ -167,7 +168,8 @@ protected:
     o.max_body_bytes = 4096;
     o.upload_tmp_dir = uploads_.string();
     o.media_root = media_.string();
-    o.read_timeout_seconds = 5;
+    o.header_timeout_seconds = 5;
+    o.send_timeout_seconds = 5;
     o.idle_timeout_seconds = 5;
     o.cors_origins = std::move(cors);
     o.cors_any = any;
@@ -673,7 +675,7 @@ TEST_F(server_test, stop_releases_wait_and_pending_replies_are_dropped) {
       got = true;
       cv.notify_all();
     }
-    metrics::route classify(const http::request&) const override { return metrics::route::other; }
+    http::route_info classify(const http::request&) const override { return {}; }
   } holder;
   holder.out = &kept;
   http::server_options o;
