@@ -20,6 +20,8 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
         return false;
       out.push_back(d);
       i += 2;
+    } else if (c == '\0') {
+      return false;
     } else if (c == '+' && plus_is_space) {
       out.push_back(' ');
     } else {

@@ -8,8 +8,8 @@
 namespace hlsgate::http::query {
 
 /// Appends the percent-decoded `in` to `out`. `plus_is_space` for query
-/// components. False on a truncated or non-hex escape and on an encoded NUL
-/// (a NUL can never be part of a file name or an id, and C APIs stop at it);
+/// components. False on a truncated or non-hex escape and on a NUL, raw or
+/// encoded (a NUL can never be part of a file name or an id, and C APIs stop at it);
 /// `out` then holds a partial result.
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space);
 

@@ -27,8 +27,10 @@ bool valid_rendition(std::string_view s) {
   return true;
 }
 
+/// A file name of one component; no leading dot and no "..", so that no
+/// spelling of a parent directory can pass even where it would be harmless.
 bool valid_name(std::string_view s) {
-  if (s.empty() || s.size() > 64 || s.front() == '.')
+  if (s.empty() || s.size() > 64 || s.front() == '.' || s.find("..") != std::string_view::npos)
     return false;
   for (char c : s)
     if (!id_char(c) && c != '.')

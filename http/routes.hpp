@@ -7,7 +7,7 @@
 //   {id}        [A-Za-z0-9_-]{1,64}           media id
 //   {rendition} [a-z0-9]{1,8}                  rendition folder
 //   {playlist}  a {name} ending in ".m3u8"
-//   {name}      [A-Za-z0-9_.-]{1,64}, not starting with '.'
+//   {name}      [A-Za-z0-9_.-]{1,64}, not starting with '.', no ".."
 #pragma once
 
 #include <cstdint>

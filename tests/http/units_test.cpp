@@ -16,10 +16,12 @@ TEST(query, percent_decode) {
   out.clear();
   EXPECT_TRUE(query::percent_decode("a+b", out, true));
   EXPECT_EQ(out, "a b");
-  for (auto bad : {"%", "%2", "%zz", "%00", "a%0", "%%41"}) {
+  for (std::string_view bad : {"%", "%2", "%zz", "%00", "a%0", "%%41"}) {
     out.clear();
     EXPECT_FALSE(query::percent_decode(bad, out, false)) << bad;
   }
+  out.clear();
+  EXPECT_FALSE(query::percent_decode(std::string_view("a\0b", 3), out, false)); // raw NUL
   out.clear();
   EXPECT_TRUE(query::percent_decode("%252e", out, false)); // decoded once only
   EXPECT_EQ(out, "%2e");
@@ -83,6 +85,7 @@ TEST(routes, patterns) {
   EXPECT_FALSE(match_pattern("/stream/{id}/{playlist}", "/stream/x/seg.ts", p));
   EXPECT_FALSE(match_pattern("/stream/{id}/{name}", "/stream/x/..", p));
   EXPECT_FALSE(match_pattern("/stream/{id}/{name}", "/stream/x/.hidden", p));
+  EXPECT_FALSE(match_pattern("/stream/{id}/{name}", "/stream/x/a..b", p));
   EXPECT_FALSE(match_pattern("/stream/{id}/{name}", "/stream/x/a\\b", p));
   EXPECT_FALSE(match_pattern("/stream/{id}/{rendition}/{name}", "/stream/x/V0/a.ts", p));
 }
