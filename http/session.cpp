@@ -317,7 +317,17 @@ private:
     parser_.emplace(*this);
     parser_->header_limit(k_header_limit);
     parser_->body_limit(boost::none); // checked per route in on_header
-    stream_.expires_at(head_deadline_);
+    // Our own timer rather than the stream's expiry (which closes the
+    // socket): a head that misses its deadline is answered 408 (RFC 9110
+    // §15.5.9) even though every read of it succeeded.
+    stream_.expires_never();
+    const uint64_t tick = ++rate_tick_;
+    rate_timer_.expires_at(head_deadline_);
+    rate_timer_.async_wait([self = shared_from_this(), tick](error_code ec) {
+      if (ec || tick != self->rate_tick_ || self->phase_ != phase::head || self->closed_)
+        return;
+      self->cut(408);
+    });
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
@@ -325,6 +335,15 @@ private:
   void on_header(error_code ec, std::size_t) {
     if (closed_)
       return;
+    ++rate_tick_;
+    rate_timer_.cancel();
+    if (cut_status_ == 408) {
+      started_ = clock_type::now();
+      keep_alive_ = false;
+      body_complete_ = false;
+      no_linger_ = true;
+      return send_error(408, "Request header timeout");
+    }
     if (ec) {
       if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
           !is_parse_error(ec))

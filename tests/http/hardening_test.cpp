@@ -297,18 +297,24 @@ TEST_F(hardening, slowloris_is_cut_at_the_head_deadline) {
   const std::string head = "GET /slow HTTP/1.1\r\nHost: t\r\nX-A: " + std::string(100, 'a');
   const auto t0 = clock_type::now();
   bool cut = false;
+  std::string got;
   // One byte per 200 ms: every read succeeds, the head never completes.
   for (size_t i = 0; i < head.size() && !cut && clock_type::now() - t0 < 8s; ++i) {
     ::send(fd, head.data() + i, 1, MSG_NOSIGNAL);
     pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 200) > 0) { // the client's pace doubles as the wait for EOF
-      char c;
-      cut = ::recv(fd, &c, 1, 0) <= 0;
+    while (!cut && ::poll(&p, 1, 200) > 0) { // the client's pace doubles as the wait for EOF
+      char buf[512];
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n > 0)
+        got.append(buf, static_cast<size_t>(n));
+      cut = n <= 0;
     }
   }
   const auto took = clock_type::now() - t0;
   ::close(fd);
   EXPECT_TRUE(cut);
+  EXPECT_EQ(got.rfind("HTTP/1.1 408 ", 0), 0u) << got;
+  EXPECT_NE(got.find("{\"detail\":\"Request header timeout\"}"), std::string::npos);
   EXPECT_LT(took, 5s);
   EXPECT_GE(took, 1500ms);
   EXPECT_TRUE(router_.seen().empty());
