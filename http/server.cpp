@@ -1,5 +1,5 @@
 // The listener and the server's life cycle (start, connection cap,
-// begin_shutdown, drain, stop). Each connection is a session (session.cpp);
+// begin_shutdown, drain, stop). Each connection is a session (session_read.cpp);
 // this file knows it only through detail::connection.
 #include "http/server.hpp"
 

@@ -1,5 +1,5 @@
 // The HTTP/1.1 server (Boost.Beast, async, one strand per connection).
-// Beast and Asio stay inside server.cpp and session.cpp; this header is
+// Beast and Asio stay inside server.cpp and session_*.cpp; this header is
 // plain C++ so the rest of the project compiles quickly.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Private to server.cpp and session.cpp (the only Asio/Beast translation
+// Private to server.cpp and session_*.cpp (the only Asio/Beast translation
 // units): the state every connection of one server shares. Never include
 // this from a public header.
 #pragma once
@@ -20,7 +20,7 @@ namespace hlsgate::http::detail {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-/// What the server asks of a live connection (implemented in session.cpp).
+/// What the server asks of a live connection (implemented in session_read.cpp).
 class connection {
 public:
   virtual ~connection() = default;
@@ -73,7 +73,7 @@ struct core {
   void ack_shutdown();
 };
 
-/// Starts a session on an accepted socket (session.cpp). The caller has
+/// Starts a session on an accepted socket (session_read.cpp). The caller has
 /// already counted it in core::connections.
 void start_session(const std::shared_ptr<core>& c, tcp::socket&& socket);
 
