@@ -251,7 +251,6 @@ private:
   uint64_t window_bytes_ = 0;
   uint64_t rate_tick_ = 0;
   unsigned cut_status_ = 0;
-  bool no_linger_ = false;
 
   // response
   unsigned status_ = 0;

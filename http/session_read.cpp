@@ -84,6 +84,17 @@ void session::on_field(std::string_view name, std::string_view value, error_code
 }
 
 void session::on_head_complete(error_code& ec) {
+  // RFC 9112 §5.2: obs-fold is refused rather than unfolded, so that no
+  // folded Transfer-Encoding or Content-Length reads differently to a proxy.
+  // The head is still at the front of buffer_ while the parser calls us.
+  const auto* first = static_cast<const char*>(buffer_.data().data());
+  const std::string_view raw{first, buffer_.size()};
+  const std::string_view head = raw.substr(0, raw.find("\r\n\r\n"));
+  if (head.find("\n ") != std::string_view::npos || head.find("\n\t") != std::string_view::npos) {
+    reject_ = {400, "Obsolete line folding"};
+    ec = bhttp::error::bad_value;
+    return;
+  }
   std::vector<std::string_view> te;
   std::vector<std::string_view> cl;
   for (const auto& e : hdrs_) {
@@ -222,7 +233,6 @@ void session::on_header(error_code ec, std::size_t) {
     started_ = clock_type::now();
     keep_alive_ = false;
     body_complete_ = false;
-    no_linger_ = true;
     return send_error(408, "Request header timeout");
   }
   if (ec) {
@@ -360,7 +370,6 @@ void session::after_body_read(error_code ec) {
   }
   if (cut_status_ == 408) {
     sink_.reset();
-    no_linger_ = true;
     return send_error(408, "Request body too slow");
   }
   if (sink_ && sink_->status() != 0) {

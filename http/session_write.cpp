@@ -271,7 +271,7 @@ void session::finish_response(bool ok) {
   undelivered_ = nullptr;
   if (close_after_) {
     set_phase(phase::linger);
-    return body_complete_ || no_linger_ ? do_close() : do_linger();
+    return body_complete_ ? do_close() : do_linger();
   }
   set_phase(phase::idle);
   if (watching_) { // the next read starts once the watching read returns
