@@ -698,30 +698,4 @@ TEST_F(server_test, stop_releases_wait_and_pending_replies_are_dropped) {
   waiter.join();
 }
 
-TEST(http_helpers, query_param_and_header) {
-  http::request req;
-  req.query = "a=1&expiry_minutes=30&name=x%20y+z&flag&enc%5Fkey=v";
-  req.headers = {{"x-admin-key", "k"}};
-  std::string v;
-  EXPECT_TRUE(req.query_param("expiry_minutes", v));
-  EXPECT_EQ(v, "30");
-  EXPECT_TRUE(req.query_param("name", v));
-  EXPECT_EQ(v, "x y z");
-  EXPECT_TRUE(req.query_param("flag", v));
-  EXPECT_EQ(v, "");
-  EXPECT_TRUE(req.query_param("enc_key", v));
-  EXPECT_EQ(v, "v");
-  EXPECT_FALSE(req.query_param("missing", v));
-  EXPECT_EQ(req.header("x-admin-key"), "k");
-  EXPECT_EQ(req.header("X-Admin-Key"), "k");
-  EXPECT_EQ(req.header("authorization"), "");
-}
-
-TEST(http_helpers, json_error_escapes) {
-  auto r = http::json_error(422, "bad \"x\"\n\\ \x01");
-  EXPECT_EQ(r.status, 422u);
-  EXPECT_EQ(r.content_type, "application/json");
-  EXPECT_EQ(r.body, "{\"detail\":\"bad \\\"x\\\"\\n\\\\ \\u0001\"}");
-}
-
 } // namespace

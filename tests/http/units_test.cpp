@@ -2,6 +2,7 @@
 #include "http/errors.hpp"
 #include "http/query.hpp"
 #include "http/routes.hpp"
+#include "http/server.hpp"
 #include "http/wire.hpp"
 
 #include <gtest/gtest.h>
@@ -145,4 +146,30 @@ TEST(wire, heads) {
   EXPECT_NE(over.find("Connection: close\r\n"), std::string::npos);
   EXPECT_NE(over.find("Retry-After: 30\r\n"), std::string::npos);
   EXPECT_NE(over.find("\r\n\r\n{\"detail\":"), std::string::npos);
+}
+
+TEST(http_helpers, query_param_and_header) {
+  request req;
+  req.query = "a=1&expiry_minutes=30&name=x%20y+z&flag&enc%5Fkey=v";
+  req.headers = {{"x-admin-key", "k"}};
+  std::string v;
+  EXPECT_TRUE(req.query_param("expiry_minutes", v));
+  EXPECT_EQ(v, "30");
+  EXPECT_TRUE(req.query_param("name", v));
+  EXPECT_EQ(v, "x y z");
+  EXPECT_TRUE(req.query_param("flag", v));
+  EXPECT_EQ(v, "");
+  EXPECT_TRUE(req.query_param("enc_key", v));
+  EXPECT_EQ(v, "v");
+  EXPECT_FALSE(req.query_param("missing", v));
+  EXPECT_EQ(req.header("x-admin-key"), "k");
+  EXPECT_EQ(req.header("X-Admin-Key"), "k");
+  EXPECT_EQ(req.header("authorization"), "");
+}
+
+TEST(http_helpers, json_error_escapes) {
+  auto r = json_error(422, "bad \"x\"\n\\ \x01");
+  EXPECT_EQ(r.status, 422u);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body, "{\"detail\":\"bad \\\"x\\\"\\n\\\\ \\u0001\"}");
 }
