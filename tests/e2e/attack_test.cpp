@@ -348,5 +348,32 @@ TEST_F(attack, hostile_playlist_named_mp4_is_415_and_nothing_kept) {
   std::printf("attack probes: 1 (hostile container)\n");
 }
 
+// An uploader that goes away before its synchronous upload is answered
+// never learns the keys: the answer is undelivered and the item is removed
+// (http::response::on_undelivered -> service::abandon), not kept ownerless.
+TEST_F(attack, upload_whose_client_left_is_removed) {
+  start();
+  auto content = read_file(make_clip(clip_720p(20)));
+  auto [type, body] = multipart_body("media", "left.mp4", content);
+  {
+    http_connection c{port(), 60};
+    ASSERT_TRUE(
+        c.send("POST /upload/?expiry_minutes=30 HTTP/1.1\r\nHost: x\r\nContent-Type: " + type +
+               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (row_count(data) < 1 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50)); // polling interval
+    ASSERT_EQ(row_count(data), 1) << "the upload was never registered";
+  } // the client goes away while the server waits for the media
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  while ((row_count(data) != 0 || count_files(data + "/media") != 0) &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // polling interval
+  EXPECT_EQ(row_count(data), 0);
+  EXPECT_EQ(count_files(data + "/media"), 0u);
+  EXPECT_EQ(count_files(data + "/uploads"), 0u);
+  EXPECT_EQ(http_get(port(), "/health").status, 200u);
+}
+
 } // namespace
 } // namespace hlsgate::test
