@@ -61,10 +61,11 @@ protected:
       EXPECT_EQ(detail.find(leak), std::string::npos) << what << " leaks: " << detail;
   }
 
-  /// Still serving, and no upload left half-written.
-  void expect_healthy(const std::string& what) {
+  /// Still serving, and no upload left half-written. While the slow POST
+  /// runs, its own temporary file (one) may exist.
+  void expect_healthy(const std::string& what, size_t uploads_in_progress = 0) {
     EXPECT_EQ(http_get(port(), "/health").status, 200u) << "after " << what;
-    EXPECT_EQ(count_files(data + "/uploads"), 0u) << "after " << what;
+    EXPECT_LE(count_files(data + "/uploads"), uploads_in_progress) << "after " << what;
   }
 
   http_reply raw(const std::string& bytes, int timeout = 30) {
@@ -168,7 +169,7 @@ TEST_F(attack, probes_are_refused_and_leave_nothing) {
     for (auto& target : instantiate(r.pattern, id, "..\\..\\etc"))
       expect_refused(raw(method + " " + target + " HTTP/1.1\r\nHost: x\r\n\r\n"), "backslash");
   }
-  expect_healthy("traversal");
+  expect_healthy("traversal", 1);
 
   // -- tokens -------------------------------------------------------------------------
   const auto keys = this->keys();
@@ -236,7 +237,7 @@ TEST_F(attack, probes_are_refused_and_leave_nothing) {
     probe("GET", "/seg/AAAAAAAAAAAAAAAAAAAAAA/v0/seg_00000.ts?md5=x&expires=99999999999",
           "forged signature");
   }
-  expect_healthy("tokens");
+  expect_healthy("tokens", 1);
 
   // -- smuggling: each is 400 and the pipelined request after it is never served ----------
   const std::string next = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -266,7 +267,7 @@ TEST_F(attack, probes_are_refused_and_leave_nothing) {
   expect_refused(
       raw("POST /health HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
       "TE on HTTP/1.0");
-  expect_healthy("smuggling");
+  expect_healthy("smuggling", 1);
 
   // -- oversized everything ------------------------------------------------------------------
   expect_refused(raw("GET /" + std::string(10000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n"),
@@ -315,7 +316,7 @@ TEST_F(attack, probes_are_refused_and_leave_nothing) {
                        "\r\nExpect: 100-continue\r\n\r\n"),
                    "upload above the limit");
   }
-  expect_healthy("oversized");
+  expect_healthy("oversized", 1);
 
   // -- slow clients ----------------------------------------------------------------------------
   expect_refused(slowloris.get(), "slowloris");
