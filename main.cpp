@@ -2,6 +2,7 @@
 // the actors and the HTTP server, and waits for SIGINT/SIGTERM.
 #include <sys/stat.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -14,6 +15,7 @@
 #include "actors/service.hpp"
 #include "config/config.hpp"
 #include "http/api.hpp"
+#include "http/options.hpp"
 #include "http/server.hpp"
 #include "media/log.hpp"
 #include "metrics/log.hpp"
@@ -129,15 +131,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   http::api router{svc, metrics};
-  http::server_options opts;
-  opts.bind = cfg.bind;
-  opts.port = cfg.port;
-  opts.threads = cfg.http_threads;
-  opts.max_upload_bytes = cfg.max_upload_bytes;
-  opts.upload_tmp_dir = cfg.data_dir + "/uploads";
-  opts.media_root = cfg.media_dir;
-  opts.cors_origins = cfg.cors_origins;
-  opts.cors_any = cfg.cors_any;
+  auto opts = http::make_server_options(cfg);
   http::server srv{opts, router, svc.signer(), metrics};
   try {
     srv.start();
@@ -152,8 +146,18 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   int sig = 0;
   sigwait(&signals, &sig);
+  // Graceful shutdown: stop accepting; refuse new uploads and answer every
+  // waiting synchronous upload now (with its keys); let in-flight answers
+  // finish within the deadline; an upload answer that could not be
+  // delivered removes its item (service::abandon, awaited by shutdown).
   logging::info("shutting down", {{"signal", std::to_string(sig)}});
+  srv.begin_shutdown();
   svc.begin_drain();
+  const bool drained =
+      srv.drain(std::chrono::steady_clock::now() + std::chrono::seconds(cfg.shutdown_seconds));
+  if (!drained)
+    logging::warn("shutdown deadline reached with requests in flight",
+                  {{"in_flight", std::to_string(srv.in_flight())}});
   srv.stop();
   svc.shutdown();
   return 0;

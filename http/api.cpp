@@ -1,10 +1,16 @@
+// The HTTP API (DESIGN.md §2, PyHLS-compatible paths and field names) as a
+// router over the actors' service. One route table drives dispatch, the
+// metric label and the time budget of every request (routes.hpp). Every
+// handler returns at once; answers arrive through the service's completions.
 #include "http/api.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +18,9 @@
 #include "actors/service.hpp"
 #include "auth/crypto.hpp"
 #include "config/ladder.hpp"
+#include "http/api_json.hpp"
+#include "http/errors.hpp"
+#include "http/segment_route.hpp"
 
 namespace fs = std::filesystem;
 
@@ -25,111 +34,9 @@ using json = nlohmann::json;
 
 constexpr unsigned max_expiry_minutes = 10080; // 7 days
 
-/// The one place service errors become HTTP status codes.
-unsigned to_status(api_errc e) {
-  switch (e) {
-  case api_errc::unauthorized:
-    return 401;
-  case api_errc::forbidden:
-    return 403;
-  case api_errc::not_found:
-    return 404;
-  case api_errc::not_ready:
-    return 409;
-  case api_errc::expired:
-    return 410;
-  case api_errc::too_large:
-    return 413;
-  case api_errc::unsupported_media:
-    return 415;
-  case api_errc::bad_parameter:
-  case api_errc::limit_exceeded:
-  case api_errc::failed:
-    return 422;
-  case api_errc::queue_full:
-    return 429;
-  case api_errc::shutting_down:
-  case api_errc::unavailable:
-  case api_errc::try_later:
-    return 503;
-  case api_errc::internal:
-    break;
-  }
-  return 500;
-}
-
-response error_response(const api_error& e) {
-  auto r = json_error(to_status(e.code), e.detail);
-  if (e.code == api_errc::queue_full || e.code == api_errc::shutting_down)
-    r.headers.emplace_back("Retry-After", "30");
-  if (e.code == api_errc::try_later)
-    r.headers.emplace_back("Retry-After", "5");
-  if (e.code == api_errc::unauthorized)
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-  return r;
-}
-
-response json_response(unsigned status, const json& body) {
-  response r;
-  r.status = status;
-  r.body = body.dump();
-  r.headers.emplace_back("Cache-Control", "no-store");
-  return r;
-}
-
-std::string iso8601(int64_t t) {
-  if (t <= 0)
-    return {};
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 int64_t unix_now() {
   using namespace std::chrono;
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
-
-/// Splits "/a/b/c" into at most 4 segments; false if more.
-bool split_path(std::string_view path, std::vector<std::string_view>& parts) {
-  parts.clear();
-  size_t i = 0;
-  while (i < path.size()) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    auto j = path.find('/', i);
-    if (j == std::string_view::npos)
-      j = path.size();
-    parts.push_back(path.substr(i, j - i));
-    if (parts.size() > 4)
-      return false;
-    i = j;
-  }
-  return true;
-}
-
-bool valid_id(std::string_view s) {
-  if (s.empty() || s.size() > 64)
-    return false;
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
-      return false;
-  return true;
-}
-
-bool valid_rendition(std::string_view s) {
-  if (s.empty() || s.size() > 8)
-    return false;
-  for (char c : s)
-    if (!(std::islower(static_cast<unsigned char>(c)) ||
-          std::isdigit(static_cast<unsigned char>(c))))
-      return false;
-  return true;
 }
 
 /// Parses an optional integer query parameter within [lo, hi].
@@ -155,6 +62,7 @@ bool bool_param(const request& req, const char* name) {
   return req.query_param(name, v) && (v == "true" || v == "1" || v == "yes");
 }
 
+/// The credential of `Authorization: Bearer <x>` (RFC 6750 §2.1).
 std::string bearer(const request& req) {
   auto h = req.header("authorization");
   constexpr std::string_view prefix = "Bearer ";
@@ -170,42 +78,32 @@ std::string access_token(const request& req) {
   return bearer(req);
 }
 
-/// The item's admin key (header or query), or the API token as a bearer.
-actors::admin_credential admin_key(const request& req, const actors::service& svc) {
-  actors::admin_credential who;
-  auto h = req.header("x-admin-key");
-  if (!h.empty())
-    who.admin_key = std::string{h};
-  else
-    req.query_param("admin_key", who.admin_key);
-  auto b = bearer(req);
-  who.is_operator = !b.empty() && svc.is_api_token(b);
-  return who;
-}
-
-json rendition_json(const actors::rendition_record& r) {
-  double total = 0;
-  for (auto& s : r.segments)
-    total += s.duration;
-  json j{{"name", r.name},
-         {"has_video", r.has_video},
-         {"has_audio", r.has_audio},
-         {"codecs", r.codecs},
-         {"bandwidth", r.peak_bandwidth},
-         {"average_bandwidth", r.average_bandwidth},
-         {"segments", r.segments.size()},
-         {"duration", total}};
-  if (r.has_video) {
-    j["width"] = r.width;
-    j["height"] = r.height;
-    j["frame_rate"] = r.frame_rate;
+/// Reads a small regular file that must not be a symlink; false otherwise.
+bool read_small_file(const std::string& path, std::string& out, size_t limit) {
+  const int fd = open_regular_nofollow(path.c_str());
+  if (fd < 0)
+    return false;
+  char buf[8192];
+  bool ok = true;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0)
+      break;
+    if (n < 0 || out.size() + static_cast<size_t>(n) > limit) {
+      ok = false;
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
   }
-  return j;
+  ::close(fd);
+  return ok;
 }
 
 } // namespace
 
 struct api::impl {
+  using handler = void (impl::*)(request&, const route_params&, reply_fn&);
+
   actors::service& svc;
   metrics::registry& metrics;
   std::string public_url;
@@ -213,39 +111,99 @@ struct api::impl {
   impl(actors::service& s, metrics::registry& m)
       : svc(s), metrics(m), public_url(s.settings().effective_public_url()) {}
 
+  /// THE route table: dispatch (api::handle), the metric label and the time
+  /// budget (api::classify) and the published list (api::routes) all read it.
+  static const std::vector<route_entry<handler>>& table() {
+    using metrics::route;
+    constexpr unsigned both = m_get_head;
+    static const std::vector<route_entry<handler>> t = {
+        {m_post, "/upload", route::upload, route_wait::upload, &impl::upload},
+        {both, "/stream/{id}/{playlist}", route::stream_playlist, route_wait::ondemand,
+         &impl::stream},
+        {both, "/stream/{id}/{rendition}/{playlist}", route::stream_playlist, route_wait::ondemand,
+         &impl::stream},
+        {both, "/stream/{id}/{name}", route::stream_file, route_wait::ondemand, &impl::stream},
+        {both, "/stream/{id}/{rendition}/{name}", route::stream_file, route_wait::ondemand,
+         &impl::stream},
+        {m_post, "/refresh-token/{id}", route::refresh_token, route_wait::none, &impl::refresh},
+        {m_delete, "/media/{id}", route::delete_media, route_wait::none, &impl::remove},
+        {both, "/media/{id}/info", route::info, route_wait::none, &impl::info},
+        {m_post, "/media/{id}/extend-expiry", route::extend_expiry, route_wait::none,
+         &impl::extend},
+        {both, "/media/{id}/stream-info", route::stream_info, route_wait::none, &impl::stream_info},
+        {m_post, "/import", route::import_media, route_wait::none, &impl::import_media},
+        {both, "/health", route::health, route_wait::none, &impl::health},
+        {both, "/ready", route::ready, route_wait::none, &impl::ready},
+        {both, "/metrics", route::metrics, route_wait::none, &impl::serve_metrics},
+    };
+    return t;
+  }
+
+  std::chrono::milliseconds budget(route_wait w) const {
+    const auto& cfg = svc.settings();
+    unsigned secs = cfg.request_timeout_seconds;
+    if (w == route_wait::upload)
+      secs += cfg.upload_wait_seconds;
+    else if (w == route_wait::ondemand)
+      secs += cfg.ondemand_wait_seconds;
+    return std::chrono::seconds(secs);
+  }
+
   std::string playlist_url(const std::string& id, const std::string& token) const {
     return public_url + "/stream/" + id + "/playlist.m3u8?token=" + token;
   }
 
+  /// The item's admin key (X-Admin-Key or ?admin_key=); the API token as a
+  /// bearer acts on any item (actors::admin_credential).
+  actors::admin_credential admin_credential(const request& req) const {
+    actors::admin_credential who;
+    auto h = req.header("x-admin-key");
+    if (!h.empty())
+      who.admin_key = std::string{h};
+    else
+      req.query_param("admin_key", who.admin_key);
+    auto b = bearer(req);
+    who.is_operator = !b.empty() && svc.is_api_token(b);
+    return who;
+  }
+
+  /// Uploads need the API token when one is configured (bearer or
+  /// ?api_token=): 401 without, 403 when wrong.
+  std::optional<response> check_upload_token(const request& req) const {
+    if (svc.settings().api_token.empty())
+      return std::nullopt;
+    std::string t = bearer(req);
+    if (t.empty())
+      req.query_param("api_token", t);
+    if (t.empty())
+      return error_response({api_errc::unauthorized, "API token required"});
+    if (!svc.is_api_token(t)) {
+      metrics.auth_failure("bad_api_token");
+      return error_response({api_errc::forbidden, "Invalid API token"});
+    }
+    return std::nullopt;
+  }
+
   // -- POST /upload/ -------------------------------------------------------------
 
-  void upload(request& req, reply_fn& reply) {
+  void upload(request& req, const route_params&, reply_fn& reply) {
     auto drop = [&](response r) {
       std::error_code ec;
       if (!req.upload_path.empty())
         fs::remove(req.upload_path, ec);
       reply(std::move(r));
     };
-    auto& cfg = svc.settings();
-    if (!cfg.api_token.empty()) {
-      std::string t = bearer(req);
-      if (t.empty())
-        req.query_param("api_token", t);
-      if (t.empty())
-        return drop(error_response({api_errc::unauthorized, "API token required"}));
-      if (!auth::constant_time_equal(t, cfg.api_token)) {
-        metrics.auth_failure("bad_api_token");
-        return drop(error_response({api_errc::forbidden, "Invalid API token"}));
-      }
-    }
+    if (auto refused = check_upload_token(req))
+      return drop(std::move(*refused));
     if (req.upload_path.empty())
-      return drop(json_error(422, "Missing form field 'media'"));
+      return drop(error_response(422, "Missing form field 'media'"));
+    auto& cfg = svc.settings();
     unsigned minutes = cfg.default_expiry_minutes;
     api_error err;
     if (!int_param(req, "expiry_minutes", 1, max_expiry_minutes, minutes, err))
       return drop(error_response(err));
     if (req.upload_bytes == 0)
-      return drop(json_error(415, "Empty file"));
+      return drop(error_response(415, "Empty file"));
     actors::upload_params p;
     p.file_path = req.upload_path;
     p.original_name = req.upload_filename;
@@ -262,30 +220,21 @@ struct api::impl {
       if (auto* e = std::get_if<api_error>(&r))
         return reply(error_response(*e));
       auto& u = std::get<actors::upload_result>(r);
-      bool ready = u.status == actors::media_status::ready;
-      json body{{"media_id", u.media_id},
-                {"access_token", u.access_token},
-                {"admin_key", u.admin_key},
-                {"playlist_url", playlist_url(u.media_id, u.access_token)},
-                {"expires_in_minutes", u.expiry_minutes},
-                {"expires_at", iso8601(u.expires_at)},
-                {"status", actors::to_string(u.status)},
-                {"progress", u.progress},
-                {"message", ready ? "Media uploaded and ready to stream"
-                                  : "Media uploaded; transcoding in progress"}};
-      reply(json_response(ready ? 200 : 202, body));
+      response res = json_response(u.status == actors::media_status::ready ? 200 : 202,
+                                   upload_json(u, playlist_url(u.media_id, u.access_token)));
+      // Nobody else knows these keys: an answer that never reaches the
+      // uploader (gone, timed out, server stopping) must not leave the item.
+      res.on_undelivered = [svc = &svc, id = u.media_id] { svc->abandon(id); };
+      reply(std::move(res));
     });
   }
 
   // -- GET /stream/... -------------------------------------------------------------
 
-  /// parts: ["stream", id, x] or ["stream", id, rendition, x]
-  void stream(request& req, const std::vector<std::string_view>& parts, reply_fn& reply) {
-    std::string id{parts[1]};
-    std::string rendition = parts.size() == 4 ? std::string{parts[2]} : std::string{};
-    std::string name{parts.back()};
-    if (!valid_id(id) || (!rendition.empty() && !valid_rendition(rendition)))
-      return reply(json_error(404, "Not found"));
+  void stream(request& req, const route_params& p, reply_fn& reply) {
+    std::string id{p.id};
+    std::string rendition{p.rendition};
+    std::string name{p.name};
     auto token = access_token(req);
     svc.playlist(id, token,
                  [this, reply, token, rendition, name](actors::reply<actors::playlist_ptr> r) {
@@ -293,6 +242,10 @@ struct api::impl {
                      return reply(error_response(*e));
                    reply(render(*std::get<actors::playlist_ptr>(r), token, rendition, name));
                  });
+  }
+
+  fs::path media_folder(const actors::playlist_snapshot& snap) const {
+    return fs::path{svc.settings().media_dir} / snap.storage_id;
   }
 
   response render(const actors::playlist_snapshot& snap, const std::string& token,
@@ -318,7 +271,7 @@ struct api::impl {
         (name == "poster.jpg" || name == "sprite.jpg" || name == "storyboard.vtt"))
       return thumbnail(snap, token, name);
     if (idx >= snap.renditions.size())
-      return json_error(404, "Not found");
+      return error_response(404, "Not found");
     auto& pl = snap.renditions[idx];
     auto& rname = snap.rendition_names[idx];
     if (name == "playlist.m3u8" || (rendition.empty() && name == rname + ".m3u8")) {
@@ -326,7 +279,7 @@ struct api::impl {
       res.content_type = "application/vnd.apple.mpegurl";
       res.headers.emplace_back("Cache-Control", "no-store");
       // One signature per response, covering every file of this media.
-      std::string prefix = "/seg/" + snap.storage_id + "/";
+      std::string prefix = segment_prefix(snap.storage_id);
       auto expires = unix_now() + svc.settings().signed_url_seconds;
       std::string suffix = "?";
       svc.signer().append_query(prefix, expires, suffix);
@@ -340,12 +293,11 @@ struct api::impl {
       if (s.uri == name) {
         response res;
         res.content_type = "video/mp2t";
-        res.file_path =
-            (fs::path{svc.settings().data_dir} / "media" / snap.storage_id / rname / name).string();
+        res.file_path = (media_folder(snap) / rname / name).string();
         return res;
       }
     }
-    return json_error(404, "Not found");
+    return error_response(404, "Not found");
   }
 
   /// poster.jpg and sprite.jpg are files; the storyboard is rewritten so the
@@ -353,7 +305,7 @@ struct api::impl {
   /// query of the .vtt URL).
   response thumbnail(const actors::playlist_snapshot& snap, const std::string& token,
                      const std::string& name) const {
-    auto path = fs::path{svc.settings().data_dir} / "media" / snap.storage_id / "thumbs" / name;
+    auto path = media_folder(snap) / "thumbs" / name;
     response res;
     res.headers.emplace_back("Cache-Control", "private, max-age=3600");
     if (name != "storyboard.vtt") {
@@ -361,191 +313,123 @@ struct api::impl {
       res.file_path = path.string();
       return res;
     }
-    std::ifstream in{path};
-    if (!in)
-      return json_error(404, "Not found");
+    std::string text;
+    if (!read_small_file(path.string(), text, 4 << 20))
+      return error_response(404, "Not found");
     res.content_type = "text/vtt; charset=utf-8";
-    std::string line;
-    const std::string ref = "sprite.jpg#";
-    while (std::getline(in, line)) {
-      if (line.rfind(ref, 0) == 0)
-        line = "sprite.jpg?token=" + token + "#" + line.substr(ref.size());
-      res.body.append(line).push_back('\n');
-    }
+    res.body = storyboard_with_token(text, token);
     return res;
   }
 
   // -- stream-info (token holders) ---------------------------------------------------
 
-  void stream_info(request& req, const std::string& id, reply_fn& reply) {
+  void stream_info(request& req, const route_params& p, reply_fn& reply) {
     auto token = access_token(req);
-    svc.stream_info(id, token, [this, reply, token](actors::reply<actors::stream_info_result> r) {
-      if (auto* e = std::get_if<api_error>(&r))
-        return reply(error_response(*e));
-      auto& s = std::get<actors::stream_info_result>(r);
-      auto& m = s.record;
-      auto renditions = json::array();
-      for (auto& rr : m.renditions)
-        renditions.push_back(rendition_json(rr));
-      auto base = public_url + "/stream/" + m.media_id + "/";
-      json body{{"media_id", m.media_id},
-                {"format", "hls"},
-                {"ready", m.status == actors::media_status::ready},
-                {"playable", s.playable},
-                {"status", actors::to_string(m.status)},
-                {"progress", s.progress},
-                {"manifest_url", base + "playlist.m3u8?token=" + token},
-                {"duration", m.duration},
-                {"expires_at", iso8601(m.expires_at)},
-                {"renditions", std::move(renditions)}};
-      if (m.has_thumbnails) {
-        body["poster_url"] = base + "poster.jpg?token=" + token;
-        body["storyboard_url"] = base + "storyboard.vtt?token=" + token;
-      }
-      if (!m.error.empty())
-        body["error"] = m.error;
-      reply(json_response(200, body));
-    });
+    svc.stream_info(
+        std::string{p.id}, token,
+        [this, reply, token](actors::reply<actors::stream_info_result> r) {
+          if (auto* e = std::get_if<api_error>(&r))
+            return reply(error_response(*e));
+          reply(json_response(
+              200, stream_info_json(std::get<actors::stream_info_result>(r), public_url, token)));
+        });
   }
 
   // -- POST /import (API token) --------------------------------------------------------
 
-  void import_media(request& req, reply_fn& reply) {
+  void import_media(request& req, const route_params&, reply_fn& reply) {
     auto& cfg = svc.settings();
     if (cfg.api_token.empty() || cfg.import_root.empty())
-      return reply(json_error(403, "Import API disabled (set HLSGATE_API_TOKEN and "
-                                   "HLSGATE_IMPORT_ROOT)"));
+      return reply(error_response(403, "Import API disabled (set HLSGATE_API_TOKEN and "
+                                       "HLSGATE_IMPORT_ROOT)"));
     auto t = bearer(req);
     if (t.empty())
       return reply(error_response({api_errc::unauthorized, "API token required"}));
-    if (!auth::constant_time_equal(t, cfg.api_token)) {
+    if (!svc.is_api_token(t)) {
       metrics.auth_failure("bad_api_token");
       return reply(error_response({api_errc::forbidden, "Invalid API token"}));
     }
-    auto body = json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body.contains("paths") || !body["paths"].is_array() ||
-        body["paths"].empty())
-      return reply(json_error(422, "Body must be {\"paths\": [\"...\"], \"expiry_minutes\": N}"));
     actors::import_params p;
-    p.expiry_minutes = max_expiry_minutes;
-    if (body.contains("expiry_minutes")) {
-      auto& e = body["expiry_minutes"];
-      if (!e.is_number_unsigned() || e.get<unsigned>() < 1 ||
-          e.get<unsigned>() > max_expiry_minutes)
-        return reply(json_error(422, "expiry_minutes must be an integer in [1, 10080]"));
-      p.expiry_minutes = e.get<unsigned>();
-    }
-    std::error_code ec;
-    auto root = fs::weakly_canonical(cfg.import_root, ec);
-    for (auto& v : body["paths"]) {
-      if (!v.is_string())
-        return reply(json_error(422, "paths must be strings"));
-      fs::path path{v.get<std::string>()};
-      if (!path.is_absolute())
-        return reply(json_error(422, "paths must be absolute"));
-      auto canon = fs::weakly_canonical(path, ec);
-      auto rel = canon.lexically_relative(root);
-      if (ec || rel.empty() || *rel.begin() == "..")
-        return reply(json_error(403, "Path is outside the import root"));
-      p.paths.push_back(canon.string());
-    }
+    if (auto why = parse_import_body(req.body, cfg.import_root, max_expiry_minutes, p);
+        why.status != 0)
+      return reply(error_response(why.status, why.detail));
     svc.import(std::move(p), [this, reply](actors::reply<actors::import_result> r) {
       if (auto* e = std::get_if<api_error>(&r))
         return reply(error_response(*e));
-      auto items = json::array();
-      for (auto& i : std::get<actors::import_result>(r).items) {
-        if (!i.error.empty()) {
-          items.push_back({{"path", i.path}, {"error", i.error}});
-          continue;
-        }
-        items.push_back({{"path", i.path},
-                         {"media_id", i.media_id},
-                         {"access_token", i.access_token},
-                         {"admin_key", i.admin_key},
-                         {"playlist_url", playlist_url(i.media_id, i.access_token)},
-                         {"expires_at", iso8601(i.expires_at)}});
-      }
-      reply(json_response(200, {{"items", std::move(items)}}));
+      reply(json_response(200, import_json(std::get<actors::import_result>(r),
+                                           [this](const std::string& id, const std::string& tok) {
+                                             return playlist_url(id, tok);
+                                           })));
     });
   }
 
-  // -- admin routes ----------------------------------------------------------------
+  // -- admin routes (the item's admin key, or the API token) ---------------------------
 
-  void refresh(request& req, const std::string& id, reply_fn& reply) {
+  void refresh(request& req, const route_params& p, reply_fn& reply) {
     unsigned minutes = svc.settings().default_expiry_minutes;
     api_error err;
     if (!int_param(req, "expiry_minutes", 1, max_expiry_minutes, minutes, err))
       return reply(error_response(err));
     svc.refresh_token(
-        id, admin_key(req, svc), minutes, [this, reply](actors::reply<actors::token_result> r) {
+        std::string{p.id}, admin_credential(req), minutes,
+        [this, reply](actors::reply<actors::token_result> r) {
           if (auto* e = std::get_if<api_error>(&r))
             return reply(error_response(*e));
           auto& t = std::get<actors::token_result>(r);
-          reply(json_response(200, {{"media_id", t.media_id},
-                                    {"access_token", t.access_token},
-                                    {"playlist_url", playlist_url(t.media_id, t.access_token)},
-                                    {"expires_in_minutes", t.expires_in_minutes},
-                                    {"expires_at", iso8601(t.expires_at)},
-                                    {"message", "Token refreshed; older tokens no longer work"}}));
+          reply(json_response(200, token_json(t, playlist_url(t.media_id, t.access_token))));
         });
   }
 
-  void info(request& req, const std::string& id, reply_fn& reply) {
-    svc.info(id, admin_key(req, svc), [reply](actors::reply<actors::info_result> r) {
-      if (auto* e = std::get_if<api_error>(&r))
-        return reply(error_response(*e));
-      auto& i = std::get<actors::info_result>(r);
-      auto& m = i.record;
-      auto renditions = json::array();
-      for (auto& rr : m.renditions)
-        renditions.push_back(rendition_json(rr));
-      json body{{"media_id", m.media_id},
-                {"upload_time", iso8601(m.upload_time)},
-                {"expiry_minutes", m.expiry_minutes()},
-                {"expires_at", iso8601(m.expires_at)},
-                {"last_token_refresh", iso8601(m.last_token_refresh)},
-                {"created_at", iso8601(m.created_at)},
-                {"updated_at", iso8601(m.updated_at)},
-                {"status", actors::to_string(m.status)},
-                {"progress", i.progress},
-                {"eta_seconds", i.eta_seconds},
-                {"duration", m.duration},
-                {"thumbnails", m.has_thumbnails},
-                {"imported", !m.source_owned},
-                {"original_name", m.original_name},
-                {"renditions", std::move(renditions)}};
-      if (!m.error.empty())
-        body["error"] = m.error;
-      reply(json_response(200, body));
-    });
+  void info(request& req, const route_params& p, reply_fn& reply) {
+    svc.info(std::string{p.id}, admin_credential(req),
+             [reply](actors::reply<actors::info_result> r) {
+               if (auto* e = std::get_if<api_error>(&r))
+                 return reply(error_response(*e));
+               reply(json_response(200, info_json(std::get<actors::info_result>(r))));
+             });
   }
 
-  void extend(request& req, const std::string& id, reply_fn& reply) {
+  void extend(request& req, const route_params& p, reply_fn& reply) {
     unsigned minutes = 0;
     api_error err;
     if (!int_param(req, "additional_minutes", 1, max_expiry_minutes, minutes, err))
       return reply(error_response(err));
     if (minutes == 0)
       return reply(error_response({api_errc::bad_parameter, "additional_minutes is required"}));
-    svc.extend(id, admin_key(req, svc), minutes, [reply](actors::reply<actors::extend_result> r) {
-      if (auto* e = std::get_if<api_error>(&r))
-        return reply(error_response(*e));
-      auto& x = std::get<actors::extend_result>(r);
-      reply(json_response(200, {{"media_id", x.media_id},
-                                {"previous_expiry_minutes", x.previous_expiry_minutes},
-                                {"new_expiry_minutes", x.new_expiry_minutes},
-                                {"extended_by_minutes", x.extended_by_minutes},
-                                {"expires_at", iso8601(x.expires_at)},
-                                {"message", "Expiry extended"}}));
-    });
+    svc.extend(std::string{p.id}, admin_credential(req), minutes,
+               [reply](actors::reply<actors::extend_result> r) {
+                 if (auto* e = std::get_if<api_error>(&r))
+                   return reply(error_response(*e));
+                 reply(json_response(200, extend_json(std::get<actors::extend_result>(r))));
+               });
   }
 
-  void remove(request& req, const std::string& id, reply_fn& reply) {
-    svc.remove(id, admin_key(req, svc), [reply, id](actors::reply<actors::done> r) {
+  void remove(request& req, const route_params& p, reply_fn& reply) {
+    std::string id{p.id};
+    svc.remove(id, admin_credential(req), [reply, id](actors::reply<actors::done> r) {
       if (auto* e = std::get_if<api_error>(&r))
         return reply(error_response(*e));
       reply(json_response(200, {{"media_id", id}, {"message", "Media deleted"}}));
     });
+  }
+
+  // -- probes --------------------------------------------------------------------------
+
+  void health(request&, const route_params&, reply_fn& reply) {
+    reply(json_response(200, {{"status", "ok"}}));
+  }
+
+  void ready(request&, const route_params&, reply_fn& reply) {
+    if (!svc.ready())
+      return reply(error_response(503, "Not ready"));
+    reply(json_response(200, {{"status", "ready"}}));
+  }
+
+  void serve_metrics(request&, const route_params&, reply_fn& reply) {
+    response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics.serialize();
+    reply(std::move(r));
   }
 };
 
@@ -554,117 +438,38 @@ api::api(actors::service& svc, metrics::registry& metrics)
 
 api::~api() = default;
 
-metrics::route api::classify(const request& req) const {
-  std::vector<std::string_view> parts;
-  split_path(req.path, parts);
-  if (parts.empty())
-    return metrics::route::other;
-  auto first = parts[0];
-  if (first == "upload")
-    return metrics::route::upload;
-  if (first == "stream")
-    return parts.back().size() > 5 && parts.back().substr(parts.back().size() - 5) == ".m3u8"
-               ? metrics::route::stream_playlist
-               : metrics::route::stream_file;
-  if (first == "refresh-token")
-    return metrics::route::refresh_token;
-  if (first == "media") {
-    if (req.method == "DELETE")
-      return metrics::route::delete_media;
-    if (parts.size() == 3 && parts[2] == "info")
-      return metrics::route::info;
-    if (parts.size() == 3 && parts[2] == "extend-expiry")
-      return metrics::route::extend_expiry;
-    if (parts.size() == 3 && parts[2] == "stream-info")
-      return metrics::route::stream_info;
-  }
-  if (first == "import")
-    return metrics::route::import_media;
-  if (first == "health")
-    return metrics::route::health;
-  if (first == "ready")
-    return metrics::route::ready;
-  if (first == "metrics")
-    return metrics::route::metrics;
-  return metrics::route::other;
+route_info api::classify(const request& req) const {
+  const route_match m = match_route(impl::table(), req.method, req.path);
+  return {m.label, impl_->budget(m.wait)};
+}
+
+std::optional<response> api::admit_upload(const request& head) const {
+  if (auto refused = impl_->check_upload_token(head))
+    return refused;
+  if (auto e = impl_->svc.upload_refusal())
+    return error_response(*e);
+  return std::nullopt;
 }
 
 void api::handle(request req, reply_fn reply) {
   auto& d = *impl_;
-  std::vector<std::string_view> parts;
-  if (!split_path(req.path, parts) || parts.empty())
-    return reply(json_error(404, "Not found"));
-  const auto& m = req.method;
-  bool get = m == "GET" || m == "HEAD";
-  auto method_not_allowed = [&](const char* allow) {
-    auto r = json_error(405, "Method not allowed");
-    r.headers.emplace_back("Allow", allow);
-    reply(std::move(r));
-  };
-  auto first = parts[0];
-  if (first == "upload" && parts.size() == 1) {
-    if (m != "POST") {
-      std::error_code ec;
-      if (!req.upload_path.empty())
-        fs::remove(req.upload_path, ec);
-      return method_not_allowed("POST");
-    }
-    return d.upload(req, reply);
+  const route_match m = match_route(impl::table(), req.method, req.path);
+  if (m.index < 0) {
+    std::error_code ec;
+    if (!req.upload_path.empty()) // never reached a handler: nobody else removes it
+      fs::remove(req.upload_path, ec);
+    if (m.allowed != 0)
+      return reply(error_response(405, "Method not allowed", allow_value(m.allowed)));
+    return reply(error_response(404, "Not found"));
   }
-  if (first == "stream" && (parts.size() == 3 || parts.size() == 4)) {
-    if (!get)
-      return method_not_allowed("GET, HEAD");
-    return d.stream(req, parts, reply);
-  }
-  if (first == "refresh-token" && parts.size() == 2 && valid_id(parts[1])) {
-    if (m != "POST")
-      return method_not_allowed("POST");
-    return d.refresh(req, std::string{parts[1]}, reply);
-  }
-  if (first == "media" && parts.size() >= 2 && valid_id(parts[1])) {
-    std::string id{parts[1]};
-    if (parts.size() == 2) {
-      if (m != "DELETE")
-        return method_not_allowed("DELETE");
-      return d.remove(req, id, reply);
-    }
-    if (parts.size() == 3 && parts[2] == "info") {
-      if (!get)
-        return method_not_allowed("GET, HEAD");
-      return d.info(req, id, reply);
-    }
-    if (parts.size() == 3 && parts[2] == "extend-expiry") {
-      if (m != "POST")
-        return method_not_allowed("POST");
-      return d.extend(req, id, reply);
-    }
-    if (parts.size() == 3 && parts[2] == "stream-info") {
-      if (!get)
-        return method_not_allowed("GET, HEAD");
-      return d.stream_info(req, id, reply);
-    }
-  }
-  if (first == "import" && parts.size() == 1) {
-    if (m != "POST")
-      return method_not_allowed("POST");
-    return d.import_media(req, reply);
-  }
-  if (parts.size() == 1 && (first == "health" || first == "ready" || first == "metrics")) {
-    if (!get)
-      return method_not_allowed("GET, HEAD");
-    if (first == "health")
-      return reply(json_response(200, {{"status", "ok"}}));
-    if (first == "ready") {
-      if (!d.svc.ready())
-        return reply(json_error(503, "Not ready"));
-      return reply(json_response(200, {{"status", "ready"}}));
-    }
-    response r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = d.metrics.serialize();
-    return reply(std::move(r));
-  }
-  reply(json_error(404, "Not found"));
+  (d.*(impl::table()[static_cast<size_t>(m.index)].handler))(req, m.params, reply);
+}
+
+std::vector<route_description> api::routes() {
+  std::vector<route_description> out;
+  for (const auto& r : impl::table())
+    out.push_back({r.methods, std::string{r.pattern}, r.label});
+  return out;
 }
 
 } // namespace hlsgate::http

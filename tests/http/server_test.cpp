@@ -63,8 +63,9 @@ public:
       t.join();
   }
 
-  metrics::route classify(const http::request& req) const override {
-    return req.path == "/health" ? metrics::route::health : metrics::route::other;
+  http::route_info classify(const http::request& req) const override {
+    return {req.path == "/health" ? metrics::route::health : metrics::route::other,
+            std::chrono::seconds(10)};
   }
 
   void handle(http::request req, http::reply_fn reply) override {
@@ -167,7 +168,8 @@ protected:
     o.max_body_bytes = 4096;
     o.upload_tmp_dir = uploads_.string();
     o.media_root = media_.string();
-    o.read_timeout_seconds = 5;
+    o.header_timeout_seconds = 5;
+    o.send_timeout_seconds = 5;
     o.idle_timeout_seconds = 5;
     o.cors_origins = std::move(cors);
     o.cors_any = any;
@@ -673,7 +675,7 @@ TEST_F(server_test, stop_releases_wait_and_pending_replies_are_dropped) {
       got = true;
       cv.notify_all();
     }
-    metrics::route classify(const http::request&) const override { return metrics::route::other; }
+    http::route_info classify(const http::request&) const override { return {}; }
   } holder;
   holder.out = &kept;
   http::server_options o;
@@ -694,32 +696,6 @@ TEST_F(server_test, stop_releases_wait_and_pending_replies_are_dropped) {
   kept = nullptr;                      // releases the session after its server
   srv_->stop();
   waiter.join();
-}
-
-TEST(http_helpers, query_param_and_header) {
-  http::request req;
-  req.query = "a=1&expiry_minutes=30&name=x%20y+z&flag&enc%5Fkey=v";
-  req.headers = {{"x-admin-key", "k"}};
-  std::string v;
-  EXPECT_TRUE(req.query_param("expiry_minutes", v));
-  EXPECT_EQ(v, "30");
-  EXPECT_TRUE(req.query_param("name", v));
-  EXPECT_EQ(v, "x y z");
-  EXPECT_TRUE(req.query_param("flag", v));
-  EXPECT_EQ(v, "");
-  EXPECT_TRUE(req.query_param("enc_key", v));
-  EXPECT_EQ(v, "v");
-  EXPECT_FALSE(req.query_param("missing", v));
-  EXPECT_EQ(req.header("x-admin-key"), "k");
-  EXPECT_EQ(req.header("X-Admin-Key"), "k");
-  EXPECT_EQ(req.header("authorization"), "");
-}
-
-TEST(http_helpers, json_error_escapes) {
-  auto r = http::json_error(422, "bad \"x\"\n\\ \x01");
-  EXPECT_EQ(r.status, 422u);
-  EXPECT_EQ(r.content_type, "application/json");
-  EXPECT_EQ(r.body, "{\"detail\":\"bad \\\"x\\\"\\n\\\\ \\u0001\"}");
 }
 
 } // namespace

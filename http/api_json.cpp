@@ -1,0 +1,204 @@
+#include "http/api_json.hpp"
+
+#include <ctime>
+#include <filesystem>
+#include <sstream>
+
+namespace hlsgate::http {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+json rendition_json(const actors::rendition_record& r) {
+  double total = 0;
+  for (auto& s : r.segments)
+    total += s.duration;
+  json j{{"name", r.name},
+         {"has_video", r.has_video},
+         {"has_audio", r.has_audio},
+         {"codecs", r.codecs},
+         {"bandwidth", r.peak_bandwidth},
+         {"average_bandwidth", r.average_bandwidth},
+         {"segments", r.segments.size()},
+         {"duration", total}};
+  if (r.has_video) {
+    j["width"] = r.width;
+    j["height"] = r.height;
+    j["frame_rate"] = r.frame_rate;
+  }
+  return j;
+}
+
+json renditions_json(const actors::media_record& m) {
+  auto out = json::array();
+  for (auto& r : m.renditions)
+    out.push_back(rendition_json(r));
+  return out;
+}
+
+} // namespace
+
+response json_response(unsigned status, const json& body) {
+  response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+std::string iso8601(int64_t t) {
+  if (t <= 0)
+    return {};
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+json upload_json(const actors::upload_result& u, const std::string& playlist_url) {
+  const bool ready = u.status == actors::media_status::ready;
+  return {{"media_id", u.media_id},
+          {"access_token", u.access_token},
+          {"admin_key", u.admin_key},
+          {"playlist_url", playlist_url},
+          {"expires_in_minutes", u.expiry_minutes},
+          {"expires_at", iso8601(u.expires_at)},
+          {"status", actors::to_string(u.status)},
+          {"progress", u.progress},
+          {"message", ready ? "Media uploaded and ready to stream"
+                            : "Media uploaded; transcoding in progress"}};
+}
+
+json token_json(const actors::token_result& t, const std::string& playlist_url) {
+  return {{"media_id", t.media_id},
+          {"access_token", t.access_token},
+          {"playlist_url", playlist_url},
+          {"expires_in_minutes", t.expires_in_minutes},
+          {"expires_at", iso8601(t.expires_at)},
+          {"message", "Token refreshed; older tokens no longer work"}};
+}
+
+json info_json(const actors::info_result& i) {
+  auto& m = i.record;
+  json body{{"media_id", m.media_id},
+            {"upload_time", iso8601(m.upload_time)},
+            {"expiry_minutes", m.expiry_minutes()},
+            {"expires_at", iso8601(m.expires_at)},
+            {"last_token_refresh", iso8601(m.last_token_refresh)},
+            {"created_at", iso8601(m.created_at)},
+            {"updated_at", iso8601(m.updated_at)},
+            {"status", actors::to_string(m.status)},
+            {"progress", i.progress},
+            {"eta_seconds", i.eta_seconds},
+            {"duration", m.duration},
+            {"thumbnails", m.has_thumbnails},
+            {"imported", !m.source_owned},
+            {"original_name", m.original_name},
+            {"renditions", renditions_json(m)}};
+  if (!m.error.empty())
+    body["error"] = m.error;
+  return body;
+}
+
+json extend_json(const actors::extend_result& x) {
+  return {{"media_id", x.media_id},
+          {"previous_expiry_minutes", x.previous_expiry_minutes},
+          {"new_expiry_minutes", x.new_expiry_minutes},
+          {"extended_by_minutes", x.extended_by_minutes},
+          {"expires_at", iso8601(x.expires_at)},
+          {"message", "Expiry extended"}};
+}
+
+json stream_info_json(const actors::stream_info_result& s, const std::string& public_url,
+                      const std::string& token) {
+  auto& m = s.record;
+  auto base = public_url + "/stream/" + m.media_id + "/";
+  json body{{"media_id", m.media_id},
+            {"format", "hls"},
+            {"ready", m.status == actors::media_status::ready},
+            {"playable", s.playable},
+            {"status", actors::to_string(m.status)},
+            {"progress", s.progress},
+            {"manifest_url", base + "playlist.m3u8?token=" + token},
+            {"duration", m.duration},
+            {"expires_at", iso8601(m.expires_at)},
+            {"renditions", renditions_json(m)}};
+  if (m.has_thumbnails) {
+    body["poster_url"] = base + "poster.jpg?token=" + token;
+    body["storyboard_url"] = base + "storyboard.vtt?token=" + token;
+  }
+  if (!m.error.empty())
+    body["error"] = m.error;
+  return body;
+}
+
+json import_json(const actors::import_result& r,
+                 const std::function<std::string(const std::string&, const std::string&)>& url) {
+  auto items = json::array();
+  for (auto& i : r.items) {
+    if (!i.error.empty()) {
+      items.push_back({{"path", i.path}, {"error", i.error}});
+      continue;
+    }
+    items.push_back({{"path", i.path},
+                     {"media_id", i.media_id},
+                     {"access_token", i.access_token},
+                     {"admin_key", i.admin_key},
+                     {"playlist_url", url(i.media_id, i.access_token)},
+                     {"expires_at", iso8601(i.expires_at)}});
+  }
+  return {{"items", std::move(items)}};
+}
+
+std::string storyboard_with_token(const std::string& vtt, const std::string& token) {
+  std::istringstream in{vtt};
+  std::string out;
+  std::string line;
+  const std::string ref = "sprite.jpg#";
+  while (std::getline(in, line)) {
+    if (line.rfind(ref, 0) == 0)
+      line = "sprite.jpg?token=" + token + "#" + line.substr(ref.size());
+    out.append(line).push_back('\n');
+  }
+  return out;
+}
+
+body_error parse_import_body(const std::string& text, const std::string& import_root,
+                             unsigned max_expiry_minutes, actors::import_params& p) {
+  auto body = json::parse(text, nullptr, false);
+  if (!body.is_object() || !body.contains("paths") || !body["paths"].is_array() ||
+      body["paths"].empty())
+    return {422, "Body must be {\"paths\": [\"...\"], \"expiry_minutes\": N}"};
+  p.expiry_minutes = max_expiry_minutes;
+  if (body.contains("expiry_minutes")) {
+    auto& e = body["expiry_minutes"];
+    if (!e.is_number_unsigned() || e.get<uint64_t>() < 1 || e.get<uint64_t>() > max_expiry_minutes)
+      return {422, "expiry_minutes must be an integer in [1, " +
+                       std::to_string(max_expiry_minutes) + "]"};
+    p.expiry_minutes = e.get<unsigned>();
+  }
+  std::error_code ec;
+  auto root = fs::weakly_canonical(import_root, ec);
+  for (auto& v : body["paths"]) {
+    if (!v.is_string())
+      return {422, "paths must be strings"};
+    const std::string s = v.get<std::string>();
+    if (s.find('\0') != std::string::npos)
+      return {422, "paths must not contain NUL"};
+    fs::path path{s};
+    if (!path.is_absolute())
+      return {422, "paths must be absolute"};
+    auto canon = fs::weakly_canonical(path, ec);
+    auto rel = canon.lexically_relative(root);
+    if (ec || rel.empty() || *rel.begin() == "..")
+      return {403, "Path is outside the import root"};
+    p.paths.push_back(canon.string());
+  }
+  return {};
+}
+
+} // namespace hlsgate::http

@@ -1,0 +1,44 @@
+// The JSON bodies of the API (PyHLS-compatible field names) and the parsing
+// of POST /import's body. Pure functions over the service's result types.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/types.hpp"
+#include "http/server.hpp"
+
+namespace hlsgate::http {
+
+/// A JSON response with Cache-Control: no-store (bodies carry keys).
+response json_response(unsigned status, const nlohmann::json& body);
+
+/// "2024-01-02T03:04:05Z"; empty for t <= 0.
+std::string iso8601(int64_t t);
+
+nlohmann::json upload_json(const actors::upload_result& u, const std::string& playlist_url);
+nlohmann::json token_json(const actors::token_result& t, const std::string& playlist_url);
+nlohmann::json info_json(const actors::info_result& i);
+nlohmann::json extend_json(const actors::extend_result& x);
+nlohmann::json stream_info_json(const actors::stream_info_result& s, const std::string& public_url,
+                                const std::string& token);
+nlohmann::json
+import_json(const actors::import_result& r,
+            const std::function<std::string(const std::string&, const std::string&)>& url);
+
+/// The storyboard with "sprite.jpg#..." references carrying `?token=`.
+std::string storyboard_with_token(const std::string& vtt, const std::string& token);
+
+struct body_error {
+  unsigned status = 0; ///< 0 = fine
+  std::string detail;
+};
+
+/// {"paths": ["/abs", ...], "expiry_minutes": N}: every path absolute and,
+/// once its symlinks and dot-segments are resolved, under `import_root`.
+body_error parse_import_body(const std::string& body, const std::string& import_root,
+                             unsigned max_expiry_minutes, actors::import_params& out);
+
+} // namespace hlsgate::http

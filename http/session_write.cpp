@@ -1,0 +1,361 @@
+// A session's writing side: responses, files (sendfile with Range), the
+// lingering close, begin_shutdown and close. Every answer is written here,
+// and an answer that is not fully written calls its on_undelivered.
+#include "http/session.hpp"
+
+#include "http/errors.hpp"
+#include "http/query.hpp"
+#include "http/range.hpp"
+#include "http/segment_route.hpp"
+
+#include "auth/signed_url.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+namespace hlsgate::http::detail {
+
+using std::chrono::seconds;
+
+void session::post_close() {
+  net::post(strand_, [self = shared_from_this()] { self->do_close(); });
+}
+
+void session::post_begin_shutdown() {
+  net::post(strand_, [self = shared_from_this()] {
+    self->on_begin_shutdown();
+    self->core_->ack_shutdown();
+  });
+}
+
+void session::serve_segment() {
+  set_phase(phase::writing);
+  if (method_ != "GET" && method_ != "HEAD")
+    return send_response(error_response(405, "Method not allowed", "GET, HEAD"));
+  segment_target t;
+  if (!parse_segment_path(raw_path(), t))
+    return send_error(404, "Not found");
+  std::string_view md5, expires;
+  const std::string_view q = raw_query();
+  if (!query::raw_value(q, "md5", md5) || !query::raw_value(q, "expires", expires)) {
+    core_->metrics.auth_failure("bad_url_signature");
+    return send_error(403, "Invalid signature");
+  }
+  const int64_t now = static_cast<int64_t>(::time(nullptr));
+  switch (core_->signer.verify(segment_prefix(t.storage_id), md5, expires, now)) {
+  case auth::signature_check::ok:
+    break;
+  case auth::signature_check::bad:
+    core_->metrics.auth_failure("bad_url_signature");
+    return send_error(403, "Invalid signature");
+  case auth::signature_check::expired:
+    core_->metrics.auth_failure("expired_url");
+    return send_error(410, "Signed URL expired");
+  }
+  int64_t exp = 0;
+  std::from_chars(expires.data(), expires.data() + expires.size(), exp);
+  char cache[64];
+  const int clen = std::snprintf(cache, sizeof cache, "private, max-age=%lld",
+                                 static_cast<long long>(std::max<int64_t>(0, exp - now)));
+  std::vector<std::pair<std::string, std::string>> extra;
+  extra.emplace_back("Cache-Control", std::string(cache, static_cast<size_t>(std::max(clen, 0))));
+  serve_file(open_segment(opts().media_root, t), "video/mp2t", 200, extra);
+}
+
+void session::serve_router_file(const response& res) {
+  serve_file(open_regular_nofollow(res.file_path.c_str()), res.content_type, res.status,
+             res.headers);
+}
+
+void session::serve_file(int fd, std::string_view content_type, unsigned status,
+                         const std::vector<std::pair<std::string, std::string>>& extra) {
+  struct stat st;
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    if (fd >= 0)
+      ::close(fd);
+    return send_error(404, "Not found");
+  }
+  close_file();
+  file_fd_ = fd;
+  file_conditions cond;
+  cond.head = is_head();
+  if (status == 200) {
+    cond.range = header("range");
+    cond.if_range = header("if-range");
+    cond.if_none_match = header("if-none-match");
+  }
+  const file_decision d =
+      decide_file({static_cast<uint64_t>(st.st_size), static_cast<int64_t>(st.st_mtime)}, cond);
+  if (d.status == 416) {
+    close_file();
+    response r = error_response(416, "Range not satisfiable");
+    r.headers.emplace_back("Content-Range", d.content_range);
+    return send_response(r);
+  }
+  begin_head(d.status == 200 ? status : d.status);
+  if (d.status != 304) {
+    wire::append_field(out_head_, "Content-Type", content_type);
+    out_head_.append("Accept-Ranges: bytes\r\n");
+  }
+  wire::append_field(out_head_, "ETag", d.etag);
+  wire::append_field(out_head_, "Last-Modified", d.last_modified);
+  if (!d.content_range.empty())
+    wire::append_field(out_head_, "Content-Range", d.content_range);
+  for (const auto& [n, v] : extra)
+    wire::append_field(out_head_, n, v);
+  if (d.status == 304) {
+    end_head(std::nullopt);
+    close_file();
+    return write_buffered(0);
+  }
+  end_head(d.length);
+  if (!d.send_body || d.length == 0) {
+    close_file();
+    return write_buffered(0);
+  }
+  file_off_ = static_cast<off_t>(d.first);
+  file_remaining_ = d.length;
+  head_sent_ = 0;
+  sent_body_bytes_ = 0;
+  send_file_some();
+}
+
+void session::send_file_some() {
+  if (closed_)
+    return;
+  const int sock = stream_.socket().native_handle();
+  while (head_sent_ < out_head_.size()) {
+    const ssize_t n = ::send(sock, out_head_.data() + head_sent_, out_head_.size() - head_sent_,
+                             MSG_NOSIGNAL | MSG_MORE);
+    if (n >= 0) {
+      head_sent_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (errno == EINTR)
+      continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+      return wait_writable();
+    return finish_response(false);
+  }
+  // Bound one turn so a fast reader of a large file cannot hog this thread.
+  size_t budget = 8u << 20;
+  while (file_remaining_ > 0) {
+    if (budget == 0) {
+      net::post(strand_, beast::bind_front_handler(&session::send_file_some, shared_from_this()));
+      return;
+    }
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(file_remaining_, budget));
+    const ssize_t n = ::sendfile(sock, file_fd_, &file_off_, want);
+    if (n > 0) {
+      file_remaining_ -= static_cast<uint64_t>(n);
+      sent_body_bytes_ += static_cast<uint64_t>(n);
+      budget -= std::min(budget, static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return wait_writable();
+    return finish_response(false); // error, or the file shrank (n == 0)
+  }
+  close_file();
+  finish_response(true);
+}
+
+void session::wait_writable() {
+  const uint64_t tick = ++wait_tick_;
+  wait_timer_.expires_after(seconds(opts().send_timeout_seconds));
+  wait_timer_.async_wait([self = shared_from_this(), tick](error_code ec) {
+    if (!ec && tick == self->wait_tick_) { // stalled reader: give up
+      error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    }
+  });
+  stream_.socket().async_wait(tcp::socket::wait_write, [self = shared_from_this()](error_code ec) {
+    ++self->wait_tick_;
+    self->wait_timer_.cancel();
+    if (ec || self->closed_)
+      return self->finish_response(false);
+    self->send_file_some();
+  });
+}
+
+void session::close_file() {
+  if (file_fd_ >= 0) {
+    ::close(file_fd_);
+    file_fd_ = -1;
+  }
+}
+
+void session::begin_head(unsigned status) {
+  status_ = status;
+  out_head_.clear();
+  out_body_.clear();
+  wire::begin_head(out_head_, status);
+}
+
+void session::end_head(std::optional<uint64_t> content_length) {
+  // A body left unread cannot be skipped reliably: close after answering.
+  close_after_ = !keep_alive_ || !body_complete_ || core_->shutting_down.load() || peer_gone_;
+  wire::end_head(out_head_, cors(), header("origin"), content_length, close_after_, version_ == 10);
+}
+
+void session::send_error(unsigned status, std::string_view detail) {
+  if (phase_ != phase::writing)
+    set_phase(phase::writing);
+  send_response(error_response(status, detail));
+}
+
+void session::send_response(const response& res) {
+  if (phase_ != phase::writing)
+    set_phase(phase::writing);
+  begin_head(res.status);
+  const bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
+  if (!no_body || !res.body.empty())
+    wire::append_field(out_head_, "Content-Type", res.content_type);
+  for (const auto& [n, v] : res.headers)
+    wire::append_field(out_head_, n, v);
+  if (res.status == 204 || res.status < 200) {
+    end_head(std::nullopt);
+    return write_buffered(0);
+  }
+  end_head(res.body.size());
+  if (is_head() || res.status == 304)
+    return write_buffered(0);
+  out_body_.assign(res.body);
+  write_buffered(out_body_.size());
+}
+
+void session::send_preflight() {
+  set_phase(phase::writing);
+  begin_head(204);
+  out_head_.append("Access-Control-Allow-Methods: GET, HEAD, POST, DELETE, OPTIONS\r\n"
+                   "Access-Control-Allow-Headers: Authorization, X-Admin-Key, Content-Type, "
+                   "Range\r\nAccess-Control-Max-Age: 600\r\n");
+  end_head(std::nullopt);
+  write_buffered(0);
+}
+
+void session::write_buffered(size_t body_len) {
+  sent_body_bytes_ = body_len;
+  std::array<net::const_buffer, 2> bufs{net::buffer(out_head_),
+                                        net::buffer(out_body_.data(), body_len)};
+  stream_.expires_after(seconds(opts().send_timeout_seconds));
+  net::async_write(stream_, bufs, [self = shared_from_this()](error_code ec, std::size_t) {
+    self->finish_response(!ec);
+  });
+}
+
+void session::finish_response(bool ok) {
+  close_file();
+  const double secs = std::chrono::duration<double>(clock_type::now() - started_).count();
+  core_->metrics.http_request(route_, status_, secs);
+  if (sent_body_bytes_ > 0)
+    core_->metrics.bytes_served(sent_body_bytes_);
+  sent_body_bytes_ = 0;
+  if (!ok || closed_)
+    return do_close(); // calls undelivered_
+  undelivered_ = nullptr;
+  if (close_after_) {
+    set_phase(phase::linger);
+    return body_complete_ ? do_close() : do_linger();
+  }
+  set_phase(phase::idle);
+  if (watching_) { // the next read starts once the watching read returns
+    resume_after_watch_ = true;
+    error_code ignored;
+    stream_.socket().cancel(ignored);
+    return;
+  }
+  do_read();
+}
+
+void session::do_linger() {
+  sink_.reset();
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec)
+    return do_close();
+  linger_left_ = 8u << 20;
+  stream_.expires_after(seconds(5));
+  do_linger_read();
+}
+
+void session::do_linger_read() {
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(64 * 1024),
+                          [self = shared_from_this()](error_code ec, std::size_t n) {
+                            if (ec || n >= self->linger_left_ || self->closed_)
+                              return self->do_close();
+                            self->linger_left_ -= n;
+                            self->do_linger_read();
+                          });
+}
+
+void session::on_begin_shutdown() {
+  if (closed_)
+    return;
+  switch (phase_) {
+  case phase::idle:
+  case phase::head:
+    return do_close();
+  case phase::body:
+    return cut(503);
+  default:
+    return; // the current answer goes out with Connection: close
+  }
+}
+
+void session::do_close() {
+  if (closed_)
+    return;
+  closed_ = true;
+  ++gen_; // an answer still to come is undelivered
+  set_phase(phase::closed);
+  sink_.reset();
+  close_file();
+  ++wait_tick_;
+  ++reply_tick_;
+  ++rate_tick_;
+  wait_timer_.cancel();
+  reply_timer_.cancel();
+  rate_timer_.cancel();
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+  stream_.close();
+  release_connection();
+  if (auto f = std::move(undelivered_)) {
+    undelivered_ = nullptr;
+    f();
+  }
+}
+
+void session::release_connection() {
+  if (!counted_)
+    return;
+  counted_ = false;
+  core_->connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void session::set_phase(phase p) {
+  const bool was = phase_ == phase::awaiting || phase_ == phase::writing;
+  const bool is = p == phase::awaiting || p == phase::writing;
+  phase_ = p;
+  if (was != is)
+    core_->add_in_flight(is ? 1 : -1);
+}
+
+} // namespace hlsgate::http::detail
