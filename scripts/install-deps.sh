@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
-# Installs every Debian package hlsgate needs to build, run and test.
+# Installs the Debian packages hlsgate needs.
+#   scripts/install-deps.sh          building and running (what scripts/run.sh needs)
+#   scripts/install-deps.sh --test   also every tool the test suite drives: the
+#                                    ffmpeg CLI, nginx, Prometheus, wrk, clang
+#                                    (fuzzing), clang-format, Chromium, GStreamer,
+#                                    Node.js/npm (players) — without enabling or
+#                                    starting any system service.
 # Idempotent: packages already present are skipped, so a second run is quick.
 set -euo pipefail
 
-PKGS=(
-  build-essential cmake pkg-config git ca-certificates curl
+BUILD=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
   libcaf-dev libboost1.81-dev
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
   nlohmann-json3-dev prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
-  ffmpeg wrk clang-format prometheus nginx-light
+)
+TEST=(
+  curl ffmpeg nginx-light prometheus wrk clang-format clang libclang-rt-14-dev
+  chromium gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-libav nodejs npm
 )
 
+want=("${BUILD[@]}")
+if [ "${1:-}" = "--test" ]; then
+  want+=("${TEST[@]}")
+fi
 missing=()
-for p in "${PKGS[@]}"; do
+for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -eq 0 ]; then
@@ -21,5 +35,18 @@ fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 echo "installing: ${missing[*]}"
+# Packages such as nginx and prometheus would start (and on systemd hosts
+# enable) their services on :80 and :9090 as a side effect of installation.
+# The tests start their own instances; policy-rc.d tells Debian's maintainer
+# scripts not to start anything while we install.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  own_policy=1
+fi
+cleanup() { if [ "$own_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
+trap cleanup EXIT
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,20 +1,33 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite with ctest.
-#   scripts/test.sh            release build (RelWithDebInfo) in build/
-#   scripts/test.sh --asan     AddressSanitizer + UBSan build in build-asan/
+# Installs what is missing, builds, and runs the whole test suite.
+#   scripts/test.sh            release build (RelWithDebInfo) in build/: every suite
+#                              (units, end-to-end, system tests: real players,
+#                              nginx, attack probes), then the fuzzers
+#   scripts/test.sh --asan     AddressSanitizer + UBSan build in build-asan/:
+#                              units and core end-to-end suites (label "system"
+#                              left out), no fuzzing
 # HLSGATE_WERROR=ON turns warnings into errors (CI sets it).
+# HLSGATE_FUZZ_SECONDS: seconds per fuzz target (default 10; CI: 60; 0 = skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --test
+bash tests/players/setup.sh
 
 dir=build
 opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+ctest_args=()
+asan=0
 if [ "${1:-}" = "--asan" ]; then
+  asan=1
   dir=build-asan
   opts=(-DCMAKE_BUILD_TYPE=Debug -DHLSGATE_SANITIZE=ON)
+  ctest_args=(-LE system)
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
 cmake -S . -B "$dir" -G Ninja "${opts[@]}" -DHLSGATE_WERROR="${HLSGATE_WERROR:-OFF}" >/dev/null
 cmake --build "$dir"
-ctest --test-dir "$dir" --output-on-failure --timeout 900 -j 2
+ctest --test-dir "$dir" --output-on-failure --timeout 900 -j 2 "${ctest_args[@]}"
+if [ "$asan" = 0 ] && [ "${HLSGATE_FUZZ_SECONDS:-10}" != 0 ]; then
+  bash tests/fuzz/run.sh "${HLSGATE_FUZZ_SECONDS:-10}"
+fi

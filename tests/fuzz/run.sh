@@ -20,11 +20,11 @@ ninja -C "$build" "${targets[@]}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-status=0
-for t in "${targets[@]}"; do
-  seeds="$here/corpus/${t%_fuzz}"
+jobs="${HLSGATE_FUZZ_JOBS:-$(nproc)}"
+
+run_one() {
+  local t="$1" seeds="$here/corpus/${1%_fuzz}" log="$work/$1.log" rc runs
   mkdir -p "$work/$t"
-  log="$work/$t.log"
   set +e
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$build/tests/fuzz/$t" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
@@ -37,9 +37,28 @@ for t in "${targets[@]}"; do
     echo "$t: FAILED (exit $rc) after ${runs:-?} executions"
     grep -E 'ERROR|runtime error|SUMMARY|Test unit written' "$log" | head -20
     cp "$work/$t-"* "$build/" 2>/dev/null || true
-    status=1
-  else
-    echo "$t: ${runs:-?} executions in ${seconds}s, no crash"
+    return 1
   fi
+  echo "$t: ${runs:-?} executions in ${seconds}s, no crash"
+}
+
+# Targets run $jobs at a time (each is single-threaded).
+status=0
+pids=()
+names=()
+for t in "${targets[@]}"; do
+  run_one "$t" > "$work/$t.result" &
+  pids+=($!)
+  names+=("$t")
+  if [ "${#pids[@]}" -ge "$jobs" ]; then
+    wait "${pids[0]}" || status=1
+    cat "$work/${names[0]}.result"
+    pids=("${pids[@]:1}")
+    names=("${names[@]:1}")
+  fi
+done
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || status=1
+  cat "$work/${names[$i]}.result"
 done
 exit "$status"
