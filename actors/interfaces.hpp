@@ -24,7 +24,7 @@
 
 #include "actors/completion.hpp"
 #include "actors/item_files.hpp"
-#include "actors/revocation.hpp"
+#include "auth/revocation.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
 #include "config/config.hpp"
@@ -173,7 +173,7 @@ struct environment {
   item_files files;
   std::string upload_dir; ///< where finished uploads wait for their probe
   /// Per-item token state for the segment path (written by media actors).
-  std::shared_ptr<revocation_table> revocations = std::make_shared<revocation_table>();
+  std::shared_ptr<auth::revocation_table> revocations = std::make_shared<auth::revocation_table>();
   store_actor store;
   job_queue pool;
   /// Jobs waiting in the pool's queue (read lock-free by the HTTP layer to

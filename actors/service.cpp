@@ -42,7 +42,7 @@ struct service::impl {
   std::shared_ptr<const auth::jwt_codec> jwt;
   std::unique_ptr<auth::url_signer> signer;
   std::shared_ptr<std::atomic<size_t>> queued = std::make_shared<std::atomic<size_t>>(0);
-  std::shared_ptr<revocation_table> revocations = std::make_shared<revocation_table>();
+  std::shared_ptr<auth::revocation_table> revocations = std::make_shared<auth::revocation_table>();
   store_actor store_handle;
   pool_actor pool;
   registry_actor registry;
@@ -327,7 +327,7 @@ void service::import(import_params p, completion<import_result> done) {
   caf::anon_send(impl_->registry, import_atom_v, std::move(p), std::move(done));
 }
 
-const revocation_table& service::revocations() const {
+const auth::revocation_table& service::revocations() const {
   return *impl_->revocations;
 }
 

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "actors/completion.hpp"
-#include "actors/revocation.hpp"
+#include "auth/revocation.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
 #include "auth/keys.hpp"
@@ -90,7 +90,7 @@ public:
 
   /// Per-item token state for the segment path: read from any thread,
   /// without locks (see revocation.hpp).
-  const revocation_table& revocations() const;
+  const auth::revocation_table& revocations() const;
   const auth::url_signer& signer() const;
   const auth::jwt_codec& tokens() const;
   const config::settings& settings() const;

@@ -77,8 +77,8 @@ token_list list_tokens(const media_record& r) {
   return out;
 }
 
-revocation_table::item_state revocation_state(const media_record& r) {
-  revocation_table::item_state s;
+auth::revocation_table::item_state revocation_state(const media_record& r) {
+  auth::revocation_table::item_state s;
   s.gen = r.token_gen;
   s.deadline = r.expires_at;
   for (const auto& t : r.tokens)

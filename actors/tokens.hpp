@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "actors/revocation.hpp"
+#include "auth/revocation.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
 
@@ -46,6 +46,6 @@ bool revoke_token(media_record& r, std::string_view jti);
 token_list list_tokens(const media_record& r);
 
 /// What the segment path needs to know of `r`.
-revocation_table::item_state revocation_state(const media_record& r);
+auth::revocation_table::item_state revocation_state(const media_record& r);
 
 } // namespace hlsgate::actors

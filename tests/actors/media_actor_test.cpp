@@ -624,7 +624,7 @@ TEST_F(media_actor_test, labelled_tokens_are_listed_and_revoked_one_by_one) {
   EXPECT_TRUE(use(c1));
   EXPECT_TRUE(use(c2));
   auto& rev = *env->revocations;
-  EXPECT_EQ(rev.check(record.storage_id, 1, t1.jti, now), revocation_table::verdict::ok);
+  EXPECT_EQ(rev.check(record.storage_id, 1, t1.jti, now), auth::revocation_table::verdict::ok);
 
   std::optional<reply<done>> revoked;
   caf::anon_send(a, token_revoke_atom_v, key(), t2.jti,
@@ -633,9 +633,9 @@ TEST_F(media_actor_test, labelled_tokens_are_listed_and_revoked_one_by_one) {
   ASSERT_TRUE(revoked && std::holds_alternative<done>(*revoked));
   EXPECT_TRUE(use(c1));
   EXPECT_FALSE(use(c2)) << "the revoked token stops at the playlist";
-  EXPECT_EQ(rev.check(record.storage_id, 1, t2.jti, now), revocation_table::verdict::revoked)
+  EXPECT_EQ(rev.check(record.storage_id, 1, t2.jti, now), auth::revocation_table::verdict::revoked)
       << "and at the segment path";
-  EXPECT_EQ(rev.check(record.storage_id, 1, t1.jti, now), revocation_table::verdict::ok);
+  EXPECT_EQ(rev.check(record.storage_id, 1, t1.jti, now), auth::revocation_table::verdict::ok);
 
   std::optional<reply<token_list>> listed;
   caf::anon_send(a, token_list_atom_v, key(),
@@ -666,11 +666,11 @@ TEST_F(media_actor_test, labelled_tokens_are_listed_and_revoked_one_by_one) {
                  completion<token_result>{[](reply<token_result>) {}});
   sched->run();
   EXPECT_FALSE(use(c1));
-  EXPECT_EQ(rev.check(record.storage_id, 1, t1.jti, now), revocation_table::verdict::revoked);
+  EXPECT_EQ(rev.check(record.storage_id, 1, t1.jti, now), auth::revocation_table::verdict::revoked);
   // Deleting the item removes it from the segment path's table.
   caf::anon_send(a, delete_atom_v, key(), completion<done>{[](reply<done>) {}});
   sched->run();
-  EXPECT_EQ(rev.check(record.storage_id, 2, "", now), revocation_table::verdict::gone);
+  EXPECT_EQ(rev.check(record.storage_id, 2, "", now), auth::revocation_table::verdict::gone);
 }
 
 TEST_F(media_actor_test, token_requests_are_checked) {

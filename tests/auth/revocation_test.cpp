@@ -1,4 +1,4 @@
-#include "actors/revocation.hpp"
+#include "auth/revocation.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-using namespace hlsgate::actors;
+using namespace hlsgate::auth;
 using verdict = revocation_table::verdict;
 
 namespace {

@@ -1,10 +1,10 @@
-#include "actors/revocation.hpp"
+#include "auth/revocation.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <functional>
 
-namespace hlsgate::actors {
+namespace hlsgate::auth {
 
 namespace {
 
@@ -135,4 +135,4 @@ bool parse_revocation_handle(std::string_view handle, uint64_t& gen, std::string
   return true;
 }
 
-} // namespace hlsgate::actors
+} // namespace hlsgate::auth

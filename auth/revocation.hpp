@@ -25,7 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace hlsgate::actors {
+namespace hlsgate::auth {
 
 class revocation_table {
 public:
@@ -87,4 +87,4 @@ std::string revocation_handle(uint64_t gen, std::string_view jti);
 /// Parses a handle; false when malformed.
 bool parse_revocation_handle(std::string_view handle, uint64_t& gen, std::string_view& jti);
 
-} // namespace hlsgate::actors
+} // namespace hlsgate::auth
