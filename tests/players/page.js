@@ -153,7 +153,7 @@
 
   function setupHlsJs() {
     if (!Hls.isSupported()) throw new Error('hls.js: Hls.isSupported() is false (no MSE?)');
-    const hls = new Hls(Object.assign({ debug: false }, cfg.hlsConfig || {}));
+    const hls = new Hls({ debug: false, startPosition: cfg.startPosition });
     window.hls = hls;
     hls.on(Hls.Events.ERROR, (ev, d) => {
       const frag = d.frag || d.part;
@@ -215,6 +215,7 @@
       log('switch-level', { level: i, height: hls.levels[i].height });
       hls.currentLevel = i; // immediate switch: flushes the buffer, loads level i at the playhead
     };
+    player.levelIs = (i) => hls.currentLevel === i;
     player.currentLevelHeight = () => {
       const l = hls.levels[hls.currentLevel];
       return l ? l.height : null;
@@ -266,7 +267,10 @@
     const p = new shaka.Player();
     window.shakaPlayer = p;
     // TS is transmuxed in Shaka's worker (served by play.js), as a site would.
-    p.configure({ mediaSource: { transmuxWorkerUrl: cfg.shakaWorker } });
+    // No ABR: on a loaded machine its dropped-frame check bans renditions
+    // (a warning about the machine, not the stream); levels are switched
+    // explicitly with --switch-levels.
+    p.configure({ mediaSource: { transmuxWorkerUrl: cfg.shakaWorker }, abr: { enabled: false } });
     const shakaError = (e, how) => {
       error('shaka', {
         type: how,
@@ -315,7 +319,7 @@
     player.load = async () => {
       await p.attach(video);
       try {
-        await p.load(cfg.src, 0);
+        await p.load(cfg.src, cfg.startPosition);
       } catch (e) {
         if (e && e.code !== undefined) shakaError(e, 'load-rejected');
         throw new Error('shaka: load() failed: ' + (e && (e.message || e.code)));
@@ -331,6 +335,10 @@
       log('switch-level', { level: i, height: tracks[i].height });
       p.configure({ abr: { enabled: false } });
       p.selectVariantTrack(tracks[i], /* clearBuffer= */ true);
+    };
+    player.levelIs = (i) => {
+      const a = p.getVariantTracks().find((t) => t.active);
+      return !!a && a.id === tracks[i].id;
     };
     player.currentLevelHeight = () => {
       const a = p.getVariantTracks().find((t) => t.active);
@@ -408,9 +416,25 @@
       const order = [];
       for (let i = n - 1; i >= 0; --i) order.push(i);
       let next = 0;
-      player.onTimeSwitch = (ct) => {
+      let switching = false;
+      // As a viewer picking a quality: pause, switch at once (the buffer is
+      // flushed), resume once the new level has data at the playhead. Paused,
+      // the refill is not a stall.
+      player.onTimeSwitch = async (ct) => {
         const d = isFinite(video.duration) ? video.duration : cfg.expectDuration || 0;
-        if (next < order.length && d > 0 && ct >= (d * (next + 1)) / (order.length + 1)) player.switchTo(order[next++]);
+        if (switching || next >= order.length || !(d > 0) || ct < (d * (next + 1)) / (order.length + 1)) return;
+        switching = true;
+        const level = order[next++];
+        video.pause();
+        const t = performance.now();
+        player.switchTo(level);
+        const ok = await until(() => player.levelIs(level) && video.readyState >= 3 && !video.seeking, cfg.loadSeconds * 1000);
+        log('switched', { level, ok, ms: Math.round(performance.now() - t), readyState: video.readyState });
+        if (!ok)
+          error('harness', { type: 'levels', details: 'switchTimeout', fatal: false, message: 'level ' + level + ' had no data at t=' + mt() + ' within ' + cfg.loadSeconds + ' s of switching to it (readyState ' + video.readyState + ')' });
+        const p = video.play();
+        if (p && p.catch) p.catch(() => {});
+        switching = false;
       };
       const prev = player.onTime;
       player.onTime = (ct) => {

@@ -4,7 +4,11 @@
 //
 //   node play.js URL --player hls.js|shaka [--seek S] [--expect-duration D]
 //        [--switch-levels] [--audio-track LANG] [--subtitle-track LANG]
-//        [--rate R] [--timeout S] [--stall-seconds S] [--verbose]
+//        [--rate R] [--start-position S] [--timeout S] [--stall-seconds S] [--verbose]
+//
+// --rate: playbackRate (default 2; use 1 for a playlist that is still
+// growing). --start-position: where playback starts (default 0, also for
+// EVENT playlists, which players otherwise start near their live edge).
 //
 // It serves its own player page (page.js + the player library from
 // node_modules; no CDN) from a loopback HTTP server that also reverse-proxies
@@ -35,7 +39,7 @@ function usage(msg) {
   process.stderr.write(
     (msg ? 'play.js: ' + msg + '\n' : '') +
       'usage: play.js URL --player hls.js|shaka [--seek S] [--expect-duration D] [--switch-levels]\n' +
-      '       [--audio-track LANG] [--subtitle-track LANG] [--rate R] [--timeout S] [--stall-seconds S] [--verbose]\n',
+      '       [--audio-track LANG] [--subtitle-track LANG] [--rate R] [--start-position S] [--timeout S] [--stall-seconds S] [--verbose]\n',
   );
   process.exit(2);
 }
@@ -45,6 +49,7 @@ function parseArgs(argv) {
     url: null,
     player: null,
     seek: null,
+    startPosition: 0,
     expectDuration: null,
     durationTolerance: 0.5,
     switchLevels: false,
@@ -66,6 +71,7 @@ function parseArgs(argv) {
     switch (a) {
       case '--player': o.player = argv[++i]; break;
       case '--seek': o.seek = num(argv[++i], a); break;
+      case '--start-position': o.startPosition = num(argv[++i], a); break;
       case '--expect-duration': o.expectDuration = num(argv[++i], a); break;
       case '--duration-tolerance': o.durationTolerance = num(argv[++i], a); break;
       case '--switch-levels': o.switchLevels = true; break;
@@ -331,6 +337,7 @@ function pageHtml() {
     player: opt.player,
     src,
     seek: opt.seek,
+    startPosition: opt.startPosition,
     expectDuration: opt.expectDuration,
     switchLevels: opt.switchLevels,
     audioTrack: opt.audioTrack,
