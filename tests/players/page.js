@@ -14,6 +14,7 @@
 
   const state = {
     phase: 'load',
+    started: false,
     played_seconds: 0,
     first_pass_played: 0,
     first_pass_ended: false,
@@ -111,6 +112,9 @@
   });
   for (const name of ['waiting', 'playing', 'seeking', 'seeked', 'ended', 'loadedmetadata', 'durationchange', 'ratechange'])
     video.addEventListener(name, () => log(name, { duration: video.duration, rate: video.playbackRate, buffered: buffered() }));
+  video.addEventListener('playing', () => {
+    state.started = true;
+  });
   video.addEventListener('timeupdate', () => {
     const ct = video.currentTime;
     const d = ct - lastTime;
@@ -153,10 +157,18 @@
 
   function setupHlsJs() {
     if (!Hls.isSupported()) throw new Error('hls.js: Hls.isSupported() is false (no MSE?)');
-    const hls = new Hls({ debug: false, startPosition: cfg.startPosition });
+    const hls = new Hls({ debug: !!cfg.playerLog, startPosition: cfg.startPosition });
     window.hls = hls;
     hls.on(Hls.Events.ERROR, (ev, d) => {
       const frag = d.frag || d.part;
+      // Before playback first starts, a stall with data at the playhead
+      // (buffer > 0) is the first fragment still being appended: start-up
+      // buffering, not a problem of the stream. A stall at the start with
+      // nothing at the playhead (a hole: buffer 0) stays an error.
+      if (!state.started && d.details === Hls.ErrorDetails.BUFFER_STALLED_ERROR && d.buffer > 0 && !d.fatal) {
+        report({ kind: 'note', note: 'hls.js start-up buffering before the first frame (bufferStalledError with ' + Number(d.buffer).toFixed(3) + ' s buffered at t=' + mt() + ')' });
+        return;
+      }
       error('hls.js', {
         type: d.type,
         details: d.details,
@@ -263,7 +275,7 @@
     shaka.polyfill.installAll();
     if (!shaka.Player.isBrowserSupported()) throw new Error('shaka: isBrowserSupported() is false');
     // The debug build logs Shaka's own warnings; play.js collects them from the console.
-    if (shaka.log && shaka.log.setLevel) shaka.log.setLevel(shaka.log.Level.WARNING);
+    if (shaka.log && shaka.log.setLevel) shaka.log.setLevel(cfg.playerLog ? shaka.log.Level.DEBUG : shaka.log.Level.WARNING);
     const p = new shaka.Player();
     window.shakaPlayer = p;
     // TS is transmuxed in Shaka's worker (served by play.js), as a site would.
@@ -398,11 +410,9 @@
         error('harness', { type: 'track', details: 'noSuchSubtitleTrack', fatal: true, message: 'no subtitle track "' + cfg.subtitleTrack + '"; the player lists ' + JSON.stringify(state.subtitle_tracks) });
     }
 
-    // Start as a page would once the player has data at the start position
-    // (bounded: a stream with a hole at the start never gets there, and the
-    // player is then left to deal with it while playing).
-    const ready = await until(() => video.readyState >= 3, 5000);
-    log('ready-to-play', { readyState: video.readyState, waited_for_data: ready, buffered: buffered() });
+    // Play as soon as there is metadata, as a page does (hls.js's demo calls
+    // play() on MANIFEST_PARSED): a hole at the start is then met at once.
+    log('ready-to-play', { readyState: video.readyState, buffered: buffered() });
 
     // Pass 1: from the start to the end, switching levels on the way if asked.
     state.phase = 'play';
@@ -423,11 +433,17 @@
       player.onTimeSwitch = async (ct) => {
         const d = isFinite(video.duration) ? video.duration : cfg.expectDuration || 0;
         if (switching || next >= order.length || !(d > 0) || ct < (d * (next + 1)) / (order.length + 1)) return;
+        let level = order[next++];
+        // The level playing now needs no switch (it is already recorded).
+        if (player.levelIs(level)) {
+          if (next >= order.length) return;
+          level = order[next++];
+        }
         switching = true;
-        const level = order[next++];
         video.pause();
         const t = performance.now();
         player.switchTo(level);
+        await sleep(100); // the flush takes effect
         const ok = await until(() => player.levelIs(level) && video.readyState >= 3 && !video.seeking, cfg.loadSeconds * 1000);
         log('switched', { level, ok, ms: Math.round(performance.now() - t), readyState: video.readyState });
         if (!ok)

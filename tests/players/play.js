@@ -9,6 +9,9 @@
 // --rate: playbackRate (default 2; use 1 for a playlist that is still
 // growing). --start-position: where playback starts (default 0, also for
 // EVENT playlists, which players otherwise start near their live edge).
+// --verbose: the timeline on stderr. --player-log: also the player's own
+// debug log (for diagnosis: hls.js's debug mode warns about benign things,
+// and those warnings count as errors like any other).
 //
 // It serves its own player page (page.js + the player library from
 // node_modules; no CDN) from a loopback HTTP server that also reverse-proxies
@@ -39,7 +42,7 @@ function usage(msg) {
   process.stderr.write(
     (msg ? 'play.js: ' + msg + '\n' : '') +
       'usage: play.js URL --player hls.js|shaka [--seek S] [--expect-duration D] [--switch-levels]\n' +
-      '       [--audio-track LANG] [--subtitle-track LANG] [--rate R] [--start-position S] [--timeout S] [--stall-seconds S] [--verbose]\n',
+      '       [--audio-track LANG] [--subtitle-track LANG] [--rate R] [--start-position S] [--timeout S] [--stall-seconds S] [--verbose] [--player-log]\n',
   );
   process.exit(2);
 }
@@ -59,6 +62,7 @@ function parseArgs(argv) {
     timeout: 180,
     stallSeconds: 4,
     verbose: false,
+    playerLog: false,
     chromium: process.env.CHROMIUM || '/usr/bin/chromium',
   };
   const num = (v, name) => {
@@ -82,6 +86,7 @@ function parseArgs(argv) {
       case '--stall-seconds': o.stallSeconds = num(argv[++i], a); break;
       case '--chromium': o.chromium = argv[++i]; break;
       case '--verbose': o.verbose = true; break;
+      case '--player-log': o.playerLog = o.verbose = true; break;
       case '-h': case '--help': usage();
       default:
         if (a.startsWith('--') || o.url) usage('unknown argument ' + a);
@@ -343,6 +348,7 @@ function pageHtml() {
     audioTrack: opt.audioTrack,
     subtitleTrack: opt.subtitleTrack,
     rate: opt.rate,
+    playerLog: opt.playerLog,
     stallSeconds: opt.stallSeconds,
     loadSeconds: 20,
     seekSeconds: 15,
@@ -474,6 +480,7 @@ async function main() {
       return;
     }
     if (o.kind === 'error') addError(o.error);
+    else if (o.kind === 'note') notes.push(o.note);
     else if (o.kind === 'log') vlog('page', JSON.stringify(o));
     else if (o.kind === 'done') {
       pageState = o.state;
