@@ -6,9 +6,11 @@
 // upload, an odd source (640x480 with 4:3 pixels, rotated 90 degrees) and an
 // EVENT playlist played while its job runs. The same five players run on a
 // control, a correct HLS stream that the ffmpeg CLI's hls muxer makes from
-// the same 1080p clip, served by python3's http.server on 127.0.0.1: all of
+// the same 1080p clip, served by python3's http.server on 127.0.0.1, and on
+// an EVENT control that the same muxer writes while it is played: all of
 // them must pass there, which shows that a failure on the server's output is
-// the output's, not the harness's.
+// the output's, not the harness's. A failing ffmpeg or GStreamer case adds a
+// diagnosis (which segment, which check) from a debug-level rerun.
 //
 // Needs tests/players/setup.sh (Chromium, GStreamer, Node.js and the npm
 // packages); a test whose tool is missing fails and says so. Label "system".
@@ -224,6 +226,7 @@ protected:
     }
     shared_server().reset();
     control_server().reset();
+    control_children().clear();
     cache().clear();
   }
 
@@ -408,12 +411,113 @@ protected:
     std::ofstream{master_path, std::ios::trunc} << out;
   }
 
+  /// The EVENT control: the ffmpeg CLI's hls muxer writes the 30 s 720p
+  /// clip as a two-variant EVENT playlist at twice real time
+  /// (-readrate 2), served by python3 -m http.server while it grows.
+  stream control_event() {
+    stream s;
+    s.name = "EVENT control (ffmpeg hls muxer, growing)";
+    s.duration = 30;
+    s.growing = true;
+    const std::string clip = make_clip(clip_720p(30));
+    s.frames = count_frames(clip, "");
+    const std::string dir = make_temp_dir("control_event");
+    auto writer = std::make_unique<child_process>();
+    EXPECT_TRUE(writer->spawn({"ffmpeg",
+                               "-nostdin",
+                               "-hide_banner",
+                               "-v",
+                               "error",
+                               "-y",
+                               "-readrate",
+                               "2",
+                               "-i",
+                               clip,
+                               "-readrate",
+                               "2",
+                               "-itsoffset",
+                               "0.021333",
+                               "-i",
+                               clip,
+                               "-map",
+                               "0:v",
+                               "-map",
+                               "1:a",
+                               "-map",
+                               "0:v",
+                               "-map",
+                               "1:a",
+                               "-c:v:0",
+                               "copy",
+                               "-c:v:1",
+                               "libx264",
+                               "-preset",
+                               "veryfast",
+                               "-s:v:1",
+                               "640x360",
+                               "-b:v:1",
+                               "800k",
+                               "-force_key_frames:v:1",
+                               "expr:gte(t,n_forced*2)",
+                               "-sc_threshold",
+                               "0",
+                               "-c:a",
+                               "copy",
+                               "-f",
+                               "hls",
+                               "-hls_time",
+                               "6",
+                               "-hls_playlist_type",
+                               "event",
+                               "-hls_flags",
+                               "temp_file+independent_segments",
+                               "-hls_segment_filename",
+                               dir + "/v%v/seg_%03d.ts",
+                               "-master_pl_name",
+                               "master.m3u8",
+                               "-var_stream_map",
+                               "v:0,a:0 v:1,a:1",
+                               dir + "/v%v/index.m3u8"}));
+    const uint16_t p = free_port();
+    auto server = std::make_unique<child_process>();
+    EXPECT_TRUE(server->spawn({"python3", "-m", "http.server", std::to_string(p), "--bind",
+                               "127.0.0.1", "--protocol", "HTTP/1.1", "--directory", dir}));
+    auto t0 = std::chrono::steady_clock::now();
+    auto has_segment = [&](const std::string& pl) {
+      std::ifstream in{dir + "/" + pl};
+      std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return body.find("#EXTINF") != std::string::npos;
+    };
+    while (seconds_since(t0) < 30 &&
+           !(fs::exists(dir + "/master.m3u8") && has_segment("v0/index.m3u8") &&
+             has_segment("v1/index.m3u8")))
+      std::this_thread::sleep_for(std::chrono::milliseconds(100)); // until the first segments exist
+    http_reply master;
+    while (seconds_since(t0) < 40) {
+      master = http_get(p, "/master.m3u8");
+      if (master.status == 200u)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100)); // until it listens
+    }
+    EXPECT_EQ(master.status, 200u) << "the EVENT control is not served";
+    s.url = "http://127.0.0.1:" + std::to_string(p) + "/master.m3u8";
+    s.variants = count_variants(master.body);
+    std::printf("[ measure ] EVENT control: first segments after %.1f s\n", seconds_since(t0));
+    control_children().push_back(std::move(writer));
+    control_children().push_back(std::move(server));
+    return s;
+  }
+  static std::vector<std::unique_ptr<child_process>>& control_children() {
+    static std::vector<std::unique_ptr<child_process>> c;
+    return c;
+  }
+
   // ---- the players ---------------------------------------------------------
   static std::string live_options(const stream& s) {
     // An EVENT playlist is read from its first segment, not near its end.
     return s.growing ? "-live_start_index 0 " : "";
   }
-  int tool_timeout(const stream& s) const { return s.growing ? 300 : 120; }
+  int tool_timeout(const stream& s) const { return s.growing ? 150 : 120; }
 
   void note_status(const stream& s, const char* when) {
     if (!s.growing || s.media_id.empty())
@@ -434,6 +538,50 @@ protected:
     EXPECT_FALSE(r.timed_out()) << "ffmpeg did not finish within " << tool_timeout(s) << " s";
     EXPECT_EQ(r.rc, 0) << "ffmpeg -xerror failed on " << s.name << ":\n" << r.err;
     EXPECT_EQ(r.err + r.out, "") << "ffmpeg reported problems on " << s.name;
+    if (r.rc != 0 || !r.err.empty())
+      ADD_FAILURE() << "where, in the first variant (ffmpeg -v debug, segment URLs without their "
+                       "query):\n"
+                    << ffmpeg_diagnosis(s);
+  }
+
+  /// GET of an http://127.0.0.1:PORT/... URL.
+  static http_reply fetch(const std::string& url) {
+    std::smatch m;
+    if (!std::regex_match(url, m, std::regex{R"(http://127\.0\.0\.1:([0-9]+)(/.*))"}))
+      return {};
+    return http_get(static_cast<uint16_t>(std::stoi(m[1])), m[2]);
+  }
+  /// The URL of the first variant's media playlist (`url` itself when it is one).
+  static std::string first_media_playlist(const std::string& url) {
+    auto master = fetch(url);
+    if (master.body.find("#EXT-X-STREAM-INF") == std::string::npos)
+      return url;
+    auto uris = playlist_uris(master.body);
+    if (uris.empty())
+      return url;
+    const std::string& u = uris[0];
+    if (u.rfind("http", 0) == 0)
+      return u;
+    const auto origin_end = url.find('/', url.find("//") + 2);
+    if (u[0] == '/')
+      return url.substr(0, origin_end) + u;
+    const std::string path = url.substr(0, url.find('?'));
+    return path.substr(0, path.rfind('/') + 1) + u;
+  }
+
+  /// The segments ffmpeg opens in the first variant, interleaved with its
+  /// MPEG-TS continuity and corruption messages.
+  std::string ffmpeg_diagnosis(const stream& s) {
+    const std::string media = first_media_playlist(s.url);
+    auto r = run_tool("sh -c " + shell_quote("ffmpeg -nostdin -hide_banner -v debug " +
+                                             live_options(s) + "-i " + shell_quote(media) +
+                                             " -map 0 -f null - 2>&1 | grep -E \"Opening "
+                                             "'[^']*\\.ts|Continuity check failed|Packet "
+                                             "corrupt|corrupt input\" | sed -E "
+                                             "\"s/\\?[^' ]*//; s/^\\[[a-z]+ @ 0x[0-9a-f]+\\] //\" "
+                                             "| head -40"),
+                      tool_timeout(s));
+    return r.out;
   }
 
   void play_frame_count(const stream& s) {
@@ -448,6 +596,15 @@ protected:
     std::printf("[ measure ] %s frame count on %s: %lld of %lld (%.1f s)\n", which.c_str(),
                 s.name.c_str(), static_cast<long long>(got), static_cast<long long>(s.frames),
                 seconds_since(t0));
+    if (s.audio_only) {
+      // Re-encoded AAC starts with one priming frame that MPEG-TS, having no
+      // edit list, cannot trim: one frame more than the source is allowed.
+      EXPECT_TRUE(got == s.frames || got == s.frames + 1)
+          << got << " AAC frames decoded through " << s.name << "'s playlist, the source has "
+          << s.frames << "; ffprobe said:\n"
+          << errors;
+      return;
+    }
     EXPECT_EQ(got, s.frames) << "frames decoded through " << s.name
                              << "'s playlist (corrupt frames discarded) differ from the source's; "
                                 "ffprobe said:\n"
@@ -458,12 +615,17 @@ protected:
     ASSERT_EQ(missing_for("gstreamer"), "") << setup_hint;
     ASSERT_FALSE(s.url.empty());
     note_status(s, "when GStreamer starts:");
-    auto r = run_tool("env -u GST_DEBUG gst-launch-1.0 -q playbin uri=" + shell_quote(s.url) +
+    // Its HLS debug log goes to a file (stderr keeps only what -q prints),
+    // read for the diagnosis when it fails.
+    const std::string debug_log = make_temp_dir("gst") + "/debug.log";
+    const int limit = s.growing ? 90 : 120;
+    auto r = run_tool("env GST_DEBUG=hlsdemux:4,hls:5 GST_DEBUG_NO_COLOR=1 GST_DEBUG_FILE=" +
+                          shell_quote(debug_log) +
+                          " gst-launch-1.0 -q playbin uri=" + shell_quote(s.url) +
                           " video-sink='fakesink sync=false' audio-sink='fakesink sync=false'",
-                      tool_timeout(s));
+                      limit);
     std::printf("[ measure ] GStreamer playbin on %s: %.1f s\n", s.name.c_str(), r.seconds);
-    EXPECT_FALSE(r.timed_out()) << "gst-launch-1.0 did not finish within " << tool_timeout(s)
-                                << " s";
+    EXPECT_FALSE(r.timed_out()) << "gst-launch-1.0 did not finish within " << limit << " s";
     EXPECT_EQ(r.rc, 0) << "GStreamer failed on " << s.name << ":\n" << r.err << r.out;
     std::istringstream in{r.err + r.out};
     std::string bad;
@@ -471,6 +633,17 @@ protected:
       if (line.find("ERROR") != std::string::npos || line.find("WARNING") != std::string::npos)
         bad += line + "\n";
     EXPECT_EQ(bad, "") << "GStreamer reported on " << s.name << ":\n" << r.err;
+    if (r.rc != 0 || !bad.empty()) {
+      std::string why;
+      run_command("grep -E ' (WARN|ERROR) |inconsistent|Couldn.t' " + shell_quote(debug_log) +
+                      " | sed -E 's/[?][^ ]*//g; s/^[0-9:.]+ +[0-9]+ +0x[0-9a-f]+ +//' | uniq -c | "
+                      "head -20",
+                  &why);
+      ADD_FAILURE()
+          << "why, from GStreamer's HLS debug log of that run (GST_DEBUG=hlsdemux:4,hls:5; "
+             "warnings and playlist checks, counted):\n"
+          << why;
+    }
   }
 
   void play_browser(const stream& s, const std::string& player) {
@@ -533,6 +706,7 @@ protected:
   }
 
 PLAYER_TESTS(control, control)
+PLAYER_TESTS(event_control, control_event)
 PLAYER_TESTS(ladder_1080p, ladder_1080p)
 PLAYER_TESTS(audio_only, audio_only)
 PLAYER_TESTS(odd_source, odd_source)

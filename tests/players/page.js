@@ -458,7 +458,8 @@
         if (state.phase === 'play') player.onTimeSwitch(ct);
       };
     }
-    const d0 = isFinite(video.duration) ? video.duration : cfg.expectDuration || 60;
+    // A growing (EVENT) playlist is longer than what the player knows now.
+    const d0 = Math.max(isFinite(video.duration) ? video.duration : 0, cfg.expectDuration || 0) || 60;
     const budget1 = d0 / cfg.rate * 1.5 + cfg.slackSeconds;
     state.first_pass_ended = await playToEnd('first pass', budget1);
     state.duration = isFinite(video.duration) ? +video.duration.toFixed(3) : null;
