@@ -26,10 +26,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# npm ci only when node_modules does not match the committed lock file.
-stamp="$here/node_modules/.package-lock.json"
-if [ ! -f "$stamp" ] || ! cmp -s <(node -e 'const l=require(process.argv[1]);console.log(JSON.stringify(l.packages&&Object.keys(l.packages).filter(k=>k).sort().map(k=>k+"@"+l.packages[k].version)))' "$here/package-lock.json") \
-  <(node -e 'const l=require(process.argv[1]);console.log(JSON.stringify(l.packages&&Object.keys(l.packages).filter(k=>k).sort().map(k=>k+"@"+l.packages[k].version)))' "$stamp"); then
+# npm ci only when node_modules does not hold exactly what the committed lock
+# file lists (every package present, at its locked version).
+if ! node -e '
+  const fs = require("fs"), path = require("path");
+  const lock = require(path.join(process.argv[1], "package-lock.json"));
+  for (const [k, v] of Object.entries(lock.packages || {})) {
+    if (!k) continue;
+    const f = path.join(process.argv[1], k, "package.json");
+    if (!fs.existsSync(f) || JSON.parse(fs.readFileSync(f, "utf8")).version !== v.version) process.exit(1);
+  }' "$here" 2>/dev/null; then
   echo "setup.sh: npm ci in $here"
   (cd "$here" && PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1 \
     npm ci --no-audit --no-fund --loglevel=error)
