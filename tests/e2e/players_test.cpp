@@ -605,6 +605,9 @@ protected:
           << errors;
       return;
     }
+    if (got != s.frames)
+      ADD_FAILURE() << "where frames are lost, in the first variant (ffmpeg -v debug):\n"
+                    << ffmpeg_diagnosis(s);
     EXPECT_EQ(got, s.frames) << "frames decoded through " << s.name
                              << "'s playlist (corrupt frames discarded) differ from the source's; "
                                 "ffprobe said:\n"
