@@ -1,0 +1,716 @@
+// Plays the server's output in real players and fails on any player error or
+// warning: the ffmpeg CLI (strict: -xerror), a frame count through the
+// playlist (ffprobe, corrupt frames discarded), GStreamer's playbin, and
+// hls.js and Shaka in headless Chromium (tests/players/play.js). One test
+// case per player and kind of output: a 1080p default ladder, an audio-only
+// upload, an odd source (640x480 with 4:3 pixels, rotated 90 degrees) and an
+// EVENT playlist played while its job runs. The same five players run on a
+// control, a correct HLS stream that the ffmpeg CLI's hls muxer makes from
+// the same 1080p clip, served by python3's http.server on 127.0.0.1, and on
+// an EVENT control that the same muxer writes while it is played: all of
+// them must pass there, which shows that a failure on the server's output is
+// the output's, not the harness's. A failing ffmpeg or GStreamer case adds a
+// diagnosis (which segment, which check) from a debug-level rerun.
+//
+// Needs tests/players/setup.sh (Chromium, GStreamer, Node.js and the npm
+// packages); a test whose tool is missing fails and says so. Label "system".
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include "tests/e2e/e2e_fixture.hpp"
+
+extern char** environ;
+
+using namespace hlsgate::test;
+
+namespace {
+
+const std::string players_dir = std::string{HLSGATE_SOURCE_DIR} + "/tests/players";
+const std::string setup_hint = "run tests/players/setup.sh (as root) to install it";
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+struct tool_run {
+  int rc = -1;
+  std::string out, err;
+  double seconds = 0;
+  bool timed_out() const { return rc == 124 || rc == 137; }
+};
+
+/// Runs `cmd` under coreutils' timeout; stdout and stderr kept apart.
+tool_run run_tool(const std::string& cmd, int timeout_seconds) {
+  tool_run r;
+  const std::string err_file = make_temp_dir("tool") + "/stderr";
+  auto t0 = std::chrono::steady_clock::now();
+  r.rc = run_command("timeout -k 10 " + std::to_string(timeout_seconds) + " " + cmd +
+                         " </dev/null 2>" + shell_quote(err_file),
+                     &r.out);
+  r.seconds = seconds_since(t0);
+  std::ifstream in{err_file};
+  r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return r;
+}
+
+bool have_command(const std::string& name) {
+  return run_command("command -v " + shell_quote(name) + " >/dev/null 2>&1") == 0;
+}
+
+/// What is missing for `player` ("" when all is there).
+std::string missing_for(const std::string& player) {
+  std::vector<std::string> missing;
+  for (auto* c : {"ffmpeg", "ffprobe", "timeout"})
+    if (!have_command(c))
+      missing.push_back(c);
+  if (player == "gstreamer") {
+    if (!have_command("gst-launch-1.0"))
+      missing.push_back("gst-launch-1.0 (gstreamer1.0-tools)");
+    else if (run_command("gst-inspect-1.0 hlsdemux >/dev/null 2>&1") != 0)
+      missing.push_back("GStreamer's hlsdemux (gstreamer1.0-plugins-bad)");
+    else if (run_command("gst-inspect-1.0 avdec_h264 >/dev/null 2>&1") != 0)
+      missing.push_back("GStreamer's avdec_h264 (gstreamer1.0-libav)");
+  }
+  if (player == "hls.js" || player == "shaka") {
+    if (!have_command("node"))
+      missing.push_back("node (nodejs)");
+    if (!fs::exists("/usr/bin/chromium") && std::getenv("CHROMIUM") == nullptr)
+      missing.push_back("/usr/bin/chromium (chromium)");
+    for (auto* m : {"puppeteer-core", "hls.js", "shaka-player"})
+      if (!fs::exists(players_dir + "/node_modules/" + m + "/package.json"))
+        missing.push_back(std::string{"tests/players/node_modules/"} + m);
+  }
+  std::string s;
+  for (auto& m : missing)
+    s += (s.empty() ? "" : ", ") + m;
+  return s;
+}
+
+/// One stream to play.
+struct stream {
+  std::string name;    ///< for messages
+  std::string url;     ///< master (or media) playlist URL
+  double duration = 0; ///< of the source, seconds
+  int64_t frames = -1; ///< frames of the source's first video (else audio) stream
+  bool audio_only = false;
+  size_t variants = 1;             ///< variant streams in the master playlist
+  bool growing = false;            ///< an EVENT playlist whose job is still running
+  std::string media_id, admin_key; ///< server items only
+};
+
+/// Frames of `stream_spec` ("v:0", "a:0") that ffprobe decodes from `input`.
+int64_t count_frames(const std::string& input, const std::string& extra_options,
+                     std::string* errors = nullptr, const std::string& stream_spec = "v:0") {
+  auto r = run_tool("ffprobe -v error " + extra_options + " -count_frames -select_streams " +
+                        stream_spec + " -show_entries stream=nb_read_frames -of csv=p=0 " +
+                        shell_quote(input),
+                    300);
+  if (errors)
+    *errors = r.err + (r.rc != 0 ? "(ffprobe exit " + std::to_string(r.rc) + ")" : "");
+  std::istringstream in{r.out};
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])))
+      return std::stoll(line);
+  return -1;
+}
+
+size_t count_variants(const std::string& master) {
+  size_t n = 0;
+  for (size_t p = master.find("#EXT-X-STREAM-INF:"); p != std::string::npos;
+       p = master.find("#EXT-X-STREAM-INF:", p + 1))
+    ++n;
+  return n == 0 ? 1 : n;
+}
+
+/// A child process (python3 -m http.server), stopped with SIGTERM.
+class child_process {
+public:
+  bool spawn(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    std::vector<std::string> copy = args;
+    for (auto& a : copy)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    int rc = posix_spawnp(&pid_, argv[0], &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+      pid_ = -1;
+    return rc == 0;
+  }
+  ~child_process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 100 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50)); // bounded wait for its exit
+      if (::waitpid(pid_, &status, WNOHANG) == 0) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+      }
+    }
+  }
+
+private:
+  pid_t pid_ = -1;
+};
+
+/// Formats play.js's JSON errors one per line: player, what, when, where.
+std::string describe_errors(const json& result) {
+  std::ostringstream os;
+  if (!result.contains("errors"))
+    return os.str();
+  for (auto& e : result["errors"]) {
+    os << "  - " << e.value("source", "?");
+    if (e.contains("type"))
+      os << " " << e["type"].dump();
+    os << " " << e.value("details", "");
+    if (e.contains("severity"))
+      os << " " << e["severity"].get<std::string>();
+    else if (e.contains("fatal"))
+      os << (e["fatal"].get<bool>() ? " (fatal)" : " (non-fatal)");
+    if (e.contains("t"))
+      os << " at t=" << e["t"].dump() << " s";
+    if (e.contains("phase"))
+      os << " [" << e["phase"].get<std::string>() << "]";
+    if (e.contains("segment"))
+      os << " segment " << e["segment"].get<std::string>();
+    if (e.contains("frag") && e["frag"].is_object())
+      os << " frag sn " << e["frag"].value("sn", json{}).dump() << " level "
+         << e["frag"].value("level", json{}).dump() << " " << e["frag"].value("url", "");
+    os << ": " << e.value("message", "") << "\n";
+  }
+  return os.str();
+}
+
+} // namespace
+
+class players : public e2e {
+protected:
+  // One server per test process, shared by its test cases (ctest runs each
+  // case in a process of its own; running the binary directly shares it).
+  static std::unique_ptr<server_process>& shared_server() {
+    static std::unique_ptr<server_process> s;
+    return s;
+  }
+  static std::map<std::string, stream>& cache() {
+    static std::map<std::string, stream> c;
+    return c;
+  }
+  static std::unique_ptr<child_process>& control_server() {
+    static std::unique_ptr<child_process> c;
+    return c;
+  }
+
+  void SetUp() override {
+    if (!shared_server()) {
+      start();
+      shared_server() = std::move(srv);
+    }
+    srv = std::move(shared_server());
+    data = srv->data_dir();
+  }
+  void TearDown() override {
+    shared_server() = std::move(srv); // e2e::TearDown would stop it
+    e2e::TearDown();
+  }
+  static void TearDownTestSuite() {
+    if (shared_server()) {
+      EXPECT_EQ(shared_server()->stop(), 0);
+    }
+    shared_server().reset();
+    control_server().reset();
+    control_children().clear();
+    cache().clear();
+  }
+
+  // ---- the kinds of output -------------------------------------------------
+  stream upload_ready(const std::string& name, const clip_spec& spec) {
+    if (auto i = cache().find(name); i != cache().end())
+      return i->second;
+    stream s;
+    s.name = name;
+    s.duration = spec.seconds;
+    const std::string clip = make_clip(spec);
+    s.audio_only = spec.kind == clip_kind::audio_only;
+    s.frames = count_frames(clip, "", nullptr, s.audio_only ? "a:0" : "v:0");
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = upload(clip, "?expiry_minutes=120");
+    EXPECT_EQ(r.status, 200u) << r.body;
+    if (r.status != 200u)
+      return s;
+    auto j = parse_json(r);
+    s.url = j["playlist_url"];
+    s.media_id = j["media_id"];
+    s.admin_key = j["admin_key"];
+    std::printf("[ measure ] %s: upload + transcode %.1f s\n", name.c_str(), seconds_since(t0));
+    auto master = http_get(port(), s.url.substr(s.url.find("/stream/")));
+    EXPECT_EQ(master.status, 200u) << master.body;
+    s.variants = count_variants(master.body);
+    cache()[name] = s;
+    return s;
+  }
+
+  stream ladder_1080p() { return upload_ready("1080p ladder", clip_1080p()); }
+  stream audio_only() { return upload_ready("audio-only", clip_audio_only(12)); }
+  stream odd_source() { return upload_ready("odd source", odd_clip()); }
+
+  static clip_spec clip_1080p() {
+    clip_spec s = clip_720p(12);
+    s.width = 1920;
+    s.height = 1080;
+    return s;
+  }
+  static clip_spec odd_clip() {
+    clip_spec s = clip_720p(10);
+    s.width = 640;
+    s.height = 480;
+    s.sar = "4/3"; // displayed as 853x480
+    s.rotation = 90;
+    return s;
+  }
+
+  /// A fresh async upload of a 30 s 720p clip; returns once its master
+  /// playlist is served while the job still runs (an EVENT playlist).
+  stream event_playlist() {
+    stream s;
+    s.name = "EVENT playlist";
+    s.duration = 30;
+    s.growing = true;
+    const std::string clip = make_clip(clip_720p(30));
+    s.frames = count_frames(clip, "");
+    auto r = upload(clip, "?async=true&expiry_minutes=120");
+    EXPECT_EQ(r.status, 202u) << r.body;
+    if (r.status != 202u)
+      return s;
+    auto j = parse_json(r);
+    s.url = j["playlist_url"];
+    s.media_id = j["media_id"];
+    s.admin_key = j["admin_key"];
+    const std::string token = j["access_token"];
+    auto t0 = std::chrono::steady_clock::now();
+    http_reply pl;
+    while (seconds_since(t0) < 120) {
+      pl = http_get(port(), "/stream/" + s.media_id + "/v0/playlist.m3u8?token=" + token);
+      if (pl.status == 200u)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50)); // polling interval
+    }
+    EXPECT_EQ(pl.status, 200u) << pl.body;
+    EXPECT_NE(pl.body.find("#EXT-X-PLAYLIST-TYPE:EVENT"), std::string::npos)
+        << "the job ended before an EVENT playlist was seen:\n"
+        << pl.body;
+    auto master = http_get(port(), s.url.substr(s.url.find("/stream/")));
+    EXPECT_EQ(master.status, 200u) << master.body;
+    s.variants = count_variants(master.body);
+    std::printf("[ measure ] EVENT playlist served %.1f s after the upload, job %s at %.0f%%\n",
+                seconds_since(t0), info(s.media_id, s.admin_key)["status"].dump().c_str(),
+                info(s.media_id, s.admin_key)["progress"].get<double>());
+    return s;
+  }
+
+  /// The control: the ffmpeg CLI's hls muxer makes a correct two-variant
+  /// stream from the 1080p clip (the 1080p video copied, a 360p rung
+  /// encoded with keyframes on the same 2 s grid; audio and video start
+  /// together), served by python3 -m http.server on 127.0.0.1.
+  stream control() {
+    if (auto i = cache().find("control"); i != cache().end())
+      return i->second;
+    stream s;
+    s.name = "control (ffmpeg hls muxer)";
+    const clip_spec spec = clip_1080p();
+    s.duration = spec.seconds;
+    const std::string clip = make_clip(spec);
+    s.frames = count_frames(clip, "");
+    const std::string dir = make_temp_dir("control");
+    // The AAC encoder's 1024 priming samples make the copied audio start
+    // 21.3 ms before the video in MPEG-TS (which has no edit list): the
+    // audio input is offset by that much so both start at the same PTS.
+    const std::string cmd =
+        "ffmpeg -nostdin -hide_banner -v error -y -i " + shell_quote(clip) +
+        " -itsoffset 0.021333 -i " + shell_quote(clip) +
+        " -map 0:v -map 1:a -map 0:v -map 1:a -c:v:0 copy -c:v:1 libx264 -preset veryfast"
+        " -profile:v:1 high -s:v:1 640x360 -b:v:1 800k -force_key_frames:v:1 "
+        "'expr:gte(t,n_forced*2)'"
+        " -sc_threshold 0 -c:a copy -f hls -hls_time 6 -hls_playlist_type vod"
+        " -hls_segment_filename " +
+        shell_quote(dir + "/v%v/seg_%03d.ts") +
+        " -master_pl_name master.m3u8 -var_stream_map 'v:0,a:0 v:1,a:1' " +
+        shell_quote(dir + "/v%v/index.m3u8") + " 2>&1";
+    std::string out;
+    EXPECT_EQ(run_command(cmd, &out), 0) << cmd << "\n" << out;
+    add_missing_codecs(dir + "/master.m3u8");
+    if (!have_command("python3")) {
+      ADD_FAILURE() << "python3 is missing (serves the control stream)";
+      return s;
+    }
+    const uint16_t p = free_port();
+    control_server() = std::make_unique<child_process>();
+    EXPECT_TRUE(
+        control_server()->spawn({"python3", "-m", "http.server", std::to_string(p), "--bind",
+                                 "127.0.0.1", "--protocol", "HTTP/1.1", "--directory", dir}));
+    auto t0 = std::chrono::steady_clock::now();
+    http_reply master;
+    while (seconds_since(t0) < 20) {
+      master = http_get(p, "/master.m3u8");
+      if (master.status == 200u)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100)); // until it listens
+    }
+    EXPECT_EQ(master.status, 200u) << "python3 -m http.server did not serve the control";
+    s.url = "http://127.0.0.1:" + std::to_string(p) + "/master.m3u8";
+    s.variants = count_variants(master.body);
+    EXPECT_EQ(s.variants, 2u) << master.body;
+    cache()["control"] = s;
+    return s;
+  }
+
+  /// ffmpeg's hls muxer leaves CODECS out for a copied stream; RFC 8216
+  /// says every EXT-X-STREAM-INF should have it: added from what ffprobe
+  /// sees in the variant's first segment.
+  static void add_missing_codecs(const std::string& master_path) {
+    std::ifstream in{master_path};
+    std::string line, out, inf;
+    const std::string dir = fs::path{master_path}.parent_path().string();
+    while (std::getline(in, line)) {
+      if (line.rfind("#EXT-X-STREAM-INF:", 0) == 0) {
+        inf = line;
+        continue;
+      }
+      if (!inf.empty() && !line.empty() && line[0] != '#') {
+        if (inf.find("CODECS=") == std::string::npos) {
+          const std::string seg = dir + "/" + fs::path{line}.parent_path().string() + "/seg_000.ts";
+          std::string prof;
+          run_command("ffprobe -v error -select_streams v:0 -show_entries stream=profile,level "
+                      "-of csv=p=0 " +
+                          shell_quote(seg),
+                      &prof);
+          const auto comma = prof.find(',');
+          const int level = comma == std::string::npos ? 0 : std::atoi(prof.c_str() + comma + 1);
+          char codecs[64];
+          std::snprintf(codecs, sizeof codecs, ",CODECS=\"avc1.%s00%02x,mp4a.40.2\"",
+                        prof.rfind("High", 0) == 0   ? "64"
+                        : prof.rfind("Main", 0) == 0 ? "4d"
+                                                     : "42",
+                        level);
+          inf += codecs;
+        }
+        out += inf + "\n" + line + "\n";
+        inf.clear();
+        continue;
+      }
+      out += line + "\n";
+    }
+    in.close();
+    std::ofstream{master_path, std::ios::trunc} << out;
+  }
+
+  /// The EVENT control: the ffmpeg CLI's hls muxer writes the 30 s 720p
+  /// clip as a two-variant EVENT playlist at twice real time
+  /// (-readrate 2), served by python3 -m http.server while it grows.
+  stream control_event() {
+    stream s;
+    s.name = "EVENT control (ffmpeg hls muxer, growing)";
+    s.duration = 30;
+    s.growing = true;
+    const std::string clip = make_clip(clip_720p(30));
+    s.frames = count_frames(clip, "");
+    const std::string dir = make_temp_dir("control_event");
+    auto writer = std::make_unique<child_process>();
+    EXPECT_TRUE(writer->spawn({"ffmpeg",
+                               "-nostdin",
+                               "-hide_banner",
+                               "-v",
+                               "error",
+                               "-y",
+                               "-readrate",
+                               "2",
+                               "-i",
+                               clip,
+                               "-readrate",
+                               "2",
+                               "-itsoffset",
+                               "0.021333",
+                               "-i",
+                               clip,
+                               "-map",
+                               "0:v",
+                               "-map",
+                               "1:a",
+                               "-map",
+                               "0:v",
+                               "-map",
+                               "1:a",
+                               "-c:v:0",
+                               "copy",
+                               "-c:v:1",
+                               "libx264",
+                               "-preset",
+                               "veryfast",
+                               "-s:v:1",
+                               "640x360",
+                               "-b:v:1",
+                               "800k",
+                               "-force_key_frames:v:1",
+                               "expr:gte(t,n_forced*2)",
+                               "-sc_threshold",
+                               "0",
+                               "-c:a",
+                               "copy",
+                               "-f",
+                               "hls",
+                               "-hls_time",
+                               "6",
+                               "-hls_playlist_type",
+                               "event",
+                               "-hls_flags",
+                               "temp_file+independent_segments",
+                               "-hls_segment_filename",
+                               dir + "/v%v/seg_%03d.ts",
+                               "-master_pl_name",
+                               "master.m3u8",
+                               "-var_stream_map",
+                               "v:0,a:0 v:1,a:1",
+                               dir + "/v%v/index.m3u8"}));
+    const uint16_t p = free_port();
+    auto server = std::make_unique<child_process>();
+    EXPECT_TRUE(server->spawn({"python3", "-m", "http.server", std::to_string(p), "--bind",
+                               "127.0.0.1", "--protocol", "HTTP/1.1", "--directory", dir}));
+    auto t0 = std::chrono::steady_clock::now();
+    auto has_segment = [&](const std::string& pl) {
+      std::ifstream in{dir + "/" + pl};
+      std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      return body.find("#EXTINF") != std::string::npos;
+    };
+    while (seconds_since(t0) < 30 &&
+           !(fs::exists(dir + "/master.m3u8") && has_segment("v0/index.m3u8") &&
+             has_segment("v1/index.m3u8")))
+      std::this_thread::sleep_for(std::chrono::milliseconds(100)); // until the first segments exist
+    http_reply master;
+    while (seconds_since(t0) < 40) {
+      master = http_get(p, "/master.m3u8");
+      if (master.status == 200u)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100)); // until it listens
+    }
+    EXPECT_EQ(master.status, 200u) << "the EVENT control is not served";
+    s.url = "http://127.0.0.1:" + std::to_string(p) + "/master.m3u8";
+    s.variants = count_variants(master.body);
+    std::printf("[ measure ] EVENT control: first segments after %.1f s\n", seconds_since(t0));
+    control_children().push_back(std::move(writer));
+    control_children().push_back(std::move(server));
+    return s;
+  }
+  static std::vector<std::unique_ptr<child_process>>& control_children() {
+    static std::vector<std::unique_ptr<child_process>> c;
+    return c;
+  }
+
+  // ---- the players ---------------------------------------------------------
+  static std::string live_options(const stream& s) {
+    // An EVENT playlist is read from its first segment, not near its end.
+    return s.growing ? "-live_start_index 0 " : "";
+  }
+  int tool_timeout(const stream& s) const { return s.growing ? 150 : 120; }
+
+  void note_status(const stream& s, const char* when) {
+    if (!s.growing || s.media_id.empty())
+      return;
+    auto i = info(s.media_id, s.admin_key);
+    std::printf("[ measure ] job %s %s (progress %.0f%%)\n", when, i["status"].dump().c_str(),
+                i["progress"].get<double>());
+  }
+
+  void play_ffmpeg_strict(const stream& s) {
+    ASSERT_EQ(missing_for("ffmpeg"), "") << setup_hint;
+    ASSERT_FALSE(s.url.empty());
+    note_status(s, "when ffmpeg starts:");
+    auto r = run_tool("ffmpeg -nostdin -v error -xerror " + live_options(s) + "-i " +
+                          shell_quote(s.url) + " -map 0 -f null -",
+                      tool_timeout(s));
+    std::printf("[ measure ] ffmpeg -xerror on %s: %.1f s\n", s.name.c_str(), r.seconds);
+    EXPECT_FALSE(r.timed_out()) << "ffmpeg did not finish within " << tool_timeout(s) << " s";
+    EXPECT_EQ(r.rc, 0) << "ffmpeg -xerror failed on " << s.name << ":\n" << r.err;
+    EXPECT_EQ(r.err + r.out, "") << "ffmpeg reported problems on " << s.name;
+    if (r.rc != 0 || !r.err.empty())
+      ADD_FAILURE() << "where, in the first variant (ffmpeg -v debug, segment URLs without their "
+                       "query):\n"
+                    << ffmpeg_diagnosis(s);
+  }
+
+  /// GET of an http://127.0.0.1:PORT/... URL.
+  static http_reply fetch(const std::string& url) {
+    std::smatch m;
+    if (!std::regex_match(url, m, std::regex{R"(http://127\.0\.0\.1:([0-9]+)(/.*))"}))
+      return {};
+    return http_get(static_cast<uint16_t>(std::stoi(m[1])), m[2]);
+  }
+  /// The URL of the first variant's media playlist (`url` itself when it is one).
+  static std::string first_media_playlist(const std::string& url) {
+    auto master = fetch(url);
+    if (master.body.find("#EXT-X-STREAM-INF") == std::string::npos)
+      return url;
+    auto uris = playlist_uris(master.body);
+    if (uris.empty())
+      return url;
+    const std::string& u = uris[0];
+    if (u.rfind("http", 0) == 0)
+      return u;
+    const auto origin_end = url.find('/', url.find("//") + 2);
+    if (u[0] == '/')
+      return url.substr(0, origin_end) + u;
+    const std::string path = url.substr(0, url.find('?'));
+    return path.substr(0, path.rfind('/') + 1) + u;
+  }
+
+  /// The segments ffmpeg opens in the first variant, interleaved with its
+  /// MPEG-TS continuity and corruption messages.
+  std::string ffmpeg_diagnosis(const stream& s) {
+    const std::string media = first_media_playlist(s.url);
+    auto r = run_tool("sh -c " + shell_quote("ffmpeg -nostdin -hide_banner -v debug " +
+                                             live_options(s) + "-i " + shell_quote(media) +
+                                             " -map 0 -f null - 2>&1 | grep -E \"Opening "
+                                             "'[^']*\\.ts|Continuity check failed|Packet "
+                                             "corrupt|corrupt input\" | sed -E "
+                                             "\"s/\\?[^' ]*//; s/^\\[[a-z]+ @ 0x[0-9a-f]+\\] //\" "
+                                             "| head -40"),
+                      tool_timeout(s));
+    return r.out;
+  }
+
+  void play_frame_count(const stream& s) {
+    ASSERT_EQ(missing_for("ffprobe"), "") << setup_hint;
+    ASSERT_FALSE(s.url.empty());
+    note_status(s, "when ffprobe starts:");
+    std::string errors;
+    auto t0 = std::chrono::steady_clock::now();
+    const std::string which = s.audio_only ? "a:0" : "v:0";
+    const int64_t got =
+        count_frames(s.url, "-fflags +discardcorrupt " + live_options(s), &errors, which);
+    std::printf("[ measure ] %s frame count on %s: %lld of %lld (%.1f s)\n", which.c_str(),
+                s.name.c_str(), static_cast<long long>(got), static_cast<long long>(s.frames),
+                seconds_since(t0));
+    if (s.audio_only) {
+      // Re-encoded AAC starts with one priming frame that MPEG-TS, having no
+      // edit list, cannot trim: one frame more than the source is allowed.
+      EXPECT_TRUE(got == s.frames || got == s.frames + 1)
+          << got << " AAC frames decoded through " << s.name << "'s playlist, the source has "
+          << s.frames << "; ffprobe said:\n"
+          << errors;
+      return;
+    }
+    if (got != s.frames)
+      ADD_FAILURE() << "where frames are lost, in the first variant (ffmpeg -v debug):\n"
+                    << ffmpeg_diagnosis(s);
+    EXPECT_EQ(got, s.frames) << "frames decoded through " << s.name
+                             << "'s playlist (corrupt frames discarded) differ from the source's; "
+                                "ffprobe said:\n"
+                             << errors;
+  }
+
+  void play_gstreamer(const stream& s) {
+    ASSERT_EQ(missing_for("gstreamer"), "") << setup_hint;
+    ASSERT_FALSE(s.url.empty());
+    note_status(s, "when GStreamer starts:");
+    // Its HLS debug log goes to a file (stderr keeps only what -q prints),
+    // read for the diagnosis when it fails.
+    const std::string debug_log = make_temp_dir("gst") + "/debug.log";
+    const int limit = s.growing ? 90 : 120;
+    auto r = run_tool("env GST_DEBUG=hlsdemux:4,hls:5 GST_DEBUG_NO_COLOR=1 GST_DEBUG_FILE=" +
+                          shell_quote(debug_log) +
+                          " gst-launch-1.0 -q playbin uri=" + shell_quote(s.url) +
+                          " video-sink='fakesink sync=false' audio-sink='fakesink sync=false'",
+                      limit);
+    std::printf("[ measure ] GStreamer playbin on %s: %.1f s\n", s.name.c_str(), r.seconds);
+    EXPECT_FALSE(r.timed_out()) << "gst-launch-1.0 did not finish within " << limit << " s";
+    EXPECT_EQ(r.rc, 0) << "GStreamer failed on " << s.name << ":\n" << r.err << r.out;
+    std::istringstream in{r.err + r.out};
+    std::string bad;
+    for (std::string line; std::getline(in, line);)
+      if (line.find("ERROR") != std::string::npos || line.find("WARNING") != std::string::npos)
+        bad += line + "\n";
+    EXPECT_EQ(bad, "") << "GStreamer reported on " << s.name << ":\n" << r.err;
+    if (r.rc != 0 || !bad.empty()) {
+      std::string why;
+      run_command("grep -E ' (WARN|ERROR) |inconsistent|Couldn.t' " + shell_quote(debug_log) +
+                      " | sed -E 's/[?][^ ]*//g; s/^[0-9:.]+ +[0-9]+ +0x[0-9a-f]+ +//' | uniq -c | "
+                      "head -20",
+                  &why);
+      ADD_FAILURE()
+          << "why, from GStreamer's HLS debug log of that run (GST_DEBUG=hlsdemux:4,hls:5; "
+             "warnings and playlist checks, counted):\n"
+          << why;
+    }
+  }
+
+  void play_browser(const stream& s, const std::string& player) {
+    ASSERT_EQ(missing_for(player), "") << setup_hint;
+    ASSERT_FALSE(s.url.empty());
+    std::ostringstream args;
+    args << " --player " << player << " --expect-duration " << s.duration;
+    if (s.variants > 1)
+      args << " --switch-levels";
+    if (s.growing)
+      args << " --rate 1 --timeout 240"; // it grows at the encoder's pace
+    else
+      args << " --rate 2 --timeout 150";
+    note_status(s, ("when " + player + " starts:").c_str());
+    auto r = run_tool("node " + shell_quote(players_dir + "/play.js") + " " + shell_quote(s.url) +
+                          args.str(),
+                      s.growing ? 300 : 200);
+    note_status(s, ("when " + player + " ended:").c_str());
+    std::printf("[ measure ] %s on %s: %.1f s\n", player.c_str(), s.name.c_str(), r.seconds);
+    std::string last;
+    std::istringstream in{r.out};
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty() && line[0] == '{')
+        last = line;
+    auto result = json::parse(last, nullptr, false);
+    ASSERT_FALSE(result.is_discarded()) << "play.js printed no result (exit " << r.rc << "):\n"
+                                        << r.out << r.err;
+    ASSERT_FALSE(result.contains("setup_error")) << result["setup_error"] << "; " << setup_hint;
+    std::printf("[ result  ] %s\n", last.c_str());
+    EXPECT_EQ(result["errors"].size(), 0u) << player << " reported " << result["errors"].size()
+                                           << " problem(s) playing " << s.name << ":\n"
+                                           << describe_errors(result);
+    EXPECT_TRUE(result.value("ended", false))
+        << player << " did not play " << s.name << " to its end";
+    EXPECT_EQ(r.rc, 0) << "play.js exit status";
+    if (s.variants > 1) {
+      EXPECT_EQ(result["levels_switched"].size(), s.variants)
+          << "levels played: " << result["levels_switched"].dump();
+    }
+    EXPECT_EQ(result["seeks"].size(), 1u) << result["seeks"].dump();
+  }
+};
+
+// Each player on each kind of output is a test case of its own.
+#define PLAYER_TESTS(kind, make)                                                                   \
+  TEST_F(players, kind##_ffmpeg_strict) {                                                          \
+    play_ffmpeg_strict(make());                                                                    \
+  }                                                                                                \
+  TEST_F(players, kind##_frame_count) {                                                            \
+    play_frame_count(make());                                                                      \
+  }                                                                                                \
+  TEST_F(players, kind##_gstreamer) {                                                              \
+    play_gstreamer(make());                                                                        \
+  }                                                                                                \
+  TEST_F(players, kind##_hlsjs) {                                                                  \
+    play_browser(make(), "hls.js");                                                                \
+  }                                                                                                \
+  TEST_F(players, kind##_shaka) {                                                                  \
+    play_browser(make(), "shaka");                                                                 \
+  }
+
+PLAYER_TESTS(control, control)
+PLAYER_TESTS(event_control, control_event)
+PLAYER_TESTS(ladder_1080p, ladder_1080p)
+PLAYER_TESTS(audio_only, audio_only)
+PLAYER_TESTS(odd_source, odd_source)
+PLAYER_TESTS(event_playlist, event_playlist)
