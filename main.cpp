@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
   }
   http::api router{svc, metrics};
   auto opts = http::make_server_options(cfg);
-  http::server srv{opts, router, svc.signer(), metrics};
+  http::server srv{opts, router, svc.signer(), metrics, &svc.revocations()};
   try {
     srv.start();
   } catch (const std::exception& e) {

@@ -24,9 +24,9 @@
 
 #include "actors/completion.hpp"
 #include "actors/item_files.hpp"
-#include "auth/revocation.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
+#include "auth/revocation.hpp"
 #include "config/config.hpp"
 #include "media/probe.hpp"
 #include "media/transcoder.hpp"
@@ -94,7 +94,7 @@ using store_actor = caf::typed_actor<caf::replies_to<put_atom, media_record>::wi
 /// One media item: its record, keys, expiry timer and job.
 using media_actor = caf::typed_actor<
     // callers (through the registry)
-    caf::reacts_to<playlist_atom, auth::token_claims, completion<playlist_ptr>>,
+    caf::reacts_to<playlist_atom, auth::token_claims, completion<playlist_grant>>,
     caf::reacts_to<stream_info_atom, auth::token_claims, completion<stream_info_result>>,
     caf::reacts_to<refresh_atom, admin_credential, unsigned, completion<token_result>>,
     caf::reacts_to<info_atom, admin_credential, completion<info_result>>,
@@ -148,7 +148,7 @@ using prober_actor = caf::typed_actor<
 /// Public id -> media actor.
 using registry_actor = gone_listener::extend<
     caf::reacts_to<upload_atom, upload_params, completion<upload_result>>,
-    caf::reacts_to<playlist_atom, std::string, auth::token_claims, completion<playlist_ptr>>,
+    caf::reacts_to<playlist_atom, std::string, auth::token_claims, completion<playlist_grant>>,
     caf::reacts_to<stream_info_atom, std::string, auth::token_claims,
                    completion<stream_info_result>>,
     caf::reacts_to<refresh_atom, std::string, admin_credential, unsigned, completion<token_result>>,
@@ -197,7 +197,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::upload_params)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::auth::token_claims)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::media::result<hlsgate::media::probe_info>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::upload_result>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::playlist_ptr>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::playlist_grant>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::token_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::info_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::extend_result>)

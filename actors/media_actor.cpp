@@ -139,6 +139,12 @@ upload_result make_upload_result(self_ptr self) {
   return res;
 }
 
+/// The current playlists as the token of `claims` may use them.
+playlist_grant grant(self_ptr self, const auth::token_claims& claims) {
+  auto& st = self->state;
+  return {st.snapshot, st.record.token_gen, claims.jti, claims.exp, st.record.expires_at};
+}
+
 /// Answers every parked playlist request from the current state.
 void answer_playlist_waiters(self_ptr self) {
   auto& st = self->state;
@@ -146,7 +152,7 @@ void answer_playlist_waiters(self_ptr self) {
   st.playlist_waiters.clear();
   for (auto& w : ws) {
     if (st.snapshot)
-      w.done(st.snapshot);
+      w.done(grant(self, w.claims));
     else if (st.record.status == media_status::failed)
       w.done(api_error{api_errc::failed, st.record.error});
     else
@@ -400,10 +406,11 @@ void on_job_failed(self_ptr self, const job_failure& f) {
 
 /// An imported item's first viewer starts its job and waits (bounded) for
 /// the first segments.
-void start_on_demand(self_ptr self, completion<playlist_ptr>& done) {
+void start_on_demand(self_ptr self, const auth::token_claims& claims,
+                     completion<playlist_grant>& done) {
   auto& st = self->state;
   auto id = ++st.next_waiter;
-  st.playlist_waiters.push_back({id, std::move(done)});
+  st.playlist_waiters.push_back({id, std::move(done), claims});
   self->delayed_send(self, std::chrono::seconds(st.env->cfg.ondemand_wait_seconds),
                      pl_timeout_atom_v, id);
   if (st.cancel)
@@ -515,7 +522,7 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
     start_restored(self);
   return {
       // -- callers -------------------------------------------------------------------
-      [self](playlist_atom, const auth::token_claims& claims, completion<playlist_ptr>& done) {
+      [self](playlist_atom, const auth::token_claims& claims, completion<playlist_grant>& done) {
         auto& st = self->state;
         if (!token_current(st.record, claims)) {
           if (auto* m = metrics_of(self))
@@ -526,11 +533,11 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
         } else if (st.record.status == media_status::failed) {
           done(api_error{api_errc::failed, st.record.error});
         } else if (!st.snapshot && st.record.on_demand) {
-          start_on_demand(self, done);
+          start_on_demand(self, claims, done);
         } else if (!st.snapshot) {
           done(api_error{api_errc::not_ready, "Media is still processing"});
         } else {
-          done(st.snapshot);
+          done(grant(self, claims));
         }
       },
       [self](stream_info_atom, const auth::token_claims& claims,
@@ -538,6 +545,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
         auto& st = self->state;
         if (!token_current(st.record, claims))
           return done(api_error{api_errc::forbidden, "Token was revoked"});
+        if (now(self) >= st.record.expires_at)
+          return done(api_error{api_errc::expired, "Media expired"});
         stream_info_result res;
         res.record = st.record;
         res.record.admin_key_hash.clear();

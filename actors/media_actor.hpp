@@ -31,7 +31,8 @@ struct upload_waiter {
 /// A playlist request parked until the first segments of an on-demand job.
 struct playlist_waiter {
   uint64_t id = 0;
-  completion<playlist_ptr> done;
+  completion<playlist_grant> done;
+  auth::token_claims claims; ///< of the token that asked
 };
 
 struct media_state {

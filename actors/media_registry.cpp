@@ -200,7 +200,7 @@ registry_actor::behavior_type registry_behavior(registry_ptr self, registry_para
                 });
       },
       [self](playlist_atom, const std::string& id, auth::token_claims& c,
-             completion<playlist_ptr>& done) {
+             completion<playlist_grant>& done) {
         forward(self, id, done, [&](media_actor& a) { self->send(a, playlist_atom_v, c, done); });
       },
       [self](stream_info_atom, const std::string& id, auth::token_claims& c,

@@ -247,7 +247,7 @@ void service::abandon(std::string media_id) {
                  }});
 }
 
-void service::playlist(std::string media_id, std::string token, completion<playlist_ptr> done) {
+void service::playlist(std::string media_id, std::string token, completion<playlist_grant> done) {
   if (!impl_->accepting(done))
     return;
   auth::token_claims claims;

@@ -9,10 +9,10 @@
 #include <string_view>
 
 #include "actors/completion.hpp"
-#include "auth/revocation.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
 #include "auth/keys.hpp"
+#include "auth/revocation.hpp"
 #include "auth/signed_url.hpp"
 #include "config/config.hpp"
 #include "media/result.hpp"
@@ -66,7 +66,7 @@ public:
   void abandon(std::string media_id);
   /// `token` is the raw JWT; it is verified here (signature, alg, expiry)
   /// before the media actor checks its generation.
-  void playlist(std::string media_id, std::string token, completion<playlist_ptr> done);
+  void playlist(std::string media_id, std::string token, completion<playlist_grant> done);
   void refresh_token(std::string media_id, admin_credential who, unsigned minutes,
                      completion<token_result> done);
   void info(std::string media_id, admin_credential who, completion<info_result> done);

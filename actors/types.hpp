@@ -204,6 +204,17 @@ struct playlist_snapshot {
 };
 using playlist_ptr = std::shared_ptr<const playlist_snapshot>;
 
+/// A playlist request's answer: the item's playlists, and what the token
+/// that asked is good for (so segment URLs carry the right expiry and
+/// revocation handle).
+struct playlist_grant {
+  playlist_ptr snapshot;
+  uint64_t gen = 0;      ///< the token's (the item's current) generation
+  std::string jti;       ///< the token's id ("" for tokens minted before jti)
+  int64_t token_exp = 0; ///< the token's own expiry; 0 = as long as the media
+  int64_t deadline = 0;  ///< the media's expiry
+};
+
 struct done {};
 
 } // namespace hlsgate::actors

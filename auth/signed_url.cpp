@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <memory>
@@ -96,6 +97,16 @@ bool parse_expires(std::string_view s, int64_t& v) noexcept {
 }
 
 } // namespace
+
+int64_t bucketed_expiry(int64_t token_exp, int64_t deadline, int64_t bucket) noexcept {
+  const int64_t end = token_exp > 0 ? std::min(token_exp, deadline) : deadline;
+  if (bucket <= 0 || end <= 0)
+    return end;
+  const int64_t rem = end % bucket;
+  if (rem == 0 || end > std::numeric_limits<int64_t>::max() - bucket)
+    return end;
+  return end - rem + bucket;
+}
 
 url_signer::url_signer(std::string secret) : secret_(std::move(secret)) {}
 

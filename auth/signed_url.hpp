@@ -16,6 +16,13 @@ namespace hlsgate::auth {
 
 enum class signature_check { ok, bad, expired };
 
+/// When segment URLs signed now stop working: the token's own expiry (0 =
+/// none) or the media's deadline, whichever comes first, rounded up to a
+/// multiple of `bucket` seconds so that every playlist rendered within one
+/// bucket carries the same URLs (cacheable; players that compare URIs across
+/// reloads, such as GStreamer, see no change).
+int64_t bucketed_expiry(int64_t token_exp, int64_t deadline, int64_t bucket) noexcept;
+
 class url_signer {
 public:
   explicit url_signer(std::string secret);

@@ -147,9 +147,13 @@ const std::vector<option>& options() {
          return {};
        },
        [](const settings& s) { return s.algorithm; }},
-      unsigned_option<unsigned>("HLSGATE_SIGNED_URL_SECONDS", "signed-url-seconds",
-                                "lifetime of signed segment URLs in seconds",
-                                &settings::signed_url_seconds, 10, 7 * 24 * 3600),
+      unsigned_option<unsigned>("HLSGATE_SIGNING_BUCKET_SECONDS", "signing-bucket-seconds",
+                                "segment URLs expire at the token's or the media's end, rounded "
+                                "up to a multiple of this (playlists stay cacheable that long)",
+                                &settings::signing_bucket_seconds, 60, 86400),
+      unsigned_option<unsigned>("HLSGATE_EDGE_REVOCATION_SECONDS", "edge-revocation-seconds",
+                                "how long an nginx edge caches the origin's revocation answer",
+                                &settings::edge_revocation_seconds, 1, 3600),
       unsigned_option<unsigned>("HLSGATE_TOKEN_MINUTES", "token-minutes",
                                 "access token lifetime in minutes (0 = until the media expires)",
                                 &settings::token_minutes, 0, 10080),

@@ -47,11 +47,17 @@ struct settings {
   unsigned workers = 0;                   ///< HLSGATE_WORKERS: transcode workers (resolved: >= 1)
   double segment_seconds = 6;             ///< HLSGATE_SEGMENT_SECONDS: target HLS segment length
   uint64_t max_upload_bytes = 4ull << 30; ///< HLSGATE_MAX_UPLOAD_BYTES
-  unsigned signed_url_seconds = 3600;     ///< HLSGATE_SIGNED_URL_SECONDS: segment URL lifetime
-  unsigned token_minutes = 0;             ///< HLSGATE_TOKEN_MINUTES: 0 = media lifetime
-  unsigned default_expiry_minutes = 60;   ///< HLSGATE_DEFAULT_EXPIRY_MINUTES
-  unsigned queue_limit = 32;              ///< HLSGATE_QUEUE_LIMIT: queued jobs before 429
-  unsigned watchdog_seconds = 300;        ///< HLSGATE_WATCHDOG_SECONDS: silent job = hung
+  /// HLSGATE_SIGNING_BUCKET_SECONDS: segment URLs expire at min(token exp,
+  /// media deadline) rounded up to a multiple of this, so a playlist renders
+  /// the same URLs (and can be cached) for a whole bucket.
+  unsigned signing_bucket_seconds = 3600;
+  /// HLSGATE_EDGE_REVOCATION_SECONDS: how long an nginx edge may cache the
+  /// origin's answer to "is this revocation handle still good?".
+  unsigned edge_revocation_seconds = 60;
+  unsigned token_minutes = 0;                  ///< HLSGATE_TOKEN_MINUTES: 0 = media lifetime
+  unsigned default_expiry_minutes = 60;        ///< HLSGATE_DEFAULT_EXPIRY_MINUTES
+  unsigned queue_limit = 32;                   ///< HLSGATE_QUEUE_LIMIT: queued jobs before 429
+  unsigned watchdog_seconds = 300;             ///< HLSGATE_WATCHDOG_SECONDS: silent job = hung
   std::vector<rung> ladder = default_ladder(); ///< HLSGATE_LADDER, parsed
   unsigned thumbnail_seconds = 10;             ///< HLSGATE_THUMBNAIL_SECONDS: 0 = no thumbnails
   unsigned ondemand_wait_seconds = 30;         ///< HLSGATE_ONDEMAND_WAIT_SECONDS

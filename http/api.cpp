@@ -17,9 +17,12 @@
 
 #include "actors/service.hpp"
 #include "auth/crypto.hpp"
+#include "auth/revocation.hpp"
+#include "auth/signed_url.hpp"
 #include "config/ladder.hpp"
 #include "http/api_json.hpp"
 #include "http/errors.hpp"
+#include "http/segment_access.hpp"
 #include "http/segment_route.hpp"
 
 namespace fs = std::filesystem;
@@ -131,6 +134,11 @@ struct api::impl {
         {m_post, "/media/{id}/extend-expiry", route::extend_expiry, route_wait::none,
          &impl::extend},
         {both, "/media/{id}/stream-info", route::stream_info, route_wait::none, &impl::stream_info},
+        {m_post, "/media/{id}/tokens", route::tokens, route_wait::none, &impl::create_token},
+        {both, "/media/{id}/tokens", route::tokens, route_wait::none, &impl::list_tokens},
+        {m_delete, "/media/{id}/tokens/{name}", route::tokens, route_wait::none,
+         &impl::revoke_token},
+        {both, "/edge/check", route::edge_check, route_wait::none, &impl::edge_check},
         {m_post, "/import", route::import_media, route_wait::none, &impl::import_media},
         {both, "/health", route::health, route_wait::none, &impl::health},
         {both, "/ready", route::ready, route_wait::none, &impl::ready},
@@ -237,10 +245,10 @@ struct api::impl {
     std::string name{p.name};
     auto token = access_token(req);
     svc.playlist(id, token,
-                 [this, reply, token, rendition, name](actors::reply<actors::playlist_ptr> r) {
+                 [this, reply, token, rendition, name](actors::reply<actors::playlist_grant> r) {
                    if (auto* e = std::get_if<api_error>(&r))
                      return reply(error_response(*e));
-                   reply(render(*std::get<actors::playlist_ptr>(r), token, rendition, name));
+                   reply(render(std::get<actors::playlist_grant>(r), token, rendition, name));
                  });
   }
 
@@ -248,8 +256,9 @@ struct api::impl {
     return fs::path{svc.settings().media_dir} / snap.storage_id;
   }
 
-  response render(const actors::playlist_snapshot& snap, const std::string& token,
+  response render(const actors::playlist_grant& g, const std::string& token,
                   const std::string& rendition, const std::string& name) const {
+    const actors::playlist_snapshot& snap = *g.snapshot;
     if (rendition.empty() && name == "playlist.m3u8") {
       response res;
       res.content_type = "application/vnd.apple.mpegurl";
@@ -278,11 +287,15 @@ struct api::impl {
       response res;
       res.content_type = "application/vnd.apple.mpegurl";
       res.headers.emplace_back("Cache-Control", "no-store");
-      // One signature per response, covering every file of this media.
+      // One signature per response, covering every file of this media and
+      // this token's revocation handle; it expires with the token or the
+      // media, rounded up to the signing bucket (the same URLs all bucket
+      // long: cacheable, and stable across reloads of a growing playlist).
       std::string prefix = segment_prefix(snap.storage_id);
-      auto expires = unix_now() + svc.settings().signed_url_seconds;
+      const auto expires =
+          auth::bucketed_expiry(g.token_exp, g.deadline, svc.settings().signing_bucket_seconds);
       std::string suffix = "?";
-      svc.signer().append_query(prefix, expires, suffix);
+      svc.signer().append_query(prefix, expires, auth::revocation_handle(g.gen, g.jti), suffix);
       res.body.reserve(128 +
                        pl.segments.size() * (prefix.size() + rname.size() + 20 + suffix.size()));
       media::write_playlist(pl, prefix + rname + "/", suffix, res.body);
@@ -370,14 +383,77 @@ struct api::impl {
     api_error err;
     if (!int_param(req, "expiry_minutes", 1, max_expiry_minutes, minutes, err))
       return reply(error_response(err));
-    svc.refresh_token(
-        std::string{p.id}, admin_credential(req), minutes,
+    svc.refresh_token(std::string{p.id}, admin_credential(req), minutes,
+                      [this, reply](actors::reply<actors::token_result> r) {
+                        if (auto* e = std::get_if<api_error>(&r))
+                          return reply(error_response(*e));
+                        auto& t = std::get<actors::token_result>(r);
+                        auto body = token_json(t, playlist_url(t.media_id, t.access_token));
+                        body["message"] = "Token refreshed; older tokens no longer work";
+                        reply(json_response(200, body));
+                      });
+  }
+
+  // -- tokens (the item's admin key, or the API token) ---------------------------------
+
+  void create_token(request& req, const route_params& p, reply_fn& reply) {
+    actors::token_request tr;
+    if (auto why = parse_token_request(req.body, tr); !why.empty())
+      return reply(error_response({api_errc::bad_parameter, why}));
+    svc.create_token(
+        std::string{p.id}, admin_credential(req), std::move(tr),
         [this, reply](actors::reply<actors::token_result> r) {
           if (auto* e = std::get_if<api_error>(&r))
             return reply(error_response(*e));
           auto& t = std::get<actors::token_result>(r);
-          reply(json_response(200, token_json(t, playlist_url(t.media_id, t.access_token))));
+          reply(json_response(201, token_json(t, playlist_url(t.media_id, t.access_token))));
         });
+  }
+
+  void list_tokens(request& req, const route_params& p, reply_fn& reply) {
+    svc.list_tokens(std::string{p.id}, admin_credential(req),
+                    [reply](actors::reply<actors::token_list> r) {
+                      if (auto* e = std::get_if<api_error>(&r))
+                        return reply(error_response(*e));
+                      reply(json_response(200, token_list_json(std::get<actors::token_list>(r))));
+                    });
+  }
+
+  void revoke_token(request& req, const route_params& p, reply_fn& reply) {
+    std::string jti{p.name};
+    svc.revoke_token(std::string{p.id}, admin_credential(req), jti,
+                     [reply, jti](actors::reply<actors::done> r) {
+                       if (auto* e = std::get_if<api_error>(&r))
+                         return reply(error_response(*e));
+                       reply(json_response(200, {{"jti", jti}, {"revoked", true}}));
+                     });
+  }
+
+  // -- GET /edge/check: an nginx edge asks (auth_request) ------------------------------
+
+  /// The same decision as the origin's /seg/ route, for the original URI
+  /// the edge passes in X-Original-URI; 204 or 403 (auth_request turns
+  /// anything else into a 500). Cacheable at the edge for
+  /// HLSGATE_EDGE_REVOCATION_SECONDS: the bound on revocation there.
+  void edge_check(request& req, const route_params&, reply_fn& reply) {
+    const std::string_view uri = req.header("x-original-uri");
+    const size_t q = uri.find('?');
+    segment_target t;
+    if (!parse_segment_path(uri.substr(0, q), t))
+      return reply(error_response(403, "Not a segment URL"));
+    const auto a = check_segment_access(
+        svc.signer(), &svc.revocations(), t.storage_id,
+        q == std::string_view::npos ? std::string_view{} : uri.substr(q + 1), unix_now());
+    if (a.status != 200) {
+      if (*a.metric != '\0')
+        metrics.auth_failure(a.metric);
+      return reply(error_response(403, a.detail));
+    }
+    response ok;
+    ok.status = 204;
+    ok.headers.emplace_back("Cache-Control",
+                            "max-age=" + std::to_string(svc.settings().edge_revocation_seconds));
+    reply(std::move(ok));
   }
 
   void info(request& req, const route_params& p, reply_fn& reply) {

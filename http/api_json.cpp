@@ -74,12 +74,26 @@ json upload_json(const actors::upload_result& u, const std::string& playlist_url
 }
 
 json token_json(const actors::token_result& t, const std::string& playlist_url) {
+  // expires_at: the token's own expiry; null when it lives as long as the media.
   return {{"media_id", t.media_id},
           {"access_token", t.access_token},
+          {"jti", t.jti},
+          {"label", t.label},
           {"playlist_url", playlist_url},
           {"expires_in_minutes", t.expires_in_minutes},
-          {"expires_at", iso8601(t.expires_at)},
-          {"message", "Token refreshed; older tokens no longer work"}};
+          {"expires_at", t.expires_at == 0 ? json(nullptr) : json(iso8601(t.expires_at))},
+          {"media_expires_at", iso8601(t.media_expires_at)}};
+}
+
+json token_list_json(const actors::token_list& l) {
+  auto arr = json::array();
+  for (const auto& t : l)
+    arr.push_back({{"jti", t.jti},
+                   {"label", t.label},
+                   {"created_at", iso8601(t.created_at)},
+                   {"expires_at", t.expires_at == 0 ? json(nullptr) : json(iso8601(t.expires_at))},
+                   {"revoked", t.revoked}});
+  return arr;
 }
 
 json info_json(const actors::info_result& i) {
@@ -165,6 +179,33 @@ std::string storyboard_with_token(const std::string& vtt, const std::string& tok
     out.append(line).push_back('\n');
   }
   return out;
+}
+
+std::string parse_token_request(const std::string& text, actors::token_request& out) {
+  out = {};
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    return {};
+  auto body = json::parse(text, nullptr, false);
+  if (!body.is_object())
+    return "Body must be {\"expires_in_minutes\": N, \"label\": \"...\"}";
+  for (auto& [k, v] : body.items()) {
+    if (k == "expires_in_minutes") {
+      if (v.is_null())
+        continue;
+      if (!v.is_number_unsigned() || v.get<uint64_t>() < 1 || v.get<uint64_t>() > 10080)
+        return "expires_in_minutes must be an integer in [1, 10080]";
+      out.expires_in_minutes = v.get<unsigned>();
+    } else if (k == "label") {
+      if (!v.is_string())
+        return "label must be a string";
+      out.label = v.get<std::string>();
+      if (out.label.size() > 200)
+        return "label is longer than 200 bytes";
+    } else {
+      return "Unknown field '" + k.substr(0, 40) + "'";
+    }
+  }
+  return {};
 }
 
 body_error parse_import_body(const std::string& text, const std::string& import_root,

@@ -20,6 +20,7 @@ std::string iso8601(int64_t t);
 
 nlohmann::json upload_json(const actors::upload_result& u, const std::string& playlist_url);
 nlohmann::json token_json(const actors::token_result& t, const std::string& playlist_url);
+nlohmann::json token_list_json(const actors::token_list& l);
 nlohmann::json info_json(const actors::info_result& i);
 nlohmann::json extend_json(const actors::extend_result& x);
 nlohmann::json stream_info_json(const actors::stream_info_result& s, const std::string& public_url,
@@ -40,5 +41,10 @@ struct body_error {
 /// once its symlinks and dot-segments are resolved, under `import_root`.
 body_error parse_import_body(const std::string& body, const std::string& import_root,
                              unsigned max_expiry_minutes, actors::import_params& out);
+
+/// POST /media/{id}/tokens: an empty body, or {"expires_in_minutes": N
+/// (1..10080, optional), "label": "..." (optional, at most 200 bytes)};
+/// unknown members are refused. Returns "" or a short reason.
+std::string parse_token_request(const std::string& body, actors::token_request& out);
 
 } // namespace hlsgate::http

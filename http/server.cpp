@@ -185,9 +185,10 @@ struct server::impl {
 };
 
 server::server(server_options opts, router& r, const auth::url_signer& signer,
-               metrics::registry& metrics)
+               metrics::registry& metrics, const auth::revocation_table* revocations)
     : impl_(std::make_unique<impl>()) {
   impl_->c = std::make_shared<core>(std::move(opts), r, signer, metrics);
+  impl_->c->revocations = revocations;
 }
 
 server::~server() {

@@ -17,7 +17,8 @@
 
 namespace hlsgate::auth {
 class url_signer;
-}
+class revocation_table;
+} // namespace hlsgate::auth
 
 namespace hlsgate::http {
 
@@ -109,16 +110,18 @@ struct server_options {
 };
 
 /// Routes handled inside the server without the router:
-///  - GET/HEAD /seg/{storage_id}/{rendition}/{file}?md5=..&expires=..
-///    verified with `signer` over the prefix "/seg/{storage_id}/" and served
-///    from `media_root/{storage_id}/{rendition}/{file}` (no actor, no DB).
+///  - GET/HEAD /seg/{storage_id}/{rendition}/{file}?md5=..&expires=..&r=..
+///    verified with `signer` over the prefix "/seg/{storage_id}/" and the
+///    revocation handle, checked against `revocations` (when given), and
+///    served from `media_root/{storage_id}/{rendition}/{file}` (no actor, no
+///    DB, no lock: http/segment_access.hpp).
 ///  - POST /upload/ (and /upload) bodies are streamed to disk before the
 ///    router sees the request (413 above max_upload_bytes, nothing kept).
 ///  - OPTIONS preflight when CORS is configured.
 class server {
 public:
-  server(server_options opts, router& r, const auth::url_signer& signer,
-         metrics::registry& metrics);
+  server(server_options opts, router& r, const auth::url_signer& signer, metrics::registry& metrics,
+         const auth::revocation_table* revocations = nullptr);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;

@@ -41,6 +41,7 @@ struct core {
   server_options opts;
   router& rt;
   const auth::url_signer& signer;
+  const auth::revocation_table* revocations = nullptr; ///< per-item token state, or none
   metrics::registry& metrics;
   net::io_context ioc;
   tcp::acceptor acceptor;

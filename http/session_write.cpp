@@ -6,6 +6,7 @@
 #include "http/errors.hpp"
 #include "http/query.hpp"
 #include "http/range.hpp"
+#include "http/segment_access.hpp"
 #include "http/segment_route.hpp"
 
 #include "auth/signed_url.hpp"
@@ -48,25 +49,15 @@ void session::serve_segment() {
   segment_target t;
   if (!parse_segment_path(raw_path(), t))
     return send_error(404, "Not found");
-  std::string_view md5, expires;
-  const std::string_view q = raw_query();
-  if (!query::raw_value(q, "md5", md5) || !query::raw_value(q, "expires", expires)) {
-    core_->metrics.auth_failure("bad_url_signature");
-    return send_error(403, "Invalid signature");
-  }
   const int64_t now = static_cast<int64_t>(::time(nullptr));
-  switch (core_->signer.verify(segment_prefix(t.storage_id), md5, expires, now)) {
-  case auth::signature_check::ok:
-    break;
-  case auth::signature_check::bad:
-    core_->metrics.auth_failure("bad_url_signature");
-    return send_error(403, "Invalid signature");
-  case auth::signature_check::expired:
-    core_->metrics.auth_failure("expired_url");
-    return send_error(410, "Signed URL expired");
+  const segment_access access =
+      check_segment_access(core_->signer, core_->revocations, t.storage_id, raw_query(), now);
+  if (access.status != 200) {
+    if (*access.metric != '\0')
+      core_->metrics.auth_failure(access.metric);
+    return send_error(access.status, access.detail);
   }
-  int64_t exp = 0;
-  std::from_chars(expires.data(), expires.data() + expires.size(), exp);
+  const int64_t exp = access.expires;
   char cache[64];
   const int clen = std::snprintf(cache, sizeof cache, "private, max-age=%lld",
                                  static_cast<long long>(std::max<int64_t>(0, exp - now)));

@@ -154,6 +154,10 @@ const char* to_string(route r) noexcept {
     return "stream_info";
   case route::import_media:
     return "import";
+  case route::tokens:
+    return "tokens";
+  case route::edge_check:
+    return "edge_check";
   case route::health:
     return "health";
   case route::ready:

@@ -21,6 +21,8 @@ enum class route : uint8_t {
   delete_media,
   stream_info,  ///< GET /media/{id}/stream-info
   import_media, ///< POST /import
+  tokens,       ///< /media/{id}/tokens[/{jti}]
+  edge_check,   ///< GET /edge/check (an nginx edge's auth_request)
   health,
   ready,
   metrics,

@@ -162,14 +162,14 @@ protected:
     auth::token_claims c;
     c.sub = record.media_id;
     c.gen = gen;
-    std::optional<reply<playlist_ptr>> out;
-    completion<playlist_ptr> cb = [&](reply<playlist_ptr> r) { out = std::move(r); };
+    std::optional<reply<playlist_grant>> out;
+    completion<playlist_grant> cb = [&](reply<playlist_grant> r) { out = std::move(r); };
     caf::anon_send(a, playlist_atom_v, c, cb);
     sched->run();
     EXPECT_TRUE(out.has_value());
     if (auto* e = std::get_if<api_error>(&*out))
       return e->code;
-    EXPECT_EQ(std::get<playlist_ptr>(*out)->storage_id, record.storage_id);
+    EXPECT_EQ(std::get<playlist_grant>(*out).snapshot->storage_id, record.storage_id);
     return std::nullopt;
   }
 
@@ -322,9 +322,9 @@ TEST_F(media_actor_test, segment_events_turn_into_an_event_playlist) {
     c.sub = record.media_id;
     c.gen = 1;
     playlist_ptr out;
-    completion<playlist_ptr> cb = [&](reply<playlist_ptr> x) {
-      if (auto* s = std::get_if<playlist_ptr>(&x))
-        out = *s;
+    completion<playlist_grant> cb = [&](reply<playlist_grant> x) {
+      if (auto* s = std::get_if<playlist_grant>(&x))
+        out = s->snapshot;
     };
     caf::anon_send(a, playlist_atom_v, c, cb);
     sched->run();
@@ -354,13 +354,13 @@ TEST_F(media_actor_test, on_demand_item_starts_its_job_on_the_first_request_then
   std::ofstream{r.source_path} << "original";
   auto a = spawn_restored(r);
   EXPECT_TRUE(jobs.empty()) << "an imported item waits for its first viewer";
-  std::vector<reply<playlist_ptr>> replies;
+  std::vector<reply<playlist_grant>> replies;
   auth::token_claims c;
   c.sub = r.media_id;
   c.gen = 1;
   auto cb = [&] {
-    return completion<playlist_ptr>{
-        [&](reply<playlist_ptr> x) { replies.push_back(std::move(x)); }};
+    return completion<playlist_grant>{
+        [&](reply<playlist_grant> x) { replies.push_back(std::move(x)); }};
   };
   caf::anon_send(a, playlist_atom_v, c, cb());
   sched->run();
@@ -516,12 +516,12 @@ TEST_F(media_actor_test, request_to_an_item_that_is_gone_is_answered_not_lost) {
   ASSERT_FALSE(row_exists());
   // The actor quit: the message is dropped, and with it the completion,
   // which answers on its own.
-  std::optional<reply<playlist_ptr>> out;
+  std::optional<reply<playlist_grant>> out;
   auth::token_claims c;
   c.sub = record.media_id;
   c.gen = 1;
   caf::anon_send(a, playlist_atom_v, c,
-                 completion<playlist_ptr>{[&](reply<playlist_ptr> x) { out = std::move(x); }});
+                 completion<playlist_grant>{[&](reply<playlist_grant> x) { out = std::move(x); }});
   sched->run();
   ASSERT_TRUE(out.has_value()) << "the caller must hear back";
   ASSERT_TRUE(std::holds_alternative<api_error>(*out));
@@ -615,11 +615,12 @@ TEST_F(media_actor_test, labelled_tokens_are_listed_and_revoked_one_by_one) {
   EXPECT_EQ(c1.exp, 0);
   EXPECT_EQ(c1.jti, t1.jti);
   auto use = [&](const auth::token_claims& c) {
-    std::optional<reply<playlist_ptr>> out;
-    caf::anon_send(a, playlist_atom_v, c,
-                   completion<playlist_ptr>{[&](reply<playlist_ptr> r) { out = std::move(r); }});
+    std::optional<reply<playlist_grant>> out;
+    caf::anon_send(a, playlist_atom_v, c, completion<playlist_grant>{[&](reply<playlist_grant> r) {
+                     out = std::move(r);
+                   }});
     sched->run();
-    return out && std::holds_alternative<playlist_ptr>(*out);
+    return out && std::holds_alternative<playlist_grant>(*out);
   };
   EXPECT_TRUE(use(c1));
   EXPECT_TRUE(use(c2));

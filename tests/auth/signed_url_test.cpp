@@ -106,3 +106,15 @@ TEST(SignedUrl, HandleIsSigned) {
   // independently: MD5("{expires}{prefix}{handle} {secret}").
   EXPECT_EQ(signer.sign(prefix + "3.jtiA", now + 60), sig);
 }
+
+TEST(SignedUrl, BucketedExpiry) {
+  EXPECT_EQ(bucketed_expiry(0, 10'000, 3600), 10'800) << "no token expiry: the media's deadline";
+  EXPECT_EQ(bucketed_expiry(7'300, 10'000, 3600), 10'800) << "the earlier, rounded up";
+  EXPECT_EQ(bucketed_expiry(12'000, 10'000, 3600), 10'800);
+  EXPECT_EQ(bucketed_expiry(0, 7'200, 3600), 7'200) << "on a boundary already";
+  EXPECT_EQ(bucketed_expiry(3'599, 100'000, 3600), 3'600);
+  EXPECT_EQ(bucketed_expiry(0, 10'000, 0), 10'000);
+  // Every moment of one bucket gives the same expiry.
+  for (int64_t d = 3'601; d <= 7'200; d += 97)
+    EXPECT_EQ(bucketed_expiry(0, d, 3600), 7'200) << d;
+}

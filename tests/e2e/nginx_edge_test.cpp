@@ -40,15 +40,16 @@ protected:
     auto conf = read_file(std::string{HLSGATE_SOURCE_DIR} + "/deploy/nginx.conf");
     edge_port = free_port();
     conf = replace_all(conf, "EDGE_KEY", secret);
-    conf = replace_all(conf, "DATA", data);
+    conf = replace_all(conf, "MEDIA_DIR", data + "/media");
+    conf = replace_all(conf, "CACHE_DIR", prefix);
     conf = replace_all(conf, "listen 8080;", "listen 127.0.0.1:" + std::to_string(edge_port) + ";");
     conf = replace_all(conf, "server 127.0.0.1:8000;",
                        "server 127.0.0.1:" + std::to_string(port()) + ";");
     conf = replace_all(conf, "http {",
                        "http {\n  access_log off;\n  client_body_temp_path " + prefix +
                            "/cb;\n  proxy_temp_path " + prefix + "/px;\n");
-    conf = "daemon off;\nuser nobody www-data;\npid " + prefix + "/nginx.pid;\nerror_log " + prefix +
-           "/error.log;\n" + conf;
+    conf = "daemon off;\nuser nobody www-data;\npid " + prefix + "/nginx.pid;\nerror_log " +
+           prefix + "/error.log;\n" + conf;
     std::ofstream{prefix + "/nginx.conf"} << conf;
     std::string bin = "/usr/sbin/nginx";
     std::string conf_path = prefix + "/nginx.conf";
@@ -85,6 +86,7 @@ TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
   env["SECRET_KEY"] = "edge-test-master-secret-0123456789-abcdef";
   env["HLSGATE_EDGE_SECRET"] = secret;
   env["HLSGATE_MEDIA_GROUP"] = "www-data";
+  env["HLSGATE_EDGE_REVOCATION_SECONDS"] = "2";
   start();
   auto r = upload(make_clip(clip_720p(4)));
   ASSERT_EQ(r.status, 200u) << r.body;
@@ -115,10 +117,57 @@ TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
   auto prefix_path = seg.substr(0, seg.find('/', 5) + 1);
   auth::url_signer signer{secret};
   auto past = std::to_string(std::time(nullptr) - 60);
+  const auto handle = seg.substr(seg.find("&r=") + 3);
   auto expired = seg.substr(0, seg.find('?')) +
-                 "?md5=" + signer.sign(prefix_path, std::stoll(past)) + "&expires=" + past;
+                 "?md5=" + signer.sign(prefix_path, std::stoll(past), handle) + "&expires=" + past +
+                 "&r=" + handle;
   EXPECT_EQ(http_get(edge_port, expired).status, 410u);
   EXPECT_EQ(http_get(port(), expired).status, 410u);
-  // Everything else is proxied to hlsgate.
+  // Everything else is proxied to hlsgate, but not the metrics.
   EXPECT_EQ(http_get(edge_port, "/health").status, 200u);
+  EXPECT_EQ(http_get(edge_port, "/metrics").status, 404u);
+
+  // Revocation: a second token's URLs work at the edge until the token is
+  // revoked; then the edge refuses them within HLSGATE_EDGE_REVOCATION_SECONDS
+  // (2 s here), and the origin at once.
+  const std::string id = j["media_id"], key = j["admin_key"];
+  auto minted = http_request(port(), "POST", "/media/" + id + "/tokens",
+                             {{"X-Admin-Key", key}, {"Content-Type", "application/json"}},
+                             R"({"label":"edge test"})");
+  ASSERT_EQ(minted.status, 201u) << minted.body;
+  auto t2 = parse_json(minted);
+  auto pl2 = http_get(
+      port(), "/stream/" + id + "/v0/playlist.m3u8?token=" + t2["access_token"].get<std::string>());
+  auto seg2 = playlist_uris(pl2.body).at(0);
+  EXPECT_EQ(http_get(edge_port, seg2).status, 200u) << read_file(prefix + "/error.log");
+  auto revoked =
+      http_request(port(), "DELETE", "/media/" + id + "/tokens/" + t2["jti"].get<std::string>(),
+                   {{"X-Admin-Key", key}});
+  ASSERT_EQ(revoked.status, 200u) << revoked.body;
+  EXPECT_EQ(http_get(port(), seg2).status, 403u) << "the origin refuses at once";
+  auto revoked_at = std::chrono::steady_clock::now();
+  unsigned edge_status = 0;
+  while (std::chrono::steady_clock::now() - revoked_at < std::chrono::seconds(10)) {
+    edge_status = http_get(edge_port, seg2).status;
+    if (edge_status != 200u)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // polling interval
+  }
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - revoked_at).count();
+  EXPECT_EQ(edge_status, 403u);
+  EXPECT_LE(took, 2.0 + 1.0) << "revocation reaches the edge within the configured bound";
+  std::printf("[ measure ] revocation reached the edge after %.2f s (bound 2 s)\n", took);
+  EXPECT_EQ(http_get(edge_port, seg).status, 200u) << "the first token is untouched";
+  // A refresh revokes every token, at the edge too.
+  auto refreshed = http_request(port(), "POST", "/refresh-token/" + id, {{"X-Admin-Key", key}});
+  ASSERT_EQ(refreshed.status, 200u);
+  revoked_at = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - revoked_at < std::chrono::seconds(10)) {
+    edge_status = http_get(edge_port, seg).status;
+    if (edge_status != 200u)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // polling interval
+  }
+  EXPECT_EQ(edge_status, 403u);
 }

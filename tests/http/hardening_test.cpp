@@ -482,7 +482,7 @@ TEST_F(hardening, symlinked_files_are_not_served) {
   const fs::path v0 = root_ / "media" / k_sid / "v0";
   fs::create_symlink(root_ / "secret.txt", v0 / "seg_00002.ts");
   std::string t = std::string("/seg/") + k_sid + "/v0/seg_00002.ts?";
-  signer_.append_query(std::string("/seg/") + k_sid + "/", std::time(nullptr) + 600, t);
+  signer_.append_query(std::string("/seg/") + k_sid + "/", std::time(nullptr) + 600, "1.j", t);
   auto r = test::http_get(port_, t);
   EXPECT_EQ(r.status, 404u);
   EXPECT_EQ(r.body.find("top secret"), std::string::npos);

@@ -4,6 +4,7 @@
 // everything after it.
 #include "http/server.hpp"
 
+#include "auth/revocation.hpp"
 #include "auth/signed_url.hpp"
 #include "metrics/metrics.hpp"
 #include "tests/support/http_client.hpp"
@@ -173,17 +174,18 @@ protected:
     o.idle_timeout_seconds = 5;
     o.cors_origins = std::move(cors);
     o.cors_any = any;
-    srv_ = std::make_unique<http::server>(o, router_, signer_, metrics_);
+    srv_ = std::make_unique<http::server>(o, router_, signer_, metrics_, revocations_);
     srv_->start();
     port_ = srv_->port();
     ASSERT_NE(port_, 0);
   }
 
   std::string signed_target(const std::string& file, int64_t expires,
-                            const std::string& rendition = "v0") {
+                            const std::string& rendition = "v0",
+                            const std::string& handle = "1.jti") {
     std::string prefix = std::string("/seg/") + k_sid + "/";
     std::string t = prefix + rendition + "/" + file + "?";
-    signer_.append_query(prefix, expires, t);
+    signer_.append_query(prefix, expires, handle, t);
     return t;
   }
 
@@ -229,6 +231,7 @@ protected:
   std::string segment_;
   test_router router_;
   auth::url_signer signer_{k_secret};
+  const auth::revocation_table* revocations_ = nullptr; ///< none unless a test sets one
   metrics::registry metrics_;
   std::unique_ptr<http::server> srv_;
   uint16_t port_ = 0;
@@ -328,10 +331,48 @@ TEST_F(server_test, signature_failures) {
 
   // A signature for another storage id does not transfer.
   std::string other = "/seg/ZZZZZZZZZZZZZZZZZZZZ/v0/seg_00001.ts?";
-  signer_.append_query(std::string("/seg/") + k_sid + "/", now() + 600, other);
+  signer_.append_query(std::string("/seg/") + k_sid + "/", now() + 600, "1.jti", other);
   r = roundtrip(port_, get(other));
   ASSERT_NE(r.status, 0u);
   EXPECT_EQ(r.status, 403u);
+
+  // The revocation handle is signed: another token's handle does not fit;
+  // without one, or with a parameter given twice, nothing is served.
+  std::string swapped = t;
+  swapped.replace(swapped.find("&r=1.jti"), 8, "&r=2.jti");
+  EXPECT_EQ(roundtrip(port_, get(swapped)).status, 403u);
+  std::string bare = t.substr(0, t.find("&r="));
+  EXPECT_EQ(roundtrip(port_, get(bare)).status, 403u);
+  EXPECT_EQ(roundtrip(port_, get(t + "&r=1.jti")).status, 403u);
+  EXPECT_EQ(roundtrip(port_, get(t + "&md5=x")).status, 403u);
+}
+
+// With the per-item token state, refresh/revoke/delete stop signed URLs at once.
+TEST_F(server_test, revocation_reaches_the_segment_path) {
+  auth::revocation_table table;
+  revocations_ = &table;
+  start_server({});
+  const int64_t exp = now() + 600;
+  auto status = [&](const std::string& handle) {
+    auto r = roundtrip(port_, get(signed_target("seg_00001.ts", exp, "v0", handle)));
+    return r.status;
+  };
+  EXPECT_EQ(status("1.jti"), 404u) << "no such item";
+  table.publish(k_sid, {1, now() + 3600, {}});
+  EXPECT_EQ(status("1.jti"), 200u);
+  table.publish(k_sid, {1, now() + 3600, {"jti"}}); // revoked one by one
+  EXPECT_EQ(status("1.jti"), 403u);
+  EXPECT_EQ(status("1.other"), 200u);
+  table.publish(k_sid, {2, now() + 3600, {}}); // refreshed
+  EXPECT_EQ(status("1.other"), 403u);
+  EXPECT_EQ(status("2.other"), 200u);
+  table.publish(k_sid, {2, now() - 1, {}}); // the media expired
+  EXPECT_EQ(status("2.other"), 410u);
+  table.erase(k_sid); // deleted
+  EXPECT_EQ(status("2.other"), 404u);
+  table.publish(k_sid, {2, now() + 3600, {}});
+  EXPECT_EQ(status("2.bad!jti"), 403u) << "a signed but malformed handle";
+  revocations_ = nullptr;
 }
 
 TEST_F(server_test, bad_names_and_missing_files_are_404) {
