@@ -87,12 +87,17 @@ int main(int argc, char** argv) {
   ::umask(027);
   // libav's own messages go through our logger (escaped: they may quote
   // bytes of an uploaded file), never straight to stderr.
+  static logging::rate_limit libav_lines{20}; // a warning per frame must not flood the log
   media::set_log_sink(
       [](int level, std::string_view line) {
+        uint64_t suppressed = 0;
+        if (!libav_lines.allow(suppressed))
+          return;
+        const std::string dropped = std::to_string(suppressed);
         if (level <= media::log_level::error)
-          logging::error("libav", {{"line", line}});
+          logging::error("libav", {{"line", line}, {"suppressed_before", dropped}});
         else
-          logging::warn("libav", {{"line", line}});
+          logging::warn("libav", {{"line", line}, {"suppressed_before", dropped}});
       },
       logging::enabled(logging::level::debug) ? media::log_level::info : media::log_level::warning);
   if (!parsed.args.empty() && parsed.args[0] == "edge-key") {

@@ -127,6 +127,24 @@ media::result<std::unique_ptr<data_dir>> data_dir::open(const config::settings& 
       return s.err();
   if (auto s = make_dir(d->media_, 02750, group, "media directory"); !s)
     return s.err();
+  // Folders with different owners must not be one another: the media tree
+  // is swept at start-up and served to the edge; the import root is the
+  // user's library, never deleted from.
+  auto canonical = [](const std::string& p) {
+    std::error_code ec;
+    auto c = fs::weakly_canonical(p, ec);
+    return ec ? fs::path{p}.lexically_normal() : c;
+  };
+  const auto data = canonical(d->path_), media = canonical(d->media_);
+  if (data == media)
+    return io("HLSGATE_MEDIA_DIR must not be the data directory itself");
+  if (!cfg.import_root.empty()) {
+    const auto lib = canonical(cfg.import_root);
+    if (lib == media || inside(lib, media) || inside(media, lib))
+      return io("HLSGATE_IMPORT_ROOT and HLSGATE_MEDIA_DIR must not contain one another");
+    if (lib == data || inside(lib, data) || inside(data, lib))
+      return io("HLSGATE_IMPORT_ROOT and HLSGATE_DATA_DIR must not contain one another");
+  }
   return d;
 }
 

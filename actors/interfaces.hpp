@@ -71,12 +71,14 @@ namespace hlsgate::actors {
 
 /// Sent by a worker to the media actor when its job succeeded.
 struct job_result {
+  uint64_t job = 0; ///< which of the item's jobs (a late answer of an earlier one is ignored)
   media::transcode_output output;
   bool has_thumbnails = false;
 };
 
 /// Sent by a worker or the pool to the media actor when its job failed.
 struct job_failure {
+  uint64_t job = 0; ///< which of the item's jobs
   media::errc code = media::errc::internal;
   std::string reason; ///< short, user-safe
   std::string detail; ///< for operators: failing stage and libav's error text
@@ -106,7 +108,8 @@ using media_actor = caf::typed_actor<
     caf::reacts_to<abandon_atom, completion<done>>, ///< its keys never reached the uploader
     caf::reacts_to<drain_atom>,                     ///< shutting down: answer waiting uploads now
     // its job's worker
-    caf::reacts_to<progress_atom, double>, caf::reacts_to<segment_atom, media::segment_event>,
+    caf::reacts_to<progress_atom, uint64_t, double>,
+    caf::reacts_to<segment_atom, uint64_t, media::segment_event>,
     caf::reacts_to<job_done_atom, job_result>, caf::reacts_to<job_failed_atom, job_failure>,
     // its own timers
     caf::reacts_to<expire_atom, uint64_t>, caf::reacts_to<wait_timeout_atom, uint64_t>,
@@ -117,6 +120,7 @@ using gone_listener = caf::typed_actor<caf::reacts_to<gone_atom, std::string>>;
 
 /// A transcode job as queued by the pool and run by a worker.
 struct job {
+  uint64_t id = 0; ///< unique per process; every message about the job carries it
   std::string media_id;
   std::string storage_id;
   std::string source_path;

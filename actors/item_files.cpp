@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 #include <unordered_set>
 
@@ -16,6 +17,19 @@ namespace {
 
 constexpr mode_t output_dir_mode = 02750; // setgid: files inside inherit the media group
 constexpr const char* source_suffix = ".src";
+
+/// Names hlsgate gives item folders: a storage id (22 base64url characters,
+/// auth::random_id). The sweep touches nothing else, whatever else an
+/// operator keeps in a shared media tree.
+bool is_storage_id(std::string_view s) {
+  if (s.size() != 22)
+    return false;
+  for (char c : s)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
+      return false;
+  return true;
+}
 
 bool owned_by(const media_record& r, const std::string& source_dir) {
   // Ownership is the record's flag; the path check is a second guard, so a
@@ -93,14 +107,17 @@ size_t item_files::sweep(const std::vector<media_record>& records) const {
   std::error_code ec;
   for (auto& e : fs::directory_iterator(media_dir_, ec)) {
     auto name = e.path().filename().string();
-    if (outputs.count(name) == 0 && e.is_directory(ec) && !e.is_symlink(ec)) {
+    if (is_storage_id(name) && outputs.count(name) == 0 && e.is_directory(ec) &&
+        !e.is_symlink(ec)) {
       fs::remove_all(e.path(), ec);
       ++removed;
     }
   }
   for (auto& e : fs::directory_iterator(source_dir_, ec)) {
     auto name = e.path().filename().string();
-    if (sources.count(name) == 0) {
+    const bool ours = name.size() > 4 && name.compare(name.size() - 4, 4, source_suffix) == 0 &&
+                      is_storage_id(std::string_view{name}.substr(0, name.size() - 4));
+    if (ours && sources.count(name) == 0) {
       fs::remove_all(e.path(), ec);
       ++removed;
     }

@@ -61,8 +61,9 @@ public:
 
   /// Start-up: removes output folders and owned originals that no record in
   /// `records` references (a crash between a job's start and its record, or
-  /// between a record's removal and its files'). Touches nothing outside the
-  /// media tree and the source folder. Returns how many entries went.
+  /// between a record's removal and its files'). Only names hlsgate gives
+  /// (storage ids, "<storage id>.src") are candidates: anything else in the
+  /// media tree or the source folder is left alone. Returns how many went.
   size_t sweep(const std::vector<media_record>& records) const;
 
 private:

@@ -226,6 +226,7 @@ job make_job(self_ptr self) {
   // descriptor opened, so a file swapped for a symlink is refused).
   j.options.source.confine_root =
       st.record.source_owned ? st.env->files.source_dir() : st.env->cfg.import_root;
+  j.options.source.allow_fifo = st.record.source_owned;
   std::vector<config::rung> rungs = st.env->cfg.ladder;
   if (!st.record.ladder.empty())
     config::parse_ladder(st.record.ladder, rungs); // validated at upload
@@ -233,6 +234,10 @@ job make_job(self_ptr self) {
     j.options.ladder.push_back({r.height, r.video_bitrate});
   j.thumbnail_seconds = st.env->cfg.thumbnail_seconds;
   j.owner = self;
+  // Unique in the process: a worker replaced by the watchdog may still
+  // report on the job it abandoned, after a new one started.
+  static std::atomic<uint64_t> next_job{1};
+  j.id = next_job.fetch_add(1, std::memory_order_relaxed);
   return j;
 }
 
@@ -240,6 +245,7 @@ job make_job(self_ptr self) {
 void submit_job(self_ptr self, bool force, std::function<void(bool)> then) {
   auto j = make_job(self);
   self->state.cancel = j.cancel;
+  self->state.job = j.id;
   self->request(self->state.env->pool, caf::infinite, submit_atom_v, std::move(j), force)
       .await(
           [self, then](bool accepted) {
@@ -302,8 +308,8 @@ void on_segment(self_ptr self, media::segment_event& ev) {
 
 void on_job_done(self_ptr self, job_result& res) {
   auto& st = self->state;
-  if (!st.cancel)
-    return;
+  if (!st.cancel || res.job != st.job)
+    return; // no job of ours is running, or this is an earlier one's late answer
   auto& out = res.output;
   media_record r = st.record;
   r.status = media_status::ready;
@@ -396,8 +402,8 @@ void record_failure(self_ptr self, const job_failure& f) {
 
 void on_job_failed(self_ptr self, const job_failure& f) {
   auto& st = self->state;
-  if (!st.cancel)
-    return; // no job of ours is running (a late message)
+  if (!st.cancel || f.job != st.job)
+    return; // no job of ours is running, or an earlier one's late message
   st.cancel.reset();
   if (f.code == media::errc::cancelled)
     return; // only a delete or expiry cancels, and those clean up themselves
@@ -486,13 +492,15 @@ void start_restored(self_ptr self) {
     return; // waits for its first playlist request
   // Unfinished job: run it again; the worker wipes the partial output first.
   if (r.source_path.empty()) {
-    record_failure(self, {media::errc::io_error, "The original was lost before transcoding", {}});
+    record_failure(self,
+                   {0, media::errc::io_error, "The original was lost before transcoding", {}});
     return;
   }
   set_status(self, media_status::queued);
   submit_job(self, true, [self](bool accepted) {
     if (!accepted)
-      record_failure(self, {media::errc::internal, "Cannot resume the job", "the pool refused it"});
+      record_failure(self,
+                     {0, media::errc::internal, "Cannot resume the job", "the pool refused it"});
   });
 }
 
@@ -690,13 +698,16 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
         answer_upload_waiters(self);
       },
       // -- the job's worker ------------------------------------------------------------
-      [self](progress_atom, double fraction) {
-        if (!self->state.cancel)
+      [self](progress_atom, uint64_t job, double fraction) {
+        if (!self->state.cancel || job != self->state.job)
           return;
         mark_started(self);
         self->state.progress = std::clamp(fraction * 100.0, 0.0, 99.9);
       },
-      [self](segment_atom, media::segment_event& ev) { on_segment(self, ev); },
+      [self](segment_atom, uint64_t job, media::segment_event& ev) {
+        if (job == self->state.job)
+          on_segment(self, ev);
+      },
       [self](job_done_atom, job_result& res) { on_job_done(self, res); },
       [self](job_failed_atom, const job_failure& f) { on_job_failed(self, f); },
       // -- timers ----------------------------------------------------------------------

@@ -44,6 +44,7 @@ struct media_state {
   double progress = 0;      ///< percent
   uint64_t timer_epoch = 0;
   std::shared_ptr<std::atomic<bool>> cancel; ///< set while a job is submitted or running
+  uint64_t job = 0;                          ///< id of that job: messages of any other are stale
   /// EVENT while the job runs (once every rendition has a segment), then VOD.
   playlist_ptr snapshot;
   std::vector<rendition_record> live; ///< renditions of the running job, from segment events

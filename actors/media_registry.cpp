@@ -20,7 +20,8 @@ namespace {
 struct registry_state {
   env_ptr env;
   std::unordered_map<std::string, media_actor> items;
-  prober_actor prober;
+  prober_actor prober;        ///< uploads: one file each, quick
+  prober_actor import_prober; ///< library imports: up to 1,000 files, never delays an upload
   bool draining = false;
   static inline const char* name = "media_registry";
 };
@@ -163,6 +164,7 @@ void forward(registry_ptr self, const std::string& id, completion<T>& done, F se
 registry_actor::behavior_type registry_behavior(registry_ptr self, registry_params p) {
   self->state.env = p.env;
   self->state.prober = self->spawn<caf::detached + caf::linked>(prober_behavior, p.env);
+  self->state.import_prober = self->spawn<caf::detached + caf::linked>(prober_behavior, p.env);
   for (auto& r : p.restore) {
     media_params mp;
     mp.record = std::move(r);
@@ -172,6 +174,16 @@ registry_actor::behavior_type registry_behavior(registry_ptr self, registry_para
     if (em.reason == caf::exit_reason::user_shutdown || em.reason == caf::exit_reason::kill) {
       self->quit(em.reason);
       return;
+    }
+    // A prober died (an exception escaping libav glue): replace it, so
+    // uploads and imports keep working.
+    auto& st = self->state;
+    for (auto* p : {&st.prober, &st.import_prober}) {
+      if (p->address() == em.source) {
+        logging::error("a prober died; replacing it");
+        *p = self->spawn<caf::detached + caf::linked>(prober_behavior, st.env);
+        return;
+      }
     }
     // A media actor died abnormally: forget it, keep serving the others.
     for (auto i = self->state.items.begin(); i != self->state.items.end(); ++i) {
@@ -250,7 +262,7 @@ registry_actor::behavior_type registry_behavior(registry_ptr self, registry_para
       },
       [self](import_atom, import_params& p, completion<import_result>& done) {
         auto minutes = p.expiry_minutes;
-        self->request(self->state.prober, caf::infinite, import_atom_v, std::move(p))
+        self->request(self->state.import_prober, caf::infinite, import_atom_v, std::move(p))
             .then(
                 [self, minutes, done](probed_files& files) {
                   register_imports(self, std::make_shared<probed_files>(std::move(files)), 0,

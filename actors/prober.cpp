@@ -40,7 +40,7 @@ prober_actor::behavior_type prober_behavior(prober_actor::pointer, env_ptr env) 
 
 probed_files probe_library(const import_params& p, const std::string& import_root) {
   const media::open_policy policy{import_root};
-  constexpr size_t max_files = 10000;
+  constexpr size_t max_files = max_import_files;
   std::vector<std::string> files;
   std::error_code ec;
   for (auto& path : p.paths) {

@@ -15,8 +15,12 @@ namespace hlsgate::actors {
 /// init_fun_factory.hpp:85).
 prober_actor::behavior_type prober_behavior(prober_actor::pointer self, env_ptr env);
 
+/// At most this many files per import request (each is probed, and the
+/// request waits for all of them).
+inline constexpr size_t max_import_files = 1000;
+
 /// Expands folders (recursively, media file extensions only, sorted, at most
-/// 10,000 files) and probes every file; files must lie under `import_root`
+/// max_import_files files) and probes every file; files must lie under `import_root`
 /// when it is set (checked again by libav's open). Used by the prober.
 probed_files probe_library(const import_params& p, const std::string& import_root);
 

@@ -1,5 +1,7 @@
 #include "actors/service.hpp"
 
+#include <sys/statvfs.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -209,12 +211,18 @@ bool service::ready() const noexcept {
   return impl_->state.load(std::memory_order_acquire) == impl::phase::running;
 }
 
-std::optional<api_error> service::upload_refusal() const noexcept {
+std::optional<api_error> service::upload_refusal(uint64_t declared_bytes) const noexcept {
   auto& d = *impl_;
   if (!ready())
     return api_error{api_errc::shutting_down, "Server is shutting down"};
   if (d.queued->load(std::memory_order_relaxed) >= d.cfg.queue_limit)
     return api_error{api_errc::queue_full, "Too many jobs queued"};
+  struct statvfs vfs {};
+  if (d.dir && ::statvfs(d.dir->uploads().c_str(), &vfs) == 0) {
+    const uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    if (free_bytes < d.cfg.min_free_bytes || free_bytes - d.cfg.min_free_bytes < declared_bytes)
+      return api_error{api_errc::insufficient_storage, "Not enough free space for this upload"};
+  }
   return std::nullopt;
 }
 

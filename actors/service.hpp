@@ -51,9 +51,11 @@ public:
   /// True once start() succeeded and until begin_drain()/shutdown().
   bool ready() const noexcept;
 
-  /// Why an upload would be refused right now (queue full, shutting down),
-  /// so the HTTP layer can answer before reading the body. Lock-free.
-  std::optional<api_error> upload_refusal() const noexcept;
+  /// Why an upload of `declared_bytes` (0 = not declared) would be refused
+  /// right now: shutting down, queue full, or too little free space on the
+  /// data volume (HLSGATE_MIN_FREE_BYTES); so the HTTP layer can answer
+  /// before reading the body. One statvfs, no lock.
+  std::optional<api_error> upload_refusal(uint64_t declared_bytes = 0) const noexcept;
 
   /// Constant-time check of the API token (HLSGATE_API_TOKEN); false when
   /// none is configured.

@@ -55,23 +55,25 @@ worker_actor::behavior_type worker_behavior(worker_actor::pointer self, pool_act
           if (t - last < std::chrono::milliseconds(250))
             return;
           last = t;
-          caf::anon_send(owner, progress_atom_v, f);
+          caf::anon_send(owner, progress_atom_v, j.id, f);
         };
         auto on_segment = [&](const media::segment_event& ev) {
           beat();
-          caf::anon_send(owner, segment_atom_v, ev);
+          caf::anon_send(owner, segment_atom_v, j.id, ev);
         };
         auto res = run_job(j, progress, on_segment);
         double seconds = std::chrono::duration<double>(clock::now() - started).count();
         if (res) {
           if (metrics != nullptr && seconds > 0)
             metrics->transcode_finished(seconds, res->output.duration / seconds);
-          caf::anon_send(owner, job_done_atom_v, std::move(res).value());
+          auto out = std::move(res).value();
+          out.job = j.id;
+          caf::anon_send(owner, job_done_atom_v, std::move(out));
         } else {
           if (metrics != nullptr)
             metrics->transcode_failure(reason_label(res.err().code));
           caf::anon_send(owner, job_failed_atom_v,
-                         job_failure{res.err().code, res.err().reason, res.err().detail});
+                         job_failure{j.id, res.err().code, res.err().reason, res.err().detail});
         }
         self->send(pool, idle_atom_v);
       },
@@ -128,7 +130,8 @@ void watchdog(pool_ptr self) {
       m->transcode_jobs_add(metrics::job_state::running, -1);
     }
     caf::anon_send(s.current.owner, job_failed_atom_v,
-                   job_failure{media::errc::internal, "The transcoder stopped making progress",
+                   job_failure{s.current.id, media::errc::internal,
+                               "The transcoder stopped making progress",
                                "watchdog: no progress for " +
                                    std::to_string(st.params.watchdog_seconds) + " s"});
     self->demonitor(s.worker.address());
@@ -184,7 +187,7 @@ pool_actor::behavior_type pool_behavior(pool_ptr self, pool_params p) {
           m->transcode_jobs_add(metrics::job_state::running, -1);
         }
         caf::anon_send(s.current.owner, job_failed_atom_v,
-                       job_failure{media::errc::internal, "The transcoder crashed",
+                       job_failure{s.current.id, media::errc::internal, "The transcoder crashed",
                                    "worker exited: " + caf::to_string(dm.reason)});
       }
       s = slot{spawn_worker(self), false, {}};
@@ -273,6 +276,7 @@ media::result<job_result> run_job(const job& j, const media::progress_fn& progre
     media::thumbnail_options topts;
     topts.interval_seconds = j.thumbnail_seconds;
     topts.source = j.options.source;
+    topts.heartbeat = [&j] { j.heartbeat->store(steady_ms()); };
     auto t = media::make_thumbnails(j.source_path, thumbs.string(), topts, j.cancel.get());
     if (t) {
       out.has_thumbnails = true;

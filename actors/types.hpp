@@ -74,21 +74,22 @@ struct media_record {
 
 /// Errors of the service API; http/ maps them to status codes in one place.
 enum class api_errc : uint8_t {
-  unauthorized,      ///< 401 no credential
-  forbidden,         ///< 403 bad credential
-  not_found,         ///< 404 unknown media (or its files are gone)
-  not_ready,         ///< 409 still transcoding
-  expired,           ///< 410 expired media
-  too_large,         ///< 413
-  unsupported_media, ///< 415 not an audio/video file
-  bad_parameter,     ///< 422
-  limit_exceeded,    ///< 422: the source exceeds a configured limit (duration, pixel rate)
-  queue_full,        ///< 429 too many jobs queued
-  try_later,         ///< 503 with Retry-After: not available yet (on-demand job starting)
-  shutting_down,     ///< 503
-  unavailable,       ///< 503: the request could not be completed (its actor went away, timeout)
-  failed,            ///< 422-ish: the media failed to transcode (reason in detail)
-  internal,          ///< 500
+  unauthorized,         ///< 401 no credential
+  forbidden,            ///< 403 bad credential
+  not_found,            ///< 404 unknown media (or its files are gone)
+  not_ready,            ///< 409 still transcoding
+  expired,              ///< 410 expired media
+  too_large,            ///< 413
+  insufficient_storage, ///< 507: the data volume is (nearly) full
+  unsupported_media,    ///< 415 not an audio/video file
+  bad_parameter,        ///< 422
+  limit_exceeded,       ///< 422: the source exceeds a configured limit (duration, pixel rate)
+  queue_full,           ///< 429 too many jobs queued
+  try_later,            ///< 503 with Retry-After: not available yet (on-demand job starting)
+  shutting_down,        ///< 503
+  unavailable,          ///< 503: the request could not be completed (its actor went away, timeout)
+  failed,               ///< 422-ish: the media failed to transcode (reason in detail)
+  internal,             ///< 500
 };
 
 struct api_error {

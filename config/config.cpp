@@ -128,6 +128,14 @@ const std::vector<option>& options() {
       unsigned_option<uint64_t>("HLSGATE_MAX_UPLOAD_BYTES", "max-upload-bytes",
                                 "largest accepted upload in bytes", &settings::max_upload_bytes, 1,
                                 UINT64_MAX),
+      unsigned_option<unsigned>("HLSGATE_MAX_UPLOADS", "max-uploads",
+                                "upload bodies received at once; one more gets 503 before its "
+                                "body is read",
+                                &settings::max_uploads, 1, 100000),
+      unsigned_option<uint64_t>("HLSGATE_MIN_FREE_BYTES", "min-free-bytes",
+                                "free space the data volume keeps: an upload that would leave "
+                                "less gets 507 before its body is read",
+                                &settings::min_free_bytes, 0, UINT64_MAX),
       string_option("HLSGATE_PUBLIC_URL", "public-url",
                     "base URL for links in replies (default http://BIND:PORT)",
                     &settings::public_url),
@@ -299,6 +307,8 @@ std::string resolve(settings& s) {
     return "HLSGATE_EDGE_SECRET must differ from SECRET_KEY";
   if (s.data_dir.empty())
     return "HLSGATE_DATA_DIR must not be empty";
+  if (!s.api_token.empty() && s.api_token.size() < 16)
+    return "HLSGATE_API_TOKEN must be at least 16 characters";
   if (s.media_dir.empty())
     s.media_dir = s.data_dir + "/media";
   if (!s.import_root.empty()) {

@@ -47,6 +47,10 @@ struct settings {
   unsigned workers = 0;                   ///< HLSGATE_WORKERS: transcode workers (resolved: >= 1)
   double segment_seconds = 6;             ///< HLSGATE_SEGMENT_SECONDS: target HLS segment length
   uint64_t max_upload_bytes = 4ull << 30; ///< HLSGATE_MAX_UPLOAD_BYTES
+  unsigned max_uploads = 32;              ///< HLSGATE_MAX_UPLOADS: bodies received at once
+  /// HLSGATE_MIN_FREE_BYTES: an upload that would leave less free space on
+  /// the data volume is refused (507) before its body is read.
+  uint64_t min_free_bytes = 1ull << 30;
   /// HLSGATE_SIGNING_BUCKET_SECONDS: segment URLs expire at min(token exp,
   /// media deadline) rounded up to a multiple of this, so a playlist renders
   /// the same URLs (and can be cached) for a whole bucket.

@@ -139,7 +139,7 @@ struct api::impl {
         {m_delete, "/media/{id}/tokens/{name}", route::tokens, route_wait::none,
          &impl::revoke_token},
         {both, "/edge/check", route::edge_check, route_wait::none, &impl::edge_check},
-        {m_post, "/import", route::import_media, route_wait::none, &impl::import_media},
+        {m_post, "/import", route::import_media, route_wait::import, &impl::import_media},
         {both, "/health", route::health, route_wait::none, &impl::health},
         {both, "/ready", route::ready, route_wait::none, &impl::ready},
         {both, "/metrics", route::metrics, route_wait::none, &impl::serve_metrics},
@@ -150,7 +150,7 @@ struct api::impl {
   std::chrono::milliseconds budget(route_wait w) const {
     const auto& cfg = svc.settings();
     unsigned secs = cfg.request_timeout_seconds;
-    if (w == route_wait::upload)
+    if (w == route_wait::upload || w == route_wait::import)
       secs += cfg.upload_wait_seconds;
     else if (w == route_wait::ondemand)
       secs += cfg.ondemand_wait_seconds;
@@ -369,10 +369,21 @@ struct api::impl {
     svc.import(std::move(p), [this, reply](actors::reply<actors::import_result> r) {
       if (auto* e = std::get_if<api_error>(&r))
         return reply(error_response(*e));
-      reply(json_response(200, import_json(std::get<actors::import_result>(r),
-                                           [this](const std::string& id, const std::string& tok) {
-                                             return playlist_url(id, tok);
-                                           })));
+      auto& result = std::get<actors::import_result>(r);
+      response res = json_response(
+          200, import_json(result, [this](const std::string& id, const std::string& tok) {
+            return playlist_url(id, tok);
+          }));
+      // As for uploads: items whose keys never reached the caller go.
+      std::vector<std::string> ids;
+      for (auto& i : result.items)
+        if (!i.media_id.empty())
+          ids.push_back(i.media_id);
+      res.on_undelivered = [svc = &svc, ids] {
+        for (auto& id : ids)
+          svc->abandon(id);
+      };
+      reply(std::move(res));
     });
   }
 
@@ -522,7 +533,10 @@ route_info api::classify(const request& req) const {
 std::optional<response> api::admit_upload(const request& head) const {
   if (auto refused = impl_->check_upload_token(head))
     return refused;
-  if (auto e = impl_->svc.upload_refusal())
+  uint64_t declared = 0;
+  const auto cl = head.header("content-length");
+  std::from_chars(cl.data(), cl.data() + cl.size(), declared);
+  if (auto e = impl_->svc.upload_refusal(declared))
     return error_response(*e);
   return std::nullopt;
 }

@@ -18,6 +18,8 @@ unsigned to_status(api_errc e) noexcept {
     return 410;
   case api_errc::too_large:
     return 413;
+  case api_errc::insufficient_storage:
+    return 507;
   case api_errc::unsupported_media:
     return 415;
   case api_errc::bad_parameter:

@@ -8,6 +8,7 @@ server_options make_server_options(const config::settings& cfg) {
   o.port = cfg.port;
   o.threads = cfg.http_threads;
   o.max_upload_bytes = cfg.max_upload_bytes;
+  o.max_uploads = cfg.max_uploads;
   o.upload_tmp_dir = cfg.data_dir + "/uploads";
   o.media_root = cfg.media_dir;
   o.max_connections = cfg.max_connections;

@@ -105,6 +105,7 @@ struct server_options {
   unsigned min_body_rate = 1024;
   unsigned body_rate_window_seconds = 30;
   unsigned send_timeout_seconds = 30;    ///< a write that makes no progress this long is cut
+  unsigned max_uploads = 32;             ///< upload bodies received at once; beyond: 503
   std::vector<std::string> cors_origins; ///< allowed origins (exact match)
   bool cors_any = false;                 ///< any origin ("*"); neither = no CORS headers
 };

@@ -62,6 +62,8 @@ struct core {
   /// Open connections (sessions plus over-cap refusals), and the cap.
   std::atomic<unsigned> connections{0};
   unsigned max_connections = 0;
+  /// Uploads whose body is being received.
+  std::atomic<unsigned> uploads{0};
 
   /// Requests awaiting an answer or being written, and sessions that have
   /// not yet acted on begin_shutdown(); drain() waits for both to reach 0.

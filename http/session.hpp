@@ -70,7 +70,7 @@ public:
   }
 
   ~session() override {
-    sink_.reset();
+    end_upload();
     close_file();
     release_connection();
     std::lock_guard lk(core_->sessions_mu);
@@ -248,6 +248,11 @@ private:
   bool body_complete_ = true;
   uint64_t requests_ = 0;
   std::optional<upload_sink> sink_;
+  std::shared_ptr<void> upload_slot_; ///< counts this upload in core::uploads while engaged
+  void end_upload() {
+    sink_.reset();
+    upload_slot_.reset();
+  }
   uint64_t window_bytes_ = 0;
   uint64_t rate_tick_ = 0;
   unsigned cut_status_ = 0;

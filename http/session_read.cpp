@@ -176,12 +176,14 @@ void session::do_read() {
   hdr_arena_.clear();
   hdrs_.clear();
   body_.clear();
+  if (body_.capacity() > 64 * 1024)
+    std::string{}.swap(body_); // a large body once must not stay for the connection's life
   mode_ = body_mode::discard;
   reject_ = {};
   body_complete_ = true;
   cut_status_ = 0;
   route_ = metrics::route::other;
-  sink_.reset();
+  end_upload();
   set_phase(phase::idle);
   if (buffer_.size() > 0) { // pipelined: this head's deadline starts now
     head_deadline_ = clock_type::now() + seconds(opts().header_timeout_seconds);
@@ -267,6 +269,11 @@ void session::on_header(error_code ec, std::size_t) {
   if (parser_->is_done())
     return dispatch();
   uint64_t len = 0;
+  if (method_ == "GET" || method_ == "HEAD" || method_ == "DELETE" || method_ == "OPTIONS") {
+    // These routes take no body: refuse one before reading it.
+    body_complete_ = false;
+    return send_error(413, "This request takes no body");
+  }
   if (declared_length(len) && len > opts().max_body_bytes) {
     body_complete_ = false;
     return send_error(413, "Request body too large");
@@ -299,6 +306,15 @@ void session::begin_upload() {
   if (!has_body)
     return send_error(400, multipart_parser::to_string(multipart_parser::error::truncated));
   parser_->body_limit(opts().max_upload_bytes);
+  // Uploads being received at once are bounded (each holds a connection, a
+  // file and disk space): one beyond the cap is refused before its body.
+  if (core_->uploads.fetch_add(1) >= opts().max_uploads) {
+    core_->uploads.fetch_sub(1);
+    response busy = error_response(503, "Too many uploads in progress; retry shortly");
+    busy.headers.emplace_back("Retry-After", "30");
+    return send_response(busy);
+  }
+  upload_slot_ = std::shared_ptr<void>(nullptr, [c = core_](void*) { c->uploads.fetch_sub(1); });
   sink_.emplace(opts().upload_tmp_dir, boundary, opts().max_upload_bytes);
   mode_ = body_mode::upload;
   continue_or_read_body();
@@ -365,21 +381,21 @@ void session::after_body_read(error_code ec) {
     rate_timer_.cancel();
   }
   if (cut_status_ == 503) {
-    sink_.reset(); // before answering: the client may look right away
+    end_upload(); // before answering: the client may look right away
     return send_error(503, "Server is shutting down");
   }
   if (cut_status_ == 408) {
-    sink_.reset();
+    end_upload();
     return send_error(408, "Request body too slow");
   }
   if (sink_ && sink_->status() != 0) {
     const unsigned st = sink_->status();
     const std::string detail = sink_->detail();
-    sink_.reset();
+    end_upload();
     return send_error(st, detail);
   }
   if (ec) {
-    sink_.reset();
+    end_upload();
     if (ec == bhttp::error::body_limit)
       return send_error(413, kind_ == kind::upload ? "Upload too large" : "Request body too large");
     if (is_parse_error(ec) && ec != bhttp::error::partial_message)
@@ -428,18 +444,18 @@ void session::finish_upload() {
   if (!sink_->finish()) {
     const unsigned st = sink_->status();
     const std::string detail = sink_->detail();
-    sink_.reset();
+    end_upload();
     return send_error(st, detail);
   }
   request req;
   if (!build_request(req)) {
-    sink_.reset();
+    end_upload();
     return send_error(400, "Malformed request path");
   }
   req.upload_filename = sink_->filename();
   req.upload_bytes = sink_->bytes();
   req.upload_path = sink_->release(); // the router owns the file now
-  sink_.reset();
+  end_upload();
   hand_to_router(std::move(req));
 }
 

@@ -275,7 +275,7 @@ void session::finish_response(bool ok) {
 }
 
 void session::do_linger() {
-  sink_.reset();
+  end_upload();
   error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   if (ec)
@@ -316,7 +316,7 @@ void session::do_close() {
   closed_ = true;
   ++gen_; // an answer still to come is undelivered
   set_phase(phase::closed);
-  sink_.reset();
+  end_upload();
   close_file();
   ++wait_tick_;
   ++reply_tick_;

@@ -23,6 +23,10 @@ struct open_policy {
   /// resolved, at open time); empty = anywhere. A later network source gets
   /// a policy of its own.
   std::string confine_root;
+  /// Whether a FIFO is acceptable. Only for files hlsgate itself placed (an
+  /// upload's original); never for a user's library or an upload, where a
+  /// FIFO could hold a thread forever.
+  bool allow_fifo = false;
 };
 
 } // namespace hlsgate::media

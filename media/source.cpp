@@ -153,7 +153,10 @@ result<int> open_checked(const std::string& path, const open_policy& policy) {
   }
 
   auto src = std::make_unique<fd_source>();
-  src->fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  // O_NONBLOCK: opening a FIFO without a writer must not block the thread
+  // (a prober or worker stuck in open() cannot be cancelled); it is cleared
+  // below once the file is known to be acceptable.
+  src->fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (src->fd < 0) {
     const int err = errno;
     if (err == ELOOP)
@@ -163,8 +166,23 @@ result<int> open_checked(const std::string& path, const open_policy& policy) {
   struct stat st;
   if (::fstat(src->fd, &st) < 0)
     return fail(errc::invalid_input, "not a readable media file", stage, AVERROR(errno));
-  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+  if (!S_ISREG(st.st_mode) && !(S_ISFIFO(st.st_mode) && policy.allow_fifo))
     return fail(errc::unsupported_media, kRefusedFile, "open source: not a regular file");
+  if (S_ISFIFO(st.st_mode)) {
+    // An accepted FIFO is read as a stream: reopen the very same FIFO
+    // (through the descriptor, not the path) blocking, which waits for its
+    // writer as reading a pipe should.
+    const std::string self = "/proc/self/fd/" + std::to_string(src->fd);
+    const int blocking = ::open(self.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (blocking < 0)
+      return fail(errc::invalid_input, "not a readable media file", stage, AVERROR(errno));
+    ::close(src->fd);
+    src->fd = blocking;
+  } else {
+    const int flags = ::fcntl(src->fd, F_GETFL);
+    if (flags < 0 || ::fcntl(src->fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+      return fail(errc::internal, "not a readable media file", stage, AVERROR(errno));
+  }
 
   if (!root.empty()) {
     // What the descriptor really is, every link of the parents resolved.

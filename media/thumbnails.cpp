@@ -93,7 +93,12 @@ public:
   result<thumbnail_output> run(const std::string& input, const std::string& out_dir);
 
 private:
-  bool cancelled() const { return cancel_ && cancel_->load(std::memory_order_relaxed); }
+  /// Checked per packet: also where the supervisor hears we are alive.
+  bool cancelled() const {
+    if (opts_.heartbeat)
+      opts_.heartbeat();
+    return cancel_ && cancel_->load(std::memory_order_relaxed);
+  }
 
   status open(const std::string& input);
   status scan_duration(const std::string& input);

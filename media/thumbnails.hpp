@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 
 #include "media/open_policy.hpp"
@@ -21,6 +22,9 @@ struct thumbnail_options {
   int poster_max_width = 1280;  ///< poster is the source size, scaled down to this width
   int jpeg_quality = 5;         ///< mjpeg qscale, 2 (best) .. 31
   open_policy source;           ///< which files may be read as the input
+  /// Called often while working (per packet read): a supervisor's sign of
+  /// life, so a long thumbnail pass is not mistaken for a hung job.
+  std::function<void()> heartbeat;
 };
 
 struct thumbnail_output {

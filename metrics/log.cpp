@@ -69,6 +69,19 @@ void append_value(std::string& out, std::string_view v) {
 
 } // namespace
 
+bool rate_limit::allow(uint64_t& suppressed) noexcept {
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  int64_t seen = second_.load(std::memory_order_relaxed);
+  if (seen != now && second_.compare_exchange_strong(seen, now, std::memory_order_relaxed))
+    used_.store(0, std::memory_order_relaxed);
+  if (used_.fetch_add(1, std::memory_order_relaxed) >= per_second_) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  suppressed = dropped_.exchange(0, std::memory_order_relaxed);
+  return true;
+}
+
 void set_level(std::string_view n) noexcept {
   level l = level::info;
   if (n == "debug")

@@ -3,6 +3,8 @@
 // CAF's own logging is compiled out in Debian's build; this is ours.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <ctime>
 #include <initializer_list>
 #include <string>
@@ -26,6 +28,23 @@ std::string format_line(level l, std::string_view msg, std::initializer_list<fie
 
 /// Writes one line atomically (a single write(2)) if `l` is enabled.
 void write(level l, std::string_view msg, std::initializer_list<field> fields = {}) noexcept;
+
+/// At most `per_second` lines a second from one noisy source (libav can log
+/// a warning per frame); the lines beyond are counted and reported once the
+/// next second lets a line through. Thread-safe, lock-free.
+class rate_limit {
+public:
+  explicit rate_limit(unsigned per_second) : per_second_(per_second) {}
+  /// True when a line may be written now; `suppressed` receives how many
+  /// were dropped since the last line allowed (to report them).
+  bool allow(uint64_t& suppressed) noexcept;
+
+private:
+  const unsigned per_second_;
+  std::atomic<int64_t> second_{0};
+  std::atomic<unsigned> used_{0};
+  std::atomic<uint64_t> dropped_{0};
+};
 
 inline void debug(std::string_view m, std::initializer_list<field> f = {}) noexcept {
   write(level::debug, m, f);

@@ -152,8 +152,8 @@ TEST_F(files_test, restore_removes_lapsed_items_but_never_library_files) {
     ASSERT_TRUE((*db)->put(*r));
   }
   // Leftovers nobody owns, and an interrupted upload.
-  fs::create_directories(dir / "media" / "orphan-folder-000000");
-  std::ofstream{dir / "sources" / "orphan.src"} << "x";
+  fs::create_directories(dir / "media" / "Orphan_folder-00000000");
+  std::ofstream{dir / "sources" / "Orphan_source-00000000.src"} << "x";
   std::ofstream{dir / "uploads" / "upload-1.part"} << "x";
 
   auto res = restore(**db, files, (dir / "uploads").string(), now);
@@ -167,10 +167,48 @@ TEST_F(files_test, restore_removes_lapsed_items_but_never_library_files) {
   EXPECT_FALSE(fs::exists(files.output_dir(lapsed_upload.storage_id)));
   EXPECT_TRUE(fs::exists(live.source_path));
   EXPECT_TRUE(fs::exists(files.output_dir(live.storage_id)));
-  EXPECT_FALSE(fs::exists(dir / "media" / "orphan-folder-000000"));
-  EXPECT_FALSE(fs::exists(dir / "sources" / "orphan.src"));
+  EXPECT_FALSE(fs::exists(dir / "media" / "Orphan_folder-00000000"));
+  EXPECT_FALSE(fs::exists(dir / "sources" / "Orphan_source-00000000.src"));
   EXPECT_FALSE(fs::exists(dir / "uploads" / "upload-1.part"));
   auto rows = (*db)->load_all();
   ASSERT_TRUE(rows);
   EXPECT_EQ(rows->size(), 1u);
+}
+
+TEST_F(files_test, overlapping_folders_are_refused) {
+  cfg.media_dir = cfg.data_dir;
+  auto d = data_dir::open(cfg);
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.err().reason.find("HLSGATE_MEDIA_DIR"), std::string::npos);
+  cfg.media_dir = (dir / "shared").string();
+  cfg.import_root = (dir / "shared" / "library").string();
+  d = data_dir::open(cfg);
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.err().reason.find("HLSGATE_IMPORT_ROOT"), std::string::npos);
+  cfg.import_root = cfg.data_dir + "/sources";
+  d = data_dir::open(cfg);
+  ASSERT_FALSE(d);
+  cfg.import_root = (dir / "library").string();
+  d = data_dir::open(cfg);
+  EXPECT_TRUE(d) << d.err().reason;
+}
+
+// The sweep removes only what hlsgate names: an operator's files in a
+// shared media tree survive.
+TEST_F(files_test, sweep_touches_only_our_names) {
+  fs::create_directories(dir / "media" / "library");
+  fs::create_directories(dir / "sources");
+  std::ofstream{dir / "media" / "library" / "film.mp4"} << "operator's";
+  std::ofstream{dir / "media" / "notes.txt"} << "operator's";
+  std::ofstream{dir / "sources" / "keep.mp4"} << "operator's";
+  const std::string orphan = "AAAAAAAAAAAAAAAAAAAAAA"; // a storage id no record has
+  fs::create_directories(dir / "media" / orphan / "v0");
+  std::ofstream{dir / "sources" / (orphan + ".src")} << "x";
+  item_files files{(dir / "media").string(), (dir / "sources").string(), ::getegid()};
+  EXPECT_EQ(files.sweep({}), 2u);
+  EXPECT_TRUE(fs::exists(dir / "media" / "library" / "film.mp4"));
+  EXPECT_TRUE(fs::exists(dir / "media" / "notes.txt"));
+  EXPECT_TRUE(fs::exists(dir / "sources" / "keep.mp4"));
+  EXPECT_FALSE(fs::exists(dir / "media" / orphan));
+  EXPECT_FALSE(fs::exists(dir / "sources" / (orphan + ".src")));
 }

@@ -314,7 +314,7 @@ TEST_F(media_actor_test, segment_events_turn_into_an_event_playlist) {
     ev.rendition.width = index == 0 ? 1280 : 640;
     ev.rendition.height = index == 0 ? 720 : 360;
     ev.segment = {uri, 6.0, 750000};
-    caf::anon_send(a, segment_atom_v, ev);
+    caf::anon_send(a, segment_atom_v, jobs.back().id, ev);
     sched->run();
   };
   auto fetch = [&]() -> playlist_ptr {
@@ -565,7 +565,8 @@ TEST_F(media_actor_test, failure_detail_is_for_operators_only) {
   auto a = spawn_restored(r);
   ASSERT_EQ(jobs.size(), 1u);
   caf::anon_send(a, job_failed_atom_v,
-                 job_failure{media::errc::invalid_input, "The video could not be decoded",
+                 job_failure{jobs[0].id, media::errc::invalid_input,
+                             "The video could not be decoded",
                              "decode video: Invalid data found when processing input"});
   sched->run();
   EXPECT_FALSE(fs::exists(r.source_path)) << "a failed upload's original is not kept";
@@ -694,4 +695,30 @@ TEST_F(media_actor_test, token_requests_are_checked) {
                  completion<token_result>{[&](reply<token_result> r) { ok = std::move(r); }});
   sched->run();
   EXPECT_TRUE(ok && std::holds_alternative<token_result>(*ok)) << "the API token acts as admin";
+}
+
+// A worker abandoned by the watchdog may still report on its old job after
+// the item started a new one: those messages are stale and ignored.
+TEST_F(media_actor_test, messages_of_an_earlier_job_are_ignored) {
+  auto r = new_record(media_status::processing, 60);
+  r.source_path = env->files.owned_source(r.storage_id);
+  std::ofstream{r.source_path} << "uploaded original";
+  ASSERT_TRUE(db->put(r).ok());
+  auto a = spawn_restored(r);
+  ASSERT_EQ(jobs.size(), 1u);
+  const auto current = jobs[0].id;
+  caf::anon_send(a, job_failed_atom_v,
+                 job_failure{current + 1000, media::errc::internal, "stale", "stale"});
+  job_result stale;
+  stale.job = current + 1000;
+  caf::anon_send(a, job_done_atom_v, stale);
+  sched->run();
+  std::optional<reply<info_result>> out;
+  caf::anon_send(a, info_atom_v, key(),
+                 completion<info_result>{[&](reply<info_result> x) { out = std::move(x); }});
+  sched->run();
+  ASSERT_TRUE(out && std::holds_alternative<info_result>(*out));
+  EXPECT_NE(std::get<info_result>(*out).record.status, media_status::failed);
+  EXPECT_NE(std::get<info_result>(*out).record.status, media_status::ready);
+  EXPECT_TRUE(fs::exists(r.source_path));
 }

@@ -318,7 +318,7 @@ TEST_F(transcoding, library_import_transcodes_on_first_request) {
   fs::create_directories(library + "/shows");
   fs::copy_file(make_clip(clip_720p(12)), library + "/shows/episode.mp4");
   std::ofstream{library + "/notes.txt"} << "not media";
-  env["HLSGATE_API_TOKEN"] = "admin-token";
+  env["HLSGATE_API_TOKEN"] = "admin-token-0123456789";
   env["HLSGATE_IMPORT_ROOT"] = library;
   start();
   auto body = json{{"paths", {library}}}.dump();
@@ -326,11 +326,13 @@ TEST_F(transcoding, library_import_transcodes_on_first_request) {
   EXPECT_EQ(
       http_request(port(), "POST", "/import", {{"Authorization", "Bearer nope"}}, body).status,
       403u);
-  EXPECT_EQ(http_request(port(), "POST", "/import", {{"Authorization", "Bearer admin-token"}},
+  EXPECT_EQ(http_request(port(), "POST", "/import",
+                         {{"Authorization", "Bearer admin-token-0123456789"}},
                          json{{"paths", {"/etc"}}}.dump())
                 .status,
             403u);
-  auto r = http_request(port(), "POST", "/import", {{"Authorization", "Bearer admin-token"}}, body);
+  auto r = http_request(port(), "POST", "/import",
+                        {{"Authorization", "Bearer admin-token-0123456789"}}, body);
   ASSERT_EQ(r.status, 200u) << r.body;
   auto items = parse_json(r)["items"];
   ASSERT_EQ(items.size(), 1u) << r.body; // the .txt is not a media file

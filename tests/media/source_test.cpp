@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -299,10 +300,27 @@ TEST(Source, FifoIsRead) {
     }
     ::close(fd);
   });
-  auto t = run_transcode(fifo, confined(dir));
+  auto opts = confined(dir);
+  opts.source.allow_fifo = true; // as for an upload's own original
+  auto t = run_transcode(fifo, opts);
   writer.join();
   ASSERT_TRUE(t.out) << t.out.err().reason << " / " << t.out.err().detail;
   EXPECT_NEAR(total_duration(t.out->renditions.at(0)), 2, 0.2);
+}
+
+// A FIFO in a user's library (or anywhere a policy does not allow it) is
+// refused at once, without waiting for a writer that may never come.
+TEST(Source, FifoRefusedUnlessAllowedAndNeverBlocks) {
+  const std::string dir = make_temp_dir("fifo-refused");
+  const std::string fifo = dir + "/film.mp4";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto started = std::chrono::steady_clock::now();
+  auto p = probe(fifo, open_policy{dir});
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.err().code, errc::unsupported_media);
+  auto t = run_transcode(fifo, confined(dir));
+  ASSERT_FALSE(t.out);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
 } // namespace

@@ -33,3 +33,17 @@ TEST(Log, EmptyAndQuotedValues) {
   auto line = format_line(level::debug, "", {{"a", ""}, {"b", "say \"hi\" \\"}}, when);
   EXPECT_EQ(line, "2023-11-14T22:13:20Z level=debug msg=\"\" a=\"\" b=\"say \\\"hi\\\" \\\\\"\n");
 }
+
+TEST(Log, RateLimitCountsWhatItDrops) {
+  rate_limit limit{3};
+  uint64_t suppressed = 99;
+  int allowed = 0;
+  for (int i = 0; i < 10; ++i)
+    if (limit.allow(suppressed))
+      ++allowed;
+  // Within one second (the loop takes microseconds; a second boundary in
+  // between would allow at most 3 more).
+  EXPECT_GE(allowed, 3);
+  EXPECT_LE(allowed, 6);
+  EXPECT_EQ(suppressed, 0u);
+}
