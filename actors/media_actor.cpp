@@ -173,6 +173,30 @@ void answer_upload_waiters(self_ptr self) {
   }
 }
 
+/// The item is gone: from now on every request still in the mailbox is
+/// answered 404 (not dropped: a dropped request would surface as a 503).
+/// The registry forgets the id and then stops this actor.
+void retire(self_ptr self) {
+  auto& st = self->state;
+  st.gone = true;
+  st.cancel.reset();
+  st.job = 0;
+  ++st.timer_epoch;
+  st.snapshot.reset();
+  if (st.registry)
+    self->send(st.registry, gone_atom_v, st.record.media_id);
+  else
+    self->quit();
+}
+
+/// Answers 404 for an item that is gone; true when it did.
+template <class T> bool tombstoned(self_ptr self, completion<T>& done) {
+  if (!self->state.gone)
+    return false;
+  done(api_error{api_errc::not_found, "Media not found"});
+  return true;
+}
+
 /// Removes the item for good. The record goes first (durably): a crash
 /// afterwards leaves only files that the start-up sweep removes, never a
 /// record whose files are gone. Then the job is cancelled, the files
@@ -201,11 +225,9 @@ void destroy(self_ptr self, api_error why, std::function<void(bool)> then) {
       w.done(why);
     st.playlist_waiters.clear();
     count_status(self, st.record.status, -1);
-    if (st.registry)
-      self->send(st.registry, gone_atom_v, st.record.media_id);
+    retire(self);
     if (then)
       then(true);
-    self->quit();
   };
   self->request(self->state.env->store, caf::infinite, delete_atom_v, self->state.record.media_id)
       .await([finish](bool deleted) { finish(deleted); }, [finish](caf::error&) { finish(false); });
@@ -443,10 +465,8 @@ void start_fresh(self_ptr self, media_params& p) {
     auto& st = self->state;
     st.env->files.remove(st.record);
     count_status(self, st.record.status, -1);
-    if (st.registry)
-      self->send(st.registry, gone_atom_v, st.record.media_id);
+    retire(self);
     creator(std::move(e));
-    self->quit();
   };
   self->request(self->state.env->store, caf::infinite, put_atom_v, self->state.record)
       .await(
@@ -531,6 +551,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
   return {
       // -- callers -------------------------------------------------------------------
       [self](playlist_atom, const auth::token_claims& claims, completion<playlist_grant>& done) {
+        if (tombstoned(self, done))
+          return;
         auto& st = self->state;
         if (!token_current(st.record, claims)) {
           if (auto* m = metrics_of(self))
@@ -550,6 +572,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
       },
       [self](stream_info_atom, const auth::token_claims& claims,
              completion<stream_info_result>& done) {
+        if (tombstoned(self, done))
+          return;
         auto& st = self->state;
         if (!token_current(st.record, claims))
           return done(api_error{api_errc::forbidden, "Token was revoked"});
@@ -568,6 +592,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
       },
       [self](refresh_atom, const admin_credential& who, unsigned minutes,
              completion<token_result>& done) {
+        if (tombstoned(self, done))
+          return;
         api_error err;
         if (!check_admin(self, who, err))
           return done(std::move(err));
@@ -584,6 +610,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
             });
       },
       [self](info_atom, const admin_credential& who, completion<info_result>& done) {
+        if (tombstoned(self, done))
+          return;
         api_error err;
         if (!check_admin(self, who, err))
           return done(std::move(err));
@@ -603,6 +631,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
       },
       [self](extend_atom, const admin_credential& who, unsigned minutes,
              completion<extend_result>& done) {
+        if (tombstoned(self, done))
+          return;
         api_error err;
         if (!check_admin(self, who, err))
           return done(std::move(err));
@@ -632,6 +662,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
             });
       },
       [self](delete_atom, const admin_credential& who, completion<done>& done) {
+        if (tombstoned(self, done))
+          return;
         api_error err;
         if (!check_admin(self, who, err))
           return done(std::move(err));
@@ -645,6 +677,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
       },
       [self](token_create_atom, const admin_credential& who, const token_request& req,
              completion<token_result>& done) {
+        if (tombstoned(self, done))
+          return;
         api_error err;
         if (!check_admin(self, who, err))
           return done(std::move(err));
@@ -663,6 +697,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
             });
       },
       [self](token_list_atom, const admin_credential& who, completion<token_list>& done) {
+        if (tombstoned(self, done))
+          return;
         api_error err;
         if (!check_admin(self, who, err))
           return done(std::move(err));
@@ -670,6 +706,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
       },
       [self](token_revoke_atom, const admin_credential& who, const std::string& jti,
              completion<done>& done) {
+        if (tombstoned(self, done))
+          return;
         api_error err;
         if (!check_admin(self, who, err))
           return done(std::move(err));
@@ -683,6 +721,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
             });
       },
       [self](abandon_atom, completion<done>& done) {
+        if (tombstoned(self, done))
+          return;
         logging::warn("upload reply not delivered; removing the item",
                       {{"media_id", self->state.record.media_id}});
         destroy(self, {api_errc::not_found, "Media was removed"}, [done](bool deleted) {

@@ -52,6 +52,7 @@ struct media_state {
   std::vector<upload_waiter> waiters;
   std::vector<playlist_waiter> playlist_waiters;
   uint64_t next_waiter = 0;
+  bool gone = false; ///< deleted or expired: requests still queued get 404
   static inline const char* name = "media";
 };
 

@@ -195,7 +195,15 @@ registry_actor::behavior_type registry_behavior(registry_ptr self, registry_para
     }
   });
   return {
-      [self](gone_atom, const std::string& id) { self->state.items.erase(id); },
+      [self](gone_atom, const std::string& id) {
+        // The item answered what was queued for it with 404; nothing new
+        // reaches it now, so it can stop.
+        auto i = self->state.items.find(id);
+        if (i == self->state.items.end())
+          return;
+        self->send_exit(i->second, caf::exit_reason::user_shutdown);
+        self->state.items.erase(i);
+      },
       [self](upload_atom, upload_params& p, completion<upload_result>& done) {
         if (self->state.draining) {
           discard(p.file_path);

@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-#include "auth/revocation.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
+#include "auth/revocation.hpp"
 
 namespace hlsgate::actors {
 

@@ -306,11 +306,11 @@ TEST_F(e2e, restart_keeps_media_tokens_and_pending_expiry) {
     sqlite3_close(db);
   }
   // Files no row owns (left by a crash) are removed at start.
-  fs::create_directories(data + "/media/orphanFolder000000000/v0");
-  std::ofstream{data + "/sources/orphanFolder000000000.src"} << "x";
+  fs::create_directories(data + "/media/orphanFolder0000000000/v0");
+  std::ofstream{data + "/sources/orphanFolder0000000000.src"} << "x";
   start();
-  EXPECT_FALSE(fs::exists(data + "/media/orphanFolder000000000"));
-  EXPECT_FALSE(fs::exists(data + "/sources/orphanFolder000000000.src"));
+  EXPECT_FALSE(fs::exists(data + "/media/orphanFolder0000000000"));
+  EXPECT_FALSE(fs::exists(data + "/sources/orphanFolder0000000000.src"));
   // The generated secret persisted: the old token still works.
   EXPECT_EQ(http_get(port(), "/stream/" + keep_id + "/playlist.m3u8?token=" + keep_token).status,
             200u);
