@@ -13,12 +13,12 @@ BUILD=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcaf-dev libboost1.81-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
-  nlohmann-json3-dev prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev
+  nlohmann-json3-dev prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev zlib1g-dev
 )
 TEST=(
   curl ffmpeg nginx-light prometheus wrk clang-format clang libclang-rt-14-dev
   chromium gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad gstreamer1.0-libav nodejs npm
+  gstreamer1.0-plugins-bad gstreamer1.0-libav
 )
 
 want=("${BUILD[@]}")
@@ -29,6 +29,13 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm: many machines carry their own (NodeSource's nodejs bundles
+# npm, and Debian's npm package then cannot be installed next to it). Use
+# whatever `node` and `npm` are on PATH; only a machine with neither gets
+# Debian's.
+if [ "${1:-}" = "--test" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
@@ -49,4 +56,10 @@ fi
 cleanup() { if [ "$own_policy" = 1 ]; then $SUDO rm -f "$policy"; fi; }
 trap cleanup EXIT
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+log=$(mktemp)
+if ! DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+  tail -n 40 "$log"
+  rm -f "$log"
+  exit 1
+fi
+rm -f "$log"
