@@ -4,6 +4,10 @@
 #include <system_error>
 #include <utility>
 
+extern "C" {
+#include <libavutil/opt.h>
+}
+
 namespace hlsgate::media::detail {
 
 namespace fs = std::filesystem;
@@ -93,9 +97,19 @@ status rendition_writer::open(const fs::path& dir, const AVCodecParameters* vide
 
 status rendition_writer::write_video(AVPacket* pkt, bool cut) {
   const int64_t t = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+  if (!saw_video_) {
+    // Audio and video start together: audio that ends before the first
+    // picture (the AAC encoder's priming frame, an earlier audio start) would
+    // open the rendition with sound and no picture, a hole players skip
+    // over with a warning.
+    while (!audio_queue_.empty() && audio_queue_.front()->pts +
+                                            std::max<int64_t>(0, audio_queue_.front()->duration) <=
+                                        t)
+      audio_queue_.pop_front();
+  }
   if (avc1_.empty() && (pkt->flags & AV_PKT_FLAG_KEY))
     avc1_ = avc1_codecs(pkt->data, pkt->size);
-  if (!mux_) {
+  if (!open_) {
     if (auto s = start_segment(t); !s)
       return s;
   } else if (cut) {
@@ -115,6 +129,11 @@ status rendition_writer::write_audio(packet_ptr pkt) {
     return ok_status();
   end_ = std::max(end_, pkt->pts + std::max<int64_t>(0, pkt->duration));
   audio_queue_.push_back(std::move(pkt));
+  // Before the first picture, audio waits (up to a segment's length) so that
+  // what precedes the picture can be dropped.
+  if (video_active_ && !saw_video_ &&
+      audio_queue_.back()->pts - audio_queue_.front()->pts < seg_ticks_)
+    return ok_status();
   return video_active_ ? route_queued_audio(next_cut_, false)
                        : route_queued_audio(std::numeric_limits<int64_t>::max(), true);
 }
@@ -124,11 +143,11 @@ status rendition_writer::finish() {
   // short tail (< 1 s past the next boundary) stays in the last segment.
   video_active_ = false;
   if (!audio_queue_.empty()) {
-    const bool cut = !mux_ || end_ > next_cut_ + 90000;
+    const bool cut = !open_ || end_ > next_cut_ + 90000;
     if (auto s = route_queued_audio(std::numeric_limits<int64_t>::max(), cut); !s)
       return s;
   }
-  if (auto s = close_segment(end_); !s)
+  if (auto s = close_segment(end_, true); !s)
     return s;
   fill_info(info_);
   return ok_status();
@@ -142,7 +161,7 @@ status rendition_writer::route_queued_audio(int64_t limit, bool cut_on_audio) {
     const int64_t t = pkt->pts;
     if (t >= limit)
       break;
-    if (!mux_) {
+    if (!open_) {
       if (auto s = start_segment(t); !s)
         return s;
     } else if (cut_on_audio && t >= next_cut_) {
@@ -171,7 +190,7 @@ status rendition_writer::write(AVPacket* pkt, int idx) {
 }
 
 status rendition_writer::start_segment(int64_t start) {
-  if (auto s = close_segment(start); !s)
+  if (auto s = close_segment(start, false); !s)
     return s;
   char name[32];
   std::snprintf(name, sizeof name, "seg_%05zu.ts", segments_);
@@ -181,46 +200,64 @@ status rendition_writer::start_segment(int64_t start) {
   seg.part = dir_ / (seg.name + ".part");
   seg.start = start;
 
-  AVFormatContext* raw = nullptr;
-  if (int e = avformat_alloc_output_context2(&raw, nullptr, "mpegts", nullptr); e < 0 || !raw)
-    return fail(errc::internal, "MPEG-TS muxer unavailable", "open MPEG-TS muxer", e);
-  output_ptr mux(raw);
-  mux_vidx_ = mux_aidx_ = -1;
-  for (const AVCodecParameters* par : {vpar_.get(), apar_.get()}) {
-    if (!par)
-      continue;
-    AVStream* st = avformat_new_stream(mux.get(), nullptr);
-    if (!st || avcodec_parameters_copy(st->codecpar, par) < 0)
-      return fail(errc::internal, "out of memory", "open MPEG-TS muxer", kNoMemory);
-    st->time_base = kTicks;
-    (par == vpar_.get() ? mux_vidx_ : mux_aidx_) = st->index;
+  // One muxer per rendition for all its segments: continuity counters and
+  // timestamps run on across segment files, as a demuxer reading the
+  // segments back to back expects; each file starts with PAT and PMT.
+  const bool first = !mux_;
+  if (first) {
+    AVFormatContext* raw = nullptr;
+    if (int e = avformat_alloc_output_context2(&raw, nullptr, "mpegts", nullptr); e < 0 || !raw)
+      return fail(errc::internal, "MPEG-TS muxer unavailable", "open MPEG-TS muxer", e);
+    output_ptr mux(raw);
+    mux_vidx_ = mux_aidx_ = -1;
+    for (const AVCodecParameters* par : {vpar_.get(), apar_.get()}) {
+      if (!par)
+        continue;
+      AVStream* st = avformat_new_stream(mux.get(), nullptr);
+      if (!st || avcodec_parameters_copy(st->codecpar, par) < 0)
+        return fail(errc::internal, "out of memory", "open MPEG-TS muxer", kNoMemory);
+      st->time_base = kTicks;
+      (par == vpar_.get() ? mux_vidx_ : mux_aidx_) = st->index;
+    }
+    // 1.4 s offset (as ffmpeg's CLI does) keeps DTS ahead of the PCR.
+    mux->max_delay = 700000;
+    mux->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
+    mux_ = std::move(mux);
   }
-  // 1.4 s offset (as ffmpeg's CLI does) keeps DTS ahead of the PCR; the same
-  // constant in every file keeps the timestamps continuous across segments.
-  mux->max_delay = 700000;
-  mux->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
-  if (int e = avio_open(&mux->pb, seg.part.c_str(), AVIO_FLAG_WRITE); e < 0)
+  if (int e = avio_open(&mux_->pb, seg.part.c_str(), AVIO_FLAG_WRITE); e < 0)
     return fail(errc::io_error, "could not create a segment file", "create segment", e);
-  if (int e = avformat_write_header(mux.get(), nullptr); e < 0)
-    return fail(errc::io_error, "could not write a segment", "write segment header", e);
-  mux_ = std::move(mux);
+  if (first) {
+    if (int e = avformat_write_header(mux_.get(), nullptr); e < 0)
+      return fail(errc::io_error, "could not write a segment", "write segment header", e);
+  } else if (int e = av_opt_set(mux_->priv_data, "mpegts_flags", "+resend_headers", 0); e < 0) {
+    return fail(errc::internal, "MPEG-TS muxer option refused", "open segment", e);
+  }
   cur_ = std::move(seg);
+  open_ = true;
   ++segments_;
   next_cut_ = next_boundary(start, seg_ticks_);
   return ok_status();
 }
 
 /// Closes the open segment (if any), which ends at `end`; renames it to its
-/// final name and reports it.
-status rendition_writer::close_segment(int64_t end) {
-  if (!mux_)
+/// final name and reports it. Between segments the muxer's queues and
+/// buffered PES data are flushed into the file being closed; after the last
+/// one the trailer is written.
+status rendition_writer::close_segment(int64_t end, bool last) {
+  if (!open_)
     return ok_status();
-  output_ptr mux = std::move(mux_);
-  const int trailer = av_write_trailer(mux.get());
-  const int closed = avio_closep(&mux->pb);
-  if (trailer < 0 || closed < 0)
-    return fail(errc::io_error, "could not write a segment", "close segment",
-                trailer < 0 ? trailer : closed);
+  open_ = false;
+  int e = 0;
+  if (last) {
+    e = av_write_trailer(mux_.get());
+  } else {
+    e = av_interleaved_write_frame(mux_.get(), nullptr);
+    if (e >= 0)
+      e = av_write_frame(mux_.get(), nullptr);
+  }
+  const int closed = avio_closep(&mux_->pb);
+  if (e < 0 || closed < 0)
+    return fail(errc::io_error, "could not write a segment", "close segment", e < 0 ? e : closed);
   std::error_code ec;
   const auto size = fs::file_size(cur_.part, ec);
   if (!ec)

@@ -49,7 +49,8 @@ struct job_shared {
 };
 
 /// One rendition's segments. Timestamps of every packet given to it are in
-/// kTicks. Segments are written as `seg_%05d.ts.part`, renamed when closed
+/// kTicks. Segments are written by one MPEG-TS muxer as `seg_%05d.ts.part`
+/// (continuity counters and clocks run on), renamed when closed
 /// and then reported through job_shared::emit.
 class rendition_writer {
 public:
@@ -91,7 +92,7 @@ private:
   status route_queued_audio(int64_t limit, bool cut_on_audio);
   status write(AVPacket* pkt, int idx);
   status start_segment(int64_t start);
-  status close_segment(int64_t end);
+  status close_segment(int64_t end, bool last);
   void fill_info(rendition_output& r) const;
 
   job_shared& shared_;
@@ -102,7 +103,8 @@ private:
   libav::codecpar_ptr vpar_, apar_;
   std::string avc1_;
 
-  output_ptr mux_;
+  output_ptr mux_;  ///< the rendition's muxer, from its first segment on
+  bool open_ = false; ///< a segment file is open
   int mux_vidx_ = -1, mux_aidx_ = -1;
   segment_state cur_;
   size_t segments_ = 0;
