@@ -324,7 +324,7 @@ void on_segment(self_ptr self, media::segment_event& ev) {
                          [](const rendition_record& x) { return !x.segments.empty(); });
   if (!all)
     return;
-  st.snapshot = make_snapshot(st.record, st.live, false);
+  st.snapshot = make_snapshot(st.record, st.live, false, st.env->cfg.segment_seconds);
   answer_playlist_waiters(self);
 }
 
@@ -358,7 +358,8 @@ void on_job_done(self_ptr self, job_result& res) {
         st.cancel.reset();
         st.live.clear();
         st.progress = 100;
-        st.snapshot = make_snapshot(st.record, st.record.renditions, true);
+        st.snapshot =
+            make_snapshot(st.record, st.record.renditions, true, st.env->cfg.segment_seconds);
         answer_playlist_waiters(self);
         answer_upload_waiters(self);
       },
@@ -503,7 +504,7 @@ void start_restored(self_ptr self) {
   schedule_expiry(self);
   if (r.status == media_status::ready) {
     st.progress = 100;
-    st.snapshot = make_snapshot(r, r.renditions, true);
+    st.snapshot = make_snapshot(r, r.renditions, true, st.env->cfg.segment_seconds);
     return;
   }
   if (r.status == media_status::failed)

@@ -1,6 +1,7 @@
 #include "actors/snapshot.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace hlsgate::actors {
 
@@ -19,12 +20,14 @@ rendition_record to_record(const media::rendition_output& x) {
 }
 
 playlist_ptr make_snapshot(const media_record& r, const std::vector<rendition_record>& rs,
-                           bool ended) {
+                           bool ended, double segment_seconds) {
   auto snap = std::make_shared<playlist_snapshot>();
   snap->media_id = r.media_id;
   snap->storage_id = r.storage_id;
   snap->has_thumbnails = r.has_thumbnails;
+  const int min_target = static_cast<int>(std::ceil(std::max(0.0, segment_seconds) - 1e-9));
   for (auto& rr : rs) {
+    const bool listed = ended || snap->master.variants.empty();
     media::variant_entry v;
     v.uri = rr.name + "/playlist.m3u8";
     v.bandwidth = rr.peak_bandwidth;
@@ -47,8 +50,10 @@ playlist_ptr make_snapshot(const media_record& r, const std::vector<rendition_re
     v.width = rr.width;
     v.height = rr.height;
     v.frame_rate = rr.frame_rate;
-    snap->master.variants.push_back(std::move(v));
+    if (listed)
+      snap->master.variants.push_back(std::move(v));
     media::media_playlist pl;
+    pl.min_target_duration = min_target;
     pl.type = ended ? media::playlist_type::vod : media::playlist_type::event;
     pl.ended = ended;
     pl.segments = rr.segments;

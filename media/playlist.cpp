@@ -1,5 +1,7 @@
 #include "media/playlist.hpp"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -73,10 +75,13 @@ template <class Int> inline char* put_int(char* p, Int v) noexcept {
   return std::to_chars(p, p + 24, v).ptr;
 }
 
-int target_from_max(double max_d) noexcept {
-  // lround is monotonic, so max(lround(d_i)) == lround(max(d_i)).
-  const long r = std::lround(sane_duration(max_d));
-  return r < 1 ? 1 : static_cast<int>(r);
+int target_from_max(double max_d, int floor) noexcept {
+  // The smallest integer >= every EXTINF as written (to the millisecond):
+  // stricter than RFC 8216's rounding, which strict clients (GStreamer)
+  // warn about. ceil is monotonic, so max(ceil(d_i)) == ceil(max(d_i)).
+  const double ms = std::round(sane_duration(max_d) * 1000.0) / 1000.0;
+  const long r = std::lround(std::ceil(ms - 1e-9));
+  return static_cast<int>(std::max<long>({r, floor, 1}));
 }
 
 void append_int(std::string& out, uint64_t v) {
@@ -91,7 +96,7 @@ int media_playlist::target_duration() const {
   for (const auto& s : segments)
     if (s.duration > max_d)
       max_d = s.duration;
-  return target_from_max(max_d);
+  return target_from_max(max_d, min_target_duration);
 }
 
 void write_playlist(const media_playlist& pl, std::string_view uri_prefix,
@@ -116,7 +121,7 @@ void write_playlist(const media_playlist& pl, std::string_view uri_prefix,
   p = put(p, "#EXTM3U\n#EXT-X-VERSION:");
   p = put_int(p, pl.version);
   p = put(p, "\n#EXT-X-TARGETDURATION:");
-  p = put_int(p, target_from_max(max_d));
+  p = put_int(p, target_from_max(max_d, pl.min_target_duration));
   p = put(p, "\n#EXT-X-MEDIA-SEQUENCE:");
   p = put_int(p, pl.media_sequence);
   *p++ = '\n';

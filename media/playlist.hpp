@@ -26,8 +26,14 @@ struct media_playlist {
   uint64_t media_sequence = 0;
   std::vector<segment_entry> segments;
 
-  /// RFC 8216 §4.3.3.1: the smallest integer ≥ every EXTINF rounded to the
-  /// nearest integer (at least 1).
+  /// A floor for the target duration: an EVENT playlist's target must not
+  /// change as it grows (RFC 8216 §6.2.1), so it starts at what the segmenter
+  /// aims for.
+  int min_target_duration = 0;
+
+  /// EXT-X-TARGETDURATION: the smallest integer ≥ every EXTINF as written
+  /// (stricter than RFC 8216 §4.3.3.1's rounding), at least
+  /// min_target_duration and 1.
   int target_duration() const;
 };
 

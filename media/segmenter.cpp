@@ -98,13 +98,8 @@ status rendition_writer::open(const fs::path& dir, const AVCodecParameters* vide
 status rendition_writer::write_video(AVPacket* pkt, bool cut) {
   const int64_t t = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
   if (!saw_video_) {
-    // Audio and video start together: audio that ends before the first
-    // picture (the AAC encoder's priming frame, an earlier audio start) would
-    // open the rendition with sound and no picture, a hole players skip
-    // over with a warning.
-    while (!audio_queue_.empty() && audio_queue_.front()->pts +
-                                            std::max<int64_t>(0, audio_queue_.front()->duration) <=
-                                        t)
+    first_video_ = t;
+    while (!audio_queue_.empty() && before_first_picture(*audio_queue_.front()))
       audio_queue_.pop_front();
   }
   if (avc1_.empty() && (pkt->flags & AV_PKT_FLAG_KEY))
@@ -128,6 +123,8 @@ status rendition_writer::write_audio(packet_ptr pkt) {
   if (pkt->pts == AV_NOPTS_VALUE)
     return ok_status();
   end_ = std::max(end_, pkt->pts + std::max<int64_t>(0, pkt->duration));
+  if (saw_video_ && before_first_picture(*pkt))
+    return ok_status();
   audio_queue_.push_back(std::move(pkt));
   // Before the first picture, audio waits (up to a segment's length) so that
   // what precedes the picture can be dropped.
@@ -136,6 +133,15 @@ status rendition_writer::write_audio(packet_ptr pkt) {
     return ok_status();
   return video_active_ ? route_queued_audio(next_cut_, false)
                        : route_queued_audio(std::numeric_limits<int64_t>::max(), true);
+}
+
+// Audio and video start together: audio that ends before the first picture
+// (the AAC encoder's priming frame, a source whose sound starts earlier)
+// would open the rendition with sound and no picture, a hole players skip
+// over with a warning.
+bool rendition_writer::before_first_picture(const AVPacket& pkt) const {
+  return video_active_ && first_video_ != kNoTs &&
+         pkt.pts + std::max<int64_t>(0, pkt.duration) <= first_video_;
 }
 
 status rendition_writer::finish() {

@@ -89,6 +89,7 @@ private:
   };
   using output_ptr = std::unique_ptr<AVFormatContext, output_closer>;
 
+  bool before_first_picture(const AVPacket& pkt) const;
   status route_queued_audio(int64_t limit, bool cut_on_audio);
   status write(AVPacket* pkt, int idx);
   status start_segment(int64_t start);
@@ -103,7 +104,7 @@ private:
   libav::codecpar_ptr vpar_, apar_;
   std::string avc1_;
 
-  output_ptr mux_;  ///< the rendition's muxer, from its first segment on
+  output_ptr mux_;    ///< the rendition's muxer, from its first segment on
   bool open_ = false; ///< a segment file is open
   int mux_vidx_ = -1, mux_aidx_ = -1;
   segment_state cur_;
@@ -112,6 +113,7 @@ private:
   bool video_active_ = false; ///< cuts follow the video while true
   std::deque<libav::packet_ptr> audio_queue_;
   int64_t end_ = kNoTs;
+  int64_t first_video_ = kNoTs; ///< pts of the first picture
   bool saw_video_ = false, saw_audio_ = false;
   uint64_t total_bytes_ = 0;
   double total_duration_ = 0;

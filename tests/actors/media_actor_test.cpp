@@ -343,7 +343,10 @@ TEST_F(media_actor_test, segment_events_turn_into_an_event_playlist) {
   EXPECT_EQ(snap->renditions[0].segments.size(), 2u);
   EXPECT_EQ(snap->renditions[1].segments.size(), 1u);
   EXPECT_EQ(snap->master.variants[0].bandwidth, 1000000u); // 750000 B * 8 / 6 s
-  EXPECT_EQ(snap->master.variants[1].width, 640);
+  // While the job runs the master lists one variant (players that loaded
+  // several growing variants misjudge the duration when one of them ends).
+  EXPECT_EQ(snap->master.variants.size(), 1u);
+  EXPECT_EQ(snap->renditions[0].min_target_duration, 6);
 }
 
 TEST_F(media_actor_test, on_demand_item_starts_its_job_on_the_first_request_then_503s_on_timeout) {

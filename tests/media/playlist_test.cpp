@@ -134,19 +134,32 @@ TEST(MediaPlaylist, LargeRendersExactly) {
   EXPECT_EQ(render(pl, "/p/", "?q=1"), expected);
 }
 
-TEST(TargetDuration, Rounding) {
+TEST(TargetDuration, CeilingOfWrittenDurations) {
   media_playlist pl;
   EXPECT_EQ(pl.target_duration(), 1); // no segments
-  pl.segments = {{"a", 6.4, 0}};
+  pl.segments = {{"a", 6.0, 0}};
   EXPECT_EQ(pl.target_duration(), 6);
-  pl.segments = {{"a", 6.5, 0}};
+  pl.segments = {{"a", 6.0004, 0}}; // written as 6.000
+  EXPECT_EQ(pl.target_duration(), 6);
+  pl.segments = {{"a", 6.021, 0}}; // GStreamer warns when EXTINF > target
   EXPECT_EQ(pl.target_duration(), 7);
-  pl.segments = {{"a", 6.49, 0}, {"b", 4.0, 0}, {"c", 6.51, 0}, {"d", 2.0, 0}};
+  pl.segments = {{"a", 5.49, 0}, {"b", 4.0, 0}, {"c", 6.51, 0}, {"d", 2.0, 0}};
   EXPECT_EQ(pl.target_duration(), 7); // max over segments
   pl.segments = {{"a", 0.2, 0}};
   EXPECT_EQ(pl.target_duration(), 1); // at least 1
   pl.segments = {{"a", 10.0, 0}, {"b", 9.7, 0}};
   EXPECT_EQ(pl.target_duration(), 10);
+}
+
+TEST(TargetDuration, FloorKeepsAGrowingPlaylistStable) {
+  media_playlist pl;
+  pl.min_target_duration = 6;
+  pl.segments = {{"a", 2.0, 0}};
+  EXPECT_EQ(pl.target_duration(), 6);
+  pl.segments.push_back({"b", 6.0, 0});
+  EXPECT_EQ(pl.target_duration(), 6);
+  pl.segments.push_back({"c", 8.2, 0});
+  EXPECT_EQ(pl.target_duration(), 9);
 }
 
 TEST(TargetDuration, WrittenValueMatches) {
