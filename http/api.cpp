@@ -22,6 +22,7 @@
 #include "config/ladder.hpp"
 #include "http/api_json.hpp"
 #include "http/errors.hpp"
+#include "http/playlist_cache.hpp"
 #include "http/segment_access.hpp"
 #include "http/segment_route.hpp"
 
@@ -244,12 +245,14 @@ struct api::impl {
     std::string rendition{p.rendition};
     std::string name{p.name};
     auto token = access_token(req);
-    svc.playlist(id, token,
-                 [this, reply, token, rendition, name](actors::reply<actors::playlist_grant> r) {
-                   if (auto* e = std::get_if<api_error>(&r))
-                     return reply(error_response(*e));
-                   reply(render(std::get<actors::playlist_grant>(r), token, rendition, name));
-                 });
+    const bool gzip = accepts_gzip(req.header("accept-encoding"));
+    svc.playlist(
+        id, token,
+        [this, reply, token, rendition, name, gzip](actors::reply<actors::playlist_grant> r) {
+          if (auto* e = std::get_if<api_error>(&r))
+            return reply(error_response(*e));
+          reply(render(std::get<actors::playlist_grant>(r), token, rendition, name, gzip));
+        });
   }
 
   fs::path media_folder(const actors::playlist_snapshot& snap) const {
@@ -257,7 +260,7 @@ struct api::impl {
   }
 
   response render(const actors::playlist_grant& g, const std::string& token,
-                  const std::string& rendition, const std::string& name) const {
+                  const std::string& rendition, const std::string& name, bool gzip) const {
     const actors::playlist_snapshot& snap = *g.snapshot;
     if (rendition.empty() && name == "playlist.m3u8") {
       response res;
@@ -287,18 +290,28 @@ struct api::impl {
       response res;
       res.content_type = "application/vnd.apple.mpegurl";
       res.headers.emplace_back("Cache-Control", "no-store");
+      res.headers.emplace_back("Vary", "Accept-Encoding");
       // One signature per response, covering every file of this media and
       // this token's revocation handle; it expires with the token or the
-      // media, rounded up to the signing bucket (the same URLs all bucket
-      // long: cacheable, and stable across reloads of a growing playlist).
-      std::string prefix = segment_prefix(snap.storage_id);
+      // media, rounded up to the signing bucket: the same URLs all bucket
+      // long, so the rendering (and its gzip) is cached per thread.
+      const std::string prefix = segment_prefix(snap.storage_id);
       const auto expires =
           auth::bucketed_expiry(g.token_exp, g.deadline, svc.settings().signing_bucket_seconds);
       std::string suffix = "?";
       svc.signer().append_query(prefix, expires, auth::revocation_handle(g.gen, g.jti), suffix);
-      res.body.reserve(128 +
-                       pl.segments.size() * (prefix.size() + rname.size() + 20 + suffix.size()));
-      media::write_playlist(pl, prefix + rname + "/", suffix, res.body);
+      auto body = cached_playlist(g.snapshot, idx, suffix, gzip, [&] {
+        std::string out;
+        out.reserve(128 + pl.segments.size() * (prefix.size() + rname.size() + 20 + suffix.size()));
+        media::write_playlist(pl, prefix + rname + "/", suffix, out);
+        return out;
+      });
+      if (gzip) {
+        res.shared_body = body.gzip;
+        res.headers.emplace_back("Content-Encoding", "gzip");
+      } else {
+        res.shared_body = body.plain;
+      }
       return res;
     }
     // PyHLS-compatible segment access with the token.

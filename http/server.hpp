@@ -47,6 +47,8 @@ struct response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
+  /// When set, sent instead of `body`, without a copy (a cached playlist).
+  std::shared_ptr<const std::string> shared_body;
   std::vector<std::pair<std::string, std::string>> headers;
   /// When non-empty, the server sends this file (GET/HEAD, Range) instead of
   /// `body`; a file that cannot be opened, is not regular or is a symlink

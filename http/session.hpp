@@ -203,7 +203,8 @@ private:
 
   void send_preflight();
 
-  /// Writes out_head_ and the first `body_len` bytes of out_body_.
+  /// Writes out_head_ and the first `body_len` bytes of the body (out_shared_
+  /// when set, else out_body_).
   void write_buffered(size_t body_len);
 
   void finish_response(bool ok);
@@ -261,6 +262,7 @@ private:
   unsigned status_ = 0;
   std::string out_head_;
   std::string out_body_;
+  std::shared_ptr<const std::string> out_shared_; ///< a shared body being written
   bool close_after_ = false;
   int file_fd_ = -1;
   off_t file_off_ = 0;

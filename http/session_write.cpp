@@ -195,6 +195,7 @@ void session::begin_head(unsigned status) {
   status_ = status;
   out_head_.clear();
   out_body_.clear();
+  out_shared_.reset();
   wire::begin_head(out_head_, status);
 }
 
@@ -214,8 +215,9 @@ void session::send_response(const response& res) {
   if (phase_ != phase::writing)
     set_phase(phase::writing);
   begin_head(res.status);
+  const std::string& body = res.shared_body ? *res.shared_body : res.body;
   const bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
-  if (!no_body || !res.body.empty())
+  if (!no_body || !body.empty())
     wire::append_field(out_head_, "Content-Type", res.content_type);
   for (const auto& [n, v] : res.headers)
     wire::append_field(out_head_, n, v);
@@ -223,9 +225,13 @@ void session::send_response(const response& res) {
     end_head(std::nullopt);
     return write_buffered(0);
   }
-  end_head(res.body.size());
+  end_head(body.size());
   if (is_head() || res.status == 304)
     return write_buffered(0);
+  if (res.shared_body) {
+    out_shared_ = res.shared_body; // kept alive until written
+    return write_buffered(out_shared_->size());
+  }
   out_body_.assign(res.body);
   write_buffered(out_body_.size());
 }
@@ -242,8 +248,8 @@ void session::send_preflight() {
 
 void session::write_buffered(size_t body_len) {
   sent_body_bytes_ = body_len;
-  std::array<net::const_buffer, 2> bufs{net::buffer(out_head_),
-                                        net::buffer(out_body_.data(), body_len)};
+  const char* data = out_shared_ ? out_shared_->data() : out_body_.data();
+  std::array<net::const_buffer, 2> bufs{net::buffer(out_head_), net::buffer(data, body_len)};
   stream_.expires_after(seconds(opts().send_timeout_seconds));
   net::async_write(stream_, bufs, [self = shared_from_this()](error_code ec, std::size_t) {
     self->finish_response(!ec);
