@@ -5,8 +5,29 @@
 #include "auth/signed_url.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
 
+#include <zlib.h>
+
 using namespace hlsgate;
 using namespace hlsgate::test;
+
+namespace {
+
+std::string gunzip(const std::string& in) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 16) != Z_OK)
+    return "<inflateInit2 failed>";
+  std::string out(in.size() * 20 + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  inflateEnd(&zs);
+  return rc == Z_STREAM_END ? out : "<not a complete gzip stream>";
+}
+
+} // namespace
 
 TEST_F(e2e, video_upload_transcodes_and_plays_over_http) {
   start();
@@ -52,6 +73,21 @@ TEST_F(e2e, video_upload_transcodes_and_plays_over_http) {
   auto master =
       http_get(port(), "/stream/" + id + "/playlist.m3u8", {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(master.status, 200u);
+  // Media playlists: gzip when the client accepts it, the same bytes inflated.
+  const std::string media_target = "/stream/" + id + "/v0/playlist.m3u8?token=" + token;
+  auto plain = http_get(port(), media_target);
+  ASSERT_EQ(plain.status, 200u);
+  EXPECT_EQ(plain.header("content-encoding"), "");
+  EXPECT_EQ(plain.header("vary"), "Accept-Encoding");
+  auto zipped = http_get(port(), media_target, {{"Accept-Encoding", "br, gzip;q=0.5"}});
+  ASSERT_EQ(zipped.status, 200u);
+  EXPECT_EQ(zipped.header("content-encoding"), "gzip");
+  EXPECT_EQ(zipped.header("vary"), "Accept-Encoding");
+  EXPECT_EQ(zipped.header("content-length"), std::to_string(zipped.body.size()));
+  EXPECT_EQ(gunzip(zipped.body), plain.body);
+  auto refused = http_get(port(), media_target, {{"Accept-Encoding", "gzip;q=0, *"}});
+  EXPECT_EQ(refused.header("content-encoding"), "");
+  EXPECT_EQ(refused.body, plain.body);
 }
 
 TEST_F(e2e, audio_only_upload_gives_audio_only_hls) {
