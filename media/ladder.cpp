@@ -143,4 +143,10 @@ bool keyframes_fit_segments(const std::vector<double>& keys, double origin, doub
   return true;
 }
 
+bool copy_fits_rung(int64_t source_bitrate, int level, int64_t rung_bitrate) {
+  if (source_bitrate <= 0 || rung_bitrate <= 0 || level <= 0 || level > 42)
+    return false;
+  return source_bitrate <= rung_bitrate + rung_bitrate / 2;
+}
+
 } // namespace hlsgate::media

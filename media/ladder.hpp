@@ -92,4 +92,11 @@ std::vector<int> cascade_parents(const std::vector<rung_plan>& plan, double sour
 bool keyframes_fit_segments(const std::vector<double>& keys, double origin, double end,
                             double segment_seconds);
 
+/// Whether a source's H.264 stream may be copied into a rung advertised at
+/// `rung_bitrate` bits/s rather than encoded: its measured bitrate
+/// (`source_bitrate`, 0 when unknown) is known and at most 1.5x the rung's,
+/// and its level (`level`, as in the SPS: 31 for 3.1; 0 or less when
+/// unknown) is known and at most 4.2 (what every HLS player decodes).
+bool copy_fits_rung(int64_t source_bitrate, int level, int64_t rung_bitrate);
+
 } // namespace hlsgate::media

@@ -65,6 +65,31 @@ std::vector<double> indexed_keyframes(AVStream* st) {
   return keys;
 }
 
+/// Bits per second of `st` from the sizes and times in the container's
+/// index; 0 when the index cannot tell.
+int64_t indexed_bitrate(AVStream* st) {
+  const int n = avformat_index_get_entries_count(st);
+  if (n < 2)
+    return 0;
+  uint64_t bytes = 0;
+  int64_t first = AV_NOPTS_VALUE, last = AV_NOPTS_VALUE;
+  for (int i = 0; i < n; ++i) {
+    const AVIndexEntry* e = avformat_index_get_entry(st, i);
+    if (!e || e->timestamp == AV_NOPTS_VALUE)
+      continue;
+    bytes += static_cast<uint64_t>(e->size);
+    if (first == AV_NOPTS_VALUE || e->timestamp < first)
+      first = e->timestamp;
+    if (last == AV_NOPTS_VALUE || e->timestamp > last)
+      last = e->timestamp;
+  }
+  if (first == AV_NOPTS_VALUE || last <= first)
+    return 0;
+  // n entries span n - 1 frame intervals; count the last frame too.
+  const double seconds = (last - first) * av_q2d(st->time_base) * n / (n - 1);
+  return seconds > 0 ? static_cast<int64_t>(bytes * 8 / seconds) : 0;
+}
+
 } // namespace
 
 bool can_remux(AVFormatContext* in, int vidx, int aidx, const source_geometry& g,
@@ -86,6 +111,9 @@ bool can_remux(AVFormatContext* in, int vidx, int aidx, const source_geometry& g
   if (par->field_order != AV_FIELD_UNKNOWN && par->field_order != AV_FIELD_PROGRESSIVE)
     return false;
   if (g.rotation != 0 || !g.square_pixels || par->width != top.width || par->height != top.height)
+    return false;
+  // The rung is advertised at its bitrate: a copy must not be far above it.
+  if (!copy_fits_rung(indexed_bitrate(st), par->level, top.bitrate))
     return false;
   double end = 0;
   if (st->duration != AV_NOPTS_VALUE && st->duration > 0 && st->start_time != AV_NOPTS_VALUE)

@@ -53,6 +53,7 @@ result<libav::codec_ptr> open_h264_encoder(int width, int height, int64_t bitrat
 /// Whether the top rung `top` can be copied from video stream `vidx` of
 /// `in` rather than encoded: H.264 8-bit 4:2:0 (Baseline to High),
 /// progressive, at exactly the rung's size, upright (`g`) with square pixels,
+/// bitrate (measured from the index) and level within copy_fits_rung,
 /// keyframes near every segment boundary (keyframes_fit_segments, judged from
 /// the container's index, which must cover the whole stream), and AAC-LC
 /// mono or stereo audio at `aidx` (or none, -1). `origin` is the input time

@@ -154,9 +154,10 @@ std::string ended_early(double served, double declared) {
   return buf;
 }
 
+/// One 360p rung at the big clip's own bitrate, so that it may be copied.
 transcode_options one_rung() {
   transcode_options o = fast_options(2);
-  o.ladder = {{360, 800000}};
+  o.ladder = {{360, 16000000}};
   return o;
 }
 
@@ -253,6 +254,20 @@ TEST(Durations, NothingReadableFailsWithAReason) {
     EXPECT_EQ(e.reason, "not a readable media file");
     EXPECT_EQ(e.detail, "open input: Invalid data found when processing input");
   }
+}
+
+TEST(HonestLadder, SourceFarAboveTheRungBitrateIsEncodedNotCopied) {
+  // The 16 Mb/s 360p clip fits a 360p rung in every way but its bitrate: a
+  // copy would be advertised as an 800 kb/s rung.
+  transcode_options opts = fast_options(2);
+  opts.ladder = {{360, 800000}};
+  auto r = run_transcode(big_mp4(), opts);
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  const rendition_output& v = r.out->renditions.at(0);
+  EXPECT_FALSE(v.remuxed);
+  EXPECT_LT(v.average_bandwidth, 1500000u) << "800 kb/s video + 128 kb/s audio, encoded";
+  EXPECT_GT(v.average_bandwidth, 300000u);
+  EXPECT_EQ(v.height, 360);
 }
 
 } // namespace

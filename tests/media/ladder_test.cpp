@@ -310,3 +310,17 @@ TEST(KeyframesFitSegments, NothingToJudge) {
 
 } // namespace
 } // namespace hlsgate::media
+
+TEST(CopyFitsRung, BitrateWithinOneAndAHalfTimesAndKnownLevel) {
+  EXPECT_TRUE(hlsgate::media::copy_fits_rung(2'000'000, 31, 2'800'000));
+  EXPECT_TRUE(hlsgate::media::copy_fits_rung(4'200'000, 40, 2'800'000)); // exactly 1.5x
+  EXPECT_FALSE(hlsgate::media::copy_fits_rung(4'200'001, 40, 2'800'000));
+  EXPECT_FALSE(hlsgate::media::copy_fits_rung(16'000'000, 40, 5'000'000)); // the 16 Mb/s source
+  EXPECT_FALSE(hlsgate::media::copy_fits_rung(0, 31, 2'800'000));        // unknown bitrate: encode
+  EXPECT_FALSE(hlsgate::media::copy_fits_rung(2'000'000, 0, 2'800'000)); // unknown level
+  EXPECT_FALSE(hlsgate::media::copy_fits_rung(2'000'000, -99, 2'800'000));
+  EXPECT_TRUE(hlsgate::media::copy_fits_rung(2'000'000, 42, 2'800'000));
+  EXPECT_FALSE(hlsgate::media::copy_fits_rung(2'000'000, 50,
+                                              2'800'000)); // level 5.0: too high for some players
+  EXPECT_FALSE(hlsgate::media::copy_fits_rung(2'000'000, 31, 0));
+}
