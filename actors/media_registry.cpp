@@ -72,11 +72,12 @@ void on_probed(registry_ptr self, upload_params& p, completion<upload_result>& d
     discard(p.file_path);
     return done(probe_refusal(res.err()));
   }
-  if (res->duration > env.cfg.max_source_seconds) {
+  // The same limits as imports (duration and pixel rate): one owner.
+  if (auto within =
+          media::check_source_limits(*res, env.cfg.max_source_seconds, env.cfg.max_pixel_rate);
+      !within) {
     discard(p.file_path);
-    return done(api_error{api_errc::limit_exceeded, "The source is longer than the limit of " +
-                                                        std::to_string(env.cfg.max_source_seconds) +
-                                                        " s"});
+    return done(api_error{api_errc::limit_exceeded, within.err().reason});
   }
   media_params mp;
   auto& r = mp.record = new_record(env, p.expiry_minutes, mp.admin_key);

@@ -1,6 +1,6 @@
 // Resource limits on the real binary, each answered before a body is read:
 // free disk space (507), uploads received at once (503), bodies on routes
-// that take none (413).
+// that take none (413); and the source limits, judged on the probe (422).
 #include "tests/e2e/e2e_fixture.hpp"
 
 namespace hlsgate::test {
@@ -59,6 +59,35 @@ TEST_F(limits, uploads_at_once_are_bounded) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50)); // polling interval
   }
   EXPECT_NE(r.status, 503u) << "the slot was released";
+}
+
+TEST_F(limits, sources_beyond_the_duration_or_pixel_rate_limit_are_422_with_nothing_kept) {
+  env["HLSGATE_MAX_SOURCE_SECONDS"] = "5";
+  env["HLSGATE_MAX_PIXEL_RATE"] = "20000000"; // 1280x720 at 30 fps is 27.6 M/s
+  start();
+  clip_spec long_small = clip_720p(8);
+  long_small.width = 320;
+  long_small.height = 240;
+  clip_spec short_big = clip_720p(3);
+  struct probe_case {
+    clip_spec spec;
+    const char* reason;
+  };
+  for (const auto& c : {probe_case{long_small, "source is longer than the limit of 5 s"},
+                        probe_case{short_big, "source exceeds the pixel rate limit (1280x720 at "
+                                              "30 fps)"}}) {
+    auto r = upload(make_clip(c.spec), "?async=true");
+    EXPECT_EQ(r.status, 422u) << r.body;
+    EXPECT_EQ(parse_json(r).value("detail", ""), c.reason);
+  }
+  EXPECT_EQ(count_files(data + "/uploads"), 0u);
+  EXPECT_EQ(count_files(data + "/sources"), 0u);
+  EXPECT_EQ(count_files(data + "/media"), 0u);
+  // Within both limits: accepted.
+  clip_spec fine = clip_720p(3);
+  fine.width = 320;
+  fine.height = 240;
+  EXPECT_EQ(upload(make_clip(fine), "?async=true").status, 202u);
 }
 
 TEST_F(limits, a_body_on_a_route_that_takes_none_is_refused_unread) {
