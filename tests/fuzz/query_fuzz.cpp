@@ -1,6 +1,11 @@
-// Percent-decoding, query parameters and route patterns. Invariants: a
-// successful decode never yields NUL and is never longer than its input;
-// a matched {id}/{rendition}/{name} never contains '/', '\\' or "..".
+// Percent-decoding, query parameters, route patterns and Accept-Encoding.
+// Invariants: a successful decode never yields NUL and is never longer than
+// its input; a matched {id}/{rendition}/{name} never contains '/', '\\' or
+// ".."; gzip is never accepted from a header naming neither gzip nor "*".
+#include <algorithm>
+#include <cctype>
+
+#include "http/playlist_cache.hpp"
 #include "http/query.hpp"
 #include "http/routes.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
@@ -22,6 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (out.find('\0') != std::string::npos || out.size() > f[0].size()))
       __builtin_trap();
   }
+  std::string lower(f[1]);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (accepts_gzip(f[1]) && lower.find("gzip") == std::string::npos &&
+      lower.find('*') == std::string::npos)
+    __builtin_trap();
   std::string v;
   query::param(f[0], f[1], v);
   std::string_view raw;
