@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Transcoding benchmark (DESIGN.md §7), all numbers from one run:
+# Transcoding benchmark (README.md "Benchmarks"), all numbers from one run:
 #   (a) hlsgate's transcode_bench: the default ladder (1080/720/480/360),
 #       every rung encoded (--no-remux), one pass;
 #   (b) the ffmpeg CLI doing the same ladder: split + scale filter graph, the

@@ -1,4 +1,4 @@
-// The HTTP API (DESIGN.md §2, PyHLS-compatible paths and field names) as a
+// The HTTP API (README.md "API", PyHLS-compatible paths and field names) as a
 // router over the actors' service. One route table drives dispatch, the
 // metric label and the time budget of every request (routes.hpp). Every
 // handler returns at once; answers arrive through the service's completions.

@@ -1,4 +1,4 @@
-// The HTTP API (DESIGN.md §2, PyHLS-compatible paths and field names) as a
+// The HTTP API (README.md "API", PyHLS-compatible paths and field names) as a
 // router over the actors' service. Every handler returns at once; replies
 // arrive through the service's completions.
 #pragma once
