@@ -87,7 +87,7 @@ TEST(MediaPlaylist, PrefixAndSuffix) {
   EXPECT_EQ(render(pl, "/seg/S1d/v0/", "?md5=_e4Nc3iduzkWRm01TBBNYw&expires=2147483647"),
             "#EXTM3U\n"
             "#EXT-X-VERSION:3\n"
-            "#EXT-X-TARGETDURATION:6\n"
+            "#EXT-X-TARGETDURATION:7\n" // the ceiling of 6.006
             "#EXT-X-MEDIA-SEQUENCE:0\n"
             "#EXT-X-PLAYLIST-TYPE:VOD\n"
             "#EXT-X-INDEPENDENT-SEGMENTS\n"
