@@ -347,9 +347,16 @@ void session::release_connection() {
   core_->connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
+// In flight: waiting for an answer, writing it, or lingering after it (the
+// client must read the answer before the socket closes: closing it with
+// unread bytes would reset the connection and discard the answer, so a
+// graceful shutdown waits for lingering sessions too, each bounded).
 void session::set_phase(phase p) {
-  const bool was = phase_ == phase::awaiting || phase_ == phase::writing;
-  const bool is = p == phase::awaiting || p == phase::writing;
+  const auto busy = [](phase x) {
+    return x == phase::awaiting || x == phase::writing || x == phase::linger;
+  };
+  const bool was = busy(phase_);
+  const bool is = busy(p);
   phase_ = p;
   if (was != is)
     core_->add_in_flight(is ? 1 : -1);

@@ -156,8 +156,11 @@ TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - revoked_at).count();
   EXPECT_EQ(edge_status, 403u);
-  EXPECT_LE(took, 2.0 + 1.0) << "revocation reaches the edge within the configured bound";
-  std::printf("[ measure ] revocation reached the edge after %.2f s (bound 2 s)\n", took);
+  // nginx keeps cache validity in whole seconds (an answer cached at
+  // t = 0.9 s with max-age=2 is fresh until t = 3 s): the bound is the
+  // configured time + 1 s, plus this poll's own interval and load.
+  EXPECT_LE(took, 2.0 + 1.0 + 0.5) << "revocation reaches the edge within the configured bound";
+  std::printf("[ measure ] revocation reached the edge after %.2f s (bound 2 s + 1 s)\n", took);
   EXPECT_EQ(http_get(edge_port, seg).status, 200u) << "the first token is untouched";
   // A refresh revokes every token, at the edge too.
   auto refreshed = http_request(port(), "POST", "/refresh-token/" + id, {{"X-Admin-Key", key}});
