@@ -155,10 +155,11 @@ const std::vector<option>& options() {
          return {};
        },
        [](const settings& s) { return s.algorithm; }},
-      unsigned_option<unsigned>("HLSGATE_SIGNING_BUCKET_SECONDS", "signing-bucket-seconds",
-                                "segment URLs expire at the token's or the media's end, rounded "
-                                "up to a multiple of this (a rendered playlist is reused that long)",
-                                &settings::signing_bucket_seconds, 60, 86400),
+      unsigned_option<unsigned>(
+          "HLSGATE_SIGNING_BUCKET_SECONDS", "signing-bucket-seconds",
+          "segment URLs expire at the token's or the media's end, rounded "
+          "up to a multiple of this (a rendered playlist is reused that long)",
+          &settings::signing_bucket_seconds, 60, 86400),
       unsigned_option<unsigned>("HLSGATE_EDGE_REVOCATION_SECONDS", "edge-revocation-seconds",
                                 "how long an nginx edge caches the origin's revocation answer",
                                 &settings::edge_revocation_seconds, 1, 3600),

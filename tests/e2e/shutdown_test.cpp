@@ -41,7 +41,8 @@ TEST_F(shutdown, waiting_synchronous_upload_gets_its_keys_and_resumes_after_rest
 
   srv.reset();
   start();
-  auto done = poll_info(id, key, [](const json& x) { return x["status"] == "ready"; }, 600);
+  auto done = poll_info(
+      id, key, [](const json& x) { return x["status"] == "ready"; }, 600);
   ASSERT_EQ(done["status"], "ready") << done.dump();
   check_playback(id, token, "avc1", 2);
 }
