@@ -27,7 +27,8 @@ using error_code = boost::system::error_code;
 
 core::core(server_options o, router& r, const auth::url_signer& s, metrics::registry& m)
     : opts(std::move(o)), rt(r), signer(s), metrics(m),
-      ioc(static_cast<int>(std::max(1u, opts.threads))), acceptor(ioc) {
+      ioc(static_cast<int>(std::max(1u, opts.threads))), accept_strand(net::make_strand(ioc)),
+      acceptor(accept_strand) {
   if (opts.upload_tmp_dir.empty())
     opts.upload_tmp_dir = std::filesystem::temp_directory_path().string();
   max_connections = std::max(1u, opts.max_connections);
@@ -176,7 +177,7 @@ struct server::impl {
   }
 
   void close_acceptor() {
-    net::post(c->ioc, [cp = c] {
+    net::post(c->accept_strand, [cp = c] {
       error_code ec;
       cp->acceptor.close(ec);
       cp->accept_retry.cancel();

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -44,8 +45,12 @@ struct core {
   const auth::revocation_table* revocations = nullptr; ///< per-item token state, or none
   metrics::registry& metrics;
   net::io_context ioc;
+  /// The acceptor, its retry timer, their handlers and their closing run on
+  /// one strand: an acceptor is not thread-safe, and closing it from one
+  /// thread while another re-arms async_accept crashed the reactor.
+  net::strand<net::io_context::executor_type> accept_strand;
   tcp::acceptor acceptor;
-  net::steady_timer accept_retry{ioc};
+  net::steady_timer accept_retry{accept_strand};
 
   /// Closed by stop(): reply_fns invoked afterwards are dropped (calling
   /// their on_undelivered) instead of posting into an io_context nobody runs.

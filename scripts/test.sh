@@ -28,9 +28,9 @@ fi
 cmake -S . -B "$dir" -G Ninja "${opts[@]}" -DHLSGATE_WERROR="${HLSGATE_WERROR:-OFF}" >/dev/null
 cmake --build "$dir"
 # A failed case runs once more (--repeat until-pass:2) and both outcomes stay
-# in the log: an intermittent server crash at shutdown (SIGSEGV, seen once in
-# ~20 runs of the end-to-end suites, not yet reproduced) is being chased;
-# the sanitizer pass prints its stack when it happens there.
+# in the log. Added after an intermittent SIGSEGV at server shutdown (seen
+# once; the acceptor was closed from one thread while another re-armed it,
+# fixed by the acceptor's strand); kept while that fix has few runs behind it.
 if [ "$asan" = 1 ]; then
   ctest --test-dir "$dir" --output-on-failure --timeout 900 -j 2 --repeat until-pass:2 "${ctest_args[@]}"
 else
