@@ -300,13 +300,19 @@ struct api::impl {
           auth::bucketed_expiry(g.token_exp, g.deadline, svc.settings().signing_bucket_seconds);
       std::string suffix = "?";
       svc.signer().append_query(prefix, expires, auth::revocation_handle(g.gen, g.jti), suffix);
-      auto body = cached_playlist(g.snapshot, idx, suffix, gzip, [&] {
-        std::string out;
-        out.reserve(128 + pl.segments.size() * (prefix.size() + rname.size() + 20 + suffix.size()));
-        media::write_playlist(pl, prefix + rname + "/", suffix, out);
-        return out;
-      });
-      if (gzip) {
+      rendered_playlist body;
+      try { // this runs in the media actor's context: a throw must not reach it
+        body = cached_playlist(g.snapshot, idx, suffix, gzip, [&] {
+          std::string out;
+          out.reserve(128 +
+                      pl.segments.size() * (prefix.size() + rname.size() + 20 + suffix.size()));
+          media::write_playlist(pl, prefix + rname + "/", suffix, out);
+          return out;
+        });
+      } catch (const std::exception&) {
+        return error_response(500, "Internal error");
+      }
+      if (gzip && body.gzip) {
         res.shared_body = body.gzip;
         res.headers.emplace_back("Content-Encoding", "gzip");
       } else {

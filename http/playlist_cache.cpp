@@ -48,6 +48,16 @@ double q_value(std::string_view params) {
   return 1;
 }
 
+/// The gzip of a rendered playlist, or null when zlib fails (the playlist
+/// is then served plain: compression is an optimisation, never a 500).
+std::shared_ptr<const std::string> compressed(const std::string& plain) {
+  try {
+    return std::make_shared<const std::string>(gzip_compress(plain));
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
 } // namespace
 
 std::string gzip_compress(std::string_view data) {
@@ -67,6 +77,7 @@ std::string gzip_compress(std::string_view data) {
   if (rc != Z_STREAM_END)
     throw std::runtime_error("zlib: deflate failed");
   out.resize(written);
+  out.shrink_to_fit(); // cached: deflateBound over-reserves by about the input's size
   return out;
 }
 
@@ -100,19 +111,23 @@ rendered_playlist cached_playlist(const std::shared_ptr<const void>& snapshot, s
     if (e.snapshot == snapshot && e.rendition == rendition && e.query == query) {
       e.used = cache.clock;
       if (want_gzip && !e.body.gzip)
-        e.body.gzip = std::make_shared<const std::string>(gzip_compress(*e.body.plain));
+        e.body.gzip = compressed(*e.body.plain);
       return e.body;
     }
     if (e.used < victim->used)
       victim = &e;
   }
-  victim->snapshot = snapshot;
-  victim->rendition = rendition;
-  victim->query.assign(query);
-  victim->body.plain = std::make_shared<const std::string>(render());
-  victim->body.gzip =
-      want_gzip ? std::make_shared<const std::string>(gzip_compress(*victim->body.plain)) : nullptr;
-  victim->used = cache.clock;
+  // Built aside and stored only once complete: a render() that throws
+  // leaves the cache as it was (never a stale body under the new key).
+  entry fresh;
+  fresh.body.plain = std::make_shared<const std::string>(render());
+  if (want_gzip)
+    fresh.body.gzip = compressed(*fresh.body.plain);
+  fresh.snapshot = snapshot;
+  fresh.rendition = rendition;
+  fresh.query.assign(query);
+  fresh.used = cache.clock;
+  *victim = std::move(fresh);
   return victim->body;
 }
 

@@ -1,12 +1,13 @@
-// Rendered media playlists, cached per HTTP thread, plain and gzipped.
+// Rendered media playlists, cached per thread, plain and gzipped.
 //
 // A media playlist's bytes depend only on the item's playlist snapshot (an
 // immutable object, replaced when the item changes), the rendition, and the
 // signature query (expiry bucket and revocation handle): so a 1,800-segment
 // playlist is rendered (and compressed) once per thread and bucket, not per
-// request. Each thread keeps a small LRU of its own: no lock on the hot
-// path; an entry holds its snapshot alive, so a key can never be confused
-// with a later object at the same address.
+// request. The rendering runs where the item's grant completes (a CAF
+// worker thread, in the media actor's context); each thread keeps a small
+// LRU of its own: no lock on the hot path; an entry holds its snapshot alive, so a key can never be
+// confused with a later object at the same address.
 #pragma once
 
 #include <cstdint>
@@ -19,11 +20,13 @@ namespace hlsgate::http {
 
 struct rendered_playlist {
   std::shared_ptr<const std::string> plain;
-  std::shared_ptr<const std::string> gzip; ///< made on the first request that accepts it
+  /// Made on the first request that accepts it; null if zlib failed (serve plain).
+  std::shared_ptr<const std::string> gzip;
 };
 
 /// The cached rendering of (`snapshot`, `rendition`, `query`), or `render()`'s
-/// result, cached. With `want_gzip`, `gzip` is filled too.
+/// result, cached. With `want_gzip`, `gzip` is filled too (unless zlib
+/// fails). An exception from `render()` propagates and caches nothing.
 rendered_playlist cached_playlist(const std::shared_ptr<const void>& snapshot, size_t rendition,
                                   std::string_view query, bool want_gzip,
                                   const std::function<std::string()>& render);

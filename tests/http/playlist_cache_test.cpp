@@ -143,3 +143,25 @@ TEST(PlaylistCache, EachThreadHasItsOwn) {
   EXPECT_EQ(main_renders, 1);
   EXPECT_EQ(other_renders, 1);
 }
+
+TEST(PlaylistCache, ARenderThatThrowsCachesNothing) {
+  auto snap = std::make_shared<const int>(7);
+  int renders = 0;
+  // Fill every slot first, so the failing key would take a used slot.
+  for (int i = 0; i < 40; ++i)
+    cached_playlist(snap, static_cast<size_t>(i), "?q", false, [&] { return std::string{"old"}; });
+  EXPECT_THROW(cached_playlist(snap, 99, "?q", true,
+                               [&]() -> std::string {
+                                 ++renders;
+                                 throw std::runtime_error("render failed");
+                               }),
+               std::runtime_error);
+  auto body = cached_playlist(snap, 99, "?q", true, [&] {
+    ++renders;
+    return long_playlist(3);
+  });
+  EXPECT_EQ(renders, 2) << "the failed render left an entry under its key";
+  ASSERT_TRUE(body.plain && body.gzip);
+  EXPECT_EQ(*body.plain, long_playlist(3));
+  EXPECT_EQ(gunzip(*body.gzip), long_playlist(3));
+}
