@@ -1,5 +1,6 @@
 #include "media/video_rung.hpp"
 
+#include "media/annexb.hpp"
 #include "media/planes.hpp"
 
 #include <algorithm>
@@ -66,18 +67,21 @@ std::vector<double> indexed_keyframes(AVStream* st) {
 }
 
 /// Bits per second of `st` from the sizes and times in the container's
-/// index; 0 when the index cannot tell.
+/// index; 0 when the index cannot tell (fewer than two entries, or entries
+/// without sizes, as in Matroska's cues and FLV's keyframe index).
 int64_t indexed_bitrate(AVStream* st) {
   const int n = avformat_index_get_entries_count(st);
   if (n < 2)
     return 0;
-  uint64_t bytes = 0;
+  double bytes = 0;
   int64_t first = AV_NOPTS_VALUE, last = AV_NOPTS_VALUE;
   for (int i = 0; i < n; ++i) {
     const AVIndexEntry* e = avformat_index_get_entry(st, i);
     if (!e || e->timestamp == AV_NOPTS_VALUE)
       continue;
-    bytes += static_cast<uint64_t>(e->size);
+    if (e->size <= 0)
+      return 0;
+    bytes += e->size;
     if (first == AV_NOPTS_VALUE || e->timestamp < first)
       first = e->timestamp;
     if (last == AV_NOPTS_VALUE || e->timestamp > last)
@@ -86,8 +90,35 @@ int64_t indexed_bitrate(AVStream* st) {
   if (first == AV_NOPTS_VALUE || last <= first)
     return 0;
   // n entries span n - 1 frame intervals; count the last frame too.
-  const double seconds = (last - first) * av_q2d(st->time_base) * n / (n - 1);
-  return seconds > 0 ? static_cast<int64_t>(bytes * 8 / seconds) : 0;
+  const double seconds = static_cast<double>(last - first) * av_q2d(st->time_base) * n / (n - 1);
+  const double bps = seconds > 0 ? bytes * 8 / seconds : 0;
+  return bps > 0 && bps < 1e15 ? static_cast<int64_t>(bps) : 0;
+}
+
+/// The video stream's bitrate: from the index where it has sizes (MP4,
+/// MPEG-TS), else as the stream declares it, else the container's overall
+/// rate (file size over duration) less the audio's declared rate; 0 when
+/// nothing tells.
+int64_t video_bitrate(AVFormatContext* in, AVStream* st, int aidx) {
+  if (int64_t b = indexed_bitrate(st); b > 0)
+    return b;
+  if (st->codecpar->bit_rate > 0)
+    return st->codecpar->bit_rate;
+  if (in->bit_rate <= 0)
+    return 0;
+  const int64_t audio = aidx >= 0 ? std::max<int64_t>(in->streams[aidx]->codecpar->bit_rate, 0) : 0;
+  return in->bit_rate > audio ? in->bit_rate - audio : 0;
+}
+
+/// Matroska reads its cues (the keyframe index) at the first seek, not at
+/// open: a seek to the start loads them (and leaves the reader where it
+/// was: at the first cluster). Other containers have theirs already.
+void load_deferred_index(AVFormatContext* in, AVStream* st) {
+  if (avformat_index_get_entries_count(st) >= 2 || !in->pb ||
+      !(in->pb->seekable & AVIO_SEEKABLE_NORMAL) || std::strcmp(in->iformat->name, "matroska,webm"))
+    return;
+  const int64_t start = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+  av_seek_frame(in, st->index, start, AVSEEK_FLAG_BACKWARD);
 }
 
 } // namespace
@@ -113,8 +144,9 @@ bool can_remux(AVFormatContext* in, int vidx, int aidx, const source_geometry& g
   if (g.rotation != 0 || !g.square_pixels || par->width != top.width || par->height != top.height)
     return false;
   // The rung is advertised at its bitrate: a copy must not be far above it.
-  if (!copy_fits_rung(indexed_bitrate(st), par->level, top.bitrate))
+  if (!copy_fits_rung(video_bitrate(in, st, aidx), par->level, top.bitrate))
     return false;
+  load_deferred_index(in, st);
   double end = 0;
   if (st->duration != AV_NOPTS_VALUE && st->duration > 0 && st->start_time != AV_NOPTS_VALUE)
     end = (st->start_time + st->duration) * av_q2d(st->time_base);
@@ -449,6 +481,10 @@ status video_rung::filter(AVPacket* p, bool cut) {
       return ok_status();
     if (r < 0)
       return ok_status();
+    // The filter puts the parameter sets after a keyframe's SEI; they go
+    // first (see media/annexb.hpp).
+    if ((pkt_->flags & AV_PKT_FLAG_KEY) && av_packet_make_writable(pkt_.get()) >= 0)
+      parameter_sets_first(pkt_->data, static_cast<size_t>(pkt_->size));
     status s = writer_.write_video(pkt_.get(), cut && (pkt_->flags & AV_PKT_FLAG_KEY));
     cut = false;
     av_packet_unref(pkt_.get());

@@ -270,5 +270,78 @@ TEST(HonestLadder, SourceFarAboveTheRungBitrateIsEncodedNotCopied) {
   EXPECT_EQ(v.height, 360);
 }
 
+TEST(HonestLadder, ContainersWhoseIndexHasNoSizesAreMeasuredToo) {
+  // Matroska's cues and FLV's keyframe index carry no frame sizes: the
+  // bitrate comes from the stream or the container instead, so a copy that
+  // fits is made (Matroska's cues are loaded for the keyframe check), and
+  // one far above the rung is still refused.
+  const std::string dir = make_temp_dir("containers");
+  for (const char* container : {"mkv", "flv"}) {
+    SCOPED_TRACE(container);
+    const std::string input = dir + "/big." + container;
+    // FLV has a keyframe index only where the writer adds one.
+    const std::string flags =
+        std::string{container} == "flv" ? " -flvflags add_keyframe_index" : "";
+    ASSERT_EQ(run_command("ffmpeg -nostdin -v error -y -i " + shell_quote(big_mp4()) + " -c copy" +
+                          flags + " " + shell_quote(input) + " 2>&1"),
+              0);
+    auto fits = run_transcode(input, one_rung());
+    ASSERT_TRUE(fits.out) << fits.out.err().reason;
+    EXPECT_TRUE(fits.out->renditions.at(0).remuxed) << "16 Mb/s source, 16 Mb/s rung";
+    const std::string all = concat_segments(fits.dir, fits.out->renditions.at(0));
+    std::string errors;
+    EXPECT_EQ(
+        run_command("ffmpeg -nostdin -v error -xerror -i " + shell_quote(all) + " -f null - 2>&1",
+                    &errors),
+        0);
+    EXPECT_EQ(errors, "") << "the copy decodes without a message";
+    transcode_options low = fast_options(2);
+    low.ladder = {{360, 800000}};
+    auto above = run_transcode(input, low);
+    ASSERT_TRUE(above.out) << above.out.err().reason;
+    EXPECT_FALSE(above.out->renditions.at(0).remuxed) << "16 Mb/s source, 800 kb/s rung";
+  }
+}
+
+TEST(Durations, SoundBeforeThePictureIsDroppedWithoutAGap) {
+  // The sound starts 4 s before the picture (two segments' worth): the
+  // rendition starts with both, and the sound has no hole after that.
+  clip_spec s = test::clip_of(clip_kind::video_audio, 8);
+  s.width = 640;
+  s.height = 360;
+  s.container = "ts";
+  s.audio_delay = -4;
+  auto r = run_transcode(make_clip(s), fast_options(2));
+  ASSERT_TRUE(r.out) << r.out.err().reason;
+  const rendition_output& v = r.out->renditions.at(0);
+  ASSERT_TRUE(v.has_audio);
+  const std::string all = concat_segments(r.dir, v);
+  const double vstart = std::stod(
+      value_of(ffprobe("-select_streams v:0 -show_entries stream=start_time", all), "start_time"));
+  const double astart = std::stod(
+      value_of(ffprobe("-select_streams a:0 -show_entries stream=start_time", all), "start_time"));
+  EXPECT_NEAR(astart, vstart, 0.03) << "sound and picture start together";
+  std::string packets;
+  ASSERT_EQ(run_command("ffprobe -v error -select_streams a:0 -show_entries packet=pts_time,"
+                        "duration_time -of csv=p=0 " +
+                            shell_quote(all),
+                        &packets),
+            0);
+  std::istringstream in{packets};
+  double end = -1, worst = 0;
+  int count = 0;
+  for (std::string line; std::getline(in, line);) {
+    double pts = 0, dur = 0;
+    if (std::sscanf(line.c_str(), "%lf,%lf", &pts, &dur) != 2)
+      continue;
+    ++count;
+    if (end >= 0)
+      worst = std::max(worst, pts - end);
+    end = pts + dur;
+  }
+  EXPECT_GT(count, 150) << "about 4 s of AAC frames at 48 kHz";
+  EXPECT_LT(worst, 0.005) << "a hole in the sound, in seconds";
+}
+
 } // namespace
 } // namespace hlsgate::media
