@@ -126,10 +126,11 @@ status rendition_writer::write_audio(packet_ptr pkt) {
   if (saw_video_ && before_first_picture(*pkt))
     return ok_status();
   audio_queue_.push_back(std::move(pkt));
-  // Before the first picture, audio waits (up to a segment's length) so that
-  // what precedes the picture can be dropped.
+  // Before the first picture, audio waits (up to 30 s of it, some 500 kB
+  // of AAC) so that what precedes the picture can be dropped.
+  constexpr int64_t picture_wait = 30 * 90000;
   if (video_active_ && !saw_video_ &&
-      audio_queue_.back()->pts - audio_queue_.front()->pts < seg_ticks_)
+      audio_queue_.back()->pts - audio_queue_.front()->pts < std::max(seg_ticks_, picture_wait))
     return ok_status();
   return video_active_ ? route_queued_audio(next_cut_, false)
                        : route_queued_audio(std::numeric_limits<int64_t>::max(), true);
@@ -138,9 +139,11 @@ status rendition_writer::write_audio(packet_ptr pkt) {
 // Audio and video start together: audio that ends before the first picture
 // (the AAC encoder's priming frame, a source whose sound starts earlier)
 // would open the rendition with sound and no picture, a hole players skip
-// over with a warning.
+// over with a warning. Once audio has been written (a source whose picture
+// comes more than a segment after its sound), nothing more is dropped: that
+// would cut a gap into the sound.
 bool rendition_writer::before_first_picture(const AVPacket& pkt) const {
-  return video_active_ && first_video_ != kNoTs &&
+  return video_active_ && first_video_ != kNoTs && !saw_audio_ &&
          pkt.pts + std::max<int64_t>(0, pkt.duration) <= first_video_;
 }
 
