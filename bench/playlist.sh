@@ -25,10 +25,12 @@ done
 tmp=$(mktemp -d)
 server_pid=""
 nginx_pid=""
-cleanup() {
+cleanup() { # runs on every exit: nothing in it may stop it early
+  set +e
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
   rm -rf "$tmp"
+  return 0
 }
 trap cleanup EXIT
 
@@ -63,7 +65,10 @@ nport=$(free_port)
 mkdir -p "$tmp/nginx/www"
 cp "$tmp/plain.m3u8" "$tmp/nginx/www/plain.m3u8"
 cp "$tmp/playlist.m3u8.gz" "$tmp/nginx/www/gzip.m3u8"
-chmod -R a+rX "$tmp"
+# nginx workers (user nobody when run as root) read only the nginx tree:
+# the server's data dir stays private.
+chmod a+x "$tmp"
+chmod -R a+rX "$tmp/nginx"
 cat >"$tmp/nginx/nginx.conf" <<CONF
 daemon off;
 worker_processes 2;
