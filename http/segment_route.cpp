@@ -18,12 +18,6 @@ bool id_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-';
 }
-bool rendition_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-bool digit_char(char c) {
-  return c >= '0' && c <= '9';
-}
 
 /// Keeps `fd` when it is a regular file (O_NONBLOCK has no effect on those),
 /// closes it otherwise.
@@ -60,13 +54,10 @@ bool parse_segment_path(std::string_view path, segment_target& out) {
   const std::string_view file = path.substr(b + 1);
   if (sid.size() < 16 || sid.size() > 64 || !all_of(sid, id_char))
     return false;
-  if (rend.empty() || rend.size() > 8 || !all_of(rend, rendition_char))
+  media::segment_kind kind;
+  if (!media::is_rendition_name(rend) || !media::parse_segment_file_name(file, kind))
     return false;
-  // seg_[0-9]{5}\.ts
-  if (file.size() != 12 || file.substr(0, 4) != "seg_" || !all_of(file.substr(4, 5), digit_char) ||
-      file.substr(9) != ".ts")
-    return false;
-  out = {sid, rend, file};
+  out = {sid, rend, file, kind};
   return true;
 }
 
@@ -85,7 +76,7 @@ int open_segment(const std::string& root, const segment_target& t) {
   // The parts were validated by parse_segment_path: short, no NUL, no '/'.
   char sid[65] = {};
   char rend[9] = {};
-  char file[13] = {};
+  char file[20] = {}; // seg_ + 9 digits + .vtt
   if (t.storage_id.size() >= sizeof sid || t.rendition.size() >= sizeof rend ||
       t.file.size() >= sizeof file) {
     ::close(root_fd);

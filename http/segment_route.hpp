@@ -6,13 +6,16 @@
 #include <string>
 #include <string_view>
 
+#include "media/names.hpp"
+
 namespace hlsgate::http {
 
 /// The parts of a /seg/ path, viewing the raw target.
 struct segment_target {
   std::string_view storage_id; ///< [A-Za-z0-9_-]{16,64}
-  std::string_view rendition;  ///< [a-z0-9]{1,8}
-  std::string_view file;       ///< seg_[0-9]{5}.ts
+  std::string_view rendition;  ///< [a-z0-9]{1,8} (media/names.hpp)
+  std::string_view file;       ///< seg_[0-9]{5,9}.(ts|vtt) (media/names.hpp)
+  media::segment_kind kind = media::segment_kind::ts;
 };
 
 /// Splits the raw (undecoded) path "/seg/{storage_id}/{rendition}/{file}"

@@ -63,7 +63,7 @@ void session::serve_segment() {
                                  static_cast<long long>(std::max<int64_t>(0, exp - now)));
   std::vector<std::pair<std::string, std::string>> extra;
   extra.emplace_back("Cache-Control", std::string(cache, static_cast<size_t>(std::max(clen, 0))));
-  serve_file(open_segment(opts().media_root, t), "video/mp2t", 200, extra);
+  serve_file(open_segment(opts().media_root, t), media::segment_content_type(t.kind), 200, extra);
 }
 
 void session::serve_router_file(const response& res) {

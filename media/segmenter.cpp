@@ -1,5 +1,7 @@
 #include "media/segmenter.hpp"
 
+#include "media/names.hpp"
+
 #include <cstdio>
 #include <system_error>
 #include <utility>
@@ -201,11 +203,9 @@ status rendition_writer::write(AVPacket* pkt, int idx) {
 status rendition_writer::start_segment(int64_t start) {
   if (auto s = close_segment(start, false); !s)
     return s;
-  char name[32];
-  std::snprintf(name, sizeof name, "seg_%05zu.ts", segments_);
   segment_state seg;
-  seg.name = name;
-  seg.path = dir_ / name;
+  seg.name = segment_file_name(segments_, segment_kind::ts);
+  seg.path = dir_ / seg.name;
   seg.part = dir_ / (seg.name + ".part");
   seg.start = start;
 
@@ -228,7 +228,8 @@ status rendition_writer::start_segment(int64_t start) {
       st->time_base = kTicks;
       (par == vpar_.get() ? mux_vidx_ : mux_aidx_) = st->index;
     }
-    // 1.4 s offset (as ffmpeg's CLI does) keeps DTS ahead of the PCR.
+    // 1.4 s offset (as ffmpeg's CLI does) keeps DTS ahead of the PCR; media
+    // time 0 is PTS mpegts_time_zero (media/names.hpp) in every rendition.
     mux->max_delay = 700000;
     mux->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
     mux_ = std::move(mux);

@@ -23,21 +23,62 @@ TEST(segment_route, parses_the_strict_pattern) {
   EXPECT_EQ(t.rendition, "v0");
   EXPECT_EQ(t.file, "seg_00001.ts");
   EXPECT_EQ(segment_prefix(t.storage_id), "/seg/" + std::string(k_sid) + "/");
+  EXPECT_EQ(t.kind, hlsgate::media::segment_kind::ts);
+  // WebVTT subtitle segments, and sequence numbers beyond 99,999.
+  const std::string vtt = "/seg/" + std::string(k_sid) + "/s15/seg_123456789.vtt";
+  ASSERT_TRUE(parse_segment_path(vtt, t));
+  EXPECT_EQ(t.rendition, "s15");
+  EXPECT_EQ(t.file, "seg_123456789.vtt");
+  EXPECT_EQ(t.kind, hlsgate::media::segment_kind::vtt);
+}
+
+TEST(segment_names, one_pattern_for_writers_and_readers) {
+  using namespace hlsgate::media;
+  EXPECT_EQ(segment_file_name(0, segment_kind::ts), "seg_00000.ts");
+  EXPECT_EQ(segment_file_name(42, segment_kind::vtt), "seg_00042.vtt");
+  EXPECT_EQ(segment_file_name(123456, segment_kind::ts), "seg_123456.ts");
+  for (size_t i : {size_t{0}, size_t{99999}, size_t{100000}, size_t{999999999}})
+    for (auto k : {segment_kind::ts, segment_kind::vtt}) {
+      segment_kind got = k == segment_kind::ts ? segment_kind::vtt : segment_kind::ts;
+      EXPECT_TRUE(parse_segment_file_name(segment_file_name(i, k), got)) << i;
+      EXPECT_EQ(got, k);
+    }
+  segment_kind k;
+  for (const char* bad : {"seg_1234567890.ts", "seg_0001.ts", "seg_00001.m4s", "seg_00001.ts.part",
+                          "seg_00001", "x_00001.ts", "seg_-0001.ts", ""})
+    EXPECT_FALSE(parse_segment_file_name(bad, k)) << bad;
+  EXPECT_TRUE(is_rendition_name("v0"));
+  EXPECT_TRUE(is_rendition_name("s15"));
+  EXPECT_FALSE(is_rendition_name("V0"));
+  EXPECT_FALSE(is_rendition_name("v012345678"));
+  EXPECT_FALSE(is_rendition_name(".."));
+  EXPECT_EQ(std::string(segment_content_type(segment_kind::vtt)), "text/vtt; charset=utf-8");
 }
 
 TEST(segment_route, refuses_everything_else) {
   const std::string s{k_sid};
-  for (const std::string& p : std::vector<std::string>{
-           "/seg/" + s + "/v0/seg_0001.ts", "/seg/" + s + "/v0/seg_00001.tsx",
-           "/seg/" + s + "/v0/seg_0000a.ts", "/seg/" + s + "/V0/seg_00001.ts",
-           "/seg/" + s + "/v012345678/seg_00001.ts", std::string("/seg/short/v0/seg_00001.ts"),
-           "/seg/" + s + "/../seg_00001.ts", "/seg/" + s + "/v0/../seg_00001.ts",
-           "/seg/" + s + "/%2e%2e/seg_00001.ts", "/seg/" + s + "%2f/v0/seg_00001.ts",
-           "/seg/" + s + "/v0/seg_00001.ts/", "/seg/" + s + "//v0/seg_00001.ts",
-           "/seg/" + s + "/v0\\/seg_00001.ts", "/seg/" + s + "/v0/seg_00001.ts%00",
-           "/seg/" + s + "/v0", std::string("/seg/"), "/SEG/" + s + "/v0/seg_00001.ts",
-           "/seg/" + s + std::string(50, 'a') + "/v0/seg_00001.ts",
-           "/seg/" + s + ".x/v0/seg_00001.ts"}) {
+  for (const std::string& p :
+       std::vector<std::string>{"/seg/" + s + "/v0/seg_0001.ts",
+                                "/seg/" + s + "/v0/seg_00001.tsx",
+                                "/seg/" + s + "/v0/seg_1234567890.ts",
+                                "/seg/" + s + "/s0/seg_00001.vtt.part",
+                                "/seg/" + s + "/v0/seg_0000a.ts",
+                                "/seg/" + s + "/V0/seg_00001.ts",
+                                "/seg/" + s + "/v012345678/seg_00001.ts",
+                                std::string("/seg/short/v0/seg_00001.ts"),
+                                "/seg/" + s + "/../seg_00001.ts",
+                                "/seg/" + s + "/v0/../seg_00001.ts",
+                                "/seg/" + s + "/%2e%2e/seg_00001.ts",
+                                "/seg/" + s + "%2f/v0/seg_00001.ts",
+                                "/seg/" + s + "/v0/seg_00001.ts/",
+                                "/seg/" + s + "//v0/seg_00001.ts",
+                                "/seg/" + s + "/v0\\/seg_00001.ts",
+                                "/seg/" + s + "/v0/seg_00001.ts%00",
+                                "/seg/" + s + "/v0",
+                                std::string("/seg/"),
+                                "/SEG/" + s + "/v0/seg_00001.ts",
+                                "/seg/" + s + std::string(50, 'a') + "/v0/seg_00001.ts",
+                                "/seg/" + s + ".x/v0/seg_00001.ts"}) {
     segment_target t;
     EXPECT_FALSE(parse_segment_path(p, t)) << p;
   }
