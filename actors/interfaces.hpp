@@ -62,6 +62,7 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, pl_timeout_atom, "pltimeout")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_create_atom, "tokcreate")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_list_atom, "toklist")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_revoke_atom, "tokrevoke")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, subtitles_atom, "subtitles")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 
@@ -105,6 +106,7 @@ using media_actor = caf::typed_actor<
     caf::reacts_to<token_create_atom, admin_credential, token_request, completion<token_result>>,
     caf::reacts_to<token_list_atom, admin_credential, completion<token_list>>,
     caf::reacts_to<token_revoke_atom, admin_credential, std::string, completion<done>>,
+    caf::reacts_to<subtitles_atom, admin_credential, subtitle_request, completion<subtitle_result>>,
     caf::reacts_to<abandon_atom, completion<done>>, ///< its keys never reached the uploader
     caf::reacts_to<drain_atom>,                     ///< shutting down: answer waiting uploads now
     // its job's worker
@@ -163,6 +165,8 @@ using registry_actor = gone_listener::extend<
                    completion<token_result>>,
     caf::reacts_to<token_list_atom, std::string, admin_credential, completion<token_list>>,
     caf::reacts_to<token_revoke_atom, std::string, admin_credential, std::string, completion<done>>,
+    caf::reacts_to<subtitles_atom, std::string, admin_credential, subtitle_request,
+                   completion<subtitle_result>>,
     caf::reacts_to<abandon_atom, std::string, completion<done>>, caf::reacts_to<drain_atom>,
     caf::reacts_to<import_atom, import_params, completion<import_result>>>;
 
@@ -210,3 +214,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::impor
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::stream_info_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::token_list>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::token_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::subtitle_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::subtitle_result>)

@@ -1,5 +1,7 @@
 #include "actors/item_files.hpp"
 
+#include "media/names.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,6 +77,63 @@ media::status item_files::prepare_output(const std::string& storage_id) const {
     return media::error{media::errc::io_error, "Cannot set up the output folder"};
   }
   return media::ok_status();
+}
+
+media::status
+item_files::add_rendition(const std::string& storage_id, const std::string& name,
+                          const std::vector<std::pair<std::string, std::string>>& files) const {
+  const media::error failed{media::errc::io_error, "Cannot write the rendition"};
+  if (!is_storage_id(storage_id) || !media::is_rendition_name(name))
+    return failed;
+  const fs::path out = output_dir(storage_id);
+  const fs::path part = out / (name + ".part"), target = out / name;
+  std::error_code ec;
+  fs::remove_all(part, ec);
+  if (::mkdir(part.c_str(), 0750) != 0)
+    return failed;
+  bool ok = ::chmod(part.c_str(), 0750) == 0;
+  for (size_t i = 0; ok && i < files.size(); ++i) {
+    const auto& [file, bytes] = files[i];
+    const int fd =
+        ::open((part / file).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+    ok = fd >= 0;
+    for (size_t done = 0; ok && done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      ok = n > 0;
+      done += ok ? static_cast<size_t>(n) : 0;
+    }
+    if (fd >= 0)
+      ok = ::close(fd) == 0 && ok;
+  }
+  // One flush of the filesystem for every file, rather than one per file.
+  if (ok) {
+    const int dfd = ::open(part.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ok = dfd >= 0 && ::syncfs(dfd) == 0;
+    if (dfd >= 0)
+      ::close(dfd);
+  }
+  if (ok) {
+    fs::remove_all(target, ec);
+    ok = ::rename(part.c_str(), target.c_str()) == 0;
+  }
+  if (ok) {
+    const int dfd = ::open(out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ok = dfd >= 0 && ::fsync(dfd) == 0;
+    if (dfd >= 0)
+      ::close(dfd);
+  }
+  if (!ok) {
+    fs::remove_all(part, ec);
+    return failed;
+  }
+  return media::ok_status();
+}
+
+void item_files::remove_rendition(const std::string& storage_id, const std::string& name) const {
+  if (!is_storage_id(storage_id) || !media::is_rendition_name(name))
+    return;
+  std::error_code ec;
+  fs::remove_all(fs::path{output_dir(storage_id)} / name, ec);
 }
 
 void item_files::remove_output(const std::string& storage_id) const {

@@ -8,6 +8,7 @@
 // Layout:
 //   <media_dir>/<storage_id>/            2750, group = media group
 //     <rendition>/seg_NNNNN.ts           0640 (written by the transcoder)
+//     <rendition>/seg_NNNNN.vtt          0640 (subtitles: add_rendition)
 //     thumbs/poster.jpg, sprite.jpg, storyboard.vtt
 //   <data_dir>/sources/<storage_id>.src  0600: an upload's original until its job succeeds
 // Imported items reference a file of the user's library instead (never
@@ -17,6 +18,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/types.hpp"
@@ -48,6 +50,18 @@ public:
   /// Creates the item's output folder empty (2750, media group), wiping what
   /// an interrupted job left there.
   media::status prepare_output(const std::string& storage_id) const;
+
+  /// Adds rendition folder `name` (media/names.hpp) to the item's output
+  /// folder with `files` (file name, bytes), durably: written under
+  /// "<name>.part", flushed (syncfs), then renamed into place. A folder of
+  /// that name is replaced: callers add only names their record does not
+  /// hold (a crash between the rename and the record leaves such a folder).
+  media::status add_rendition(const std::string& storage_id, const std::string& name,
+                              const std::vector<std::pair<std::string, std::string>>& files) const;
+
+  /// Removes one rendition folder of the item (a rendition whose record
+  /// could not be written).
+  void remove_rendition(const std::string& storage_id, const std::string& name) const;
 
   /// Removes the item's output folder (rendition folders and thumbnails).
   void remove_output(const std::string& storage_id) const;

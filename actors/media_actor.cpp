@@ -200,6 +200,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
               done(api_error{api_errc::internal, "Cannot record the new token"});
             });
       },
+      [self](subtitles_atom, const admin_credential& who, subtitle_request& req,
+             completion<subtitle_result>& done) { add_subtitles(self, who, req, done); },
       [self](token_list_atom, const admin_credential& who, completion<token_list>& done) {
         if (tombstoned(self, done))
           return;

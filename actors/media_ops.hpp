@@ -64,6 +64,10 @@ void start_on_demand(self_ptr self, const auth::token_claims& claims,
 void start_fresh(self_ptr self, media_params& p);
 void start_restored(self_ptr self);
 
+// Subtitle uploads (media_subtitles.cpp).
+void add_subtitles(self_ptr self, const admin_credential& who, subtitle_request& req,
+                   completion<subtitle_result>& done);
+
 /// Writes `proposed` and adopts it once durable; `ok` runs then. When the
 /// write fails, nothing changed and `fail` runs.
 template <class Ok, class Fail>

@@ -261,6 +261,12 @@ registry_actor::behavior_type registry_behavior(registry_ptr self, registry_para
         forward(self, id, done,
                 [&](media_actor& a) { self->send(a, token_revoke_atom_v, who, jti, done); });
       },
+      [self](subtitles_atom, const std::string& id, admin_credential& who, subtitle_request& req,
+             completion<subtitle_result>& done) {
+        forward(self, id, done, [&](media_actor& a) {
+          self->send(a, subtitles_atom_v, who, std::move(req), done);
+        });
+      },
       [self](abandon_atom, const std::string& id, completion<done>& done) {
         forward(self, id, done, [&](media_actor& a) { self->send(a, abandon_atom_v, done); });
       },

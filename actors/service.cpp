@@ -318,6 +318,14 @@ void service::revoke_token(std::string media_id, admin_credential who, std::stri
                  std::move(jti), std::move(done));
 }
 
+void service::add_subtitles(std::string media_id, admin_credential who, subtitle_request req,
+                            completion<subtitle_result> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, subtitles_atom_v, std::move(media_id), std::move(who),
+                 std::move(req), std::move(done));
+}
+
 void service::stream_info(std::string media_id, std::string token,
                           completion<stream_info_result> done) {
   if (!impl_->accepting(done))

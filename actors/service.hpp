@@ -81,6 +81,10 @@ public:
   void list_tokens(std::string media_id, admin_credential who, completion<token_list> done);
   void revoke_token(std::string media_id, admin_credential who, std::string jti,
                     completion<actors::done> done);
+  /// Admin: adds a subtitle track (cues already parsed) to a ready item as
+  /// a segmented WebVTT rendition; durable before the reply.
+  void add_subtitles(std::string media_id, admin_credential who, subtitle_request req,
+                     completion<subtitle_result> done);
   /// Token holders: format, readiness, duration, renditions (Clipset's
   /// stream-info endpoint, plus more).
   void stream_info(std::string media_id, std::string token, completion<stream_info_result> done);

@@ -26,7 +26,35 @@ playlist_ptr make_snapshot(const media_record& r, const std::vector<rendition_re
   snap->storage_id = r.storage_id;
   snap->has_thumbnails = r.has_thumbnails;
   const int min_target = static_cast<int>(std::ceil(std::max(0.0, segment_seconds) - 1e-9));
+  // Alternate audio and subtitle tracks (EXT-X-MEDIA), named by every variant.
+  std::string audio_group, subtitles_group;
   for (auto& rr : rs) {
+    if (rr.kind == rendition_kind::variant || !ended)
+      continue;
+    media::media_entry m;
+    const bool audio = rr.kind == rendition_kind::audio;
+    m.type = audio ? media::media_entry::kind::audio : media::media_entry::kind::subtitles;
+    m.group_id = audio ? "aud" : "subs";
+    (audio ? audio_group : subtitles_group) = m.group_id;
+    m.name = rr.label.empty() ? rr.name : rr.label;
+    m.language = rr.language;
+    m.is_default = rr.is_default;
+    m.autoselect = true;
+    m.forced = rr.forced;
+    m.uri = rr.name + "/playlist.m3u8";
+    if (audio)
+      m.channels = "2";
+    snap->master.media.push_back(std::move(m));
+  }
+  for (auto& rr : rs) {
+    if (rr.kind != rendition_kind::variant) {
+      media::media_playlist pl;
+      pl.min_target_duration = min_target;
+      pl.segments = rr.segments;
+      snap->rendition_names.push_back(rr.name);
+      snap->renditions.push_back(std::move(pl));
+      continue;
+    }
     const bool listed = ended || snap->master.variants.empty();
     media::variant_entry v;
     v.uri = rr.name + "/playlist.m3u8";
@@ -50,6 +78,8 @@ playlist_ptr make_snapshot(const media_record& r, const std::vector<rendition_re
     v.width = rr.width;
     v.height = rr.height;
     v.frame_rate = rr.frame_rate;
+    v.audio_group = audio_group;
+    v.subtitles_group = subtitles_group;
     if (listed)
       snap->master.variants.push_back(std::move(v));
     media::media_playlist pl;

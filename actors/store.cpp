@@ -33,6 +33,14 @@ nlohmann::json to_json(const std::vector<rendition_record>& rs) {
                    {"peak_bandwidth", r.peak_bandwidth},
                    {"average_bandwidth", r.average_bandwidth},
                    {"segments", std::move(segs)}});
+    if (r.kind != rendition_kind::variant) {
+      auto& j = arr.back();
+      j["kind"] = r.kind == rendition_kind::audio ? "audio" : "subtitles";
+      j["language"] = r.language;
+      j["label"] = r.label;
+      j["default"] = r.is_default;
+      j["forced"] = r.forced;
+    }
   }
   return arr;
 }
@@ -45,6 +53,14 @@ std::vector<rendition_record> from_json(const std::string& text) {
   for (auto& j : arr) {
     rendition_record r;
     r.name = j.value("name", "");
+    const std::string kind = j.value("kind", "");
+    r.kind = kind == "audio"       ? rendition_kind::audio
+             : kind == "subtitles" ? rendition_kind::subtitles
+                                   : rendition_kind::variant;
+    r.language = j.value("language", "");
+    r.label = j.value("label", "");
+    r.is_default = j.value("default", false);
+    r.forced = j.value("forced", false);
     r.has_video = j.value("has_video", false);
     r.has_audio = j.value("has_audio", false);
     r.width = j.value("width", 0);

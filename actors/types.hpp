@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "media/playlist.hpp"
+#include "media/subtitles.hpp"
 
 namespace hlsgate::actors {
 
@@ -17,9 +18,18 @@ enum class media_status : uint8_t { queued, processing, ready, failed };
 const char* to_string(media_status s) noexcept;
 bool from_string(const std::string& s, media_status& out) noexcept;
 
-/// One rendition as recorded after a successful job.
+/// What a rendition is in the master playlist: a variant (EXT-X-STREAM-INF),
+/// or an EXT-X-MEDIA alternate audio or subtitle track.
+enum class rendition_kind : uint8_t { variant, audio, subtitles };
+
+/// One rendition as recorded after a successful job (or a subtitle upload).
 struct rendition_record {
-  std::string name; ///< directory under the media folder, e.g. "v0"
+  std::string name; ///< directory under the media folder (media/names.hpp), e.g. "v0", "s0"
+  rendition_kind kind = rendition_kind::variant;
+  std::string language; ///< audio/subtitles: RFC 5646 tag ("" when unknown)
+  std::string label;    ///< audio/subtitles: NAME shown by players
+  bool is_default = false;
+  bool forced = false; ///< subtitles only
   bool has_video = false;
   bool has_audio = false;
   int width = 0, height = 0;
@@ -141,6 +151,22 @@ struct token_result {
 struct token_request {
   unsigned expires_in_minutes = 0; ///< 0 = as long as the media
   std::string label;
+};
+
+/// POST /media/{id}/subtitles: a parsed subtitle file and how to list it.
+struct subtitle_request {
+  std::string language; ///< RFC 5646 tag, checked by the caller ("" = none)
+  std::string label;    ///< NAME; checked by the caller ("" = the language or the folder)
+  bool is_default = false;
+  bool forced = false;
+  std::vector<media::subtitle_cue> cues; ///< sorted, non-empty
+};
+
+struct subtitle_result {
+  std::string media_id;
+  std::string rendition; ///< its folder, e.g. "s0"
+  size_t cues = 0;
+  size_t segments = 0;
 };
 
 /// One token as GET /media/{id}/tokens lists it.

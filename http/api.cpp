@@ -25,6 +25,8 @@
 #include "http/playlist_cache.hpp"
 #include "http/segment_access.hpp"
 #include "http/segment_route.hpp"
+#include "media/names.hpp"
+#include "media/subtitles.hpp"
 
 namespace fs = std::filesystem;
 
@@ -139,6 +141,7 @@ struct api::impl {
         {both, "/media/{id}/tokens", route::tokens, route_wait::none, &impl::list_tokens},
         {m_delete, "/media/{id}/tokens/{name}", route::tokens, route_wait::none,
          &impl::revoke_token},
+        {m_post, "/media/{id}/subtitles", route::subtitles, route_wait::none, &impl::add_subtitles},
         {both, "/edge/check", route::edge_check, route_wait::none, &impl::edge_check},
         {m_post, "/import", route::import_media, route_wait::import, &impl::import_media},
         {both, "/health", route::health, route_wait::none, &impl::health},
@@ -324,7 +327,9 @@ struct api::impl {
     for (auto& s : pl.segments) {
       if (s.uri == name) {
         response res;
-        res.content_type = "video/mp2t";
+        media::segment_kind kind = media::segment_kind::ts;
+        media::parse_segment_file_name(name, kind);
+        res.content_type = media::segment_content_type(kind);
         res.file_path = (media_folder(snap) / rname / name).string();
         return res;
       }
@@ -457,6 +462,34 @@ struct api::impl {
                          return reply(error_response(*e));
                        reply(json_response(200, {{"jti", jti}, {"revoked", true}}));
                      });
+  }
+
+  // -- subtitles (the item's admin key, or the API token) ------------------------------
+
+  /// POST /media/{id}/subtitles?language=&name=&default=&forced= with an SRT
+  /// or WebVTT file as the body (at most the server's body limit, 1 MiB).
+  void add_subtitles(request& req, const route_params& p, reply_fn& reply) {
+    auto who = admin_credential(req);
+    if (who.admin_key.empty() && !who.is_operator) // before parsing anything
+      return reply(error_response({api_errc::unauthorized, "Admin key required"}));
+    actors::subtitle_request sr;
+    req.query_param("language", sr.language);
+    req.query_param("name", sr.label);
+    sr.is_default = bool_param(req, "default");
+    sr.forced = bool_param(req, "forced");
+    if (auto why = check_subtitle_params(sr.language, sr.label); !why.empty())
+      return reply(error_response({api_errc::bad_parameter, why}));
+    auto parsed = media::parse_subtitles(req.body);
+    if (!parsed.error.empty())
+      return reply(error_response({api_errc::bad_parameter, "Subtitle file: " + parsed.error}));
+    sr.cues = std::move(parsed.cues);
+    svc.add_subtitles(
+        std::string{p.id}, std::move(who), std::move(sr),
+        [reply](actors::reply<actors::subtitle_result> r) {
+          if (auto* e = std::get_if<api_error>(&r))
+            return reply(error_response(*e));
+          reply(json_response(201, subtitle_json(std::get<actors::subtitle_result>(r))));
+        });
   }
 
   // -- GET /edge/check: an nginx edge asks (auth_request) ------------------------------

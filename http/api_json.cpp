@@ -23,6 +23,16 @@ json rendition_json(const actors::rendition_record& r) {
          {"average_bandwidth", r.average_bandwidth},
          {"segments", r.segments.size()},
          {"duration", total}};
+  if (r.kind != actors::rendition_kind::variant) {
+    j["kind"] = r.kind == actors::rendition_kind::audio ? "audio" : "subtitles";
+    j["language"] = r.language;
+    j["label"] = r.label;
+    j["default"] = r.is_default;
+    if (r.kind == actors::rendition_kind::subtitles)
+      j["forced"] = r.forced;
+  } else {
+    j["kind"] = "variant";
+  }
   if (r.has_video) {
     j["width"] = r.width;
     j["height"] = r.height;
@@ -206,6 +216,75 @@ std::string parse_token_request(const std::string& text, actors::token_request& 
     }
   }
   return {};
+}
+
+namespace {
+
+bool alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/// Well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
+bool valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xc2))
+      return false;
+    uint32_t cp = n == 1 ? c : c & (0x7f >> n);
+    for (size_t k = 1; k < n; ++k) {
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80)
+        return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
+} // namespace
+
+std::string check_subtitle_params(std::string_view language, std::string_view name) {
+  if (language.size() > 35)
+    return "language is longer than 35 bytes";
+  if (!language.empty()) {
+    size_t start = 0;
+    for (size_t i = 0; i <= language.size(); ++i) {
+      if (i < language.size() && language[i] != '-') {
+        if (!alnum(language[i]))
+          return "language must be a tag such as en or pt-BR";
+        continue;
+      }
+      const size_t len = i - start;
+      const bool first = start == 0;
+      bool letters = true;
+      for (size_t k = start; k < i; ++k)
+        letters = letters && !(language[k] >= '0' && language[k] <= '9');
+      if (len < 1 || len > 8 || (first && (len < 2 || len > 3 || !letters)))
+        return "language must be a tag such as en or pt-BR";
+      start = i + 1;
+    }
+  }
+  if (name.size() > 64)
+    return "name is longer than 64 bytes";
+  if (!valid_utf8(name))
+    return "name is not UTF-8";
+  for (char c : name)
+    if (c == '"' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return "name holds a control character or a quote";
+  return {};
+}
+
+json subtitle_json(const actors::subtitle_result& r) {
+  return {{"media_id", r.media_id},
+          {"rendition", r.rendition},
+          {"cues", r.cues},
+          {"segments", r.segments},
+          {"message", "Subtitles added"}};
 }
 
 body_error parse_import_body(const std::string& text, const std::string& import_root,

@@ -47,4 +47,12 @@ body_error parse_import_body(const std::string& body, const std::string& import_
 /// unknown members are refused. Returns "" or a short reason.
 std::string parse_token_request(const std::string& body, actors::token_request& out);
 
+/// POST /media/{id}/subtitles's query: `language` an RFC 5646-shaped tag
+/// (letters, digits and '-', subtags of 1-8, the first 2-3 letters; at most
+/// 35 bytes; may be empty) and `name` at most 64 bytes of UTF-8 without
+/// control characters or '"' (may be empty). "" when fine, else the reason.
+std::string check_subtitle_params(std::string_view language, std::string_view name);
+
+nlohmann::json subtitle_json(const actors::subtitle_result& r);
+
 } // namespace hlsgate::http

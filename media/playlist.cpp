@@ -146,11 +146,51 @@ void write_playlist(const media_playlist& pl, std::string_view uri_prefix,
   out.resize(old + static_cast<size_t>(p - begin));
 }
 
+namespace {
+
+/// `,NAME="value"`: a quoted-string (RFC 8216 §4.2) cannot hold '"', CR or
+/// LF; those and other control characters are left out.
+void append_quoted(std::string& out, std::string_view attr, std::string_view value) {
+  out.push_back(',');
+  out.append(attr);
+  out.append("=\"");
+  for (char c : value)
+    if (c != '"' && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f)
+      out.push_back(c);
+  out.push_back('"');
+}
+
+void write_media_entry(const media_entry& m, std::string_view uri_prefix,
+                       std::string_view uri_suffix, std::string& out) {
+  const bool audio = m.type == media_entry::kind::audio;
+  out.append(audio ? "#EXT-X-MEDIA:TYPE=AUDIO" : "#EXT-X-MEDIA:TYPE=SUBTITLES");
+  append_quoted(out, "GROUP-ID", m.group_id);
+  append_quoted(out, "NAME", m.name);
+  if (!m.language.empty())
+    append_quoted(out, "LANGUAGE", m.language);
+  out.append(m.is_default ? ",DEFAULT=YES" : ",DEFAULT=NO");
+  // AUTOSELECT must be YES when DEFAULT is (RFC 8216 §4.3.4.1).
+  out.append(m.autoselect || m.is_default ? ",AUTOSELECT=YES" : ",AUTOSELECT=NO");
+  if (!audio && m.forced)
+    out.append(",FORCED=YES");
+  if (audio && !m.channels.empty())
+    append_quoted(out, "CHANNELS", m.channels);
+  out.append(",URI=\"");
+  out.append(uri_prefix);
+  out.append(m.uri);
+  out.append(uri_suffix);
+  out.append("\"\n");
+}
+
+} // namespace
+
 void write_playlist(const master_playlist& pl, std::string_view uri_prefix,
                     std::string_view uri_suffix, std::string& out) {
   size_t bound = 64;
   for (const auto& v : pl.variants)
-    bound += 160 + v.codecs.size() + uri_prefix.size() + v.uri.size() + uri_suffix.size();
+    bound += 200 + v.codecs.size() + uri_prefix.size() + v.uri.size() + uri_suffix.size();
+  for (const auto& m : pl.media)
+    bound += 160 + m.name.size() + uri_prefix.size() + m.uri.size() + uri_suffix.size();
   out.reserve(out.size() + bound);
 
   out.append("#EXTM3U\n#EXT-X-VERSION:");
@@ -158,6 +198,8 @@ void write_playlist(const master_playlist& pl, std::string_view uri_prefix,
   out.push_back('\n');
   if (pl.independent_segments)
     out.append("#EXT-X-INDEPENDENT-SEGMENTS\n");
+  for (const auto& m : pl.media)
+    write_media_entry(m, uri_prefix, uri_suffix, out);
   for (const auto& v : pl.variants) {
     out.append("#EXT-X-STREAM-INF:BANDWIDTH=");
     append_int(out, v.bandwidth);
@@ -185,6 +227,10 @@ void write_playlist(const master_playlist& pl, std::string_view uri_prefix,
           static_cast<size_t>(
               std::to_chars(buf, buf + sizeof buf, fr, std::chars_format::fixed, 3).ptr - buf));
     }
+    if (!v.audio_group.empty())
+      append_quoted(out, "AUDIO", v.audio_group);
+    if (!v.subtitles_group.empty())
+      append_quoted(out, "SUBTITLES", v.subtitles_group);
     out.push_back('\n');
     out.append(uri_prefix);
     out.append(v.uri);

@@ -41,14 +41,32 @@ struct variant_entry {
   std::string uri;        ///< e.g. "v0/playlist.m3u8"
   uint64_t bandwidth = 0; ///< peak bits/s
   uint64_t average_bandwidth = 0;
-  std::string codecs;        ///< e.g. "avc1.640028,mp4a.40.2"
-  int width = 0, height = 0; ///< 0 for audio-only
-  double frame_rate = 0;     ///< 0 for audio-only
+  std::string codecs;          ///< e.g. "avc1.640028,mp4a.40.2"
+  int width = 0, height = 0;   ///< 0 for audio-only
+  double frame_rate = 0;       ///< 0 for audio-only
+  std::string audio_group;     ///< AUDIO: an EXT-X-MEDIA group, or ""
+  std::string subtitles_group; ///< SUBTITLES: an EXT-X-MEDIA group, or ""
+};
+
+/// An EXT-X-MEDIA rendition (RFC 8216 §4.3.4.1): an alternate audio track
+/// or a subtitle track, in a group the variants name.
+struct media_entry {
+  enum class kind { audio, subtitles };
+  kind type = kind::subtitles;
+  std::string group_id; ///< "aud" or "subs"
+  std::string name;     ///< NAME: unique in its group
+  std::string language; ///< LANGUAGE (RFC 5646 tag) or ""
+  bool is_default = false;
+  bool autoselect = true;
+  bool forced = false;  ///< FORCED (subtitles only)
+  std::string uri;      ///< e.g. "s0/playlist.m3u8"
+  std::string channels; ///< CHANNELS (audio only), e.g. "2"; "" to leave out
 };
 
 struct master_playlist {
   int version = 3;
   bool independent_segments = true;
+  std::vector<media_entry> media;
   std::vector<variant_entry> variants;
 };
 

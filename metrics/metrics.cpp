@@ -156,6 +156,8 @@ const char* to_string(route r) noexcept {
     return "import";
   case route::tokens:
     return "tokens";
+  case route::subtitles:
+    return "subtitles";
   case route::edge_check:
     return "edge_check";
   case route::health:

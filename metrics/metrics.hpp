@@ -22,6 +22,7 @@ enum class route : uint8_t {
   stream_info,  ///< GET /media/{id}/stream-info
   import_media, ///< POST /import
   tokens,       ///< /media/{id}/tokens[/{jti}]
+  subtitles,    ///< POST /media/{id}/subtitles
   edge_check,   ///< GET /edge/check (an nginx edge's auth_request)
   health,
   ready,

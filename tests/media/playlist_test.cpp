@@ -171,10 +171,10 @@ TEST(TargetDuration, WrittenValueMatches) {
 TEST(MasterPlaylist, VideoLadderAndAudioOnly) {
   master_playlist pl;
   pl.variants = {
-      {"v0/playlist.m3u8", 2000000, 1500000, "avc1.640028,mp4a.40.2", 1280, 720, 30.0},
-      {"v1/playlist.m3u8", 800000, 0, "avc1.64001f,mp4a.40.2", 640, 360, 29.97},
-      {"a0/playlist.m3u8", 128000, 96000, "mp4a.40.2", 0, 0, 0},
-      {"x/playlist.m3u8", 64000, 0, "", 0, 0, 0},
+      {"v0/playlist.m3u8", 2000000, 1500000, "avc1.640028,mp4a.40.2", 1280, 720, 30.0, "", ""},
+      {"v1/playlist.m3u8", 800000, 0, "avc1.64001f,mp4a.40.2", 640, 360, 29.97, "", ""},
+      {"a0/playlist.m3u8", 128000, 96000, "mp4a.40.2", 0, 0, 0, "", ""},
+      {"x/playlist.m3u8", 64000, 0, "", 0, 0, 0, "", ""},
   };
   EXPECT_EQ(render(pl, "/stream/ID/", "?token=T"),
             "#EXTM3U\n"
@@ -195,7 +195,50 @@ TEST(MasterPlaylist, VideoLadderAndAudioOnly) {
 TEST(MasterPlaylist, NoIndependentSegments) {
   master_playlist pl;
   pl.independent_segments = false;
-  pl.variants = {{"v0/playlist.m3u8", 1000, 0, "", 0, 0, 0}};
+  pl.variants = {{"v0/playlist.m3u8", 1000, 0, "", 0, 0, 0, "", ""}};
   EXPECT_EQ(render(pl), "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=1000\n"
                         "v0/playlist.m3u8\n");
+}
+
+TEST(MasterPlaylist, AlternateAudioAndSubtitleGroups) {
+  master_playlist pl;
+  media_entry en;
+  en.type = media_entry::kind::audio;
+  en.group_id = "aud";
+  en.name = "English";
+  en.language = "en";
+  en.is_default = true;
+  en.autoselect = false; // DEFAULT=YES forces AUTOSELECT=YES
+  en.channels = "2";
+  en.uri = "a0/playlist.m3u8";
+  media_entry fr = en;
+  fr.name = "Fran\xc3\xa7"
+            "ais \"VF\"\r\n"; // quotes and line breaks cannot be written
+  fr.language = "fr";
+  fr.is_default = false;
+  fr.autoselect = true;
+  fr.uri = "a1/playlist.m3u8";
+  media_entry sub;
+  sub.group_id = "subs";
+  sub.name = "English (forced)";
+  sub.language = "en";
+  sub.forced = true;
+  sub.uri = "s0/playlist.m3u8";
+  pl.media = {en, fr, sub};
+  pl.variants = {
+      {"v0/playlist.m3u8", 1000, 0, "avc1.64001f,mp4a.40.2", 640, 360, 30.0, "aud", "subs"}};
+  EXPECT_EQ(
+      render(pl, "/stream/ID/", "?token=T"),
+      "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+      "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"English\",LANGUAGE=\"en\","
+      "DEFAULT=YES,AUTOSELECT=YES,CHANNELS=\"2\",URI=\"/stream/ID/a0/playlist.m3u8?token=T\"\n"
+      "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"aud\",NAME=\"Fran\xc3\xa7"
+      "ais VF\",LANGUAGE=\"fr\","
+      "DEFAULT=NO,AUTOSELECT=YES,CHANNELS=\"2\",URI=\"/stream/ID/a1/playlist.m3u8?token=T\"\n"
+      "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"English (forced)\","
+      "LANGUAGE=\"en\",DEFAULT=NO,AUTOSELECT=YES,FORCED=YES,"
+      "URI=\"/stream/ID/s0/playlist.m3u8?token=T\"\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=1000,CODECS=\"avc1.64001f,mp4a.40.2\",RESOLUTION=640x360,"
+      "FRAME-RATE=30.000,AUDIO=\"aud\",SUBTITLES=\"subs\"\n"
+      "/stream/ID/v0/playlist.m3u8?token=T\n");
 }

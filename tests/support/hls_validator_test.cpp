@@ -57,8 +57,8 @@ TEST(HlsValidator, AcceptsWhatOurWriterProduces) {
   EXPECT_TRUE(validate_media_playlist(out).ok()) << validate_media_playlist(out).str() << out;
   media::master_playlist m;
   m.variants.push_back(
-      {"v0/playlist.m3u8", 3000000, 2000000, "avc1.640028,mp4a.40.2", 1920, 1080, 30});
-  m.variants.push_back({"a0/playlist.m3u8", 130000, 128000, "mp4a.40.2", 0, 0, 0});
+      {"v0/playlist.m3u8", 3000000, 2000000, "avc1.640028,mp4a.40.2", 1920, 1080, 30, "", ""});
+  m.variants.push_back({"a0/playlist.m3u8", 130000, 128000, "mp4a.40.2", 0, 0, 0, "", ""});
   out.clear();
   media::write_playlist(m, "", "?token=t", out);
   EXPECT_TRUE(validate_master_playlist(out).ok()) << validate_master_playlist(out).str() << out;
