@@ -75,6 +75,8 @@ struct job_result {
   uint64_t job = 0; ///< which of the item's jobs (a late answer of an earlier one is ignored)
   media::transcode_output output;
   bool has_thumbnails = false;
+  /// The source's own subtitle tracks, written as WebVTT renditions.
+  std::vector<rendition_record> subtitles;
 };
 
 /// Sent by a worker or the pool to the media actor when its job failed.

@@ -46,14 +46,15 @@ void on_job_done(self_ptr self, job_result& res) {
   r.duration = out.served_duration > 0 ? out.served_duration : out.duration;
   r.warning = out.warning;
   if (!r.warning.empty())
-    logging::warn("media shorter than declared",
-                  {{"media_id", r.media_id}, {"warning", r.warning}});
+    logging::warn("media ready with a warning", {{"media_id", r.media_id}, {"warning", r.warning}});
   r.renditions.clear();
   for (auto& x : out.renditions) {
     auto rr = to_record(x);
     rr.segments = std::move(x.segments);
     r.renditions.push_back(std::move(rr));
   }
+  for (auto& x : res.subtitles)
+    r.renditions.push_back(std::move(x));
   r.has_thumbnails = res.has_thumbnails;
   const media_record before = st.record;
   r.source_path = r.source_owned ? std::string{} : r.source_path;

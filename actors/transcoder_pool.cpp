@@ -1,5 +1,9 @@
 #include "actors/transcoder_pool.hpp"
 
+#include "actors/snapshot.hpp"
+#include "actors/subtitle_tracks.hpp"
+#include "media/subtitle_extract.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <deque>
@@ -246,6 +250,52 @@ pool_actor::behavior_type pool_behavior(pool_ptr self, pool_params p) {
   };
 }
 
+/// The source's own text subtitle streams (SRT, ASS, mov_text, WebVTT; at
+/// most 16) become WebVTT renditions next to the video; picture-based ones
+/// and any beyond 16 are named in the item's warning. Subtitles are a
+/// nicety: a failure leaves the media without them, with a log line.
+void add_source_subtitles(const job& j, job_result& out) {
+  std::vector<rendition_record> variants;
+  for (const auto& x : out.output.renditions) {
+    variants.push_back(to_record(x));
+    variants.back().segments = x.segments;
+  }
+  const auto grid = subtitle_grid(variants);
+  if (grid.empty())
+    return;
+  auto found = media::extract_subtitles(j.source_path, j.options.source, out.output.origin_ms,
+                                        max_subtitle_tracks);
+  if (!found) {
+    logging::warn("subtitles not read", {{"media_id", j.media_id}, {"reason", found.err().reason}});
+    return;
+  }
+  bool have_default = false;
+  for (auto& track : found->tracks) {
+    const std::string name = free_subtitle_name(out.subtitles);
+    const auto& info = track.info;
+    if (track.cues.empty() || name.empty())
+      continue;
+    const bool is_default = info.is_default && !have_default;
+    auto made = make_subtitle_rendition(name, track.cues, grid, language_tag(info.language),
+                                        info.title, is_default, info.forced);
+    if (!made || !j.files.add_rendition(j.storage_id, name, made->files)) {
+      logging::warn("subtitle track not kept",
+                    {{"media_id", j.media_id}, {"stream", std::to_string(info.index)}});
+      continue;
+    }
+    have_default = have_default || is_default;
+    out.subtitles.push_back(std::move(made->record));
+  }
+  if (!found->skipped.empty()) {
+    std::string why = std::to_string(found->skipped.size()) + " subtitle track" +
+                      (found->skipped.size() > 1 ? "s" : "") + " skipped (";
+    for (size_t i = 0; i < found->skipped.size(); ++i)
+      why += (i ? ", " : "") + found->skipped[i].codec;
+    why += "): only text subtitles are kept, at most 16";
+    out.output.warning += (out.output.warning.empty() ? "" : "; ") + why;
+  }
+}
+
 } // namespace
 
 media::result<job_result> run_job(const job& j, const media::progress_fn& progress,
@@ -288,6 +338,7 @@ media::result<job_result> run_job(const job& j, const media::progress_fn& progre
       logging::warn("thumbnails failed", {{"media_id", j.media_id}, {"reason", t.err().reason}});
     }
   }
+  add_source_subtitles(j, out);
   // The owner sets the flag before deleting the folder; checking last covers
   // a delete that raced with the job's end.
   if (j.cancel->load())

@@ -597,6 +597,7 @@ result<transcode_output> job::run(const std::string& input, const std::string& o
   const double declared = duration_ticks_ > 0 ? duration_ticks_ / 90000.0 : 0;
   out.duration = declared > 0 ? declared : out.served_duration;
   out.warning = duration_warning(out.served_duration, declared, read_error_ != 0);
+  out.origin_ms = start_ticks_ / 90;
   if (progress_)
     progress_(1.0);
   return out;

@@ -64,6 +64,9 @@ struct transcode_output {
   /// of which nothing could be read fails.
   std::string warning;
   std::vector<rendition_output> renditions;
+  /// The input timestamp (ms) that is media time 0: subtitles and other
+  /// streams read from the input later are shifted by it.
+  int64_t origin_ms = 0;
 };
 
 /// Called with the fraction done in [0,1] (input timestamp / duration),

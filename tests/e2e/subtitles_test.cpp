@@ -165,3 +165,69 @@ TEST_F(subtitles, at_most_sixteen_tracks) {
 
 } // namespace
 } // namespace hlsgate::test
+
+namespace hlsgate::test {
+namespace {
+
+TEST_F(subtitles, the_sources_own_text_tracks_become_renditions) {
+  // An MKV with two SubRip streams (English, default; French, titled).
+  const std::string dir = make_temp_dir("subs-src");
+  {
+    std::ofstream(dir + "/en.srt") << "1\n00:00:01,000 --> 00:00:03,000\nHello\n\n"
+                                      "2\n00:00:07,000 --> 00:00:08,000\nLater\n";
+    std::ofstream(dir + "/fr.srt") << "1\n00:00:02,000 --> 00:00:04,000\nBonjour\n";
+  }
+  const std::string mkv = dir + "/movie.mkv";
+  std::string out;
+  ASSERT_EQ(run_command("ffmpeg -nostdin -v error -y -i " + shell_quote(make_clip(clip_720p(10))) +
+                            " -i " + shell_quote(dir + "/en.srt") + " -i " +
+                            shell_quote(dir + "/fr.srt") +
+                            " -map 0 -map 1 -map 2 -c:v copy -c:a copy -c:s srt"
+                            " -metadata:s:s:0 language=eng -disposition:s:0 default"
+                            " -metadata:s:s:1 language=fre -metadata:s:s:1 title=Fran\xC3\xA7"
+                            "ais -disposition:s:1 0 " +
+                            shell_quote(mkv) + " 2>&1",
+                        &out),
+            0)
+      << out;
+  start();
+  auto r = upload(mkv, "?expiry_minutes=60");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto j = parse_json(r);
+  id = j["media_id"];
+  key = j["admin_key"];
+  token = j["access_token"];
+  const std::string m = master();
+  EXPECT_TRUE(validate_master_playlist(m).ok()) << validate_master_playlist(m).str() << m;
+  EXPECT_NE(m.find("TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"en\",LANGUAGE=\"en\",DEFAULT=YES"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"Fran\xC3\xA7"
+                   "ais\",LANGUAGE=\"fr\",DEFAULT=NO"),
+            std::string::npos)
+      << m;
+  auto pl = http_get(port(), "/stream/" + id + "/s1/playlist.m3u8?token=" + token);
+  ASSERT_EQ(pl.status, 200u) << pl.body;
+  auto uris = playlist_uris(pl.body);
+  ASSERT_FALSE(uris.empty());
+  auto seg = http_get(port(), uris[0]);
+  EXPECT_EQ(seg.status, 200u);
+  // The cue keeps its place against the picture: 2 s after the first video
+  // frame, which the MKV muxer put after the AAC priming (about 21 ms).
+  std::string vstart;
+  run_command("ffprobe -v error -select_streams v:0 -show_entries stream=start_time -of csv=p=0 " +
+                  shell_quote(mkv),
+              &vstart);
+  const int shift = static_cast<int>(std::lround(std::atof(vstart.c_str()) * 1000));
+  EXPECT_GT(shift, 0);
+  EXPECT_LT(shift, 50);
+  char cue[64];
+  std::snprintf(cue, sizeof cue, "00:00:02.%03d --> 00:00:04.%03d\nBonjour\n", shift, shift);
+  EXPECT_NE(seg.body.find(cue), std::string::npos) << "expected " << cue << " in " << seg.body;
+  auto inf = info(id, key);
+  EXPECT_FALSE(inf.contains("warning")) << inf.dump();
+  EXPECT_EQ(inf["renditions"].size(), 5u) << "three variants, two subtitle tracks: " << inf.dump();
+}
+
+} // namespace
+} // namespace hlsgate::test

@@ -1,0 +1,48 @@
+// Subtitle renditions, whoever brings the cues: a file posted to
+// /media/{id}/subtitles (media_subtitles.cpp) or the source's own text
+// streams, read by the transcode worker (transcoder_pool.cpp). One place
+// decides the folder names, the segment grid, the size bound and the record.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actors/types.hpp"
+#include "media/result.hpp"
+#include "media/subtitles.hpp"
+
+namespace hlsgate::actors {
+
+constexpr size_t max_subtitle_tracks = 16;
+
+/// A subtitle rendition ready to be written: its record and its files.
+struct subtitle_rendition {
+  rendition_record record;
+  std::vector<std::pair<std::string, std::string>> files; ///< segment file name, WebVTT text
+};
+
+/// The first subtitle folder name ("s0".."s15") that no rendition in `taken`
+/// uses; "" when all are.
+std::string free_subtitle_name(const std::vector<rendition_record>& taken);
+
+/// The segment grid subtitles follow: the first variant's EXTINFs (every
+/// variant cuts at the same times); empty when there is none.
+std::vector<double> subtitle_grid(const std::vector<rendition_record>& renditions);
+
+/// Segments `cues` on `grid` as rendition `name`. `label` "" = the language,
+/// else the folder name. Fails (invalid_input) when the files would weigh
+/// more than 64 MiB: a cue goes into every segment it overlaps, so a few
+/// long cues over a long item add up; checked before anything is made.
+media::result<subtitle_rendition>
+make_subtitle_rendition(const std::string& name, const std::vector<media::subtitle_cue>& cues,
+                        const std::vector<double>& grid, const std::string& language,
+                        const std::string& label, bool is_default, bool forced);
+
+/// An RFC 5646 primary language tag from a container's language tag: ISO
+/// 639-2 codes of common languages become their two-letter form ("eng" ->
+/// "en"); other 2-3 letter codes are kept lower-cased; "und", empty or
+/// anything else gives "".
+std::string language_tag(const std::string& container_language);
+
+} // namespace hlsgate::actors
