@@ -24,6 +24,7 @@
 
 #include "actors/completion.hpp"
 #include "actors/item_files.hpp"
+#include "actors/subtitle_tracks.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
 #include "auth/revocation.hpp"
@@ -63,6 +64,7 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_create_atom, "tokcreate")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_list_atom, "toklist")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_revoke_atom, "tokrevoke")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, subtitles_atom, "subtitles")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, write_atom, "write")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 
@@ -217,4 +219,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::strea
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::token_list>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::token_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::subtitle_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::subtitle_rendition)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::subtitle_result>)

@@ -91,7 +91,9 @@ item_files::add_rendition(const std::string& storage_id, const std::string& name
   fs::remove_all(part, ec);
   if (::mkdir(part.c_str(), 0750) != 0)
     return failed;
-  bool ok = ::chmod(part.c_str(), 0750) == 0;
+  // Like the item folder: setgid, so the files get the media group (an
+  // nginx edge in that group serves them).
+  bool ok = ::chmod(part.c_str(), output_dir_mode) == 0;
   for (size_t i = 0; ok && i < files.size(); ++i) {
     const auto& [file, bytes] = files[i];
     const int fd =
@@ -102,13 +104,13 @@ item_files::add_rendition(const std::string& storage_id, const std::string& name
       ok = n > 0;
       done += ok ? static_cast<size_t>(n) : 0;
     }
+    ok = ok && ::fdatasync(fd) == 0;
     if (fd >= 0)
       ok = ::close(fd) == 0 && ok;
   }
-  // One flush of the filesystem for every file, rather than one per file.
-  if (ok) {
+  if (ok) { // the folder's entries
     const int dfd = ::open(part.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    ok = dfd >= 0 && ::syncfs(dfd) == 0;
+    ok = dfd >= 0 && ::fsync(dfd) == 0;
     if (dfd >= 0)
       ::close(dfd);
   }

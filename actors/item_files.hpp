@@ -53,7 +53,8 @@ public:
 
   /// Adds rendition folder `name` (media/names.hpp) to the item's output
   /// folder with `files` (file name, bytes), durably: written under
-  /// "<name>.part", flushed (syncfs), then renamed into place. A folder of
+  /// "<name>.part", each file and the folder flushed, then renamed into
+  /// place (blocking: callers run it off the scheduler's threads). A folder of
   /// that name is replaced: callers add only names their record does not
   /// hold (a crash between the rename and the record leaves such a folder).
   media::status add_rendition(const std::string& storage_id, const std::string& name,

@@ -4,27 +4,36 @@
 #include <cctype>
 
 #include "media/names.hpp"
+#include "media/subtitles.hpp"
 
 namespace hlsgate::actors {
 
 namespace {
 
-constexpr uint64_t max_segmented_bytes = 64ull << 20;
+constexpr size_t max_track_bytes = size_t{16} << 20;
+constexpr size_t max_label_bytes = 64;
 
-uint64_t segmented_bytes(const std::vector<media::subtitle_cue>& cues,
-                         const std::vector<double>& grid) {
-  std::vector<int64_t> ends; // each segment's end, ms
-  double t = 0;
-  for (double d : grid)
-    ends.push_back(static_cast<int64_t>((t += std::max(0.0, d)) * 1000));
-  uint64_t bytes = 80 * grid.size(); // headers
-  for (const auto& c : cues) {
-    const auto first = std::upper_bound(ends.begin(), ends.end(), c.start_ms);
-    const auto last = std::lower_bound(ends.begin(), ends.end(), c.end_ms);
-    const auto n = last == ends.end() ? ends.end() - first : last - first + 1;
-    bytes += static_cast<uint64_t>(std::max<std::ptrdiff_t>(0, n)) * (c.text.size() + 40);
+/// What players may show as NAME: UTF-8 without control characters, quotes
+/// or line separators, at most 64 bytes (cut at a character boundary).
+std::string clean_label(const std::string& in) {
+  if (!media::valid_utf8(in))
+    return "";
+  std::string out;
+  for (size_t i = 0; i < in.size();) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    const size_t n = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    const std::string_view ch(in.data() + i, n);
+    i += n;
+    const bool control = (n == 1 && (c < 0x20 || c == 0x7f || c == '"')) ||
+                         (n == 2 && c == 0xc2 && static_cast<unsigned char>(ch[1]) < 0xa0) ||
+                         ch == "\xe2\x80\xa8" || ch == "\xe2\x80\xa9";
+    if (control)
+      continue;
+    if (out.size() + n > max_label_bytes)
+      break;
+    out.append(ch);
   }
-  return bytes;
+  return out;
 }
 
 } // namespace
@@ -51,21 +60,34 @@ std::vector<double> subtitle_grid(const std::vector<rendition_record>& rendition
 }
 
 media::result<subtitle_rendition>
-make_subtitle_rendition(const std::string& name, const std::vector<media::subtitle_cue>& cues,
+make_subtitle_rendition(const std::vector<rendition_record>& taken,
+                        const std::vector<media::subtitle_cue>& cues,
                         const std::vector<double>& grid, const std::string& language,
                         const std::string& label, bool is_default, bool forced) {
-  if (segmented_bytes(cues, grid) > max_segmented_bytes)
+  const std::string name = free_subtitle_name(taken);
+  if (name.empty())
+    return media::error{media::errc::invalid_input, "an item holds at most 16 subtitle tracks"};
+  auto texts = media::write_webvtt_segments(cues, grid, media::mpegts_time_zero, max_track_bytes);
+  if (texts.empty() && !grid.empty())
     return media::error{media::errc::invalid_input,
-                        "its cues would take more than 64 MiB once segmented"};
+                        "its cues would take more than 16 MiB once segmented"};
   subtitle_rendition out;
   rendition_record& rr = out.record;
   rr.name = name;
   rr.kind = rendition_kind::subtitles;
   rr.language = language;
-  rr.label = !label.empty() ? label : !language.empty() ? language : name;
+  const std::string cleaned = clean_label(label);
+  const std::string base = !cleaned.empty() ? cleaned : !language.empty() ? language : name;
+  // NAME is unique in its group (RFC 8216 4.3.4.1.1): "English", "English 2", ...
+  rr.label = base;
+  for (int n = 2; std::any_of(taken.begin(), taken.end(),
+                              [&](const rendition_record& x) {
+                                return x.kind == rendition_kind::subtitles && x.label == rr.label;
+                              });
+       ++n)
+    rr.label = base + " " + std::to_string(n);
   rr.is_default = is_default;
   rr.forced = forced;
-  auto texts = media::write_webvtt_segments(cues, grid, media::mpegts_time_zero);
   out.files.reserve(texts.size());
   for (size_t i = 0; i < texts.size() && i < grid.size(); ++i) {
     auto file = media::segment_file_name(i, media::segment_kind::vtt);

@@ -30,12 +30,16 @@ std::string free_subtitle_name(const std::vector<rendition_record>& taken);
 /// variant cuts at the same times); empty when there is none.
 std::vector<double> subtitle_grid(const std::vector<rendition_record>& renditions);
 
-/// Segments `cues` on `grid` as rendition `name`. `label` "" = the language,
-/// else the folder name. Fails (invalid_input) when the files would weigh
-/// more than 64 MiB: a cue goes into every segment it overlaps, so a few
-/// long cues over a long item add up; checked before anything is made.
+/// Segments `cues` on `grid` as the next free subtitle folder of an item
+/// whose renditions are `taken`. `label` is cleaned (UTF-8 without control
+/// characters, quotes or line separators, at most 64 bytes); "" = the
+/// language, else the folder name; made unique among the item's subtitle
+/// tracks ("English 2"). Fails (invalid_input) when all 16 folders are
+/// taken, or when the files would weigh more than 16 MiB (a cue goes into
+/// every segment it overlaps; checked before anything is made).
 media::result<subtitle_rendition>
-make_subtitle_rendition(const std::string& name, const std::vector<media::subtitle_cue>& cues,
+make_subtitle_rendition(const std::vector<rendition_record>& taken,
+                        const std::vector<media::subtitle_cue>& cues,
                         const std::vector<double>& grid, const std::string& language,
                         const std::string& label, bool is_default, bool forced);
 

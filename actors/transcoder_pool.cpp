@@ -254,7 +254,8 @@ pool_actor::behavior_type pool_behavior(pool_ptr self, pool_params p) {
 /// most 16) become WebVTT renditions next to the video; picture-based ones
 /// and any beyond 16 are named in the item's warning. Subtitles are a
 /// nicety: a failure leaves the media without them, with a log line.
-void add_source_subtitles(const job& j, job_result& out) {
+/// Returns false only when the job was cancelled meanwhile.
+bool add_source_subtitles(const job& j, job_result& out) {
   std::vector<rendition_record> variants;
   for (const auto& x : out.output.renditions) {
     variants.push_back(to_record(x));
@@ -262,23 +263,26 @@ void add_source_subtitles(const job& j, job_result& out) {
   }
   const auto grid = subtitle_grid(variants);
   if (grid.empty())
-    return;
+    return true;
   auto found = media::extract_subtitles(j.source_path, j.options.source, out.output.origin_ms,
-                                        max_subtitle_tracks);
+                                        max_subtitle_tracks, j.cancel.get(),
+                                        [&j] { j.heartbeat->store(steady_ms()); });
   if (!found) {
+    if (found.err().code == media::errc::cancelled)
+      return false;
     logging::warn("subtitles not read", {{"media_id", j.media_id}, {"reason", found.err().reason}});
-    return;
+    return true;
   }
   bool have_default = false;
   for (auto& track : found->tracks) {
-    const std::string name = free_subtitle_name(out.subtitles);
     const auto& info = track.info;
-    if (track.cues.empty() || name.empty())
+    if (track.cues.empty())
       continue;
     const bool is_default = info.is_default && !have_default;
-    auto made = make_subtitle_rendition(name, track.cues, grid, language_tag(info.language),
-                                        info.title, is_default, info.forced);
-    if (!made || !j.files.add_rendition(j.storage_id, name, made->files)) {
+    auto made =
+        make_subtitle_rendition(out.subtitles, track.cues, grid, language_tag(info.language),
+                                info.title, is_default, info.forced);
+    if (!made || !j.files.add_rendition(j.storage_id, made->record.name, made->files)) {
       logging::warn("subtitle track not kept",
                     {{"media_id", j.media_id}, {"stream", std::to_string(info.index)}});
       continue;
@@ -294,6 +298,7 @@ void add_source_subtitles(const job& j, job_result& out) {
     why += "): only text subtitles are kept, at most 16";
     out.output.warning += (out.output.warning.empty() ? "" : "; ") + why;
   }
+  return true;
 }
 
 } // namespace
@@ -338,7 +343,8 @@ media::result<job_result> run_job(const job& j, const media::progress_fn& progre
       logging::warn("thumbnails failed", {{"media_id", j.media_id}, {"reason", t.err().reason}});
     }
   }
-  add_source_subtitles(j, out);
+  if (!add_source_subtitles(j, out))
+    return fail({media::errc::cancelled, "Cancelled"});
   // The owner sets the flag before deleting the folder; checking last covers
   // a delete that raced with the job's end.
   if (j.cancel->load())

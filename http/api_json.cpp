@@ -1,5 +1,7 @@
 #include "http/api_json.hpp"
 
+#include "media/subtitles.hpp"
+
 #include <ctime>
 #include <filesystem>
 #include <sstream>
@@ -224,28 +226,6 @@ bool alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-/// Well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
-bool valid_utf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xc2))
-      return false;
-    uint32_t cp = n == 1 ? c : c & (0x7f >> n);
-    for (size_t k = 1; k < n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xc0) != 0x80)
-        return false;
-      cp = (cp << 6) | (d & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-      return false;
-    i += n;
-  }
-  return true;
-}
-
 } // namespace
 
 std::string check_subtitle_params(std::string_view language, std::string_view name) {
@@ -271,11 +251,21 @@ std::string check_subtitle_params(std::string_view language, std::string_view na
   }
   if (name.size() > 64)
     return "name is longer than 64 bytes";
-  if (!valid_utf8(name))
+  if (!media::valid_utf8(name))
     return "name is not UTF-8";
   for (char c : name)
     if (c == '"' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
       return "name holds a control character or a quote";
+  // C1 controls (U+0080-U+009F: C2 80-9F) and the line/paragraph separators
+  // U+2028/U+2029 (E2 80 A8/A9), which some parsers take for line breaks.
+  for (size_t i = 0; i + 1 < name.size(); ++i) {
+    const auto a = static_cast<unsigned char>(name[i]), b = static_cast<unsigned char>(name[i + 1]);
+    if ((a == 0xc2 && b >= 0x80 && b <= 0x9f) ||
+        (a == 0xe2 && b == 0x80 && i + 2 < name.size() &&
+         (static_cast<unsigned char>(name[i + 2]) == 0xa8 ||
+          static_cast<unsigned char>(name[i + 2]) == 0xa9)))
+      return "name holds a control character or a quote";
+  }
   return {};
 }
 

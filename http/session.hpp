@@ -70,6 +70,7 @@ public:
   }
 
   ~session() override {
+    set_phase(phase::closed); // a session dropped while busy is no longer in flight
     end_upload();
     close_file();
     release_connection();

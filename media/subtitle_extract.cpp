@@ -95,6 +95,7 @@ struct track_state {
   codec_ptr dec;
   std::vector<subtitle_cue> open;
   bool full = false;
+  size_t* total_bytes = nullptr; ///< shared by the tracks of one source
 
   /// Keeps `cue` if it shows anything within [0, kMaxSubtitleMs).
   void keep(subtitle_cue cue) {
@@ -104,15 +105,19 @@ struct track_state {
     cue.end_ms = std::min(cue.end_ms, kMaxSubtitleMs);
     if (cue.end_ms <= cue.start_ms)
       return;
-    if (track.cues.size() >= kMaxCuesPerTrack) {
+    if (track.cues.size() >= kMaxCuesPerTrack ||
+        *total_bytes + cue.text.size() > kMaxTotalCueBytes) {
       full = true;
       return;
     }
+    *total_bytes += cue.text.size();
     track.cues.push_back(std::move(cue));
   }
 
   /// An event at `at` ends the open cues that started before it.
   void event_at(int64_t at) {
+    if (open.empty())
+      return;
     std::vector<subtitle_cue> later; // (at the same time or after: still open)
     for (auto& cue : open) {
       if (cue.start_ms < at) {
@@ -166,6 +171,12 @@ struct track_state {
     } else if (duration_ms > 0) {
       cue.end_ms = cue.start_ms + duration_ms;
     } else {
+      if (open.size() >= kMaxOpenCues) { // the oldest waits no longer
+        subtitle_cue oldest = std::move(open.front());
+        open.erase(open.begin());
+        oldest.end_ms = std::min(cue.start_ms, oldest.start_ms + kOpenCueMs);
+        keep(std::move(oldest));
+      }
       if (track.cues.size() + open.size() < kMaxCuesPerTrack)
         open.push_back(std::move(cue));
       return;
@@ -177,7 +188,9 @@ struct track_state {
 } // namespace
 
 result<subtitle_extraction> extract_subtitles(const std::string& path, const open_policy& policy,
-                                              int64_t origin_ms, size_t max_tracks) {
+                                              int64_t origin_ms, size_t max_tracks,
+                                              const std::atomic<bool>* cancel,
+                                              const std::function<void()>& heartbeat) {
   libav::quiet_logs();
   auto opened = libav::open_source(path, policy);
   if (!opened)
@@ -206,6 +219,9 @@ result<subtitle_extraction> extract_subtitles(const std::string& path, const ope
     t.track.info = std::move(info);
     t.dec = std::move(dec);
   }
+  size_t total_bytes = 0;
+  for (track_state& t : tracks)
+    t.total_bytes = &total_bytes;
 
   if (!tracks.empty()) {
     packet_ptr pkt(av_packet_alloc());
@@ -213,10 +229,18 @@ result<subtitle_extraction> extract_subtitles(const std::string& path, const ope
       return libav::fail(errc::internal, "out of memory", "read subtitles", libav::kNoMemory);
     size_t full = 0;
     // A read error part-way ends the pass like the end of the file does.
-    while (full < tracks.size() && av_read_frame(fmt.get(), pkt.get()) >= 0) {
+    for (uint64_t n = 0; full < tracks.size() && av_read_frame(fmt.get(), pkt.get()) >= 0; ++n) {
       const packet_unref_guard unref{pkt.get()};
+      if ((n & 255) == 0) {
+        if (cancel && cancel->load())
+          return libav::fail(errc::cancelled, "Cancelled", "read subtitles", 0);
+        if (heartbeat)
+          heartbeat();
+      }
+      // Streams may appear while reading (an MPEG-TS PMT update, FLV): only
+      // those seen at open time have a slot.
       const int s = pkt->stream_index;
-      if (s < 0 || static_cast<unsigned>(s) >= fmt->nb_streams || slot[s] < 0)
+      if (s < 0 || static_cast<size_t>(s) >= slot.size() || slot[s] < 0)
         continue;
       track_state& t = tracks[slot[s]];
       if (t.full)

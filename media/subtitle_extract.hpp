@@ -9,8 +9,10 @@
 // reads the file once without decoding any audio or video.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,10 @@ constexpr int64_t kMaxSubtitleMs = int64_t{48} * 3600 * 1000;
 /// How long a cue whose source gives no end lasts at most: until the next
 /// event of its stream, at most this long (ms).
 constexpr int64_t kOpenCueMs = 10000;
+/// Cues without an end waiting for the next event, per track.
+constexpr size_t kMaxOpenCues = 64;
+/// Cue text kept over all tracks of one source.
+constexpr size_t kMaxTotalCueBytes = size_t{16} << 20;
 
 /// Reads every text subtitle stream of `path`, opened under `policy`.
 ///
@@ -70,8 +76,16 @@ constexpr int64_t kOpenCueMs = 10000;
 /// Fails only when the source cannot be opened (open_source's errors); a
 /// read error part-way returns the cues read so far, a packet that does not
 /// decode is skipped.
+///
+/// Bounded: at most kMaxOpenCues cues without an end wait per track (the
+/// oldest is ended first), and all tracks together keep at most
+/// kMaxTotalCueBytes of text (then reading stops). `cancel` (may be null)
+/// set ends the pass with errc::cancelled; `heartbeat` (may be empty) is
+/// called every few hundred packets, so a watchdog sees the pass alive.
 result<subtitle_extraction> extract_subtitles(const std::string& path, const open_policy& policy,
-                                              int64_t origin_ms, size_t max_tracks = 16);
+                                              int64_t origin_ms, size_t max_tracks = 16,
+                                              const std::atomic<bool>* cancel = nullptr,
+                                              const std::function<void()>& heartbeat = {});
 
 /// One audio stream of a source.
 struct audio_stream_info {

@@ -34,16 +34,6 @@ size_t utf8_sequence(std::string_view s) {
   return n;
 }
 
-bool valid_utf8(std::string_view s) {
-  while (!s.empty()) {
-    const size_t n = utf8_sequence(s);
-    if (n == 0)
-      return false;
-    s.remove_prefix(n);
-  }
-  return true;
-}
-
 bool begins(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -391,6 +381,16 @@ private:
 
 } // namespace
 
+bool valid_utf8(std::string_view s) {
+  while (!s.empty()) {
+    const size_t n = utf8_sequence(s);
+    if (n == 0)
+      return false;
+    s.remove_prefix(n);
+  }
+  return true;
+}
+
 subtitle_parse_result parse_subtitles(std::string_view data, const subtitle_limits& limits) {
   if (data.size() > limits.max_bytes)
     return {{}, "file larger than " + std::to_string(limits.max_bytes) + " bytes"};
@@ -420,7 +420,7 @@ std::string clean_cue_text(std::string_view text) {
 
 std::vector<std::string> write_webvtt_segments(const std::vector<subtitle_cue>& cues,
                                                const std::vector<double>& segment_durations,
-                                               int64_t mpegts_origin) {
+                                               int64_t mpegts_origin, size_t max_total_bytes) {
   const std::string header =
       "WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:" + std::to_string(mpegts_origin) + ",LOCAL:00:00:00.000\n\n";
   const size_t n = segment_durations.size();
@@ -440,13 +440,25 @@ std::vector<std::string> write_webvtt_segments(const std::vector<subtitle_cue>& 
   std::stable_sort(order.begin(), order.end(), [](const subtitle_cue* a, const subtitle_cue* b) {
     return a->start_ms < b->start_ms;
   });
+  // The first segment ending after a cue starts, and those after it that
+  // start before the cue ends.
+  const auto first_segment = [&](const subtitle_cue* c) {
+    return static_cast<size_t>(std::upper_bound(bounds.begin() + 1, bounds.end(), c->start_ms) -
+                               bounds.begin() - 1);
+  };
+  // What it would weigh, before anything is made: a cue goes into every
+  // segment it overlaps, so a few long cues over a long item add up.
+  uint64_t total = header.size() * n;
   for (const subtitle_cue* c : order) {
-    // The first segment ending after the cue starts, and those after it
-    // that start before the cue ends.
-    size_t i = std::upper_bound(bounds.begin() + 1, bounds.end(), c->start_ms) - bounds.begin() - 1;
+    const uint64_t entry = 2 * format_time(c->start_ms).size() + 7 + c->text.size();
+    for (size_t i = first_segment(c); i < n && bounds[i] < c->end_ms; ++i)
+      if (bounds[i + 1] > bounds[i] && (total += entry) > max_total_bytes)
+        return {};
+  }
+  for (const subtitle_cue* c : order) {
     const std::string entry =
         format_time(c->start_ms) + " --> " + format_time(c->end_ms) + "\n" + c->text + "\n\n";
-    for (; i < n && bounds[i] < c->end_ms; ++i)
+    for (size_t i = first_segment(c); i < n && bounds[i] < c->end_ms; ++i)
       if (bounds[i + 1] > bounds[i])
         out[i] += entry;
   }

@@ -34,6 +34,9 @@ struct subtitle_parse_result {
   std::string error;              ///< empty on success; short, safe to show the uploader
 };
 
+/// Well-formed UTF-8: no overlong forms, no surrogates, at most U+10FFFF.
+bool valid_utf8(std::string_view s);
+
 /// Parses an uploaded subtitle file: WebVTT when it starts with the "WEBVTT"
 /// signature (after an optional UTF-8 BOM), SRT otherwise.
 ///  - The file must be UTF-8 ("not UTF-8 text"); lines end with LF, CRLF or
@@ -81,8 +84,11 @@ std::string clean_cue_text(std::string_view text);
 /// the last segment is in none. A segment without cues is the header alone.
 /// Cues with end <= start or without text are left out; negative or
 /// non-finite durations count as 0.
+// `max_total_bytes`: when the files together would weigh more (counted
+// before anything is built), the result is empty.
 std::vector<std::string> write_webvtt_segments(const std::vector<subtitle_cue>& cues,
                                                const std::vector<double>& segment_durations,
-                                               int64_t mpegts_origin);
+                                               int64_t mpegts_origin,
+                                               size_t max_total_bytes = SIZE_MAX);
 
 } // namespace hlsgate::media

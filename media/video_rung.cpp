@@ -111,11 +111,12 @@ int64_t video_bitrate(AVFormatContext* in, AVStream* st, int aidx) {
 }
 
 /// Matroska reads its cues (the keyframe index) at the first seek, not at
-/// open: a seek to the start loads them (and leaves the reader where it
-/// was: at the first cluster). Other containers have theirs already.
+/// open (what probing added covers only the first blocks): a seek to the
+/// start loads them and leaves the reader where it was, at the first
+/// cluster. Other containers have theirs already.
 void load_deferred_index(AVFormatContext* in, AVStream* st) {
-  if (avformat_index_get_entries_count(st) >= 2 || !in->pb ||
-      !(in->pb->seekable & AVIO_SEEKABLE_NORMAL) || std::strcmp(in->iformat->name, "matroska,webm"))
+  if (!in->pb || !(in->pb->seekable & AVIO_SEEKABLE_NORMAL) ||
+      std::strcmp(in->iformat->name, "matroska,webm") != 0)
     return;
   const int64_t start = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
   av_seek_frame(in, st->index, start, AVSEEK_FLAG_BACKWARD);

@@ -212,3 +212,43 @@ TEST_F(files_test, sweep_touches_only_our_names) {
   EXPECT_FALSE(fs::exists(dir / "media" / orphan));
   EXPECT_FALSE(fs::exists(dir / "sources" / (orphan + ".src")));
 }
+
+TEST_F(files_test, an_added_rendition_is_private_to_the_media_group_and_replaces_leftovers) {
+  auto d = data_dir::open(cfg);
+  ASSERT_TRUE(d) << d.err().reason;
+  item_files files{(*d)->media(), (*d)->sources(), (*d)->media_group()};
+  const std::string sid = auth::random_id();
+  ASSERT_TRUE(files.prepare_output(sid));
+  const fs::path out = files.output_dir(sid);
+  // The item folder's group is what an nginx edge reads with: as root, give
+  // it one no process here has, so inheriting it cannot happen by accident.
+  gid_t group = 0;
+  struct stat st {};
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(out.c_str(), static_cast<uid_t>(-1), 4242), 0);
+  }
+  ASSERT_EQ(::stat(out.c_str(), &st), 0);
+  group = st.st_gid;
+  fs::create_directories(out / "s0.part"); // a crash left these behind
+  fs::create_directories(out / "s0");
+  std::ofstream(out / "s0" / "stale.vtt") << "old";
+  ASSERT_TRUE(
+      files.add_rendition(sid, "s0", {{"seg_00000.vtt", "WEBVTT\n"}, {"seg_00001.vtt", ""}}));
+  EXPECT_FALSE(fs::exists(out / "s0.part"));
+  EXPECT_FALSE(fs::exists(out / "s0" / "stale.vtt"));
+  EXPECT_EQ(mode_of(out / "s0"), 02750u);
+  EXPECT_EQ(mode_of(out / "s0" / "seg_00000.vtt"), 0640u);
+  struct stat fst {};
+  ASSERT_EQ(::stat((out / "s0" / "seg_00000.vtt").c_str(), &fst), 0);
+  EXPECT_EQ(fst.st_gid, group) << "the files carry the item folder's group";
+  std::ifstream in(out / "s0" / "seg_00000.vtt");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "WEBVTT\n");
+  EXPECT_EQ(fs::file_size(out / "s0" / "seg_00001.vtt"), 0u);
+  // Names outside the patterns are refused, nothing written.
+  EXPECT_FALSE(files.add_rendition(sid, "../x", {{"seg_00000.vtt", "x"}}));
+  EXPECT_FALSE(files.add_rendition("../../etc", "s1", {{"seg_00000.vtt", "x"}}));
+  EXPECT_FALSE(fs::exists(out / "s1"));
+  files.remove_rendition(sid, "s0");
+  EXPECT_FALSE(fs::exists(out / "s0"));
+}
