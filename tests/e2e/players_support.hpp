@@ -1,11 +1,16 @@
 // Helpers of the players suite (tests/e2e/players_test.cpp): running a
 // player under a time limit, which tools are installed, frame counts,
-// child processes that serve the controls, and a player's errors in words.
+// subtitle files and the check of what a player made of them, child
+// processes that serve the controls, and a player's errors in words.
 #pragma once
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 #include "tests/e2e/e2e_fixture.hpp"
 
@@ -74,6 +79,34 @@ inline std::string missing_for(const std::string& player) {
   return s;
 }
 
+/// A subtitle cue, in seconds of media time.
+struct cue {
+  double start = 0, end = 0;
+  std::string text;
+};
+
+/// A cue time as SRT (`sep` ',') or WebVTT ('.') writes it: 00:00:01,500.
+inline std::string cue_time(double t, char sep) {
+  const long ms = std::lround(t * 1000);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%02ld:%02ld:%02ld%c%03ld", ms / 3600000, ms / 60000 % 60,
+                ms / 1000 % 60, sep, ms % 1000);
+  return buf;
+}
+inline std::string srt_file(const std::vector<cue>& cues) {
+  std::string out;
+  for (size_t i = 0; i < cues.size(); ++i)
+    out += std::to_string(i + 1) + "\r\n" + cue_time(cues[i].start, ',') + " --> " +
+           cue_time(cues[i].end, ',') + "\r\n" + cues[i].text + "\r\n\r\n";
+  return out;
+}
+inline std::string webvtt_file(const std::vector<cue>& cues) {
+  std::string out = "WEBVTT\n\n";
+  for (auto& c : cues)
+    out += cue_time(c.start, '.') + " --> " + cue_time(c.end, '.') + "\n" + c.text + "\n\n";
+  return out;
+}
+
 /// One stream to play.
 struct stream {
   std::string name;    ///< for messages
@@ -84,7 +117,71 @@ struct stream {
   size_t variants = 1;             ///< variant streams in the master playlist
   bool growing = false;            ///< an EVENT playlist whose job is still running
   std::string media_id, admin_key; ///< server items only
+  // Subtitles: the browser players select `subtitle_track` (a language).
+  std::string subtitle_track;
+  std::vector<std::string> subtitle_languages; ///< the master's SUBTITLES renditions, in order
+  std::vector<cue> subtitle_cues;              ///< as posted for subtitle_track
+  std::vector<std::string> subtitle_segments;  ///< its segments' paths (no query)
 };
+
+/// Checks play.js's result for a stream with subtitles: the player lists
+/// every subtitle rendition, has `s.subtitle_track` selected, loaded the
+/// cues posted for it into the <video> element's TextTrack (same texts; same
+/// times relative to the first frame, within a frame at 30 fps), and fetched
+/// each of its segments.
+inline void check_subtitles(const json& result, const stream& s, const std::string& player,
+                            double tolerance = 0.034) {
+  std::vector<std::string> langs;
+  for (auto& t : result.value("subtitle_tracks", json::array()))
+    langs.push_back(t.value("lang", ""));
+  EXPECT_EQ(langs, s.subtitle_languages)
+      << player << "'s subtitle tracks: " << result["subtitle_tracks"].dump();
+  EXPECT_EQ(result.value("subtitle_track_active", json::object()).value("lang", ""),
+            s.subtitle_track)
+      << player << "'s active subtitle track: " << result["subtitle_track_active"].dump();
+  const json sub = result.value("subtitle_cues", json::object());
+  EXPECT_EQ(sub.value("track", json::object()).value("language", ""), s.subtitle_track)
+      << "the TextTrack the cues were read from: " << sub.dump();
+  // Every cue seen in the TextTrack during playback (the player may drop
+  // cues behind the playhead), sorted by start.
+  const json loaded = sub.value("loaded", json::array());
+  std::vector<std::string> texts;
+  for (auto& c : loaded)
+    texts.push_back(c.value("text", ""));
+  std::vector<std::string> posted;
+  for (auto& c : s.subtitle_cues)
+    posted.push_back(c.text);
+  EXPECT_EQ(texts, posted) << player << " loaded other cues than those posted for "
+                           << s.subtitle_track << ": " << sub.dump();
+  const json vtt = result.value("vtt_requests", json::array());
+  EXPECT_FALSE(s.subtitle_segments.empty());
+  for (auto& seg : s.subtitle_segments) {
+    bool ok = false;
+    for (auto& r : vtt)
+      ok = ok || (r.value("path", "") == seg && r.value("status", 0) == 200);
+    EXPECT_TRUE(ok) << player << " did not fetch " << seg
+                    << " (200); WebVTT requests: " << vtt.dump();
+  }
+  // The player's timeline starts where it puts the first frame (hls.js: 0,
+  // Shaka: a frame or two later, at the first DTS); the cues are posted in
+  // the source's time, whose 0 is that first frame.
+  const json first = result.value("first_frame_time", json{});
+  ASSERT_TRUE(first.is_number()) << player << " reported no first frame time";
+  const double origin = first.get<double>();
+  EXPECT_LT(std::abs(origin), 0.2) << player << "'s first frame is at " << origin << " s";
+  std::ostringstream off;
+  for (size_t i = 0; i < std::min(loaded.size(), s.subtitle_cues.size()); ++i) {
+    const double start = loaded[i].value("start", -1.0) - origin;
+    const double end = loaded[i].value("end", -1.0) - origin;
+    if (std::abs(start - s.subtitle_cues[i].start) > tolerance ||
+        std::abs(end - s.subtitle_cues[i].end) > tolerance)
+      off << "  " << loaded[i].value("text", "") << ": " << start << " --> " << end << "; posted "
+          << posted[i] << ": " << s.subtitle_cues[i].start << " --> " << s.subtitle_cues[i].end
+          << "\n";
+  }
+  EXPECT_EQ(off.str(), "") << "cues at other times (relative to the first frame, at " << origin
+                           << " s in " << player << "'s timeline; tolerance " << tolerance << " s)";
+}
 
 /// Frames of `stream_spec` ("v:0", "a:0") that ffprobe decodes from `input`.
 inline int64_t count_frames(const std::string& input, const std::string& extra_options,

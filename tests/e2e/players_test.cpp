@@ -3,14 +3,17 @@
 // playlist (ffprobe, corrupt frames discarded), GStreamer's playbin, and
 // hls.js and Shaka in headless Chromium (tests/players/play.js). One test
 // case per player and kind of output: a 1080p default ladder, an audio-only
-// upload, an odd source (640x480 with 4:3 pixels, rotated 90 degrees) and an
-// EVENT playlist played while its job runs. The same five players run on a
-// control, a correct HLS stream that the ffmpeg CLI's hls muxer makes from
-// the same 1080p clip, served by python3's http.server on 127.0.0.1, and on
-// an EVENT control that the same muxer writes while it is played: all of
-// them must pass there, which shows that a failure on the server's output is
-// the output's, not the harness's. A failing ffmpeg or GStreamer case adds a
-// diagnosis (which segment, which check) from a debug-level rerun.
+// upload, an odd source (640x480 with 4:3 pixels, rotated 90 degrees), an
+// EVENT playlist played while its job runs, and a 720p clip with two
+// subtitle tracks posted over HTTP (the browser players select the French
+// one and must load its cues, at their times, and fetch its segments). The
+// same five players run on a control, a correct HLS stream that the ffmpeg
+// CLI's hls muxer makes from the same 1080p clip, served by python3's
+// http.server on 127.0.0.1, and on an EVENT control that the same muxer
+// writes while it is played: all of them must pass there, which shows that a
+// failure on the server's output is the output's, not the harness's. A
+// failing ffmpeg or GStreamer case adds a diagnosis (which segment, which
+// check) from a debug-level rerun.
 //
 // Needs tests/players/setup.sh (Chromium, GStreamer, Node.js and the npm
 // packages); a test whose tool is missing fails and says so. Label "system".
@@ -62,6 +65,12 @@ protected:
   stream upload_ready(const std::string& name, const clip_spec& spec) {
     if (auto i = cache().find(name); i != cache().end())
       return i->second;
+    stream s = upload_clip(name, spec);
+    if (!s.url.empty())
+      cache()[name] = s;
+    return s;
+  }
+  stream upload_clip(const std::string& name, const clip_spec& spec) {
     stream s;
     s.name = name;
     s.duration = spec.seconds;
@@ -81,13 +90,74 @@ protected:
     auto master = http_get(port(), s.url.substr(s.url.find("/stream/")));
     EXPECT_EQ(master.status, 200u) << master.body;
     s.variants = count_variants(master.body);
-    cache()[name] = s;
     return s;
   }
 
   stream ladder_1080p() { return upload_ready("1080p ladder", clip_1080p()); }
   stream audio_only() { return upload_ready("audio-only", clip_audio_only(12)); }
   stream odd_source() { return upload_ready("odd source", odd_clip()); }
+
+  /// The 12 s 720p clip with two subtitle tracks posted over HTTP, a cue
+  /// every 2 s in each: English (SRT, the default) and French (WebVTT,
+  /// other texts, accents); the browser players select the French one.
+  stream with_subtitles() {
+    if (auto i = cache().find("subtitles"); i != cache().end())
+      return i->second;
+    stream s = upload_clip("subtitles", clip_720p(12));
+    const std::vector<cue> en{{0.2, 1.8, "Good morning"}, {2.2, 3.8, "Nice weather today"},
+                              {4.2, 5.8, "Shall we go?"}, {6.2, 7.8, "Wait for me"},
+                              {8.2, 9.8, "It is time"},   {10.2, 11.8, "Goodbye"}};
+    s.subtitle_cues = {{0.5, 1.9, "Bonjour"},
+                       {2.5, 3.9, "Il fait beau"},
+                       {4.5, 5.9, "On y va ?"},
+                       {6.5, 7.9, "Attendez-moi"},
+                       {8.5, 9.9, "D\xC3\xA9j\xC3\xA0 midi"},
+                       {10.5, 11.9, "Au revoir"}};
+    s.subtitle_track = "fr";
+    const std::pair<std::string, std::string> tracks[] = {
+        {"?language=en&name=English&default=1", srt_file(en)},
+        {"?language=fr&name=Fran%C3%A7ais", webvtt_file(s.subtitle_cues)}};
+    for (auto& [query, body] : tracks) {
+      if (s.url.empty())
+        return s;
+      auto r = http_request(port(), "POST", "/media/" + s.media_id + "/subtitles" + query,
+                            {{"X-Admin-Key", s.admin_key}}, body);
+      EXPECT_EQ(r.status, 201u) << query << ": " << r.body;
+      if (r.status != 201u)
+        s.url.clear();
+    }
+    if (s.url.empty())
+      return s;
+    const std::string stream_dir = "/stream/" + s.media_id + "/";
+    const std::string master = http_get(port(), s.url.substr(s.url.find("/stream/"))).body;
+    const std::regex media{
+        R"re(#EXT-X-MEDIA:TYPE=SUBTITLES,[^\n]*LANGUAGE="([^"]*)"[^\n]*URI="([^"]*)")re"};
+    std::string fr_playlist;
+    for (std::sregex_iterator i{master.begin(), master.end(), media}, e; i != e; ++i) {
+      s.subtitle_languages.push_back((*i)[1]);
+      if ((*i)[1] == s.subtitle_track)
+        fr_playlist = ((*i)[2].str().rfind('/', 0) == 0 ? "" : stream_dir) + (*i)[2].str();
+    }
+    EXPECT_EQ(s.subtitle_languages, (std::vector<std::string>{"en", "fr"})) << master;
+    size_t groups = 0;
+    for (size_t p = master.find("SUBTITLES=\"subs\""); p != std::string::npos;
+         p = master.find("SUBTITLES=\"subs\"", p + 1))
+      ++groups;
+    EXPECT_EQ(groups, s.variants) << "every variant names the subtitle group:\n" << master;
+    if (fr_playlist.empty())
+      return s; // the languages' failure says why
+    auto pl = http_get(port(), fr_playlist);
+    EXPECT_EQ(pl.status, 200u) << fr_playlist << "\n" << master;
+    const std::string pl_path = fr_playlist.substr(0, fr_playlist.find('?'));
+    for (auto& u : playlist_uris(pl.body)) {
+      const std::string path = u.substr(0, u.find('?'));
+      s.subtitle_segments.push_back(
+          path[0] == '/' ? path : pl_path.substr(0, pl_path.rfind('/') + 1) + path);
+    }
+    EXPECT_EQ(s.subtitle_segments.size(), 2u) << "12 s in 6 s segments:\n" << pl.body;
+    cache()["subtitles"] = s;
+    return s;
+  }
 
   static clip_spec clip_1080p() {
     clip_spec s = clip_720p(12);
@@ -502,6 +572,8 @@ protected:
       args << " --rate 1 --timeout 240"; // it grows at the encoder's pace
     else
       args << " --rate 2 --timeout 150";
+    if (!s.subtitle_track.empty())
+      args << " --subtitle-track " << shell_quote(s.subtitle_track);
     note_status(s, ("when " + player + " starts:").c_str());
     auto r = run_tool("node " + shell_quote(players_dir + "/play.js") + " " + shell_quote(s.url) +
                           args.str(),
@@ -529,6 +601,8 @@ protected:
           << "levels played: " << result["levels_switched"].dump();
     }
     EXPECT_EQ(result["seeks"].size(), 1u) << result["seeks"].dump();
+    if (!s.subtitle_track.empty())
+      check_subtitles(result, s, player);
   }
 };
 
@@ -556,3 +630,4 @@ PLAYER_TESTS(ladder_1080p, ladder_1080p)
 PLAYER_TESTS(audio_only, audio_only)
 PLAYER_TESTS(odd_source, odd_source)
 PLAYER_TESTS(event_playlist, event_playlist)
+PLAYER_TESTS(subtitles, with_subtitles)

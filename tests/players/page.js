@@ -3,6 +3,8 @@
 // subtitle switches, then a seek into the middle and play to the end again)
 // and reports every sign of trouble to play.js through window.hgReport,
 // which play.js exposes (puppeteer exposeFunction). Every wait is bounded.
+// With a subtitle track selected, it also reports the cues that reached the
+// <video> element's TextTrack for it.
 /* global Hls, shaka */
 (function () {
   'use strict';
@@ -27,6 +29,10 @@
     subtitle_tracks: [],
     audio_track_selected: null,
     subtitle_track_selected: null,
+    subtitle_track_active: null,
+    subtitle_cues: null,
+    text_tracks: [],
+    first_frame_time: null,
     events: 0,
   };
   window.HG_STATE = state;
@@ -115,6 +121,13 @@
   video.addEventListener('playing', () => {
     state.started = true;
   });
+  // The media time of the first frame presented (the source's time 0): each
+  // player has its own timeline origin (hls.js puts the first frame at 0,
+  // Shaka at its first DTS), so cue times are compared relative to it.
+  if (video.requestVideoFrameCallback)
+    video.requestVideoFrameCallback((now, meta) => {
+      state.first_frame_time = +meta.mediaTime.toFixed(4);
+    });
   video.addEventListener('timeupdate', () => {
     const ct = video.currentTime;
     const d = ct - lastTime;
@@ -128,6 +141,7 @@
       stalledEventAt = null;
     }
     lastTime = ct;
+    if (cfg.subtitleTrack) sampleCues();
     if (player.onTime) player.onTime(ct);
   });
   // Stall detector: playing, not seeking, not at the end, and the position
@@ -151,6 +165,45 @@
       });
     }
   }, 250);
+
+  // ---- subtitles: the cues that reached the <video> element ----------------
+  // hls.js (renderTextTracksNatively, its default) and Shaka 5 (its
+  // NativeTextDisplayer: a <track> element per text track) both put the
+  // selected track's cues into a TextTrack of video.textTracks, mode
+  // "showing" (or "hidden"); the other tracks are "disabled" and hold none.
+  // Every cue seen there during playback is kept, since a player may drop
+  // cues behind the playhead.
+  const seenCues = new Map();
+  function selectedTextTrack() {
+    const want = cfg.subtitleTrack;
+    return Array.from(video.textTracks).find((t) => t.mode !== 'disabled' && (t.language === want || t.label === want)) || null;
+  }
+  function sampleCues() {
+    const t = selectedTextTrack();
+    if (!t || !t.cues) return;
+    for (const c of Array.from(t.cues)) {
+      const key = c.startTime + '|' + c.endTime + '|' + c.text;
+      if (!seenCues.has(key)) seenCues.set(key, { start: +c.startTime.toFixed(3), end: +c.endTime.toFixed(3), text: c.text });
+    }
+  }
+  function textTracks() {
+    return Array.from(video.textTracks).map((t) => ({ kind: t.kind, label: t.label, language: t.language, mode: t.mode, cues: t.cues ? t.cues.length : null }));
+  }
+  /// The selected track's cues: in its TextTrack at the end (count, first
+  /// texts) and every one seen during playback (loaded, by start time).
+  function subtitleCues() {
+    sampleCues();
+    const t = selectedTextTrack();
+    const now = t && t.cues ? Array.from(t.cues) : [];
+    const loaded = Array.from(seenCues.values()).sort((a, b) => a.start - b.start || a.end - b.end);
+    return {
+      track: t ? { kind: t.kind, label: t.label, language: t.language, mode: t.mode } : null,
+      count: now.length,
+      texts: now.slice(0, 10).map((c) => c.text),
+      loaded_count: loaded.length,
+      loaded: loaded.slice(0, 20),
+    };
+  }
 
   // ---- players --------------------------------------------------------------
   const player = {};
@@ -246,6 +299,10 @@
       hls.subtitleDisplay = true;
       state.subtitle_track_selected = lang;
       return true;
+    };
+    player.activeSubtitle = () => {
+      const t = hls.subtitleTracks[hls.subtitleTrack];
+      return t ? { lang: t.lang || '', name: t.name || '', display: hls.subtitleDisplay } : null;
     };
     player.destroy = () => hls.destroy();
     // hls.js emits on itself via on(); `once` above needs add/removeEventListener.
@@ -381,6 +438,11 @@
       state.subtitle_track_selected = lang;
       return true;
     };
+    player.activeSubtitle = () => {
+      const t = p.getTextTracks().find((x) => x.active);
+      // (Shaka 5 has no isTextTrackVisible(); text_tracks shows the mode.)
+      return t ? { lang: t.language, name: t.label || '' } : null;
+    };
     player.destroy = () => p.destroy();
   }
 
@@ -504,6 +566,13 @@
       state.played_seconds = +state.played_seconds.toFixed(3);
       state.first_pass_played = +state.first_pass_played.toFixed(3);
       if (state.duration === null && isFinite(video.duration)) state.duration = +video.duration.toFixed(3);
+      try {
+        state.text_tracks = textTracks();
+        if (player.activeSubtitle) state.subtitle_track_active = player.activeSubtitle();
+        if (cfg.subtitleTrack) state.subtitle_cues = subtitleCues();
+      } catch (e) {
+        error('harness', { type: 'subtitles', details: 'cueReadout', fatal: false, message: String((e && e.stack) || e) });
+      }
       report({ kind: 'done', state });
       try {
         player.destroy && player.destroy();

@@ -25,7 +25,12 @@
 // errors and warnings, page exceptions, failed requests and HTTP errors.
 //
 // Prints one JSON line: {player, played_seconds, duration, seeks, errors,
-// levels_switched, audio_tracks, subtitle_tracks, ...}. Exit status 0 when
+// levels_switched, audio_tracks, subtitle_tracks, subtitle_track_active,
+// subtitle_cues (with --subtitle-track: the selected track's cues in the
+// <video> element), text_tracks, first_frame_time (the media time of the
+// first frame presented, the origin of the player's timeline), requests,
+// requests_by_type, vtt_requests (path and status of each WebVTT request),
+// ...}. Exit status 0 when
 // errors is empty and the media played to its end, 1 otherwise, 2 on a usage
 // or set-up error (run tests/players/setup.sh). Chromium is always killed.
 'use strict';
@@ -221,6 +226,17 @@ async function segmentTable() {
   return table;
 }
 
+// How many proxied requests per file extension (m3u8, ts, vtt, ...).
+function requestsByType() {
+  const out = {};
+  for (const r of requests) {
+    const m = /\.([A-Za-z0-9]+)$/.exec(r.path);
+    const ext = m ? m[1] : 'other';
+    out[ext] = (out[ext] || 0) + 1;
+  }
+  return out;
+}
+
 async function finish(reason) {
   if (finished) return;
   finished = true;
@@ -269,8 +285,14 @@ async function finish(reason) {
     levels_switched: st.levels_switched || [],
     audio_tracks: st.audio_tracks || [],
     subtitle_tracks: st.subtitle_tracks || [],
+    subtitle_track_active: st.subtitle_track_active || null,
+    subtitle_cues: st.subtitle_cues || null,
+    text_tracks: st.text_tracks || [],
+    first_frame_time: st.first_frame_time !== undefined ? st.first_frame_time : null,
     aborted_requests: aborted.length,
     requests: requests.length,
+    requests_by_type: requestsByType(),
+    vtt_requests: requests.filter((r) => /\.vtt$/.test(r.path)),
     wall_seconds: +((Date.now() - started) / 1000).toFixed(2),
   };
   await cleanup();
