@@ -177,7 +177,11 @@ struct server::impl {
   }
 
   void close_acceptor() {
-    net::post(c->accept_strand, [cp = c] {
+    // A raw pointer: the core owns the io_context, so a handler that never
+    // runs (posted after the threads left run(), as stop() after a drained
+    // begin_shutdown does) is destroyed with it; a shared_ptr here was a
+    // cycle that kept the core and everything it owns alive (LeakSanitizer).
+    net::post(c->accept_strand, [cp = c.get()] {
       error_code ec;
       cp->acceptor.close(ec);
       cp->accept_retry.cancel();
