@@ -392,6 +392,7 @@ TEST(SubtitleExtract, DamagedFilesDoNotCrash) {
   ASSERT_GT(good.size(), 1000u);
   const std::string dir = make_temp_dir("damaged");
   std::mt19937 rng(99);
+  int opened = 0;
   for (int i = 0; i < 40; ++i) {
     std::string bytes = good;
     if (i % 4 == 0) {
@@ -405,6 +406,7 @@ TEST(SubtitleExtract, DamagedFilesDoNotCrash) {
     auto r = extract_subtitles(path, open_policy{}, 0);
     if (!r.ok())
       continue;
+    ++opened;
     for (const subtitle_track& t : r->tracks) {
       for (const subtitle_cue& c : t.cues) {
         EXPECT_GE(c.start_ms, 0);
@@ -413,6 +415,7 @@ TEST(SubtitleExtract, DamagedFilesDoNotCrash) {
       }
     }
   }
+  EXPECT_GT(opened, 10) << "most damaged files still open: their cues were checked";
 }
 
 } // namespace
