@@ -36,8 +36,8 @@ std::string clean_label(const std::string& in) {
   return out;
 }
 
-} // namespace
-
+/// The first subtitle folder name ("s0".."s15") that no rendition in
+/// `taken` uses; "" when all are.
 std::string free_subtitle_name(const std::vector<rendition_record>& taken) {
   for (size_t i = 0; i < max_subtitle_tracks; ++i) {
     const std::string name = "s" + std::to_string(i);
@@ -47,6 +47,8 @@ std::string free_subtitle_name(const std::vector<rendition_record>& taken) {
   }
   return "";
 }
+
+} // namespace
 
 std::vector<double> subtitle_grid(const std::vector<rendition_record>& renditions) {
   std::vector<double> grid;

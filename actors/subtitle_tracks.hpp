@@ -22,10 +22,6 @@ struct subtitle_rendition {
   std::vector<std::pair<std::string, std::string>> files; ///< segment file name, WebVTT text
 };
 
-/// The first subtitle folder name ("s0".."s15") that no rendition in `taken`
-/// uses; "" when all are.
-std::string free_subtitle_name(const std::vector<rendition_record>& taken);
-
 /// The segment grid subtitles follow: the first variant's EXTINFs (every
 /// variant cuts at the same times); empty when there is none.
 std::vector<double> subtitle_grid(const std::vector<rendition_record>& renditions);

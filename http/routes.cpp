@@ -1,5 +1,7 @@
 #include "http/routes.hpp"
 
+#include "media/names.hpp"
+
 namespace hlsgate::http {
 
 namespace {
@@ -14,15 +16,6 @@ bool valid_id(std::string_view s) {
     return false;
   for (char c : s)
     if (!id_char(c))
-      return false;
-  return true;
-}
-
-bool valid_rendition(std::string_view s) {
-  if (s.empty() || s.size() > 8)
-    return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
       return false;
   return true;
 }
@@ -101,7 +94,7 @@ bool match_pattern(std::string_view pattern, std::string_view path, route_params
         return false;
       p.id = got;
     } else if (want == "{rendition}") {
-      if (!valid_rendition(got))
+      if (!media::is_rendition_name(got))
         return false;
       p.rendition = got;
     } else if (want == "{playlist}") {

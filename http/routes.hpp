@@ -5,7 +5,7 @@
 // Patterns are '/'-separated parts of the decoded path; empty parts are
 // skipped ("/upload/" matches "/upload"). A part is a literal or one of:
 //   {id}        [A-Za-z0-9_-]{1,64}           media id
-//   {rendition} [a-z0-9]{1,8}                  rendition folder
+//   {rendition} [a-z0-9]{1,8}                  rendition folder (media/names.hpp)
 //   {playlist}  a {name} ending in ".m3u8"
 //   {name}      [A-Za-z0-9_.-]{1,64}, not starting with '.', no ".."
 #pragma once
