@@ -39,10 +39,4 @@ make_subtitle_rendition(const std::vector<rendition_record>& taken,
                         const std::vector<double>& grid, const std::string& language,
                         const std::string& label, bool is_default, bool forced);
 
-/// An RFC 5646 primary language tag from a container's language tag: ISO
-/// 639-2 codes of common languages become their two-letter form ("eng" ->
-/// "en"); other 2-3 letter codes are kept lower-cased; "und", empty or
-/// anything else gives "".
-std::string language_tag(const std::string& container_language);
-
 } // namespace hlsgate::actors

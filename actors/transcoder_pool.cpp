@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "media/thumbnails.hpp"
+#include "media/track_labels.hpp"
 #include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
@@ -280,7 +281,7 @@ bool add_source_subtitles(const job& j, job_result& out) {
       continue;
     const bool is_default = info.is_default && !have_default;
     auto made =
-        make_subtitle_rendition(out.subtitles, track.cues, grid, language_tag(info.language),
+        make_subtitle_rendition(out.subtitles, track.cues, grid, media::language_tag(info.language),
                                 info.title, is_default, info.forced);
     if (!made || !j.files.add_rendition(j.storage_id, made->record.name, made->files)) {
       logging::warn("subtitle track not kept",

@@ -89,16 +89,3 @@ TEST(SubtitleTracks, OutputIsBoundedBeforeItIsMade) {
   ASSERT_FALSE(made);
   EXPECT_NE(made.err().reason.find("16 MiB"), std::string::npos) << made.err().reason;
 }
-
-TEST(SubtitleTracks, LanguageTags) {
-  EXPECT_EQ(language_tag("eng"), "en");
-  EXPECT_EQ(language_tag("FRE"), "fr");
-  EXPECT_EQ(language_tag("ger"), "de");
-  EXPECT_EQ(language_tag("en"), "en");
-  EXPECT_EQ(language_tag("tlh"), "tlh") << "other ISO 639 codes are kept";
-  EXPECT_EQ(language_tag("und"), "");
-  EXPECT_EQ(language_tag(""), "");
-  EXPECT_EQ(language_tag("en-US"), "") << "only a primary tag is taken from a container";
-  EXPECT_EQ(language_tag("e\"n"), "");
-  EXPECT_EQ(language_tag("english"), "");
-}
