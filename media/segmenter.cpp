@@ -125,17 +125,26 @@ status rendition_writer::write_audio(packet_ptr pkt) {
   if (pkt->pts == AV_NOPTS_VALUE)
     return ok_status();
   end_ = std::max(end_, pkt->pts + std::max<int64_t>(0, pkt->duration));
-  if (saw_video_ && before_first_picture(*pkt))
+  if (first_video_ != kNoTs && before_first_picture(*pkt))
     return ok_status();
   audio_queue_.push_back(std::move(pkt));
   // Before the first picture, audio waits (up to 30 s of it, some 500 kB
   // of AAC) so that what precedes the picture can be dropped.
   constexpr int64_t picture_wait = 30 * 90000;
-  if (video_active_ && !saw_video_ &&
+  if (follows_picture() && first_video_ == kNoTs &&
       audio_queue_.back()->pts - audio_queue_.front()->pts < std::max(seg_ticks_, picture_wait))
     return ok_status();
   return video_active_ ? route_queued_audio(next_cut_, false)
                        : route_queued_audio(std::numeric_limits<int64_t>::max(), true);
+}
+
+status rendition_writer::picture_started(int64_t t) {
+  if (first_video_ != kNoTs)
+    return ok_status();
+  first_video_ = t;
+  while (!audio_queue_.empty() && before_first_picture(*audio_queue_.front()))
+    audio_queue_.pop_front();
+  return route_queued_audio(std::numeric_limits<int64_t>::max(), true);
 }
 
 // Audio and video start together: audio that ends before the first picture
@@ -145,7 +154,7 @@ status rendition_writer::write_audio(packet_ptr pkt) {
 // comes more than a segment after its sound), nothing more is dropped: that
 // would cut a gap into the sound.
 bool rendition_writer::before_first_picture(const AVPacket& pkt) const {
-  return video_active_ && first_video_ != kNoTs && !saw_audio_ &&
+  return follows_picture() && first_video_ != kNoTs && !saw_audio_ &&
          pkt.pts + std::max<int64_t>(0, pkt.duration) <= first_video_;
 }
 
@@ -232,6 +241,13 @@ status rendition_writer::start_segment(int64_t start) {
     // time 0 is PTS mpegts_time_zero (media/names.hpp) in every rendition.
     mux->max_delay = 700000;
     mux->avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED;
+    // Without video the PCR rides on the audio, whose AAC frame duration the
+    // muxer cannot tell from the parameters ("frame size not set"): a PCR
+    // every 80 ms, under the 100 ms of ISO 13818-1.
+    if (!vpar_) {
+      if (int e = av_opt_set_int(mux->priv_data, "pcr_period", 80, 0); e < 0)
+        return fail(errc::internal, "MPEG-TS muxer option refused", "open MPEG-TS muxer", e);
+    }
     mux_ = std::move(mux);
   }
   if (int e = avio_open(&mux_->pb, seg.part.c_str(), AVIO_FLAG_WRITE); e < 0)
@@ -298,6 +314,10 @@ status rendition_writer::close_segment(int64_t end, bool last) {
 void rendition_writer::fill_info(rendition_output& r) const {
   if (&r != &info_) {
     r.name = info_.name;
+    r.alternate = info_.alternate;
+    r.language = info_.language;
+    r.label = info_.label;
+    r.is_default = info_.is_default;
     r.remuxed = info_.remuxed;
     r.width = info_.width;
     r.height = info_.height;

@@ -75,6 +75,13 @@ public:
   /// timestamp belongs to.
   status write_audio(libav::packet_ptr pkt);
 
+  /// An alternate audio rendition (no video of its own, but played with the
+  /// video renditions) starts with their picture: audio waits (up to 30 s)
+  /// for picture_started, and what ends before the picture is dropped.
+  void follow_picture() { follows_picture_ = true; }
+  /// The video renditions' first picture is at `t` (ticks); once is enough.
+  status picture_started(int64_t t);
+
   /// No more packets: writes the queued audio and closes the last segment.
   status finish();
 
@@ -89,6 +96,7 @@ private:
   };
   using output_ptr = std::unique_ptr<AVFormatContext, output_closer>;
 
+  bool follows_picture() const { return video_active_ || follows_picture_; }
   bool before_first_picture(const AVPacket& pkt) const;
   status route_queued_audio(int64_t limit, bool cut_on_audio);
   status write(AVPacket* pkt, int idx);
@@ -111,6 +119,7 @@ private:
   size_t segments_ = 0;
   int64_t next_cut_;
   bool video_active_ = false; ///< cuts follow the video while true
+  bool follows_picture_ = false;
   std::deque<libav::packet_ptr> audio_queue_;
   int64_t end_ = kNoTs;
   int64_t first_video_ = kNoTs; ///< pts of the first picture

@@ -1,7 +1,8 @@
 // The transcoder: one pass over the input feeds every rung of the ladder.
 // This file is the job: the demux loop and the orchestration. The pieces it
 // drives: ladder.cpp (what to produce), video_rung.cpp (a worker per video
-// rung), audio_encoder.cpp (the audio), segmenter.cpp (the MPEG-TS files).
+// rung), audio_encoder.cpp (the audio), alt_audio.cpp (several audio tracks,
+// each a rendition of its own), segmenter.cpp (the MPEG-TS files).
 //
 // Threads: the calling thread demuxes, decodes the video once, decodes and
 // encodes the audio once (or copies it), decides where segments are cut, and
@@ -22,6 +23,7 @@
 
 #include "media/transcoder.hpp"
 
+#include "media/alt_audio.hpp"
 #include "media/audio_encoder.hpp"
 #include "media/checks.hpp"
 #include "media/ladder.hpp"
@@ -94,6 +96,7 @@ private:
   status open_rungs(const fs::path& out_dir);
   status on_video_packet(AVPacket* pkt);
   status on_video_frame(AVFrame* f);
+  status picture_started(int64_t pts);
   status dispatch_audio(AVPacket* pkt); ///< timestamps in kTicks
   status push(video_rung& r, work_item item);
   status wait_for_workers();
@@ -133,6 +136,10 @@ private:
   int64_t next_force_ = 0;
 
   audio_encoder audio_;
+  std::vector<int> alt_streams_; ///< several audio tracks: each its own rendition
+  size_t alt_skipped_ = 0;       ///< audio tracks beyond kMaxAudioTracks
+  alternate_audio alt_;
+  bool picture_started_ = false;
 
   // outputs
   job_shared shared_;
@@ -155,14 +162,20 @@ status job::open_input(const std::string& input) {
   aidx_ = libav::pick_stream(in_.get(), AVMEDIA_TYPE_AUDIO);
   if (vidx_ < 0 && aidx_ < 0)
     return fail(errc::unsupported_media, "no audio or video stream", "find streams");
+  alt_streams_ = alternate_audio::choose(in_.get(), vidx_, alt_skipped_);
+  std::vector<int> used = alt_streams_;
+  if (!alt_streams_.empty())
+    aidx_ = -1; // the audio is demuxed: no rendition carries it muxed
+  used.push_back(vidx_);
+  used.push_back(aidx_);
   for (unsigned i = 0; i < in_->nb_streams; ++i) {
-    if (static_cast<int>(i) != vidx_ && static_cast<int>(i) != aidx_)
+    if (std::find(used.begin(), used.end(), static_cast<int>(i)) == used.end())
       in_->streams[i]->discard = AVDISCARD_ALL;
   }
 
   // Our timeline starts at the earliest start of the streams we use.
   int64_t start = kNoTs;
-  for (int idx : {vidx_, aidx_}) {
+  for (int idx : used) {
     if (idx < 0)
       continue;
     const AVStream* st = in_->streams[idx];
@@ -210,6 +223,10 @@ status job::open_rungs(const fs::path& out_dir) {
       return s;
   }
 
+  if (auto s =
+          alt_.open_writers(out_dir, shared_, plan_.size(), plan_.size() + alt_.size(), seg_ticks_);
+      !s)
+    return s;
   if (vidx_ < 0) {
     audio_writer_ = std::make_unique<rendition_writer>(shared_, 0, 1, seg_ticks_);
     audio_writer_->info().name = "a0";
@@ -229,7 +246,7 @@ status job::open_rungs(const fs::path& out_dir) {
       cascade_parents(plan_, static_cast<double>(geom_.width) * geom_.height);
 
   for (size_t i = 0; i < plan_.size(); ++i) {
-    auto r = std::make_unique<video_rung>(shared_, i, plan_.size(), seg_ticks_);
+    auto r = std::make_unique<video_rung>(shared_, i, plan_.size() + alt_.size(), seg_ticks_);
     const std::string name = "v" + std::to_string(i);
     r->writer().info().name = name;
     encoder_settings rung_es = es;
@@ -277,6 +294,8 @@ status job::on_video_packet(AVPacket* pkt) {
       if (copy->duration <= 0)
         copy->duration = frame_ticks_;
       keep_dts_increasing(copy.get(), last_video_dts_);
+      if (auto s = picture_started(copy->pts != AV_NOPTS_VALUE ? copy->pts : copy->dts); !s)
+        return s;
       work_item item;
       item.kind = work_item::video_packet;
       item.p = std::move(copy);
@@ -311,6 +330,8 @@ status job::on_video_frame(AVFrame* f) {
   if (dur <= 0 || dur > 10 * 90000)
     dur = frame_ticks_;
 
+  if (auto s = picture_started(pts); !s)
+    return s;
   bool cut = false;
   if (remux_) {
     // Cut where the copied rung cuts: on the frame of that source keyframe.
@@ -338,6 +359,14 @@ status job::on_video_frame(AVFrame* f) {
       return s;
   }
   return ok_status();
+}
+
+/// The first picture of the video renditions: alternate audio starts with it.
+status job::picture_started(int64_t pts) {
+  if (picture_started_)
+    return ok_status();
+  picture_started_ = true;
+  return alt_.picture_started(pts);
 }
 
 /// Hands an audio packet (kTicks) to every rendition.
@@ -476,6 +505,8 @@ error job::nothing_decoded() const {
     return fail(errc::unsupported_media, reason, "decode video", skipped_video_);
   if (audio_.skipped_error() < 0)
     return fail(errc::unsupported_media, reason, "decode audio", audio_.skipped_error());
+  if (alt_.skipped_error() < 0)
+    return fail(errc::unsupported_media, reason, "decode audio", alt_.skipped_error());
   return fail(errc::unsupported_media, reason, "decode");
 }
 
@@ -509,6 +540,10 @@ status job::open(const std::string& input, const std::string& out_dir) {
     if (!s)
       return s;
   }
+  if (auto s = alt_.open_tracks(in_.get(), alt_streams_, opts_.threads, opts_.audio_bitrate,
+                                start_ticks_);
+      !s)
+    return s;
   if (auto s = open_rungs(fs::path(out_dir)); !s)
     return s;
   for (auto& r : rungs_)
@@ -531,14 +566,16 @@ status job::read_input() {
       break;
     }
     libav::packet_unref_guard guard{pkt.get()};
-    if (pkt->stream_index != vidx_ && pkt->stream_index != aidx_)
+    const int idx = pkt->stream_index;
+    if (idx != vidx_ && idx != aidx_ && !alt_.owns(idx))
       continue;
     report_progress(pkt.get()); // before the packet's timestamps are rewritten
-    status s =
-        pkt->stream_index == vidx_ ? on_video_packet(pkt.get()) : audio_.on_packet(pkt.get());
+    status s = idx == vidx_   ? on_video_packet(pkt.get())
+               : idx == aidx_ ? audio_.on_packet(pkt.get())
+                              : alt_.on_packet(pkt.get());
     if (!s)
       return s;
-    if (audio_writer_) {
+    if (audio_writer_ || !alt_.empty()) {
       std::unique_lock<std::mutex> lk(shared_.m);
       if (!shared_.events.empty())
         deliver_events(lk);
@@ -546,7 +583,7 @@ status job::read_input() {
   }
   if (cancelled())
     return libav::cancelled();
-  if (read_error_ && !got_video_ && !audio_.got_media())
+  if (read_error_ && !got_video_ && !audio_.got_media() && !alt_.got_media())
     return fail(errc::invalid_input, "the input could not be read", "read input", read_error_);
   return ok_status();
 }
@@ -562,7 +599,9 @@ status job::finish() {
   }
   if (auto s = audio_.flush_decoder(); !s)
     return s;
-  if (!got_video_ && !audio_.got_media())
+  if (auto s = alt_.finish(); !s)
+    return s;
+  if (!got_video_ && !audio_.got_media() && !alt_.got_media())
     return nothing_decoded();
   if (auto s = audio_.finish(); !s)
     return s;
@@ -590,6 +629,7 @@ result<transcode_output> job::run(const std::string& input, const std::string& o
     out.renditions.push_back(std::move(audio_writer_->info()));
   for (auto& r : rungs_)
     out.renditions.push_back(std::move(r->writer().info()));
+  alt_.take_outputs(out.renditions);
   if (out.renditions.empty() || out.renditions[0].segments.empty())
     return nothing_decoded();
   for (const auto& s : out.renditions[0].segments)
@@ -597,6 +637,13 @@ result<transcode_output> job::run(const std::string& input, const std::string& o
   const double declared = duration_ticks_ > 0 ? duration_ticks_ / 90000.0 : 0;
   out.duration = declared > 0 ? declared : out.served_duration;
   out.warning = duration_warning(out.served_duration, declared, read_error_ != 0);
+  std::string audio_warning = alt_.warning();
+  if (alt_skipped_ > 0)
+    audio_warning += (audio_warning.empty() ? "" : "; ") + std::to_string(alt_skipped_) +
+                     " audio track" + (alt_skipped_ > 1 ? "s" : "") + " skipped: at most " +
+                     std::to_string(kMaxAudioTracks) + " are kept";
+  if (!audio_warning.empty())
+    out.warning += (out.warning.empty() ? "" : "; ") + audio_warning;
   out.origin_ms = start_ticks_ / 90;
   if (progress_)
     progress_(1.0);

@@ -38,8 +38,17 @@ struct transcode_options {
 
 /// One rendition written by the transcoder into `out_dir/<name>/`.
 struct rendition_output {
-  std::string name;     ///< directory name: "v0" (top rung), "v1", ... or "a0" (audio-only)
-  bool remuxed = false; ///< copied from the source without re-encoding
+  /// Directory name: "v0" (top rung), "v1", ...; "a0" for the audio of an
+  /// input without video; "a0".."a7" for alternate audio.
+  std::string name;
+  /// An alternate audio track (EXT-X-MEDIA TYPE=AUDIO): the input has video
+  /// and several audio tracks, so every track is a rendition of its own and
+  /// the video renditions carry none.
+  bool alternate = false;
+  std::string language;    ///< alternate: RFC 5646 tag from the source ("" when unknown)
+  std::string label;       ///< alternate: NAME, unique among the tracks
+  bool is_default = false; ///< alternate: the track players pick first
+  bool remuxed = false;    ///< copied from the source without re-encoding
   bool has_video = false;
   bool has_audio = false;
   int width = 0, height = 0;

@@ -97,16 +97,19 @@ int64_t indexed_bitrate(AVStream* st) {
 
 /// The video stream's bitrate: from the index where it has sizes (MP4,
 /// MPEG-TS), else as the stream declares it, else the container's overall
-/// rate (file size over duration) less the audio's declared rate; 0 when
-/// nothing tells.
-int64_t video_bitrate(AVFormatContext* in, AVStream* st, int aidx) {
+/// rate (file size over duration) less the declared rates of all its audio
+/// streams; 0 when nothing tells.
+int64_t video_bitrate(AVFormatContext* in, AVStream* st) {
   if (int64_t b = indexed_bitrate(st); b > 0)
     return b;
   if (st->codecpar->bit_rate > 0)
     return st->codecpar->bit_rate;
   if (in->bit_rate <= 0)
     return 0;
-  const int64_t audio = aidx >= 0 ? std::max<int64_t>(in->streams[aidx]->codecpar->bit_rate, 0) : 0;
+  int64_t audio = 0;
+  for (unsigned i = 0; i < in->nb_streams; ++i)
+    if (in->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO)
+      audio += std::max<int64_t>(in->streams[i]->codecpar->bit_rate, 0);
   return in->bit_rate > audio ? in->bit_rate - audio : 0;
 }
 
@@ -145,7 +148,7 @@ bool can_remux(AVFormatContext* in, int vidx, int aidx, const source_geometry& g
   if (g.rotation != 0 || !g.square_pixels || par->width != top.width || par->height != top.height)
     return false;
   // The rung is advertised at its bitrate: a copy must not be far above it.
-  if (!copy_fits_rung(video_bitrate(in, st, aidx), par->level, top.bitrate))
+  if (!copy_fits_rung(video_bitrate(in, st), par->level, top.bitrate))
     return false;
   load_deferred_index(in, st);
   double end = 0;
