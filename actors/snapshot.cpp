@@ -8,6 +8,12 @@ namespace hlsgate::actors {
 rendition_record to_record(const media::rendition_output& x) {
   rendition_record rr;
   rr.name = x.name;
+  if (x.alternate) {
+    rr.kind = rendition_kind::audio;
+    rr.language = x.language;
+    rr.label = x.label;
+    rr.is_default = x.is_default;
+  }
   rr.has_video = x.has_video;
   rr.has_audio = x.has_audio;
   rr.width = x.width;
@@ -19,6 +25,40 @@ rendition_record to_record(const media::rendition_output& x) {
   return rr;
 }
 
+namespace {
+
+/// Peak and average bits/s of a rendition: as recorded when its job ended,
+/// else measured on the segments that exist so far (RFC 8216 4.3.4.2).
+std::pair<uint64_t, uint64_t> bandwidth_of(const rendition_record& rr) {
+  if (rr.peak_bandwidth > 0)
+    return {rr.peak_bandwidth, rr.average_bandwidth};
+  uint64_t peak = 0, bytes = 0;
+  double seconds = 0;
+  for (auto& s : rr.segments) {
+    bytes += s.bytes;
+    seconds += s.duration;
+    if (s.duration > 0)
+      peak = std::max<uint64_t>(peak, static_cast<uint64_t>(s.bytes * 8 / s.duration));
+  }
+  return {peak, seconds > 0 ? static_cast<uint64_t>(bytes * 8 / seconds) : 0};
+}
+
+/// The codecs of `a` followed by those of `b` not already in it.
+std::string join_codecs(std::string a, const std::string& b) {
+  size_t pos = 0;
+  while (pos < b.size()) {
+    const size_t end = std::min(b.find(',', pos), b.size());
+    const std::string c = b.substr(pos, end - pos);
+    const bool present = ("," + a + ",").find("," + c + ",") != std::string::npos;
+    if (!c.empty() && !present)
+      a += (a.empty() ? "" : ",") + c;
+    pos = end + 1;
+  }
+  return a;
+}
+
+} // namespace
+
 playlist_ptr make_snapshot(const media_record& r, const std::vector<rendition_record>& rs,
                            bool ended, double segment_seconds) {
   auto snap = std::make_shared<playlist_snapshot>();
@@ -26,13 +66,17 @@ playlist_ptr make_snapshot(const media_record& r, const std::vector<rendition_re
   snap->storage_id = r.storage_id;
   snap->has_thumbnails = r.has_thumbnails;
   const int min_target = static_cast<int>(std::ceil(std::max(0.0, segment_seconds) - 1e-9));
-  // Alternate audio and subtitle tracks (EXT-X-MEDIA), named by every variant.
-  std::string audio_group, subtitles_group;
+  // Alternate audio and subtitle tracks (EXT-X-MEDIA), named by every
+  // variant. Alternate audio is made by the job, so it is listed while the
+  // job runs too (the variants have no sound of their own); subtitles come
+  // once it has ended.
+  std::string audio_group, subtitles_group, audio_codecs;
+  uint64_t audio_peak = 0, audio_average = 0;
   for (auto& rr : rs) {
-    if (rr.kind == rendition_kind::variant || !ended)
+    const bool audio = rr.kind == rendition_kind::audio;
+    if (rr.kind == rendition_kind::variant || (!audio && !ended))
       continue;
     media::media_entry m;
-    const bool audio = rr.kind == rendition_kind::audio;
     m.type = audio ? media::media_entry::kind::audio : media::media_entry::kind::subtitles;
     m.group_id = audio ? "aud" : "subs";
     (audio ? audio_group : subtitles_group) = m.group_id;
@@ -42,53 +86,41 @@ playlist_ptr make_snapshot(const media_record& r, const std::vector<rendition_re
     m.autoselect = true;
     m.forced = rr.forced;
     m.uri = rr.name + "/playlist.m3u8";
-    if (audio)
+    if (audio) {
       m.channels = "2";
+      audio_codecs = join_codecs(audio_codecs, rr.codecs);
+      const auto [peak, average] = bandwidth_of(rr);
+      audio_peak = std::max(audio_peak, peak);
+      audio_average = std::max(audio_average, average);
+    }
     snap->master.media.push_back(std::move(m));
   }
   for (auto& rr : rs) {
-    if (rr.kind != rendition_kind::variant) {
-      media::media_playlist pl;
-      pl.min_target_duration = min_target;
-      pl.segments = rr.segments;
-      snap->rendition_names.push_back(rr.name);
-      snap->renditions.push_back(std::move(pl));
-      continue;
+    media::media_playlist pl;
+    pl.min_target_duration = min_target;
+    pl.segments = rr.segments;
+    if (rr.kind != rendition_kind::subtitles) {
+      pl.type = ended ? media::playlist_type::vod : media::playlist_type::event;
+      pl.ended = ended;
     }
-    const bool listed = ended || snap->master.variants.empty();
+    snap->rendition_names.push_back(rr.name);
+    snap->renditions.push_back(std::move(pl));
+    if (rr.kind != rendition_kind::variant || !(ended || snap->master.variants.empty()))
+      continue; // while the job runs, the top variant only
     media::variant_entry v;
     v.uri = rr.name + "/playlist.m3u8";
-    v.bandwidth = rr.peak_bandwidth;
-    v.average_bandwidth = rr.average_bandwidth;
-    if (v.bandwidth == 0) {
-      // A running job: measure what exists so far (RFC 8216 §4.3.4.2).
-      uint64_t bytes = 0;
-      double seconds = 0;
-      for (auto& s : rr.segments) {
-        bytes += s.bytes;
-        seconds += s.duration;
-        if (s.duration > 0)
-          v.bandwidth =
-              std::max<uint64_t>(v.bandwidth, static_cast<uint64_t>(s.bytes * 8 / s.duration));
-      }
-      if (seconds > 0)
-        v.average_bandwidth = static_cast<uint64_t>(bytes * 8 / seconds);
-    }
-    v.codecs = rr.codecs;
+    // A variant plays with any track of its audio group: its BANDWIDTH
+    // counts the largest (RFC 8216 4.3.4.2), its CODECS name the audio's.
+    const auto [peak, average] = bandwidth_of(rr);
+    v.bandwidth = peak + audio_peak;
+    v.average_bandwidth = average + audio_average;
+    v.codecs = join_codecs(rr.codecs, audio_codecs);
     v.width = rr.width;
     v.height = rr.height;
     v.frame_rate = rr.frame_rate;
     v.audio_group = audio_group;
     v.subtitles_group = subtitles_group;
-    if (listed)
-      snap->master.variants.push_back(std::move(v));
-    media::media_playlist pl;
-    pl.min_target_duration = min_target;
-    pl.type = ended ? media::playlist_type::vod : media::playlist_type::event;
-    pl.ended = ended;
-    pl.segments = rr.segments;
-    snap->rendition_names.push_back(rr.name);
-    snap->renditions.push_back(std::move(pl));
+    snap->master.variants.push_back(std::move(v));
   }
   return snap;
 }

@@ -435,6 +435,13 @@ hls_problems validate_master_playlist(const std::string& text) {
       if (!a.count("FRAME-RATE") || !decimal_float(a["FRAME-RATE"], fr) || fr <= 0)
         c.fail(i, "a video variant needs FRAME-RATE (Apple authoring spec)");
     }
+    // CODECS names every codec of the variant, its audio group's included
+    // (RFC 8216 4.3.4.2; Apple authoring spec).
+    if (a.count("AUDIO") && a.count("CODECS")) {
+      static const std::regex audio_codec{R"((^"|,)\s*(mp4a|ac-3|ec-3|opus|fLaC)\b)"};
+      if (!std::regex_search(a["CODECS"], audio_codec))
+        c.fail(i, "a variant with an AUDIO group needs the audio codec in CODECS");
+    }
     for (const char* ref : {"AUDIO", "SUBTITLES", "VIDEO"}) {
       if (!a.count(ref))
         continue;

@@ -142,6 +142,9 @@ TEST(HlsValidator, MasterPlaylistRules) {
   expect_problem(
       validate_master_playlist(replace(good_master, "CODECS=\"avc1.64001f,mp4a.40.2\",", "")),
       "needs CODECS");
+  expect_problem(validate_master_playlist(replace(good_master, "CODECS=\"avc1.64001f,mp4a.40.2\"",
+                                                  "CODECS=\"avc1.64001f\"")),
+                 "audio codec in CODECS");
   expect_problem(
       validate_master_playlist(replace(good_master, "GROUP-ID=\"aud\",NAME=\"English\"",
                                        "GROUP-ID=\"aud\",GROUP-ID=\"x\",NAME=\"English\"")),
