@@ -122,7 +122,26 @@ struct stream {
   std::vector<std::string> subtitle_languages; ///< the master's SUBTITLES renditions, in order
   std::vector<cue> subtitle_cues;              ///< as posted for subtitle_track
   std::vector<std::string> subtitle_segments;  ///< its segments' paths (no query)
+  // Alternate audio: the browser players select `audio_track` (a language),
+  // whose segments are in folder `audio_folder`.
+  std::string audio_track, audio_folder;
+  std::vector<std::string> audio_languages; ///< the master's AUDIO renditions, in order
 };
+
+/// Checks play.js's result for a stream with alternate audio: the player
+/// lists every audio rendition, ends with `s.audio_track` active, and
+/// fetched segments of its folder.
+inline void check_audio(const json& result, const stream& s, const std::string& player) {
+  std::vector<std::string> langs;
+  for (auto& t : result.value("audio_tracks", json::array()))
+    langs.push_back(t.value("lang", ""));
+  EXPECT_EQ(langs, s.audio_languages) << player << "'s audio tracks: " << result["audio_tracks"];
+  EXPECT_EQ(result.value("audio_track_active", json::object()).value("lang", ""), s.audio_track)
+      << player << "'s active audio track: " << result["audio_track_active"].dump();
+  const json folders = result.value("segment_folders", json::object());
+  EXPECT_GT(folders.value(s.audio_folder, 0), 0)
+      << player << " fetched no segment of " << s.audio_folder << ": " << folders.dump();
+}
 
 /// Checks play.js's result for a stream with subtitles: the player lists
 /// every subtitle rendition, has `s.subtitle_track` selected, loaded the

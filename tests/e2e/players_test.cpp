@@ -6,7 +6,9 @@
 // upload, an odd source (640x480 with 4:3 pixels, rotated 90 degrees), an
 // EVENT playlist played while its job runs, and a 720p clip with two
 // subtitle tracks posted over HTTP (the browser players select the French
-// one and must load its cues, at their times, and fetch its segments). The
+// one and must load its cues, at their times, and fetch its segments), and
+// a Matroska file with two audio languages and two SubRip tracks (the
+// browser players switch to the German sound and the French subtitles). The
 // same five players run on a control, a correct HLS stream that the ffmpeg
 // CLI's hls muxer makes from the same 1080p clip, served by python3's
 // http.server on 127.0.0.1, and on an EVENT control that the same muxer
@@ -70,11 +72,12 @@ protected:
       cache()[name] = s;
     return s;
   }
-  stream upload_clip(const std::string& name, const clip_spec& spec) {
+  /// Uploads the clip of `spec`, or `file` (made from that clip) when given.
+  stream upload_clip(const std::string& name, const clip_spec& spec, std::string file = "") {
     stream s;
     s.name = name;
     s.duration = spec.seconds;
-    const std::string clip = make_clip(spec);
+    const std::string clip = file.empty() ? make_clip(spec) : file;
     s.audio_only = spec.kind == clip_kind::audio_only;
     s.frames = count_frames(clip, "", nullptr, s.audio_only ? "a:0" : "v:0");
     auto t0 = std::chrono::steady_clock::now();
@@ -128,6 +131,14 @@ protected:
     }
     if (s.url.empty())
       return s;
+    find_subtitles(s);
+    cache()["subtitles"] = s;
+    return s;
+  }
+
+  /// Fills in the subtitle renditions of `s` from its master playlist: their
+  /// languages (expected: en, fr) and the segments of `s.subtitle_track`.
+  void find_subtitles(stream& s) {
     const std::string stream_dir = "/stream/" + s.media_id + "/";
     const std::string master = http_get(port(), s.url.substr(s.url.find("/stream/"))).body;
     const std::regex media{
@@ -145,7 +156,7 @@ protected:
       ++groups;
     EXPECT_EQ(groups, s.variants) << "every variant names the subtitle group:\n" << master;
     if (fr_playlist.empty())
-      return s; // the languages' failure says why
+      return; // the languages' failure says why
     auto pl = http_get(port(), fr_playlist);
     EXPECT_EQ(pl.status, 200u) << fr_playlist << "\n" << master;
     const std::string pl_path = fr_playlist.substr(0, fr_playlist.find('?'));
@@ -155,7 +166,52 @@ protected:
           path[0] == '/' ? path : pl_path.substr(0, pl_path.rfind('/') + 1) + path);
     }
     EXPECT_EQ(s.subtitle_segments.size(), 2u) << "12 s in 6 s segments:\n" << pl.body;
-    cache()["subtitles"] = s;
+  }
+
+  /// 12 s of 720p with English (the default) and German sound, and the
+  /// French SubRip cues of with_subtitles, all in one Matroska file: the
+  /// browser players switch to German and to the French subtitles.
+  stream with_audio_tracks() {
+    if (auto i = cache().find("audio tracks"); i != cache().end())
+      return i->second;
+    stream s;
+    s.subtitle_cues = {{0.5, 1.9, "Bonjour"},     {2.5, 3.9, "Il fait beau"},
+                       {4.5, 5.9, "On y va ?"},   {6.5, 7.9, "Attendez-moi"},
+                       {8.5, 9.9, "Il est midi"}, {10.5, 11.9, "Au revoir"}};
+    const std::string dir = make_temp_dir("audio-tracks");
+    const std::string clip = make_clip(clip_720p(12));
+    std::ofstream{dir + "/fr.srt"} << srt_file(s.subtitle_cues);
+    std::ofstream{dir + "/en.srt"} << srt_file({{1, 2, "Hello"}});
+    const std::string source = dir + "/film.mkv";
+    std::string log;
+    EXPECT_EQ(run_command("ffmpeg -nostdin -v error -y -i " + shell_quote(clip) +
+                              " -f lavfi -i sine=frequency=660:sample_rate=48000:duration=12 -i " +
+                              shell_quote(dir + "/en.srt") + " -i " + shell_quote(dir + "/fr.srt") +
+                              " -map 0:v -map 0:a -map 1:a -map 2:s -map 3:s -c:v copy -c:a aac "
+                              "-c:s srt -metadata:s:a:0 language=eng -metadata:s:a:1 language=ger "
+                              "-metadata:s:s:0 language=eng -metadata:s:s:1 language=fre " +
+                              shell_quote(source) + " 2>&1",
+                          &log),
+              0)
+        << log;
+    stream up = upload_clip("audio tracks", clip_720p(12), source);
+    up.subtitle_cues = s.subtitle_cues;
+    s = up;
+    if (s.url.empty())
+      return s;
+    s.subtitle_track = "fr";
+    find_subtitles(s);
+    s.audio_track = "de";
+    const std::string master = http_get(port(), s.url.substr(s.url.find("/stream/"))).body;
+    const std::regex media{
+        R"re(#EXT-X-MEDIA:TYPE=AUDIO,[^\n]*LANGUAGE="([^"]*)"[^\n]*URI="([^"/]*)/)re"};
+    for (std::sregex_iterator i{master.begin(), master.end(), media}, e; i != e; ++i) {
+      s.audio_languages.push_back((*i)[1]);
+      if ((*i)[1] == s.audio_track)
+        s.audio_folder = (*i)[2];
+    }
+    EXPECT_EQ(s.audio_languages, (std::vector<std::string>{"en", "de"})) << master;
+    cache()["audio tracks"] = s;
     return s;
   }
 
@@ -574,6 +630,8 @@ protected:
       args << " --rate 2 --timeout 150";
     if (!s.subtitle_track.empty())
       args << " --subtitle-track " << shell_quote(s.subtitle_track);
+    if (!s.audio_track.empty())
+      args << " --audio-track " << shell_quote(s.audio_track);
     note_status(s, ("when " + player + " starts:").c_str());
     auto r = run_tool("node " + shell_quote(players_dir + "/play.js") + " " + shell_quote(s.url) +
                           args.str(),
@@ -603,6 +661,8 @@ protected:
     EXPECT_EQ(result["seeks"].size(), 1u) << result["seeks"].dump();
     if (!s.subtitle_track.empty())
       check_subtitles(result, s, player);
+    if (!s.audio_track.empty())
+      check_audio(result, s, player);
   }
 };
 
@@ -631,3 +691,4 @@ PLAYER_TESTS(audio_only, audio_only)
 PLAYER_TESTS(odd_source, odd_source)
 PLAYER_TESTS(event_playlist, event_playlist)
 PLAYER_TESTS(subtitles, with_subtitles)
+PLAYER_TESTS(audio_tracks, with_audio_tracks)

@@ -28,6 +28,7 @@
     audio_tracks: [],
     subtitle_tracks: [],
     audio_track_selected: null,
+    audio_track_active: null,
     subtitle_track_selected: null,
     subtitle_track_active: null,
     subtitle_cues: null,
@@ -300,6 +301,10 @@
       state.subtitle_track_selected = lang;
       return true;
     };
+    player.activeAudio = () => {
+      const t = hls.audioTracks[hls.audioTrack];
+      return t ? { lang: t.lang || '', name: t.name || '' } : null;
+    };
     player.activeSubtitle = () => {
       const t = hls.subtitleTracks[hls.subtitleTrack];
       return t ? { lang: t.lang || '', name: t.name || '', display: hls.subtitleDisplay } : null;
@@ -405,7 +410,7 @@
         throw new Error('shaka: load() failed: ' + (e && (e.message || e.code)));
       }
       tracks = p.getVariantTracks().slice().sort((a, b) => (b.height || 0) - (a.height || 0) || b.bandwidth - a.bandwidth);
-      state.levels = tracks.map((t, i) => ({ index: i, width: t.width, height: t.height, bitrate: t.bandwidth, codecs: t.codecs }));
+      listLevels();
       state.audio_tracks = p.getAudioTracks().map((t) => ({ lang: t.language, name: t.label || '' }));
       state.subtitle_tracks = p.getTextTracks().map((t) => ({ id: t.id, lang: t.language, name: t.label || '' }));
       log('manifest', { levels: state.levels });
@@ -424,10 +429,18 @@
       const a = p.getVariantTracks().find((t) => t.active);
       return a ? a.height : null;
     };
+    // Shaka lists a variant per video rendition and audio language; the
+    // levels are those of the audio language playing (a viewer picks the
+    // language in the audio menu, not in the quality menu).
+    const listLevels = () => {
+      state.levels = tracks.map((t, i) => ({ index: i, width: t.width, height: t.height, bitrate: t.bandwidth, codecs: t.codecs, language: t.language }));
+    };
     player.selectAudio = async (lang) => {
       const t = p.getAudioTracks().find((x) => x.language === lang || x.label === lang);
       if (!t) return false;
       p.selectAudioTrack(t);
+      tracks = tracks.filter((x) => x.language === t.language);
+      listLevels();
       state.audio_track_selected = lang;
       return true;
     };
@@ -437,6 +450,10 @@
       p.selectTextTrack(t);
       state.subtitle_track_selected = lang;
       return true;
+    };
+    player.activeAudio = () => {
+      const t = p.getAudioTracks().find((x) => x.active);
+      return t ? { lang: t.language, name: t.label || '' } : null;
     };
     player.activeSubtitle = () => {
       const t = p.getTextTracks().find((x) => x.active);
@@ -569,6 +586,7 @@
       try {
         state.text_tracks = textTracks();
         if (player.activeSubtitle) state.subtitle_track_active = player.activeSubtitle();
+        if (player.activeAudio) state.audio_track_active = player.activeAudio();
         if (cfg.subtitleTrack) state.subtitle_cues = subtitleCues();
       } catch (e) {
         error('harness', { type: 'subtitles', details: 'cueReadout', fatal: false, message: String((e && e.stack) || e) });

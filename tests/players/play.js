@@ -25,12 +25,13 @@
 // errors and warnings, page exceptions, failed requests and HTTP errors.
 //
 // Prints one JSON line: {player, played_seconds, duration, seeks, errors,
-// levels_switched, audio_tracks, subtitle_tracks, subtitle_track_active,
+// levels_switched, audio_tracks, audio_track_active, subtitle_tracks,
+// subtitle_track_active,
 // subtitle_cues (with --subtitle-track: the selected track's cues in the
 // <video> element), text_tracks, first_frame_time (the media time of the
 // first frame presented, the origin of the player's timeline), requests,
 // requests_by_type, vtt_requests (path and status of each WebVTT request),
-// ...}. Exit status 0 when
+// segment_folders (MPEG-TS segments fetched per rendition folder), ...}. Exit status 0 when
 // errors is empty and the media played to its end, 1 otherwise, 2 on a usage
 // or set-up error (run tests/players/setup.sh). Chromium is always killed.
 'use strict';
@@ -165,7 +166,19 @@ function addError(e) {
 // otherwise.
 const SHAKA_RANGE_TOLERANCE = 0.1;
 const notes = [];
+//
+// Shaka's AdaptationSet also warns "Rejecting variant - not compatible with
+// root." for every variant in another audio language than the one chosen
+// (adaptation_set.js: "If the languages don't match, we should not adapt
+// between them"), which any stream with alternate audio languages makes,
+// ffmpeg's HLS muxer's included. With --audio-track (such a stream) it is
+// counted in a note; otherwise it is an error.
+let rejectedVariants = 0;
 function consoleProblem(type, text, location) {
+  if (opt.audioTrack && text === 'Rejecting variant - not compatible with root.') {
+    ++rejectedVariants;
+    return;
+  }
   const m = /^Possible encoding problem detected!.*?from URIs \["?([^"\]]*)"?\] should be \{"start":([-0-9.e]+),"end":([-0-9.e]+)\} but got \{"start":([-0-9.e]+),"end":([-0-9.e]+)\}/s.exec(text);
   if (m) {
     const [uri, a, b, c, d] = [m[1], +m[2], +m[3], +m[4], +m[5]];
@@ -237,6 +250,17 @@ function requestsByType() {
   return out;
 }
 
+// How many MPEG-TS segments were fetched from each rendition folder ("v0",
+// "a1", ...): the folder is the last path element before the file.
+function segmentFolders() {
+  const out = {};
+  for (const r of requests) {
+    const m = /\/([^/]+)\/[^/]+\.ts$/.exec(r.path);
+    if (m && r.status === 200) out[m[1]] = (out[m[1]] || 0) + 1;
+  }
+  return out;
+}
+
 async function finish(reason) {
   if (finished) return;
   finished = true;
@@ -272,6 +296,7 @@ async function finish(reason) {
       /* the table is a courtesy */
     }
   }
+  if (rejectedVariants) notes.push('Shaka: ' + rejectedVariants + ' "Rejecting variant - not compatible with root." warnings (variants of other audio languages)');
   const out = {
     player: opt.player,
     played_seconds: st.played_seconds !== undefined ? st.played_seconds : 0,
@@ -284,6 +309,7 @@ async function finish(reason) {
     levels: st.levels || [],
     levels_switched: st.levels_switched || [],
     audio_tracks: st.audio_tracks || [],
+    audio_track_active: st.audio_track_active || null,
     subtitle_tracks: st.subtitle_tracks || [],
     subtitle_track_active: st.subtitle_track_active || null,
     subtitle_cues: st.subtitle_cues || null,
@@ -293,6 +319,7 @@ async function finish(reason) {
     requests: requests.length,
     requests_by_type: requestsByType(),
     vtt_requests: requests.filter((r) => /\.vtt$/.test(r.path)),
+    segment_folders: segmentFolders(),
     wall_seconds: +((Date.now() - started) / 1000).toFixed(2),
   };
   await cleanup();
