@@ -11,6 +11,7 @@ namespace hlsgate::logging {
 namespace {
 
 std::atomic<int> threshold{static_cast<int>(level::info)};
+std::atomic<int> output_format{static_cast<int>(format::text)};
 
 const char* name(level l) {
   switch (l) {
@@ -67,6 +68,58 @@ void append_value(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
+/// The length of the valid UTF-8 sequence at the start of `v`; 0 when
+/// there is none (a stray byte, an overlong form, a surrogate).
+size_t utf8_length(std::string_view v) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(v[i]); };
+  const unsigned char c = b(0);
+  size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  if (n == 0 || v.size() < n)
+    return 0;
+  for (size_t i = 1; i < n; ++i)
+    if ((b(i) & 0xc0) != 0x80)
+      return 0;
+  if ((c == 0xe0 && b(1) < 0xa0) || (c == 0xed && b(1) >= 0xa0) || (c == 0xf0 && b(1) < 0x90) ||
+      (c == 0xf4 && b(1) >= 0x90))
+    return 0;
+  return n;
+}
+
+/// A JSON string: quotes, backslashes and control characters escaped,
+/// invalid UTF-8 replaced by U+FFFD, so every line parses.
+void append_json_string(std::string& out, std::string_view v) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (size_t i = 0; i < v.size();) {
+    const auto u = static_cast<unsigned char>(v[i]);
+    if (u >= 0x80) {
+      const size_t n = utf8_length(v.substr(i));
+      if (n == 0) {
+        out.append("\\ufffd");
+        ++i;
+      } else {
+        out.append(v.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
+    ++i;
+    if (u == '"' || u == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(u));
+    } else if (u == '\n') {
+      out.append("\\n");
+    } else if (needs_escape(u)) {
+      out.append("\\u00");
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 15]);
+    } else {
+      out.push_back(static_cast<char>(u));
+    }
+  }
+  out.push_back('"');
+}
+
 } // namespace
 
 bool rate_limit::allow(uint64_t& suppressed) noexcept {
@@ -93,18 +146,42 @@ void set_level(std::string_view n) noexcept {
   threshold.store(static_cast<int>(l));
 }
 
+void set_format(std::string_view n) noexcept {
+  output_format.store(static_cast<int>(n == "json" ? format::json : format::text));
+}
+
 bool enabled(level l) noexcept {
   return static_cast<int>(l) >= threshold.load();
 }
 
 std::string format_line(level l, std::string_view msg, std::initializer_list<field> fields,
-                        std::time_t when) {
+                        std::time_t when, format f) {
   std::string line;
   line.reserve(128);
+  format_into(line, l, msg, fields, when, f);
+  return line;
+}
+
+void format_into(std::string& line, level l, std::string_view msg,
+                 std::initializer_list<field> fields, std::time_t when, format f) {
+  line.clear();
   char ts[32];
   std::tm tm{};
   gmtime_r(&when, &tm);
   std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (f == format::json) {
+    line.append("{\"time\":\"").append(ts).append("\",\"level\":\"").append(name(l));
+    line.append("\",\"msg\":");
+    append_json_string(line, msg);
+    for (auto& [k, v] : fields) {
+      line.push_back(',');
+      append_json_string(line, k);
+      line.push_back(':');
+      append_json_string(line, v);
+    }
+    line.append("}\n");
+    return;
+  }
   line.append(ts).append(" level=").append(name(l)).append(" msg=");
   append_value(line, msg);
   for (auto& [k, v] : fields) {
@@ -113,14 +190,17 @@ std::string format_line(level l, std::string_view msg, std::initializer_list<fie
     append_value(line, v);
   }
   line.push_back('\n');
-  return line;
 }
 
 void write(level l, std::string_view msg, std::initializer_list<field> fields) noexcept {
   if (!enabled(l))
     return;
   try {
-    const std::string line = format_line(l, msg, fields, std::time(nullptr));
+    // One buffer per thread, reused: a line costs no allocation once it
+    // has grown to the longest line this thread wrote.
+    thread_local std::string line;
+    format_into(line, l, msg, fields, std::time(nullptr),
+                static_cast<format>(output_format.load()));
     auto rc = ::write(2, line.data(), line.size());
     (void)rc;
   } catch (...) {

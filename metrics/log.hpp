@@ -1,5 +1,7 @@
 // A small logging facade: levels and key=value fields on one line to stderr
 //   2026-11-21T16:35:14Z level=info msg="media expired" media_id=abc
+// or, with HLSGATE_LOG_FORMAT=json, one JSON object per line
+//   {"time":"2026-11-21T16:35:14Z","level":"info","msg":"media expired","media_id":"abc"}
 // CAF's own logging is compiled out in Debian's build; this is ours.
 #pragma once
 
@@ -19,12 +21,22 @@ enum class level { debug, info, warn, error };
 void set_level(std::string_view name) noexcept;
 bool enabled(level l) noexcept;
 
+/// text: `time level=.. msg=".." key=value` (the default); json: one JSON
+/// object per line, {"time", "level", "msg", then the fields}, every value
+/// a string.
+enum class format { text, json };
+/// "json" or "text" (others: text).
+void set_format(std::string_view name) noexcept;
+
 using field = std::pair<std::string_view, std::string_view>;
 
 /// One log line (with its newline) as write() emits it; values holding
 /// control characters are escaped, so every call is exactly one line.
 std::string format_line(level l, std::string_view msg, std::initializer_list<field> fields,
-                        std::time_t when);
+                        std::time_t when, format f = format::text);
+/// The same into `out` (cleared first; its buffer reused).
+void format_into(std::string& out, level l, std::string_view msg,
+                 std::initializer_list<field> fields, std::time_t when, format f);
 
 /// Writes one line atomically (a single write(2)) if `l` is enabled.
 void write(level l, std::string_view msg, std::initializer_list<field> fields = {}) noexcept;

@@ -1,6 +1,7 @@
 #include "metrics/log.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 using namespace hlsgate::logging;
 
@@ -46,4 +47,27 @@ TEST(Log, RateLimitCountsWhatItDrops) {
   EXPECT_GE(allowed, 3);
   EXPECT_LE(allowed, 6);
   EXPECT_EQ(suppressed, 0u);
+}
+
+TEST(Log, JsonLinesParseAndKeepTheFields) {
+  auto line = format_line(level::info, "request", {{"status", "200"}, {"path", "/health"}}, when,
+                          format::json);
+  EXPECT_EQ(line, "{\"time\":\"2023-11-14T22:13:20Z\",\"level\":\"info\",\"msg\":\"request\","
+                  "\"status\":\"200\",\"path\":\"/health\"}\n");
+}
+
+// Whatever a client sends (a path, a header) stays inside its string: one
+// line, valid JSON, invalid UTF-8 replaced.
+TEST(Log, JsonEscapesHostileValues) {
+  const std::string hostile = "x\n\"},{\"level\":\"error\"\r\x1b\x01\\ \xff\xc3\xa9\xed\xa0\x80";
+  auto line = format_line(level::warn, hostile, {{"k\"", hostile}}, when, format::json);
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << line;
+  EXPECT_EQ(j["level"], "warn");
+  const std::string expect = "x\n\"},{\"level\":\"error\"\r\x1b\x01\\ \xef\xbf\xbd\xc3\xa9"
+                             "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd";
+  EXPECT_EQ(j["msg"], expect);
+  EXPECT_EQ(j["k\""], expect);
 }
