@@ -223,6 +223,22 @@ const std::vector<option>& options() {
          return {};
        },
        [](const settings& s) { return s.log_level; }},
+      {"HLSGATE_LOG_FORMAT", "log-format", "text (key=value) or json (one object per line)",
+       [](settings& s, const std::string& v) -> std::string {
+         if (v != "text" && v != "json")
+           return "HLSGATE_LOG_FORMAT must be text or json";
+         s.log_format = v;
+         return {};
+       },
+       [](const settings& s) { return s.log_format; }},
+      {"HLSGATE_ACCESS_LOG", "access-log", "on or off: one log line per request",
+       [](settings& s, const std::string& v) -> std::string {
+         if (v != "on" && v != "off")
+           return "HLSGATE_ACCESS_LOG must be on or off";
+         s.access_log = v == "on";
+         return {};
+       },
+       [](const settings& s) -> std::string { return s.access_log ? "on" : "off"; }},
   };
   return opts;
 }
@@ -361,7 +377,7 @@ std::string help_text() {
     os << "  --" << o.flag << " VALUE / " << o.env << "  (default: " << o.show(defaults)
        << ")\n      " << o.help << "\n";
   }
-  os << "  --help\n      print this text\n\n"
+  os << "  --help\n      print this text\n  --version\n      print the version and build\n\n"
         "Precedence: defaults < config file < environment < flags.\n";
   return os.str();
 }

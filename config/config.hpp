@@ -73,7 +73,9 @@ struct settings {
   uint64_t max_pixel_rate = 3840ull * 2160 * 60;
 
   // -- logs ----------------------------------------------------------------
-  std::string log_level = "info"; ///< HLSGATE_LOG_LEVEL: debug, info, warn, error
+  std::string log_level = "info";  ///< HLSGATE_LOG_LEVEL: debug, info, warn, error
+  std::string log_format = "text"; ///< HLSGATE_LOG_FORMAT: text (key=value) or json
+  bool access_log = true;          ///< HLSGATE_ACCESS_LOG: one line per request (on/off)
 
   /// Base for URLs returned to clients (never derived from the Host header).
   std::string effective_public_url() const;

@@ -18,6 +18,7 @@ server_options make_server_options(const config::settings& cfg) {
   o.body_rate_window_seconds = cfg.body_rate_window_seconds;
   o.cors_origins = cfg.cors_origins;
   o.cors_any = cfg.cors_any;
+  o.access_log = cfg.access_log;
   return o;
 }
 

@@ -3,6 +3,8 @@
 // this file knows it only through detail::connection.
 #include "http/server.hpp"
 
+#include "metrics/log.hpp"
+
 #include "http/server_core.hpp"
 #include "http/wire.hpp"
 
@@ -205,6 +207,17 @@ void server::start() {
   if (m.started)
     return;
   core& c = *m.c;
+  // Read at each scrape; weak: the registry outlives the server.
+  const std::weak_ptr<core> weak = m.c;
+  c.metrics.http_gauges(
+      [weak] {
+        const auto p = weak.lock();
+        return p ? static_cast<double>(p->connections.load()) : 0.0;
+      },
+      [weak] {
+        const auto p = weak.lock();
+        return p ? static_cast<double>(p->uploads.load()) : 0.0;
+      });
   // Each connection may hold a socket and a file (a segment being sent, an
   // upload being written); keep some descriptors for the rest of the process.
   const uint64_t nofile = raise_fd_limit();
@@ -212,10 +225,10 @@ void server::start() {
     const uint64_t reserve = 256;
     const uint64_t fit = nofile > 2 * reserve ? (nofile - reserve) / 2 : nofile / 4;
     if (c.max_connections > fit) {
-      std::fprintf(stderr,
-                   "hlsgate http: max_connections lowered from %u to %llu (RLIMIT_NOFILE %llu)\n",
-                   c.max_connections, static_cast<unsigned long long>(fit),
-                   static_cast<unsigned long long>(nofile));
+      logging::info("max_connections lowered to fit RLIMIT_NOFILE",
+                    {{"from", std::to_string(c.max_connections)},
+                     {"to", std::to_string(fit)},
+                     {"nofile", std::to_string(nofile)}});
       c.max_connections = static_cast<unsigned>(std::max<uint64_t>(1, fit));
     }
   }
@@ -253,7 +266,7 @@ void server::start() {
           return;
         } catch (const std::exception& e) {
           // A handler threw: keep the thread serving (sessions use error codes).
-          std::fprintf(stderr, "hlsgate http: unexpected exception: %s\n", e.what());
+          logging::error("unexpected exception in an HTTP handler", {{"what", e.what()}});
         }
       }
     });

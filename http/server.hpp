@@ -110,6 +110,10 @@ struct server_options {
   unsigned max_uploads = 32;             ///< upload bodies received at once; beyond: 503
   std::vector<std::string> cors_origins; ///< allowed origins (exact match)
   bool cors_any = false;                 ///< any origin ("*"); neither = no CORS headers
+  /// One log line per request (info level): request id, method, route,
+  /// path (never the query: it holds tokens and signatures), status, body
+  /// bytes, duration, client address.
+  bool access_log = false;
 };
 
 /// Routes handled inside the server without the router:

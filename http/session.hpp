@@ -119,6 +119,9 @@ private:
   /// Content-Length as checked by check_framing; false when chunked or absent.
   bool declared_length(uint64_t& len) const;
   std::string_view raw_path() const;
+  /// A request starts (its head read, or refused): its clock and its id.
+  void start_request();
+  void log_access() const;
   std::string_view raw_query() const;
   bool is_head() const noexcept { return method_ == "HEAD"; }
 
@@ -245,6 +248,8 @@ private:
   metrics::route route_ = metrics::route::other;
   rejection reject_;
   clock_type::time_point started_{};
+  std::string request_id_; ///< X-Request-Id: the client's (when valid) or ours
+  std::string client_;     ///< the peer's address, for the access log
   clock_type::time_point head_deadline_{};
   bool keep_alive_ = true;
   bool body_complete_ = true;

@@ -5,6 +5,7 @@
 #include "http/errors.hpp"
 #include "http/framing.hpp"
 #include "http/query.hpp"
+#include "http/request_id.hpp"
 #include "http/text.hpp"
 
 #include <boost/asio/dispatch.hpp>
@@ -50,6 +51,11 @@ void session::run() {
   error_code ec;
   stream_.socket().set_option(tcp::no_delay(true), ec);
   stream_.socket().native_non_blocking(true, ec); // for send/sendfile below
+  if (opts().access_log) {
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec)
+      client_ = peer.address().to_string();
+  }
   head_deadline_ = clock_type::now() + seconds(opts().header_timeout_seconds);
   net::dispatch(strand_, beast::bind_front_handler(&session::do_read, shared_from_this()));
 }
@@ -155,6 +161,15 @@ bool session::declared_length(uint64_t& len) const {
   return !v.empty() && std::from_chars(v.data(), v.data() + v.size(), len).ec == std::errc{};
 }
 
+void session::start_request() {
+  started_ = clock_type::now();
+  const std::string_view given = header("x-request-id");
+  if (valid_request_id(given))
+    request_id_.assign(given);
+  else
+    next_request_id(request_id_);
+}
+
 std::string_view session::raw_path() const {
   std::string_view t = target_;
   return t.substr(0, t.find('?'));
@@ -232,7 +247,7 @@ void session::on_header(error_code ec, std::size_t) {
   ++rate_tick_;
   rate_timer_.cancel();
   if (cut_status_ == 408) {
-    started_ = clock_type::now();
+    start_request();
     keep_alive_ = false;
     body_complete_ = false;
     return send_error(408, "Request header timeout");
@@ -241,7 +256,7 @@ void session::on_header(error_code ec, std::size_t) {
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
         !is_parse_error(ec))
       return do_close(); // peer went away, head deadline, reset
-    started_ = clock_type::now();
+    start_request();
     body_complete_ = false;
     keep_alive_ = false;
     if (reject_.status != 0)
@@ -251,7 +266,7 @@ void session::on_header(error_code ec, std::size_t) {
     return send_error(400, "Malformed HTTP request");
   }
   ++requests_;
-  started_ = clock_type::now();
+  start_request();
   keep_alive_ = parser_->keep_alive();
   const std::string_view path = raw_path();
   if (path.substr(0, 5) == "/seg/") {

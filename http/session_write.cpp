@@ -10,6 +10,7 @@
 #include "http/segment_route.hpp"
 
 #include "auth/signed_url.hpp"
+#include "metrics/log.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -197,6 +198,8 @@ void session::begin_head(unsigned status) {
   out_body_.clear();
   out_shared_.reset();
   wire::begin_head(out_head_, status);
+  if (!request_id_.empty())
+    wire::append_field(out_head_, "X-Request-Id", request_id_);
 }
 
 void session::end_head(std::optional<uint64_t> content_length) {
@@ -256,10 +259,28 @@ void session::write_buffered(size_t body_len) {
   });
 }
 
+void session::log_access() const {
+  const double secs = std::chrono::duration<double>(clock_type::now() - started_).count();
+  char status[8], bytes[24], ms[32];
+  std::snprintf(status, sizeof status, "%u", status_);
+  std::snprintf(bytes, sizeof bytes, "%llu", static_cast<unsigned long long>(sent_body_bytes_));
+  std::snprintf(ms, sizeof ms, "%.3f", secs * 1000);
+  logging::info("request", {{"request_id", request_id_},
+                            {"method", method_},
+                            {"route", metrics::to_string(route_)},
+                            {"path", raw_path()},
+                            {"status", status},
+                            {"bytes", bytes},
+                            {"ms", ms},
+                            {"client", client_}});
+}
+
 void session::finish_response(bool ok) {
   close_file();
   const double secs = std::chrono::duration<double>(clock_type::now() - started_).count();
   core_->metrics.http_request(route_, status_, secs);
+  if (opts().access_log && logging::enabled(logging::level::info))
+    log_access();
   if (sent_body_bytes_ > 0)
     core_->metrics.bytes_served(sent_body_bytes_);
   sent_body_bytes_ = 0;

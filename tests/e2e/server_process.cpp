@@ -52,6 +52,9 @@ bool server_process::start() {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  if (!log_path_.empty())
+    posix_spawn_file_actions_addopen(&fa, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0600);
   std::string bin = HLSGATE_BINARY;
   char* argv[] = {bin.data(), nullptr};
   int rc = posix_spawn(&pid_, bin.c_str(), &fa, nullptr, argv, envp.data());

@@ -26,6 +26,10 @@ public:
   /// SIGKILL, as a crash would.
   void kill9();
 
+  /// Where the server's stderr (its log) goes from the next start() on;
+  /// empty (the default): the test's own stderr.
+  void log_to(std::string path) { log_path_ = std::move(path); }
+
   uint16_t port() const { return port_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -33,6 +37,7 @@ public:
 private:
   std::string data_dir_;
   std::map<std::string, std::string> env_;
+  std::string log_path_;
   pid_t pid_ = -1;
   int out_fd_ = -1;
   uint16_t port_ = 0;

@@ -1,6 +1,7 @@
 // query, errors, routes and wire: the small pure units of http/.
 #include "http/errors.hpp"
 #include "http/query.hpp"
+#include "http/request_id.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "http/wire.hpp"
@@ -172,4 +173,26 @@ TEST(http_helpers, json_error_escapes) {
   EXPECT_EQ(r.status, 422u);
   EXPECT_EQ(r.content_type, "application/json");
   EXPECT_EQ(r.body, "{\"detail\":\"bad \\\"x\\\"\\n\\\\ \\u0001\"}");
+}
+
+TEST(request_id, a_short_token_is_kept_anything_else_replaced) {
+  using hlsgate::http::valid_request_id;
+  EXPECT_TRUE(valid_request_id("abc-123"));
+  EXPECT_TRUE(valid_request_id("7f1c.9a:b_c"));
+  EXPECT_TRUE(valid_request_id(std::string(64, 'a')));
+  EXPECT_FALSE(valid_request_id(std::string(65, 'a')));
+  EXPECT_FALSE(valid_request_id(""));
+  EXPECT_FALSE(valid_request_id("a b"));
+  EXPECT_FALSE(valid_request_id("a\r\nX-Injected: 1"));
+  EXPECT_FALSE(valid_request_id("caf\xc3\xa9"));
+}
+
+TEST(request_id, made_ones_are_unique_and_valid) {
+  std::string a, b;
+  hlsgate::http::next_request_id(a);
+  hlsgate::http::next_request_id(b);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.size(), 29u) << a;
+  EXPECT_EQ(a.substr(0, 17), b.substr(0, 17)) << "one process prefix";
+  EXPECT_TRUE(hlsgate::http::valid_request_id(a));
 }
