@@ -5,6 +5,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <future>
@@ -18,6 +19,7 @@
 #include "http/options.hpp"
 #include "http/server.hpp"
 #include "media/log.hpp"
+#include "metrics/build_info.hpp"
 #include "metrics/log.hpp"
 #include "metrics/metrics.hpp"
 
@@ -30,6 +32,7 @@ namespace {
 /// line per file. Run it while the server is stopped: it opens the same store.
 int run_import(const config::settings& cfg, const std::vector<std::string>& paths) {
   metrics::registry metrics;
+  metrics.data_volume(cfg.data_dir);
   actors::service svc{cfg, metrics};
   if (auto st = svc.start(); !st) {
     std::fprintf(stderr, "hlsgate: %s\n", st.err().reason.c_str());
@@ -70,6 +73,11 @@ int run_import(const config::settings& cfg, const std::vector<std::string>& path
 } // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 &&
+      (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "version") == 0)) {
+    std::printf("%s\n", build::describe().c_str());
+    return 0;
+  }
   auto parsed = config::parse(argc, argv, config::process_environment());
   if (parsed.help) {
     std::fputs(parsed.message.c_str(), stdout);
@@ -81,6 +89,7 @@ int main(int argc, char** argv) {
   }
   const auto& cfg = parsed.value;
   logging::set_level(cfg.log_level);
+  logging::set_format(cfg.log_format);
   // Defence in depth: every file and folder hlsgate creates gets its mode
   // set explicitly; the umask only guarantees that nothing libav or SQLite
   // creates on its own is ever world-readable.
@@ -130,6 +139,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   metrics::registry metrics;
+  metrics.data_volume(cfg.data_dir);
   actors::service svc{cfg, metrics};
   if (auto st = svc.start(); !st) {
     std::fprintf(stderr, "hlsgate: %s\n", st.err().reason.c_str());
