@@ -166,6 +166,7 @@ media::status service::start() {
   pp.env = env;
   pp.workers = d.cfg.workers;
   pp.queue_limit = d.cfg.queue_limit;
+  d.metrics.transcode_queue_limit(d.cfg.queue_limit);
   pp.watchdog_seconds = d.cfg.watchdog_seconds;
   // The pool needs the environment and the environment names the pool: the
   // pool's copy simply has no pool handle.

@@ -1,5 +1,9 @@
 #include "metrics/metrics.hpp"
 
+#include "metrics/build_info.hpp"
+
+#include <sys/statvfs.h>
+
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -21,8 +25,9 @@ namespace {
 constexpr size_t route_count = static_cast<size_t>(route::count_);
 
 /// Status codes with their own series; anything else is counted as "other".
-constexpr std::array<unsigned, 20> known_codes = {200, 201, 202, 204, 206, 304, 400, 401, 403, 404,
-                                                  405, 409, 410, 413, 415, 416, 422, 429, 500, 503};
+constexpr std::array<unsigned, 23> known_codes = {200, 201, 202, 204, 206, 304, 400, 401,
+                                                  403, 404, 405, 408, 409, 410, 413, 415,
+                                                  416, 422, 429, 431, 500, 503, 507};
 constexpr size_t code_count = known_codes.size() + 1; // + "other"
 constexpr size_t other_code = known_codes.size();
 
@@ -253,6 +258,11 @@ struct registry::impl {
                        .Help("Transcode jobs waiting for a worker.")
                        .Register(*reg)
                        .Add({});
+    queue_limit = &BuildGauge()
+                       .Name("hlsgate_transcode_queue_limit")
+                       .Help("Waiting jobs at which uploads are refused (HLSGATE_QUEUE_LIMIT).")
+                       .Register(*reg)
+                       .Add({});
 
     transcode_seconds = &BuildHistogram()
                              .Name("hlsgate_transcode_duration_seconds")
@@ -302,6 +312,64 @@ struct registry::impl {
                       .Add({});
   }
 
+  // Read at each scrape (set up once before the server starts).
+  std::function<double()> connections_fn, uploads_fn;
+  std::string data_path;
+  prometheus::Gauge* queue_limit = nullptr;
+  prometheus::Gauge* connections = nullptr;
+  prometheus::Gauge* uploads = nullptr;
+  prometheus::Gauge* data_free = nullptr;
+  prometheus::Gauge* data_size = nullptr;
+
+  void register_scrape_gauges() {
+    using namespace prometheus;
+    connections = &BuildGauge()
+                       .Name("hlsgate_http_connections")
+                       .Help("Open HTTP connections.")
+                       .Register(*reg)
+                       .Add({});
+    uploads = &BuildGauge()
+                   .Name("hlsgate_uploads_in_flight")
+                   .Help("Upload bodies being received.")
+                   .Register(*reg)
+                   .Add({});
+    data_free = &BuildGauge()
+                     .Name("hlsgate_data_free_bytes")
+                     .Help("Bytes available to hlsgate on the data volume.")
+                     .Register(*reg)
+                     .Add({});
+    data_size = &BuildGauge()
+                     .Name("hlsgate_data_size_bytes")
+                     .Help("Size of the data volume in bytes.")
+                     .Register(*reg)
+                     .Add({});
+  }
+
+  void update_scrape_gauges() {
+    if (connections_fn)
+      connections->Set(connections_fn());
+    if (uploads_fn)
+      uploads->Set(uploads_fn());
+    struct statvfs v {};
+    if (!data_path.empty() && ::statvfs(data_path.c_str(), &v) == 0) {
+      data_free->Set(static_cast<double>(v.f_bavail) * static_cast<double>(v.f_frsize));
+      data_size->Set(static_cast<double>(v.f_blocks) * static_cast<double>(v.f_frsize));
+    }
+  }
+
+  void register_build_info() {
+    using namespace prometheus;
+    BuildGauge()
+        .Name("hlsgate_build_info")
+        .Help("The running build: version, commit, build type and compiler as labels; value 1.")
+        .Register(*reg)
+        .Add({{"version", build::version()},
+              {"commit", build::commit()},
+              {"build_type", build::build_type()},
+              {"compiler", build::compiler()}})
+        .Set(1);
+  }
+
   void update_process() {
     const process_sample s = read_process(boot_time);
     std::lock_guard<std::mutex> lock(process_mutex);
@@ -317,7 +385,21 @@ struct registry::impl {
   }
 };
 
-registry::registry() : impl_(std::make_unique<impl>()) {}
+registry::registry() : impl_(std::make_unique<impl>()) {
+  impl_->register_build_info();
+  impl_->register_scrape_gauges();
+}
+
+void registry::http_gauges(std::function<double()> connections, std::function<double()> uploads) {
+  std::lock_guard<std::mutex> lock(impl_->process_mutex);
+  impl_->connections_fn = std::move(connections);
+  impl_->uploads_fn = std::move(uploads);
+}
+
+void registry::data_volume(std::string path) {
+  std::lock_guard<std::mutex> lock(impl_->process_mutex);
+  impl_->data_path = std::move(path);
+}
 registry::~registry() = default;
 
 void registry::http_request(route r, unsigned status, double seconds) noexcept {
@@ -357,6 +439,10 @@ void registry::transcode_queue_depth(double depth) noexcept {
   impl_->queue_depth->Set(depth);
 }
 
+void registry::transcode_queue_limit(double limit) noexcept {
+  impl_->queue_limit->Set(limit);
+}
+
 void registry::transcode_finished(double seconds, double realtime_factor) noexcept {
   try {
     impl_->transcode_seconds->Observe(seconds);
@@ -371,6 +457,10 @@ void registry::transcode_failure(const char* reason) noexcept {
 
 std::string registry::serialize() const {
   impl_->update_process();
+  {
+    std::lock_guard<std::mutex> lock(impl_->process_mutex);
+    impl_->update_scrape_gauges();
+  }
   return prometheus::TextSerializer().Serialize(impl_->reg->Collect());
 }
 

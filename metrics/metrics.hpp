@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -57,8 +58,17 @@ public:
   // -- transcoding -------------------------------------------------------------
   void transcode_jobs_add(job_state s, double delta) noexcept;
   void transcode_queue_depth(double depth) noexcept;
+  void transcode_queue_limit(double limit) noexcept;
   void transcode_finished(double seconds, double realtime_factor) noexcept;
   void transcode_failure(const char* reason) noexcept;
+
+  // -- read at each scrape ------------------------------------------------------
+  /// Open HTTP connections and upload bodies being received (the server's
+  /// counters; called from serialize(), so they must be thread-safe).
+  void http_gauges(std::function<double()> connections, std::function<double()> uploads);
+  /// The folder whose file system's free and total bytes are exported
+  /// (hlsgate_data_free_bytes, hlsgate_data_size_bytes): the data volume.
+  void data_volume(std::string path);
 
   /// Text exposition format (version 0.0.4) of everything registered,
   /// including process metrics.
