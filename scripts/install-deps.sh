@@ -4,7 +4,8 @@
 #   scripts/install-deps.sh --test   also every tool the test suite drives: the
 #                                    ffmpeg CLI, nginx, Prometheus, wrk, clang
 #                                    (fuzzing), clang-format, Chromium, GStreamer,
-#                                    Node.js/npm (players) — without enabling or
+#                                    Node.js/npm (players), systemd-analyze
+#                                    (the unit in deploy/) — without enabling or
 #                                    starting any system service.
 # Idempotent: packages already present are skipped, so a second run is quick.
 set -euo pipefail
@@ -18,7 +19,7 @@ BUILD=(
 TEST=(
   curl ffmpeg nginx-light prometheus wrk clang-format clang libclang-rt-14-dev
   chromium gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-  gstreamer1.0-plugins-bad gstreamer1.0-libav
+  gstreamer1.0-plugins-bad gstreamer1.0-libav systemd python3
 )
 
 want=("${BUILD[@]}")
