@@ -212,6 +212,21 @@ bool service::ready() const noexcept {
   return impl_->state.load(std::memory_order_acquire) == impl::phase::running;
 }
 
+std::string service::not_ready_reason() const {
+  auto& d = *impl_;
+  if (!ready())
+    return "shutting down";
+  struct statvfs vfs {};
+  if (!d.dir || ::statvfs(d.dir->uploads().c_str(), &vfs) != 0)
+    return "the data volume cannot be read";
+  if (vfs.f_flag & ST_RDONLY)
+    return "the data volume is read-only";
+  const uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  if (free_bytes < d.cfg.min_free_bytes)
+    return "less free space on the data volume than HLSGATE_MIN_FREE_BYTES";
+  return "";
+}
+
 std::optional<api_error> service::upload_refusal(uint64_t declared_bytes) const noexcept {
   auto& d = *impl_;
   if (!ready())

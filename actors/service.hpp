@@ -51,6 +51,12 @@ public:
   /// True once start() succeeded and until begin_drain()/shutdown().
   bool ready() const noexcept;
 
+  /// Why the server should not get traffic now ("" when it may): shutting
+  /// down, the data volume mounted read-only, or less free space on it than
+  /// HLSGATE_MIN_FREE_BYTES (uploads would be refused with 507). One
+  /// statvfs, no lock, no actor: GET /ready answers with it.
+  std::string not_ready_reason() const;
+
   /// Why an upload of `declared_bytes` (0 = not declared) would be refused
   /// right now: shutting down, queue full, or too little free space on the
   /// data volume (HLSGATE_MIN_FREE_BYTES); so the HTTP layer can answer

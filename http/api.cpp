@@ -559,8 +559,8 @@ struct api::impl {
   }
 
   void ready(request&, const route_params&, reply_fn& reply) {
-    if (!svc.ready())
-      return reply(error_response(503, "Not ready"));
+    if (const std::string why = svc.not_ready_reason(); !why.empty())
+      return reply(json_response(503, {{"status", "not ready"}, {"reason", why}}));
     reply(json_response(200, {{"status", "ready"}}));
   }
 

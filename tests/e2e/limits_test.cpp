@@ -30,6 +30,16 @@ TEST_F(limits, too_little_free_space_is_507_before_the_body) {
   EXPECT_EQ(count_files(data + "/uploads"), 0u);
 }
 
+TEST_F(limits, too_little_free_space_makes_the_server_not_ready) {
+  env["HLSGATE_MIN_FREE_BYTES"] = std::to_string(1ull << 62);
+  start();
+  auto r = http_get(port(), "/ready");
+  EXPECT_EQ(r.status, 503u);
+  EXPECT_EQ(parse_json(r).value("reason", ""),
+            "less free space on the data volume than HLSGATE_MIN_FREE_BYTES");
+  EXPECT_EQ(http_get(port(), "/health").status, 200u) << "alive, only not ready";
+}
+
 TEST_F(limits, uploads_at_once_are_bounded) {
   env["HLSGATE_MAX_UPLOADS"] = "1";
   start();
