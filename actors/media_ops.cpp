@@ -14,8 +14,13 @@ metrics::registry* metrics_of(self_ptr self) {
 }
 
 void count_status(self_ptr self, media_status s, double delta) {
-  if (auto* m = metrics_of(self))
-    m->media_items_add(static_cast<metrics::media_state>(s), delta);
+  auto* m = metrics_of(self);
+  if (!m)
+    return;
+  // A library file waiting for its first play is counted as imported.
+  const bool imported = s == media_status::queued && self->state.record.on_demand;
+  m->media_items_add(
+      imported ? metrics::media_state::imported : static_cast<metrics::media_state>(s), delta);
 }
 
 /// The in-memory status (counted in hlsgate_media_items).

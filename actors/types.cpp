@@ -16,6 +16,10 @@ const char* to_string(media_status s) noexcept {
   return "failed";
 }
 
+const char* reported_status(const media_record& r) noexcept {
+  return r.on_demand && r.status == media_status::queued ? "imported" : to_string(r.status);
+}
+
 bool from_string(const std::string& s, media_status& out) noexcept {
   for (auto x : {media_status::queued, media_status::processing, media_status::ready,
                  media_status::failed}) {

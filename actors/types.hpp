@@ -80,6 +80,11 @@ struct media_record {
   int64_t expiry_minutes() const { return (expires_at - upload_time + 59) / 60; }
 };
 
+/// The status shown to people and metrics: "imported" for a library file
+/// never played yet (queued, waiting for its first playlist request),
+/// else to_string(status).
+const char* reported_status(const media_record& r) noexcept;
+
 // -- what the HTTP layer gets back ---------------------------------------------
 
 /// Errors of the service API; http/ maps them to status codes in one place.

@@ -62,7 +62,7 @@ size_t reason_index(const char* const (&names)[N], const char* reason) noexcept 
   return N; // "other"
 }
 
-constexpr const char* media_state_names[] = {"queued", "processing", "ready", "failed"};
+constexpr const char* media_state_names[] = {"queued", "processing", "ready", "failed", "imported"};
 constexpr const char* job_state_names[] = {"queued", "running"};
 static_assert(std::size(media_state_names) == static_cast<size_t>(media_state::count_));
 static_assert(std::size(job_state_names) == static_cast<size_t>(job_state::count_));

@@ -33,7 +33,8 @@ enum class route : uint8_t {
 };
 const char* to_string(route r) noexcept;
 
-enum class media_state : uint8_t { queued, processing, ready, failed, count_ };
+/// `imported`: a library file never played (queued for its first request).
+enum class media_state : uint8_t { queued, processing, ready, failed, imported, count_ };
 enum class job_state : uint8_t { queued, running, count_ };
 
 class registry {

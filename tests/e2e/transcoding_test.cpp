@@ -338,7 +338,9 @@ TEST_F(transcoding, library_import_transcodes_on_first_request) {
   ASSERT_EQ(items.size(), 1u) << r.body; // the .txt is not a media file
   std::string id = items[0]["media_id"], token = items[0]["access_token"],
               key = items[0]["admin_key"];
-  EXPECT_EQ(info(id, key)["status"], "queued");
+  EXPECT_EQ(info(id, key)["status"], "imported") << "never played yet";
+  EXPECT_NE(http_get(port(), "/metrics").body.find("hlsgate_media_items{status=\"imported\"} 1"),
+            std::string::npos);
   EXPECT_EQ(count_files(data + "/sources"), 0u); // registered, not copied
   // The first playlist request starts the job and is answered once the
   // first segments exist.
@@ -347,6 +349,9 @@ TEST_F(transcoding, library_import_transcodes_on_first_request) {
   auto done = poll_info(
       id, key, [](const json& x) { return x["status"] == "ready" || x["status"] == "failed"; });
   ASSERT_EQ(done["status"], "ready");
+  const std::string m = http_get(port(), "/metrics").body;
+  EXPECT_NE(m.find("hlsgate_media_items{status=\"imported\"} 0"), std::string::npos);
+  EXPECT_NE(m.find("hlsgate_media_items{status=\"ready\"} 1"), std::string::npos);
   EXPECT_TRUE(fs::exists(library + "/shows/episode.mp4")) << "imported originals are never deleted";
   check_decodes(id, token, 12);
   // The command-line import, with the server stopped.
