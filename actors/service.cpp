@@ -151,7 +151,7 @@ media::status service::start() {
   d.sys_cfg->set("scheduler.max-threads", std::max(2u, std::thread::hardware_concurrency() / 2));
   d.sys_cfg->set("logger.verbosity", caf::atom("quiet"));
   d.sys = std::make_unique<caf::actor_system>(*d.sys_cfg);
-  d.store_handle = spawn_store(*d.sys, d.db, true);
+  d.store_handle = spawn_store(*d.sys, d.db, true, &d.metrics);
   auto env = std::make_shared<environment>();
   env->cfg = d.cfg;
   env->jwt = d.jwt;

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <caf/all.hpp>
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 namespace hlsgate::actors {
@@ -302,19 +303,35 @@ media::result<std::vector<media_record>> store::load_all() {
 
 namespace {
 
-store_actor::behavior_type store_behavior(store_actor::pointer, std::shared_ptr<store> s) {
+/// Runs one durable write, timed into `m` (may be null).
+template <class Write> bool timed(metrics::registry* m, Write&& write) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool ok = write().ok();
+  if (m)
+    m->store_write(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                   ok);
+  return ok;
+}
+
+store_actor::behavior_type store_behavior(store_actor::pointer, std::shared_ptr<store> s,
+                                          metrics::registry* m) {
   return {
-      [s](put_atom, const media_record& r) -> bool { return s->put(r).ok(); },
-      [s](delete_atom, const std::string& id) -> bool { return s->remove(id).ok(); },
+      [s, m](put_atom, const media_record& r) -> bool {
+        return timed(m, [&] { return s->put(r); });
+      },
+      [s, m](delete_atom, const std::string& id) -> bool {
+        return timed(m, [&] { return s->remove(id); });
+      },
   };
 }
 
 } // namespace
 
-store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<store> s, bool detached) {
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<store> s, bool detached,
+                        metrics::registry* metrics) {
   if (detached)
-    return sys.spawn<caf::detached>(store_behavior, std::move(s));
-  return sys.spawn(store_behavior, std::move(s));
+    return sys.spawn<caf::detached>(store_behavior, std::move(s), metrics);
+  return sys.spawn(store_behavior, std::move(s), metrics);
 }
 
 } // namespace hlsgate::actors

@@ -10,6 +10,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/types.hpp"
 #include "media/result.hpp"
+#include "metrics/metrics.hpp"
 
 namespace caf {
 class actor_system;
@@ -41,7 +42,9 @@ private:
 /// Spawns the single writer over `s` (store_actor in interfaces.hpp):
 ///   (put_atom, media_record) -> bool      (true when durable)
 ///   (delete_atom, std::string id) -> bool
-/// `detached` = false only for the deterministic test scheduler.
-store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<store> s, bool detached = true);
+/// `detached` = false only for the deterministic test scheduler. Each
+/// write's duration and outcome go to `metrics` when given.
+store_actor spawn_store(caf::actor_system& sys, std::shared_ptr<store> s, bool detached = true,
+                        metrics::registry* metrics = nullptr);
 
 } // namespace hlsgate::actors

@@ -316,10 +316,27 @@ struct registry::impl {
   std::function<double()> connections_fn, uploads_fn;
   std::string data_path;
   prometheus::Gauge* queue_limit = nullptr;
+  prometheus::Histogram* store_seconds = nullptr;
+  prometheus::Counter* store_failures = nullptr;
   prometheus::Gauge* connections = nullptr;
   prometheus::Gauge* uploads = nullptr;
   prometheus::Gauge* data_free = nullptr;
   prometheus::Gauge* data_size = nullptr;
+
+  void register_store() {
+    using namespace prometheus;
+    store_seconds = &BuildHistogram()
+                         .Name("hlsgate_store_write_seconds")
+                         .Help("Durable store writes (record put or removed, synced to disk).")
+                         .Register(*reg)
+                         .Add({}, Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                              0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+    store_failures = &BuildCounter()
+                          .Name("hlsgate_store_write_failures_total")
+                          .Help("Store writes that failed (the change was not acknowledged).")
+                          .Register(*reg)
+                          .Add({});
+  }
 
   void register_scrape_gauges() {
     using namespace prometheus;
@@ -388,6 +405,16 @@ struct registry::impl {
 registry::registry() : impl_(std::make_unique<impl>()) {
   impl_->register_build_info();
   impl_->register_scrape_gauges();
+  impl_->register_store();
+}
+
+void registry::store_write(double seconds, bool ok) noexcept {
+  try {
+    impl_->store_seconds->Observe(seconds);
+  } catch (...) {
+  }
+  if (!ok)
+    impl_->store_failures->Increment();
 }
 
 void registry::http_gauges(std::function<double()> connections, std::function<double()> uploads) {

@@ -60,6 +60,10 @@ public:
   void transcode_jobs_add(job_state s, double delta) noexcept;
   void transcode_queue_depth(double depth) noexcept;
   void transcode_queue_limit(double limit) noexcept;
+
+  // -- store ---------------------------------------------------------------------
+  /// One durable write (a record put or removed, fsynced) took `seconds`.
+  void store_write(double seconds, bool ok) noexcept;
   void transcode_finished(double seconds, double realtime_factor) noexcept;
   void transcode_failure(const char* reason) noexcept;
 
