@@ -259,6 +259,8 @@ void session::write_buffered(size_t body_len) {
   });
 }
 
+/// The access line: the path is cut at 512 bytes, so a line stays one
+/// atomic write(2) even into a pipe (PIPE_BUF is 4096).
 void session::log_access() const {
   const double secs = std::chrono::duration<double>(clock_type::now() - started_).count();
   char status[8], bytes[24], ms[32];
@@ -268,7 +270,7 @@ void session::log_access() const {
   logging::info("request", {{"request_id", request_id_},
                             {"method", method_},
                             {"route", metrics::to_string(route_)},
-                            {"path", raw_path()},
+                            {"path", raw_path().substr(0, 512)},
                             {"status", status},
                             {"bytes", bytes},
                             {"ms", ms},

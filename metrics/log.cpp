@@ -31,49 +31,16 @@ bool needs_escape(unsigned char c) {
   return c < 0x20 || c == 0x7f;
 }
 
-/// A value as one token: quoted when it holds spaces, quotes, '=' or
-/// anything that needs escaping; control characters (CR, LF, ESC, ...) are
-/// written as \n, \r, \t or \xNN, so no string from a client or a file can
-/// start a forged log line or drive the terminal.
-void append_value(std::string& out, std::string_view v) {
-  bool quote = v.empty();
-  for (char c : v)
-    quote = quote || c == ' ' || c == '"' || c == '=' || c == '\\' ||
-            needs_escape(static_cast<unsigned char>(c));
-  if (!quote) {
-    out.append(v);
-    return;
-  }
-  static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (char c : v) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (c == '\n') {
-      out.append("\\n");
-    } else if (c == '\r') {
-      out.append("\\r");
-    } else if (c == '\t') {
-      out.append("\\t");
-    } else if (needs_escape(u)) {
-      out.append("\\x");
-      out.push_back(hex[u >> 4]);
-      out.push_back(hex[u & 15]);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
-
 /// The length of the valid UTF-8 sequence at the start of `v`; 0 when
-/// there is none (a stray byte, an overlong form, a surrogate).
+/// there is none (a stray byte, a byte that never starts one, an overlong
+/// form, a surrogate, beyond U+10FFFF).
 size_t utf8_length(std::string_view v) {
   const auto b = [&](size_t i) { return static_cast<unsigned char>(v[i]); };
   const unsigned char c = b(0);
-  size_t n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+  const size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+                   : c >= 0xe0 && c <= 0xef ? 3
+                   : c >= 0xf0 && c <= 0xf4 ? 4
+                                            : 0;
   if (n == 0 || v.size() < n)
     return 0;
   for (size_t i = 1; i < n; ++i)
@@ -85,18 +52,98 @@ size_t utf8_length(std::string_view v) {
   return n;
 }
 
-/// A JSON string: quotes, backslashes and control characters escaped,
-/// invalid UTF-8 replaced by U+FFFD, so every line parses.
+/// The length of the character at the start of `v` (whose first byte is
+/// >= 0x80) when a log viewer shows it as text: valid UTF-8 that is not a C1
+/// control (U+0080..U+009F, NEL and CSI among them) nor a line or paragraph
+/// separator (U+2028, U+2029). 0 otherwise: escape its bytes.
+size_t printable_length(std::string_view v) {
+  const size_t n = utf8_length(v);
+  if (n == 2 && static_cast<unsigned char>(v[0]) == 0xc2 && static_cast<unsigned char>(v[1]) < 0xa0)
+    return 0;
+  if (n == 3 && (v.substr(0, 3) == "\xe2\x80\xa8" || v.substr(0, 3) == "\xe2\x80\xa9"))
+    return 0;
+  return n;
+}
+
+/// A value as one token: quoted when it holds spaces, quotes, '=' or
+/// anything that needs escaping; control characters (CR, LF, ESC, C1, line
+/// separators) and invalid UTF-8 are written as \n, \r, \t or \xNN, so no
+/// string from a client or a file can start a forged log line or drive the
+/// terminal.
+void append_value(std::string& out, std::string_view v) {
+  bool quote = v.empty();
+  for (size_t i = 0; i < v.size() && !quote;) {
+    const auto c = static_cast<unsigned char>(v[i]);
+    if (c >= 0x80) {
+      const size_t n = printable_length(v.substr(i));
+      quote = n == 0;
+      i += n;
+      continue;
+    }
+    quote = c == ' ' || c == '"' || c == '=' || c == '\\' || needs_escape(c);
+    ++i;
+  }
+  if (!quote) {
+    out.append(v);
+    return;
+  }
+  static constexpr char hex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (size_t i = 0; i < v.size();) {
+    const char c = v[i];
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x80) {
+      if (const size_t n = printable_length(v.substr(i)); n > 0) {
+        out.append(v.substr(i, n));
+        i += n;
+        continue;
+      }
+    }
+    ++i;
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else if (c == '\r') {
+      out.append("\\r");
+    } else if (c == '\t') {
+      out.append("\\t");
+    } else if (needs_escape(u) || u >= 0x80) {
+      out.append("\\x");
+      out.push_back(hex[u >> 4]);
+      out.push_back(hex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+/// A JSON string: quotes, backslashes and control characters escaped (C1
+/// controls and U+2028/9 as \uXXXX too), invalid UTF-8 replaced by U+FFFD,
+/// so every line parses and none shows as two.
 void append_json_string(std::string& out, std::string_view v) {
   static constexpr char hex[] = "0123456789abcdef";
+  const auto escape = [&](unsigned cp) {
+    out.append("\\u");
+    for (int shift = 12; shift >= 0; shift -= 4)
+      out.push_back(hex[(cp >> shift) & 15]);
+  };
   out.push_back('"');
   for (size_t i = 0; i < v.size();) {
     const auto u = static_cast<unsigned char>(v[i]);
     if (u >= 0x80) {
       const size_t n = utf8_length(v.substr(i));
       if (n == 0) {
-        out.append("\\ufffd");
+        escape(0xfffd);
         ++i;
+      } else if (printable_length(v.substr(i)) == 0) {
+        // C1 (2 bytes) or U+2028/9 (3 bytes): decode the code point.
+        const auto b1 = static_cast<unsigned char>(v[i + 1]);
+        escape(n == 2 ? ((u & 0x1fu) << 6) | (b1 & 0x3fu)
+                      : 0x2000u | (static_cast<unsigned char>(v[i + 2]) & 0x3fu));
+        i += n;
       } else {
         out.append(v.substr(i, n));
         i += n;
@@ -110,9 +157,7 @@ void append_json_string(std::string& out, std::string_view v) {
     } else if (u == '\n') {
       out.append("\\n");
     } else if (needs_escape(u)) {
-      out.append("\\u00");
-      out.push_back(hex[u >> 4]);
-      out.push_back(hex[u & 15]);
+      escape(u);
     } else {
       out.push_back(static_cast<char>(u));
     }

@@ -71,3 +71,36 @@ TEST(Log, JsonEscapesHostileValues) {
   EXPECT_EQ(j["msg"], expect);
   EXPECT_EQ(j["k\""], expect);
 }
+
+// Bytes that are not text, or text that viewers take as a line break or a
+// terminal command (C1: NEL, CSI; U+2028/9), are escaped in both formats.
+TEST(Log, NonTextBytesAreEscapedInBothFormats) {
+  const std::string nasty = "a\xf8\x80\x80"
+                            "b\xff\x80"
+                            "c\xc2\x85"
+                            "d\xc2\x9b[31m"
+                            "e\xe2\x80\xa8"
+                            "f\xe2\x80\xa9"
+                            "g\xc3\xa9";
+  auto text = format_line(level::info, "m", {{"path", nasty}}, when);
+  EXPECT_NE(text.find("path=\"a\\xf8\\x80\\x80b\\xff\\x80c\\xc2\\x85d\\xc2\\x9b[31me\\xe2\\x80\\xa8"
+                      "f\\xe2\\x80\\xa9g\xc3\xa9\""),
+            std::string::npos)
+      << text;
+  auto json_line = format_line(level::info, "m", {{"path", nasty}}, when, format::json);
+  for (unsigned char c : json_line)
+    EXPECT_TRUE(c < 0x80 || c == 0xc3 || c == 0xa9) << "only the é stays raw: " << json_line;
+  EXPECT_NE(json_line.find("\\u0085"), std::string::npos) << json_line;
+  EXPECT_NE(json_line.find("\\u2028"), std::string::npos) << json_line;
+  auto j = nlohmann::json::parse(json_line, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << json_line;
+  EXPECT_EQ(j["path"], "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                       "b\xef\xbf\xbd\xef\xbf\xbd"
+                       "c\xc2\x85"
+                       "d\xc2\x9b[31me\xe2\x80\xa8"
+                       "f\xe2\x80\xa9"
+                       "g\xc3\xa9");
+  // Plain UTF-8 text stays readable and unquoted.
+  EXPECT_EQ(format_line(level::info, "m", {{"name", "caf\xc3\xa9"}}, when),
+            "2023-11-14T22:13:20Z level=info msg=m name=caf\xc3\xa9\n");
+}
