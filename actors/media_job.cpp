@@ -28,11 +28,20 @@ void on_segment(self_ptr self, media::segment_event& ev) {
   rr = to_record(ev.rendition);
   rr.segments = std::move(segments);
   rr.segments.push_back(std::move(ev.segment));
-  bool all = std::all_of(st.live.begin(), st.live.end(),
-                         [](const rendition_record& x) { return !x.segments.empty(); });
-  if (!all)
+  // Playable once every variant has a segment and, when the sound is in
+  // alternate tracks, one of them has: a track that has none yet (its sound
+  // starts late, or never) is left out of the master until it has.
+  const auto has_segments = [](const rendition_record& x) { return !x.segments.empty(); };
+  const size_t variants =
+      ev.variant_count == 0 ? st.live.size() : std::min(ev.variant_count, st.live.size());
+  const auto first_alt = st.live.begin() + static_cast<std::ptrdiff_t>(variants);
+  if (!std::all_of(st.live.begin(), first_alt, has_segments))
     return;
-  st.snapshot = make_snapshot(st.record, st.live, false, st.env->cfg.segment_seconds);
+  if (first_alt != st.live.end() && std::none_of(first_alt, st.live.end(), has_segments))
+    return;
+  std::vector<rendition_record> shown;
+  std::copy_if(st.live.begin(), st.live.end(), std::back_inserter(shown), has_segments);
+  st.snapshot = make_snapshot(st.record, shown, false, st.env->cfg.segment_seconds);
   answer_playlist_waiters(self);
 }
 

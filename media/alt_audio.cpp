@@ -149,9 +149,23 @@ int alternate_audio::skipped_error() const {
 }
 
 void alternate_audio::take_outputs(std::vector<rendition_output>& out) {
-  for (auto& t : tracks_)
-    if (!t->writer->info().segments.empty())
-      out.push_back(std::move(t->writer->info()));
+  const size_t first = out.size();
+  size_t empty = 0;
+  bool have_default = false;
+  for (auto& t : tracks_) {
+    rendition_output& info = t->writer->info();
+    if (info.segments.empty()) {
+      ++empty; // no sound at all (or none after the first picture)
+      continue;
+    }
+    have_default = have_default || info.is_default;
+    out.push_back(std::move(info));
+  }
+  if (!have_default && out.size() > first)
+    out[first].is_default = true; // the default track was the one left out
+  if (empty > 0)
+    add_warning(warning_, std::to_string(empty) + " audio track" + (empty > 1 ? "s" : "") +
+                              " had no sound and " + (empty > 1 ? "were" : "was") + " left out");
 }
 
 } // namespace hlsgate::media::detail

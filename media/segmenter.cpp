@@ -45,6 +45,7 @@ std::string avc1_codecs(const uint8_t* data, int size) {
 // ---------------------------------------------------------------------------
 
 void job_shared::emit(segment_event ev) {
+  ev.variant_count = variant_count;
   {
     std::lock_guard<std::mutex> lk(m);
     events.push_back(std::move(ev));

@@ -41,6 +41,7 @@ struct job_shared {
   std::condition_variable cv; ///< the reader waits here (queue space, events, workers done)
   bool abort = false;
   bool failed = false;
+  size_t variant_count = 0; ///< set before any writer emits: segment_event::variant_count
   error first_error;
   std::deque<segment_event> events;
 

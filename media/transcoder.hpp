@@ -86,6 +86,9 @@ using progress_fn = std::function<void(double fraction)>;
 /// (segments are written as `<name>.part` first), so it can be served now.
 struct segment_event {
   size_t rendition_count = 0; ///< renditions this job produces
+  /// The first `variant_count` of them are variants (video, or the audio of
+  /// an input without video); the rest are alternate audio tracks. 0: all.
+  size_t variant_count = 0;
   size_t rendition_index = 0; ///< 0 = top rung
   rendition_output rendition; ///< all known so far about it; `segments` is left empty
   segment_entry segment;      ///< uri = file name inside the rendition dir

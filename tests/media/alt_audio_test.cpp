@@ -160,6 +160,31 @@ TEST(AlternateAudio, AtMostEightTracksTheOthersReported) {
       << r.out->warning;
 }
 
+// A track whose sound all ends before the first picture (here: one second
+// of sound, the picture from 2 s on) has nothing to play: it is left out
+// and said so, and the default moves to a track that plays.
+TEST(AlternateAudio, ATrackWithoutSoundIsLeftOutAndTheDefaultMoves) {
+  const std::string dir = make_temp_dir("alt-audio");
+  const std::string src = dir + "/late-picture.mkv";
+  ffmpeg("-itsoffset 2 -f lavfi -i testsrc2=size=320x240:rate=25:duration=4 "
+         "-f lavfi -i sine=frequency=440:sample_rate=48000:duration=1 "
+         "-f lavfi -i sine=frequency=880:sample_rate=48000:duration=6 "
+         "-map 0:v -map 1:a -map 2:a -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac "
+         "-disposition:a:0 default -disposition:a:1 0 -metadata:s:a:1 language=ger " +
+         shell_quote(src));
+  transcode_options opts = fast_options(2);
+  opts.ladder = {{240, 300000}};
+  const run_result r = run_transcode(src, opts);
+  ASSERT_TRUE(r.out) << r.out.err().detail;
+  ASSERT_EQ(r.out->renditions.size(), 2u);
+  const rendition_output& a = r.out->renditions[1];
+  EXPECT_EQ(a.name, "a1");
+  EXPECT_EQ(a.language, "de");
+  EXPECT_TRUE(a.is_default) << "the default track was left out";
+  EXPECT_NE(r.out->warning.find("1 audio track had no sound and was left out"), std::string::npos)
+      << r.out->warning;
+}
+
 TEST(AlternateAudio, OneTrackStaysMuxed) {
   const std::string src = several_tracks("one", {440}, "", 3);
   transcode_options opts = fast_options(2);

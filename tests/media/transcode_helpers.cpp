@@ -1,6 +1,7 @@
 // Helpers of the transcoder tests: ffprobe / ffmpeg CLI checks of the output.
 #include "tests/media/transcode_helpers.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -176,6 +177,9 @@ void check_events(const run_result& r) {
   for (const seen_event& s : r.events) {
     const segment_event& ev = s.ev;
     EXPECT_EQ(ev.rendition_count, out.renditions.size());
+    EXPECT_EQ(ev.variant_count,
+              std::count_if(out.renditions.begin(), out.renditions.end(),
+                            [](const rendition_output& x) { return !x.alternate; }));
     ASSERT_LT(ev.rendition_index, out.renditions.size());
     const rendition_output& rend = out.renditions[ev.rendition_index];
     EXPECT_EQ(ev.rendition.name, rend.name);
