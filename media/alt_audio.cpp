@@ -12,13 +12,13 @@ namespace hlsgate::media::detail {
 
 namespace {
 
-std::string tag(const AVDictionary* metadata, const char* key) {
-  const AVDictionaryEntry* e = av_dict_get(metadata, key, nullptr, 0);
-  return e && e->value ? e->value : "";
-}
-
-void add_warning(std::string& warning, const std::string& what) {
-  warning += (warning.empty() ? "" : "; ") + what;
+/// Adds "N audio track(s) <what>" to `warning` when `n` > 0; `what` has
+/// the singular and plural forms.
+void add_warning(std::string& warning, size_t n, const char* one, const char* many) {
+  if (n == 0)
+    return;
+  warning += (warning.empty() ? "" : "; ") + std::to_string(n) + " audio track" +
+             (n > 1 ? "s " : " ") + (n > 1 ? many : one);
 }
 
 } // namespace
@@ -43,15 +43,18 @@ std::vector<int> alternate_audio::choose(AVFormatContext* in, int vidx, size_t& 
 }
 
 status alternate_audio::open_tracks(AVFormatContext* in, const std::vector<int>& streams,
-                                    int threads, int bitrate, int64_t start_ticks) {
+                                    size_t skipped, int threads, int bitrate, int64_t start_ticks) {
+  const std::string limit = "skipped: at most " + std::to_string(kMaxAudioTracks) + " are kept";
+  add_warning(warning_, skipped, limit.c_str(), limit.c_str());
+  const std::vector<audio_stream_info> tags = list_audio_streams(in);
   size_t failed = 0;
   for (int idx : streams) {
     const AVStream* st = in->streams[idx];
     auto t = std::make_unique<track>();
     t->stream = idx;
-    t->language = tag(st->metadata, "language");
-    t->title = tag(st->metadata, "title");
-    t->is_default = (st->disposition & AV_DISPOSITION_DEFAULT) != 0;
+    for (const auto& info : tags)
+      if (info.index == idx)
+        t->tags = info;
     track* self = t.get();
     t->encoder = std::make_unique<audio_encoder>([self](AVPacket* pkt) -> status {
       libav::packet_ptr copy(av_packet_clone(pkt));
@@ -65,10 +68,8 @@ status alternate_audio::open_tracks(AVFormatContext* in, const std::vector<int>&
     }
     tracks_.push_back(std::move(t));
   }
-  if (failed > 0)
-    add_warning(warning_, std::to_string(failed) + " audio track" + (failed > 1 ? "s" : "") +
-                              " could not be decoded and " + (failed > 1 ? "were" : "was") +
-                              " left out");
+  add_warning(warning_, failed, "could not be decoded and was left out",
+              "could not be decoded and were left out");
   return ok_status();
 }
 
@@ -87,14 +88,14 @@ status alternate_audio::open_writers(const std::filesystem::path& out_dir, job_s
     rendition_output& info = t.writer->info();
     info.name = "a" + std::to_string(k);
     info.alternate = true;
-    info.language = language_tag(t.language);
-    const std::string title = clean_label(t.title);
+    info.language = language_tag(t.tags.language);
+    const std::string title = clean_label(t.tags.title);
     const std::string base = !title.empty()           ? title
                              : !info.language.empty() ? info.language
                                                       : "Audio " + std::to_string(k + 1);
     info.label = unique_label(base, labels);
     labels.push_back(info.label);
-    info.is_default = !have_default && t.is_default;
+    info.is_default = !have_default && t.tags.is_default;
     have_default = have_default || info.is_default;
     t.writer->follow_picture();
     if (auto s = t.writer->open(out_dir / info.name, nullptr, par.get()); !s)
@@ -163,9 +164,7 @@ void alternate_audio::take_outputs(std::vector<rendition_output>& out) {
   }
   if (!have_default && out.size() > first)
     out[first].is_default = true; // the default track was the one left out
-  if (empty > 0)
-    add_warning(warning_, std::to_string(empty) + " audio track" + (empty > 1 ? "s" : "") +
-                              " had no sound and " + (empty > 1 ? "were" : "was") + " left out");
+  add_warning(warning_, empty, "had no sound and was left out", "had no sound and were left out");
 }
 
 } // namespace hlsgate::media::detail

@@ -12,6 +12,7 @@
 
 #include "media/audio_encoder.hpp"
 #include "media/segmenter.hpp"
+#include "media/subtitle_extract.hpp"
 
 namespace hlsgate::media::detail {
 
@@ -29,9 +30,10 @@ public:
   size_t size() const { return tracks_.size(); }
 
   /// Opens a decoder and an AAC encoder per stream of `streams`. A stream
-  /// whose decoder does not open is left out and named in warning().
-  status open_tracks(AVFormatContext* in, const std::vector<int>& streams, int threads, int bitrate,
-                     int64_t start_ticks);
+  /// whose decoder does not open is left out and named in warning(), as are
+  /// the `skipped` ones choose() did not take.
+  status open_tracks(AVFormatContext* in, const std::vector<int>& streams, size_t skipped,
+                     int threads, int bitrate, int64_t start_ticks);
   /// Then the renditions: track k in `out_dir/a<k>`, rendition
   /// `first_index + k` of `count`.
   status open_writers(const std::filesystem::path& out_dir, job_shared& shared, size_t first_index,
@@ -57,8 +59,7 @@ public:
 private:
   struct track {
     int stream = -1;
-    std::string language, title; ///< the stream's tags, as found
-    bool is_default = false;     ///< AV_DISPOSITION_DEFAULT
+    audio_stream_info tags; ///< language, title, default disposition as found
     std::unique_ptr<rendition_writer> writer;
     std::unique_ptr<audio_encoder> encoder;
   };

@@ -541,8 +541,8 @@ status job::open(const std::string& input, const std::string& out_dir) {
     if (!s)
       return s;
   }
-  if (auto s = alt_.open_tracks(in_.get(), alt_streams_, opts_.threads, opts_.audio_bitrate,
-                                start_ticks_);
+  if (auto s = alt_.open_tracks(in_.get(), alt_streams_, alt_skipped_, opts_.threads,
+                                opts_.audio_bitrate, start_ticks_);
       !s)
     return s;
   if (auto s = open_rungs(fs::path(out_dir)); !s)
@@ -638,13 +638,8 @@ result<transcode_output> job::run(const std::string& input, const std::string& o
   const double declared = duration_ticks_ > 0 ? duration_ticks_ / 90000.0 : 0;
   out.duration = declared > 0 ? declared : out.served_duration;
   out.warning = duration_warning(out.served_duration, declared, read_error_ != 0);
-  std::string audio_warning = alt_.warning();
-  if (alt_skipped_ > 0)
-    audio_warning += (audio_warning.empty() ? "" : "; ") + std::to_string(alt_skipped_) +
-                     " audio track" + (alt_skipped_ > 1 ? "s" : "") + " skipped: at most " +
-                     std::to_string(kMaxAudioTracks) + " are kept";
-  if (!audio_warning.empty())
-    out.warning += (out.warning.empty() ? "" : "; ") + audio_warning;
+  if (!alt_.warning().empty())
+    out.warning += (out.warning.empty() ? "" : "; ") + alt_.warning();
   out.origin_ms = start_ticks_ / 90;
   if (progress_)
     progress_(1.0);

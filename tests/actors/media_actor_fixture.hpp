@@ -178,6 +178,21 @@ protected:
 
   admin_credential key() const { return {admin_key, false}; }
 
+  /// The snapshot a token holder's playlist request gets now (null: none).
+  playlist_ptr playlist_of(const media_actor& a) {
+    auth::token_claims c;
+    c.sub = record.media_id;
+    c.gen = 1;
+    playlist_ptr out;
+    completion<playlist_grant> cb = [&](reply<playlist_grant> x) {
+      if (auto* s = std::get_if<playlist_grant>(&x))
+        out = s->snapshot;
+    };
+    caf::anon_send(a, playlist_atom_v, c, cb);
+    sched->run();
+    return out;
+  }
+
   media_record record;
 };
 

@@ -29,19 +29,7 @@ TEST_F(media_events_test, segment_events_turn_into_an_event_playlist) {
     caf::anon_send(a, segment_atom_v, jobs.back().id, ev);
     sched->run();
   };
-  auto fetch = [&]() -> playlist_ptr {
-    auth::token_claims c;
-    c.sub = record.media_id;
-    c.gen = 1;
-    playlist_ptr out;
-    completion<playlist_grant> cb = [&](reply<playlist_grant> x) {
-      if (auto* s = std::get_if<playlist_grant>(&x))
-        out = s->snapshot;
-    };
-    caf::anon_send(a, playlist_atom_v, c, cb);
-    sched->run();
-    return out;
-  };
+  auto fetch = [&] { return playlist_of(a); };
   event(0, "v0", "seg_00000.ts");
   // Only one of two renditions has a segment: nothing playable yet.
   EXPECT_EQ(fetch(), nullptr);
@@ -86,19 +74,7 @@ TEST_F(media_events_test, alternate_audio_tracks_are_listed_once_they_play) {
     caf::anon_send(a, segment_atom_v, jobs.back().id, ev);
     sched->run();
   };
-  auto fetch = [&]() -> playlist_ptr {
-    auth::token_claims c;
-    c.sub = record.media_id;
-    c.gen = 1;
-    playlist_ptr out;
-    completion<playlist_grant> cb = [&](reply<playlist_grant> x) {
-      if (auto* s = std::get_if<playlist_grant>(&x))
-        out = s->snapshot;
-    };
-    caf::anon_send(a, playlist_atom_v, c, cb);
-    sched->run();
-    return out;
-  };
+  auto fetch = [&] { return playlist_of(a); };
   event(0, "v0");
   EXPECT_EQ(fetch(), nullptr) << "no sound yet: the video alone would play silent";
   event(1, "a0");
