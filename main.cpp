@@ -175,5 +175,6 @@ int main(int argc, char** argv) {
                   {{"in_flight", std::to_string(srv.in_flight())}});
   srv.stop();
   svc.shutdown();
+  logging::info("stopped", {{"drained", drained ? "true" : "false"}});
   return 0;
 }

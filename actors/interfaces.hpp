@@ -128,6 +128,7 @@ using gone_listener = caf::typed_actor<caf::reacts_to<gone_atom, std::string>>;
 struct job {
   uint64_t id = 0; ///< unique per process; every message about the job carries it
   std::string media_id;
+  std::string request_id; ///< of the creating upload ("-" when not known), for log lines
   std::string storage_id;
   std::string source_path;
   item_files files; ///< where the output goes, with which modes

@@ -47,6 +47,8 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
   st.record = std::move(p.record);
   st.registry = p.registry;
   st.admin_key = p.admin_key;
+  if (!p.request_id.empty())
+    st.request_id = std::move(p.request_id);
   count_status(self, st.record.status, +1);
   if (p.fresh)
     start_fresh(self, p);

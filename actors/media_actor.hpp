@@ -20,6 +20,7 @@ struct media_params {
   std::string admin_key; ///< plaintext, only for the creator's reply
   bool wait_ready = false;
   completion<upload_result> creator;
+  std::string request_id; ///< the creating upload's X-Request-Id
 };
 
 /// A synchronous upload waiting until its media is playable.
@@ -41,7 +42,10 @@ struct media_state {
   gone_listener registry;
   std::string admin_key;    ///< plaintext until the creator got it
   std::string upload_token; ///< the access token minted for the creator's reply
-  double progress = 0;      ///< percent
+  /// X-Request-Id of the upload that created the item, named in its job's
+  /// log lines; "-" for items restored or imported.
+  std::string request_id = "-";
+  double progress = 0; ///< percent
   uint64_t timer_epoch = 0;
   std::shared_ptr<std::atomic<bool>> cancel; ///< set while a job is submitted or running
   uint64_t job = 0;                          ///< id of that job: messages of any other are stale

@@ -55,7 +55,9 @@ void on_job_done(self_ptr self, job_result& res) {
   r.duration = out.served_duration > 0 ? out.served_duration : out.duration;
   r.warning = out.warning;
   if (!r.warning.empty())
-    logging::warn("media ready with a warning", {{"media_id", r.media_id}, {"warning", r.warning}});
+    logging::warn(
+        "media ready with a warning",
+        {{"media_id", r.media_id}, {"request_id", st.request_id}, {"warning", r.warning}});
   r.renditions.clear();
   for (auto& x : out.renditions) {
     auto rr = to_record(x);
@@ -71,7 +73,8 @@ void on_job_done(self_ptr self, job_result& res) {
       self, std::move(r),
       [self, before] {
         auto& st = self->state;
-        logging::info("media ready", {{"media_id", st.record.media_id}});
+        logging::info("media ready",
+                      {{"media_id", st.record.media_id}, {"request_id", st.request_id}});
         st.env->files.drop_source(before); // only an owned original; durably unreferenced now
         st.cancel.reset();
         st.live.clear();
@@ -110,8 +113,10 @@ api_errc failure_code(const job_failure& f) {
 void record_failure(self_ptr self, const job_failure& f) {
   auto& st = self->state;
   const std::string reason = f.reason.empty() ? "Transcoding failed" : f.reason;
-  logging::warn("transcoding failed",
-                {{"media_id", st.record.media_id}, {"reason", reason}, {"detail", f.detail}});
+  logging::warn("transcoding failed", {{"media_id", st.record.media_id},
+                                       {"request_id", st.request_id},
+                                       {"reason", reason},
+                                       {"detail", f.detail}});
   st.live.clear();
   st.snapshot.reset();
   st.env->files.remove_output(st.record.storage_id);

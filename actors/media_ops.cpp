@@ -174,6 +174,7 @@ job make_job(self_ptr self) {
   auto& st = self->state;
   job j;
   j.media_id = st.record.media_id;
+  j.request_id = st.request_id;
   j.storage_id = st.record.storage_id;
   j.source_path = st.record.source_path;
   j.files = st.env->files;

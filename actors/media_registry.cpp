@@ -93,6 +93,7 @@ void on_probed(registry_ptr self, upload_params& p, completion<upload_result>& d
   r.source_path = env.files.owned_source(r.storage_id);
   mp.fresh = true;
   mp.wait_ready = p.wait_ready;
+  mp.request_id = std::move(p.request_id);
   mp.creator = std::move(done);
   spawn_item(self, std::move(mp));
 }

@@ -16,6 +16,7 @@
 #include "actors/store.hpp"
 #include "actors/transcoder_pool.hpp"
 #include "auth/crypto.hpp"
+#include "auth/keys.hpp"
 #include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
@@ -130,6 +131,9 @@ media::status service::start() {
                         "HLSGATE_X264_PRESET is not usable: " + enc.err().detail};
   d.jwt = std::make_shared<auth::jwt_codec>(keys.jwt);
   d.signer = std::make_unique<auth::url_signer>(keys.edge);
+  if (!d.cfg.edge_key_file.empty() &&
+      !auth::write_key_file(d.cfg.edge_key_file, keys.edge, 0640, d.dir->media_group()))
+    return media::error{media::errc::io_error, "cannot write HLSGATE_EDGE_KEY_FILE"};
   if (auto s = ensure_private_file(d.dir->database()); !s)
     return s.err();
   auto opened = store::open(d.dir->database());

@@ -128,7 +128,7 @@ void watchdog(pool_ptr self) {
     if (!s.busy || now - s.current.heartbeat->load() <= limit)
       continue;
     logging::error("transcode job stopped making progress; replacing its worker",
-                   {{"media_id", s.current.media_id}});
+                   {{"media_id", s.current.media_id}, {"request_id", s.current.request_id}});
     s.current.cancel->store(true);
     if (auto* m = st.params.env->metrics) {
       m->transcode_failure("watchdog");
@@ -168,6 +168,8 @@ void dispatch(pool_ptr self) {
       m->transcode_jobs_add(metrics::job_state::queued, -1);
       m->transcode_jobs_add(metrics::job_state::running, +1);
     }
+    logging::info("transcode job started",
+                  {{"media_id", s.current.media_id}, {"request_id", s.current.request_id}});
     self->send(s.worker, run_atom_v, s.current);
   }
   update_gauges(self);
@@ -271,7 +273,9 @@ bool add_source_subtitles(const job& j, job_result& out) {
   if (!found) {
     if (found.err().code == media::errc::cancelled)
       return false;
-    logging::warn("subtitles not read", {{"media_id", j.media_id}, {"reason", found.err().reason}});
+    logging::warn(
+        "subtitles not read",
+        {{"media_id", j.media_id}, {"request_id", j.request_id}, {"reason", found.err().reason}});
     return true;
   }
   bool have_default = false;
@@ -284,8 +288,9 @@ bool add_source_subtitles(const job& j, job_result& out) {
         make_subtitle_rendition(out.subtitles, track.cues, grid, media::language_tag(info.language),
                                 info.title, is_default, info.forced);
     if (!made || !j.files.add_rendition(j.storage_id, made->record.name, made->files)) {
-      logging::warn("subtitle track not kept",
-                    {{"media_id", j.media_id}, {"stream", std::to_string(info.index)}});
+      logging::warn("subtitle track not kept", {{"media_id", j.media_id},
+                                                {"request_id", j.request_id},
+                                                {"stream", std::to_string(info.index)}});
       continue;
     }
     have_default = have_default || is_default;
@@ -341,7 +346,9 @@ media::result<job_result> run_job(const job& j, const media::progress_fn& progre
       if (t.err().code == media::errc::cancelled)
         return fail(t.err());
       // Thumbnails are a nicety: the media plays without them.
-      logging::warn("thumbnails failed", {{"media_id", j.media_id}, {"reason", t.err().reason}});
+      logging::warn(
+          "thumbnails failed",
+          {{"media_id", j.media_id}, {"request_id", j.request_id}, {"reason", t.err().reason}});
     }
   }
   if (!add_source_subtitles(j, out))

@@ -129,6 +129,7 @@ struct upload_params {
   unsigned expiry_minutes = 60;
   bool wait_ready = true; ///< reply once playable (PyHLS) or at once (async)
   std::string ladder;     ///< validated ladder spec for this item ("" = server default)
+  std::string request_id; ///< X-Request-Id of the upload, for the job's log lines
 };
 
 struct upload_result {

@@ -60,30 +60,35 @@ std::string parent_of(const std::string& path) {
 secret_file create_secret(const std::string& path) {
   secret_file out;
   const std::string secret = base64url_encode(random_bytes(32));
-  const std::string tmp = path + ".tmp";
-  ::unlink(tmp.c_str());
-  fd_closer f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)};
-  if (f.fd < 0 || ::fchmod(f.fd, 0600) != 0 || !write_all(f.fd, secret + "\n") ||
-      ::fsync(f.fd) != 0) {
-    ::unlink(tmp.c_str());
+  if (!write_key_file(path, secret, 0600)) {
     out.error = "cannot write the secret key file";
     return out;
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    out.error = "cannot write the secret key file";
-    return out;
-  }
-  // The rename is durable once the folder is.
-  fd_closer dir{::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (dir.fd >= 0)
-    ::fsync(dir.fd);
   out.secret = secret;
   out.created = true;
   return out;
 }
 
 } // namespace
+
+bool write_key_file(const std::string& path, std::string_view key, mode_t mode, gid_t group) {
+  const std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());
+  fd_closer f{::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)};
+  const bool ok = f.fd >= 0 &&
+                  (group == static_cast<gid_t>(-1) || ::fchown(f.fd, -1, group) == 0) &&
+                  ::fchmod(f.fd, mode) == 0 && write_all(f.fd, std::string{key} + "\n") &&
+                  ::fsync(f.fd) == 0 && ::rename(tmp.c_str(), path.c_str()) == 0;
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  // The rename is durable once the folder is.
+  fd_closer dir{::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir.fd >= 0)
+    ::fsync(dir.fd);
+  return true;
+}
 
 std::string hkdf_sha256(std::string_view ikm, std::string_view salt_bytes, std::string_view info,
                         size_t length) {

@@ -9,6 +9,8 @@
 // HLSGATE_EDGE_SECRET replaces the derived edge key.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -40,5 +42,11 @@ struct secret_file {
   bool created = false;
 };
 secret_file load_or_create_secret(const std::string& path);
+
+/// Writes `key` and a newline to `path` atomically and durably (a temporary
+/// file, fsync, rename, fsync of the folder) with `mode`, and `group` unless
+/// it is -1. A symbolic link at the temporary name is never followed.
+bool write_key_file(const std::string& path, std::string_view key, mode_t mode,
+                    gid_t group = static_cast<gid_t>(-1));
 
 } // namespace hlsgate::auth

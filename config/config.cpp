@@ -147,6 +147,11 @@ const std::vector<option>& options() {
                     "key of signed segment URLs, the only secret an nginx edge holds (at least "
                     "32 bytes; default: derived from SECRET_KEY)",
                     &settings::edge_secret, true),
+      string_option("HLSGATE_EDGE_KEY_FILE", "edge-key-file",
+                    "write the edge key to this file at start (mode 0640, group "
+                    "HLSGATE_MEDIA_GROUP), for an nginx edge in another container "
+                    "(default: not written)",
+                    &settings::edge_key_file),
       {"ALGORITHM", "algorithm", "JWT algorithm; only HS256 is accepted",
        [](settings& s, const std::string& v) -> std::string {
          if (v != "HS256")

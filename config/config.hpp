@@ -41,6 +41,7 @@ struct settings {
   std::string secret_key; ///< SECRET_KEY (PyHLS): >= 32 bytes; empty = generated, persisted
   std::string algorithm = "HS256"; ///< ALGORITHM (PyHLS); only HS256 is accepted
   std::string edge_secret;         ///< HLSGATE_EDGE_SECRET: URL-signing key; empty = derived
+  std::string edge_key_file;       ///< HLSGATE_EDGE_KEY_FILE: edge key written here at start
   std::string api_token;           ///< HLSGATE_API_TOKEN: admin surface; uploads need it when set
 
   // -- media ---------------------------------------------------------------

@@ -222,6 +222,7 @@ struct api::impl {
     p.bytes = req.upload_bytes;
     p.expiry_minutes = minutes;
     p.wait_ready = !bool_param(req, "async");
+    p.request_id = std::move(req.request_id);
     if (req.query_param("ladder", p.ladder) && !p.ladder.empty()) {
       std::vector<config::rung> rungs;
       if (auto why = config::parse_ladder(p.ladder, rungs); !why.empty())

@@ -36,6 +36,9 @@ struct request {
   std::string upload_path;
   std::string upload_filename;
   uint64_t upload_bytes = 0;
+  /// The upload's X-Request-Id, so the item's job logs name the request
+  /// that created it (set for uploads only: no copy on other routes).
+  std::string request_id;
 
   /// Value of header `name` (lower-case), or empty.
   std::string_view header(std::string_view name) const;

@@ -470,6 +470,7 @@ void session::finish_upload() {
   req.upload_filename = sink_->filename();
   req.upload_bytes = sink_->bytes();
   req.upload_path = sink_->release(); // the router owns the file now
+  req.request_id = request_id_;
   end_upload();
   hand_to_router(std::move(req));
 }

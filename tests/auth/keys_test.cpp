@@ -142,3 +142,22 @@ TEST(SecretFile, RefusesSymlink) {
   EXPECT_NE(r.error, "");
   EXPECT_EQ(r.secret, "");
 }
+
+TEST(KeyFile, WrittenWithItsModeAndReplacedWhole) {
+  temp_dir d;
+  const auto path = (d.path / "edge.key").string();
+  ASSERT_TRUE(write_key_file(path, "first-key", 0640));
+  EXPECT_EQ(mode_of(path), 0640u);
+  std::ifstream in{path};
+  std::string text{std::istreambuf_iterator<char>{in}, {}};
+  EXPECT_EQ(text, "first-key\n");
+  // A stale temporary file, even a symbolic link, never redirects the write.
+  const fs::path elsewhere = d.path / "elsewhere";
+  fs::create_symlink(elsewhere, path + ".tmp");
+  ASSERT_TRUE(write_key_file(path, "second-key", 0640));
+  std::ifstream again{path};
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>{again}, {}), "second-key\n");
+  EXPECT_FALSE(fs::exists(elsewhere));
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  EXPECT_FALSE(write_key_file((d.path / "missing" / "edge.key").string(), "k", 0640));
+}

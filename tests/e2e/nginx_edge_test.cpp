@@ -1,6 +1,7 @@
 // The nginx edge of deploy/nginx.conf verifies hlsgate's signed segment URLs
 // (secure_link_md5) and serves the same bytes from the shared media folder.
 // Real nginx, started by the test in its own prefix on 127.0.0.1.
+#include <grp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -87,7 +88,19 @@ TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
   env["HLSGATE_EDGE_SECRET"] = secret;
   env["HLSGATE_MEDIA_GROUP"] = "www-data";
   env["HLSGATE_EDGE_REVOCATION_SECONDS"] = "2";
+  env["HLSGATE_EDGE_KEY_FILE"] = prefix + "/edge.key";
   start();
+  // The key an edge in another container reads (HLSGATE_EDGE_KEY_FILE): the
+  // edge key alone, readable by the media group only.
+  struct stat key_st {};
+  ASSERT_EQ(::stat((prefix + "/edge.key").c_str(), &key_st), 0);
+  EXPECT_EQ(key_st.st_mode & 0777, 0640u);
+  struct group* media_group = ::getgrnam("www-data");
+  ASSERT_NE(media_group, nullptr);
+  EXPECT_EQ(key_st.st_gid, media_group->gr_gid);
+  std::string key_text = read_file(prefix + "/edge.key");
+  ASSERT_EQ(key_text, secret + "\n");
+  key_text.pop_back();
   auto r = upload(make_clip(clip_720p(4)));
   ASSERT_EQ(r.status, 200u) << r.body;
   auto j = parse_json(r);
@@ -103,7 +116,7 @@ TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
   struct stat st {};
   ASSERT_EQ(::stat(data.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0007, 0u) << "the data directory is not world-accessible";
-  ASSERT_TRUE(start_nginx(secret)) << read_file(prefix + "/error.log");
+  ASSERT_TRUE(start_nginx(key_text)) << read_file(prefix + "/error.log");
   auto origin = http_get(port(), seg);
   auto edge = http_get(edge_port, seg);
   ASSERT_EQ(origin.status, 200u);

@@ -1,7 +1,10 @@
 // What an operator sees of a running server, over real HTTP: one access-log
 // line per request (JSON with HLSGATE_LOG_FORMAT=json; never a token, key or
 // signature), X-Request-Id kept or made and returned, the build's identity
-// (--version and the hlsgate_build_info metric).
+// (--version and the hlsgate_build_info metric), job lines naming the
+// upload that created the item (media_id and request_id).
+#include <set>
+
 #include "tests/e2e/e2e_fixture.hpp"
 
 namespace hlsgate::test {
@@ -43,7 +46,11 @@ TEST_F(operate, every_request_is_one_json_access_line_without_secrets) {
   EXPECT_EQ(made.size(), 29u) << made;
   EXPECT_NE(made, "no spaces<>");
 
-  auto up = upload(make_clip(clip_720p(4)), "?expiry_minutes=60");
+  // The upload's request id follows its job into the log.
+  auto [type, body] = multipart_body("media", "clip.mp4", read_file(make_clip(clip_720p(4))));
+  http_connection uploader{port(), 300};
+  auto up = uploader.request("POST", "/upload/?expiry_minutes=60",
+                             {{"Content-Type", type}, {"X-Request-Id", "upload-7"}}, body);
   ASSERT_EQ(up.status, 200u) << up.body;
   auto j = parse_json(up);
   const std::string id = j["media_id"], key = j["admin_key"], token = j["access_token"];
@@ -81,6 +88,12 @@ TEST_F(operate, every_request_is_one_json_access_line_without_secrets) {
   for (const auto& l : lines)
     kept = kept || l.value("request_id", "") == "check-42";
   EXPECT_TRUE(kept) << "the client's request id is in its access line";
+  std::set<std::string> job_lines;
+  for (const auto& l : lines)
+    if (l.value("media_id", "") == id && l.value("request_id", "") == "upload-7")
+      job_lines.insert(l.value("msg", ""));
+  EXPECT_TRUE(job_lines.count("transcode job started")) << "the job's lines name the upload";
+  EXPECT_TRUE(job_lines.count("media ready"));
 
   // No secret reaches the log: not the token, the admin key, a URL signature.
   std::ifstream in{log_path};
