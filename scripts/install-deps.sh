@@ -5,8 +5,10 @@
 #                                    ffmpeg CLI, nginx, Prometheus, wrk, clang
 #                                    (fuzzing), clang-format, Chromium, GStreamer,
 #                                    Node.js/npm (players), systemd-analyze
-#                                    (the unit in deploy/) — without enabling or
-#                                    starting any system service.
+#                                    (the unit in deploy/), podman and
+#                                    debootstrap (the container images) —
+#                                    without enabling or starting any system
+#                                    service.
 # Idempotent: packages already present are skipped, so a second run is quick.
 set -euo pipefail
 
@@ -20,6 +22,7 @@ TEST=(
   curl ffmpeg nginx-light prometheus wrk clang-format clang libclang-rt-14-dev
   chromium gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-libav systemd python3
+  podman buildah runc podman-compose netavark aardvark-dns debootstrap uidmap
 )
 
 want=("${BUILD[@]}")

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds hlsgate's container images from this checkout with podman, on a
+# machine without registry access:
+#   localhost/hlsgate:VERSION           the server (deploy/Containerfile)
+#   localhost/hlsgate-edge:VERSION      nginx verifying signed segment URLs
+#   localhost/hlsgate-prometheus:VERSION Prometheus with deploy/prometheus/
+# The Debian base (localhost/debian:bookworm) is made with debootstrap from
+# this machine's Debian mirror when it does not exist yet (about 30 s), and
+# reused after. Prints the server's image name as its last line.
+#   deploy/build-image.sh [--only hlsgate|edge|prometheus]
+# Needs root and podman, buildah, runc, debootstrap (scripts/install-deps.sh
+# --containers installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+only="${2:-}"
+if [ "${1:-}" != "--only" ]; then only=""; fi
+base=localhost/debian:bookworm
+version="$(sed -n 's/^project(hlsgate VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)"
+commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/deploy/containers.conf}"
+
+if ! podman image exists "$base"; then
+  mirror="$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
+  mirror="${mirror:-http://deb.debian.org/debian}"
+  root="$(mktemp -d)"
+  trap 'rm -rf "$root"' EXIT
+  echo "making $base with debootstrap from $mirror" >&2
+  debootstrap --variant=minbase bookworm "$root" "$mirror" >"$root.log" 2>&1 ||
+    { tail -n 20 "$root.log" >&2; exit 1; }
+  rm -f "$root.log"
+  # The image's apt sees the packages this machine sees: its sources (with
+  # security updates) and the apt settings they need (a snapshot mirror's
+  # Valid-Until, a proxy).
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
+    rm -f "$root/etc/apt/sources.list"
+  fi
+  for f in /etc/apt/apt.conf.d/*; do
+    if grep -qE 'Check-Valid-Until|::Proxy' "$f" 2>/dev/null; then cp "$f" "$root/etc/apt/apt.conf.d/"; fi
+  done
+  # No package installed in a build starts a service (as in Debian's
+  # official images).
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+  chmod 755 "$root/usr/sbin/policy-rc.d"
+  rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+  tar -C "$root" -c . | podman import -q - "$base" >/dev/null
+fi
+
+build() { # name containerfile
+  echo "building localhost/$1:$version" >&2
+  podman build -q --format docker --network host --build-arg "BASE=$base" \
+    --build-arg "VERSION=$version" --build-arg "COMMIT=$commit" -f "$2" -t "localhost/$1:$version" -t "localhost/$1:latest" . >&2
+}
+if [ -z "$only" ] || [ "$only" = edge ]; then build hlsgate-edge deploy/edge/Containerfile; fi
+if [ -z "$only" ] || [ "$only" = prometheus ]; then build hlsgate-prometheus deploy/prometheus/Containerfile; fi
+if [ -z "$only" ] || [ "$only" = hlsgate ]; then build hlsgate deploy/Containerfile; fi
+echo "localhost/hlsgate:$version"

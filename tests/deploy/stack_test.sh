@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# The container image and the compose stack, end to end, as an operator runs
+# them (needs root, podman, podman-compose, ffmpeg, curl, python3):
+#   1. deploy/build-image.sh builds the images from this checkout (the
+#      hlsgate image's build stage is scripts/run.sh on a bare Debian);
+#      the runtime image stays within 450 MB and `--version` answers.
+#   2. podman-compose brings deploy/compose.yaml up on free loopback ports;
+#      an upload through the edge becomes playable; ffmpeg -xerror plays it
+#      through the edge, whose nginx serves the segments itself (a forged
+#      signature gets nginx's 403) with the key from HLSGATE_EDGE_KEY_FILE.
+#   3. Prometheus scrapes hlsgate (up == 1, hlsgate_build_info returned) and
+#      every expression of deploy/grafana/hlsgate.json parses and returns data.
+#   4. `podman healthcheck run` passes on the hlsgate container.
+#   5. SIGTERM stops hlsgate cleanly (exit 0); after `up` again the item
+#      plays with the same token (nothing lost).
+# Everything it creates (containers, volumes, network) is removed at the end.
+#   tests/deploy/stack_test.sh
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+  echo "SKIPPED: the container stack test runs as root (podman with runc, as in CI)"
+  exit 77
+fi
+cd "$(dirname "$0")/../.."
+src="$PWD"
+export CONTAINERS_CONF="$src/deploy/containers.conf"
+project="hlsgate-test-$$"
+work="$(mktemp -d)"
+compose=(podman-compose -p "$project" -f "$src/deploy/compose.yaml")
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+edge_port="$(free_port)"
+prom_port="$(free_port)"
+export HLSGATE_EDGE_ADDRESS="127.0.0.1:$edge_port"
+export HLSGATE_PROMETHEUS_ADDRESS="127.0.0.1:$prom_port"
+export HLSGATE_PUBLIC_URL="http://127.0.0.1:$edge_port"
+# Uploads need the API token, passed through compose's environment.
+export HLSGATE_API_TOKEN="stack-test-token-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+edge="http://127.0.0.1:$edge_port"
+prom="http://127.0.0.1:$prom_port"
+
+cleanup() {
+  local rc=$?
+  if [ "$rc" != 0 ]; then
+    echo "--- logs (failure)"
+    "${compose[@]}" logs 2>&1 | tail -n 80 || true
+  fi
+  "${compose[@]}" down -v >/dev/null 2>&1 || true
+  podman volume rm -f "${project}_data" "${project}_media" "${project}_edge-key" \
+    "${project}_prometheus" >/dev/null 2>&1 || true
+  podman network rm -f "${project}_default" >/dev/null 2>&1 || true
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAILED: $*" >&2
+  exit 1
+}
+step() { echo "== $* ($(date +%T))"; }
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+# Polls "$@" every 0.5 s until it succeeds, at most $1 seconds.
+until_ok() {
+  local seconds="$1"
+  shift
+  local deadline=$(($(date +%s) + seconds))
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}
+
+step "build images"
+start=$(date +%s)
+image="$(bash deploy/build-image.sh | tail -n 1)"
+echo "image $image built in $(($(date +%s) - start)) s"
+size=$(podman image inspect --format '{{.Size}}' "$image")
+echo "image size: $((size / 1000000)) MB"
+[ "$size" -le 450000000 ] || fail "the runtime image is $size bytes, over 450 MB"
+podman run --rm "$image" --version | tee "$work/version"
+grep -q '^hlsgate ' "$work/version" || fail "--version printed no version"
+[ "$(podman image inspect --format '{{.Config.User}}' "$image")" = hlsgate ] ||
+  fail "the image does not run as its own user"
+podman image inspect --format '{{json .Config.Healthcheck}}' "$image" | grep -q healthcheck ||
+  fail "the image has no HEALTHCHECK (built without --format docker?)"
+
+step "compose up"
+"${compose[@]}" up -d >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "compose up"; }
+until_ok 90 curl -fsS "$edge/health" || fail "the stack did not answer through the edge"
+container="$(podman ps --filter "label=io.podman.compose.project=$project" \
+  --filter "label=com.docker.compose.service=hlsgate" --format '{{.Names}}' | head -n 1)"
+[ -n "$container" ] || fail "no hlsgate container"
+
+step "upload and play through the edge"
+ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=25 -f lavfi -i sine=frequency=440 \
+  -t 4 -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -shortest "$work/clip.mp4"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -F media=@"$work/clip.mp4" "$edge/upload/")" = 401 ] ||
+  fail "an upload without the API token was not refused"
+curl -fsS -H "Authorization: Bearer $HLSGATE_API_TOKEN" -F media=@"$work/clip.mp4" \
+  "$edge/upload/?expiry_minutes=60" >"$work/upload.json" || fail "upload through the edge"
+id=$(json '["media_id"]' <"$work/upload.json")
+token=$(json '["access_token"]' <"$work/upload.json")
+playlist=$(json '["playlist_url"]' <"$work/upload.json")
+case "$playlist" in "$edge/"*) ;; *) fail "playlist_url $playlist does not point at the edge" ;; esac
+play() {
+  local out
+  out=$(ffmpeg -nostdin -v error -xerror -i "$playlist" -map 0 -f null - 2>&1) || {
+    echo "$out"
+    return 1
+  }
+  [ -z "$out" ] || { echo "$out"; return 1; }
+}
+play || fail "ffmpeg -xerror through the edge"
+curl -fsS "$edge/stream/$id/v0/playlist.m3u8?token=$token" >"$work/v0.m3u8"
+seg=$(grep -m 1 '^/seg/' "$work/v0.m3u8") || fail "no signed segment URL in the playlist"
+curl -sS -D "$work/seg.headers" -o /dev/null "$edge$seg"
+grep -q '^HTTP/1.1 200' "$work/seg.headers" || fail "the edge refused a signed segment"
+grep -qi '^Server: nginx' "$work/seg.headers" || fail "the segment did not come from nginx"
+forged="$(echo "$seg" | sed 's/md5=[A-Za-z0-9_-]*/md5=AAAAAAAAAAAAAAAAAAAAAA/')"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$edge$forged")" = 403 ] ||
+  fail "the edge served a segment with a forged signature"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$edge/metrics")" = 404 ] ||
+  fail "the edge publishes /metrics"
+
+step "healthcheck"
+podman healthcheck run "$container" || fail "podman healthcheck run"
+
+step "Prometheus scrapes hlsgate"
+query() { curl -fsS --get --data-urlencode "query=$1" "$prom/api/v1/query"; }
+up_is_1() { query 'up{job="hlsgate"}' | json '["data"]["result"][0]["value"][1]' | grep -qx 1; }
+until_ok 120 up_is_1 || fail 'up{job="hlsgate"} never became 1'
+query 'hlsgate_build_info' | json '["data"]["result"][0]["metric"]["version"]' ||
+  fail "hlsgate_build_info not returned"
+# rate() needs two samples of a series: wait for the second scrape.
+two_samples() {
+  query 'count_over_time(up{job="hlsgate"}[5m])' | json '["data"]["result"][0]["value"][1]' |
+    python3 -c 'import sys; sys.exit(0 if float(sys.stdin.read()) >= 2 else 1)'
+}
+until_ok 60 two_samples || fail "Prometheus did not scrape twice"
+curl -fsS "$prom/api/v1/rules" | json '["data"]["groups"][0]["rules"][0]["name"]' >/dev/null ||
+  fail "the alert rules are not loaded"
+
+step "every dashboard expression returns data"
+python3 - "$src/deploy/grafana/hlsgate.json" "$prom" <<'EOF'
+import json, sys, urllib.parse, urllib.request
+dash, prom = json.load(open(sys.argv[1])), sys.argv[2]
+failed = 0
+exprs = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+for e in exprs:
+    q = e.replace("$__rate_interval", "1m").replace("$__interval", "30s")
+    url = prom + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
+    try:
+        r = json.load(urllib.request.urlopen(url, timeout=10))
+    except Exception as err:  # a parse error is a 400 from Prometheus
+        print("ERROR", e, err); failed += 1; continue
+    n = len(r["data"]["result"])
+    print("%3d series  %s" % (n, e))
+    if r["status"] != "success" or n == 0:
+        failed += 1
+print(len(exprs), "expressions,", failed, "without data")
+sys.exit(1 if failed else 0)
+EOF
+
+step "SIGTERM, then up again: nothing lost"
+podman stop -t 40 "$container" >/dev/null
+code=$(podman inspect --format '{{.State.ExitCode}}' "$container")
+[ "$code" = 0 ] || fail "hlsgate exited with $code after SIGTERM"
+podman logs "$container" 2>&1 | grep -q '"msg":"stopped"' || fail "no clean stop in hlsgate's log"
+"${compose[@]}" up -d >"$work/up2.log" 2>&1 || { cat "$work/up2.log"; fail "compose up again"; }
+until_ok 90 curl -fsS "$edge/health" || fail "the stack did not come back"
+until_ok 60 play || fail "the item does not play after the restart"
+echo "stack test passed"
