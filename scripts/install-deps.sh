@@ -16,9 +16,10 @@ BUILD=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcaf-dev libboost1.81-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
-  nlohmann-json3-dev prometheus-cpp-dev libgtest-dev libgmock-dev libssl-dev libsqlite3-dev zlib1g-dev
+  nlohmann-json3-dev prometheus-cpp-dev libssl-dev libsqlite3-dev zlib1g-dev
 )
 TEST=(
+  libgtest-dev libgmock-dev
   curl ffmpeg nginx-light prometheus wrk clang-format clang libclang-rt-14-dev
   chromium gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-libav systemd python3

@@ -10,8 +10,16 @@
 # HLSGATE_FUZZ_SECONDS: seconds per fuzz target (default 10; CI: 60; 0 = skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh --test
-bash tests/players/setup.sh
+# Each step prints how long it took.
+timed() {
+  local name="$1" s
+  shift
+  s=$(date +%s)
+  "$@"
+  echo "-- $name: $(($(date +%s) - s)) s"
+}
+timed "install" bash scripts/install-deps.sh --test
+timed "players setup" bash tests/players/setup.sh
 
 dir=build
 opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
@@ -26,13 +34,13 @@ if [ "${1:-}" = "--asan" ]; then
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
 cmake -S . -B "$dir" -G Ninja "${opts[@]}" -DHLSGATE_WERROR="${HLSGATE_WERROR:-OFF}" >/dev/null
-cmake --build "$dir"
+timed "build ($dir)" cmake --build "$dir"
 if [ "$asan" = 1 ]; then
   # A failed case runs once more, both outcomes in the log (a timing case
   # under ASan's slowdown failed once and passed on every rerun). A
   # sanitizer report in either run stays in the log: read it, it is a bug.
-  ctest --test-dir "$dir" --output-on-failure --timeout 900 -j 2 --repeat until-pass:2 \
-    "${ctest_args[@]}"
+  timed "ctest (asan)" ctest --test-dir "$dir" --output-on-failure --timeout 900 -j 2 \
+    --repeat until-pass:2 "${ctest_args[@]}"
 else
   # Units and end-to-end suites two at a time; a failed case runs once more
   # (--repeat until-pass:2), both outcomes in the log: added after an
@@ -41,9 +49,10 @@ else
   # while that fix has few runs behind it. Then the system tests (real
   # players in Chromium, GStreamer, nginx) one at a time, so that a player
   # never starves for CPU behind a transcoding suite.
-  ctest --test-dir "$dir" --output-on-failure --timeout 900 -j 2 --repeat until-pass:2 -LE system
-  ctest --test-dir "$dir" --output-on-failure --timeout 1800 -j 1 -L system
+  timed "ctest (units, end to end)" ctest --test-dir "$dir" --output-on-failure --timeout 900 \
+    -j 2 --repeat until-pass:2 -LE system
+  timed "ctest (system)" ctest --test-dir "$dir" --output-on-failure --timeout 1800 -j 1 -L system
 fi
 if [ "$asan" = 0 ] && [ "${HLSGATE_FUZZ_SECONDS:-10}" != 0 ]; then
-  bash tests/fuzz/run.sh "${HLSGATE_FUZZ_SECONDS:-10}"
+  timed "fuzzers" bash tests/fuzz/run.sh "${HLSGATE_FUZZ_SECONDS:-10}"
 fi
