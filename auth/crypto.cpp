@@ -12,9 +12,6 @@ namespace hlsgate::auth {
 
 namespace {
 
-constexpr char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 // 0..63 for alphabet characters, 0xff otherwise.
 struct decode_table {
   unsigned char v[256];
@@ -22,7 +19,7 @@ struct decode_table {
     for (auto& x : v)
       x = 0xff;
     for (int i = 0; i < 64; ++i)
-      v[static_cast<unsigned char>(b64url_alphabet[i])] = static_cast<unsigned char>(i);
+      v[static_cast<unsigned char>(base64url_alphabet[i])] = static_cast<unsigned char>(i);
   }
 };
 constexpr decode_table b64url_decode_table{};
@@ -36,17 +33,17 @@ const EVP_MD* fetched_md(const char* name) {
   return md;
 }
 
-const EVP_MD* md5_md() {
-  static const EVP_MD* md = fetched_md("MD5");
-  return md;
-}
-
 const EVP_MD* sha256_md() {
   static const EVP_MD* md = fetched_md("SHA256");
   return md;
 }
 
 } // namespace
+
+const EVP_MD* md5_digest() {
+  static const EVP_MD* md = fetched_md("MD5");
+  return md;
+}
 
 std::string random_bytes(size_t n) {
   std::string out(n, '\0');
@@ -97,21 +94,21 @@ void base64url_encode(std::string_view bytes, std::string& out) {
   size_t i = 0;
   for (; i + 3 <= n; i += 3) {
     const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
-    p[0] = b64url_alphabet[(v >> 18) & 63];
-    p[1] = b64url_alphabet[(v >> 12) & 63];
-    p[2] = b64url_alphabet[(v >> 6) & 63];
-    p[3] = b64url_alphabet[v & 63];
+    p[0] = base64url_alphabet[(v >> 18) & 63];
+    p[1] = base64url_alphabet[(v >> 12) & 63];
+    p[2] = base64url_alphabet[(v >> 6) & 63];
+    p[3] = base64url_alphabet[v & 63];
     p += 4;
   }
   if (n - i == 1) {
     const uint32_t v = uint32_t{in[i]} << 16;
-    p[0] = b64url_alphabet[(v >> 18) & 63];
-    p[1] = b64url_alphabet[(v >> 12) & 63];
+    p[0] = base64url_alphabet[(v >> 18) & 63];
+    p[1] = base64url_alphabet[(v >> 12) & 63];
   } else if (n - i == 2) {
     const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8);
-    p[0] = b64url_alphabet[(v >> 18) & 63];
-    p[1] = b64url_alphabet[(v >> 12) & 63];
-    p[2] = b64url_alphabet[(v >> 6) & 63];
+    p[0] = base64url_alphabet[(v >> 18) & 63];
+    p[1] = base64url_alphabet[(v >> 12) & 63];
+    p[2] = base64url_alphabet[(v >> 6) & 63];
   }
 }
 
@@ -166,7 +163,7 @@ bool base64url_decode(std::string_view text, std::string& out) {
 std::array<unsigned char, 16> md5(std::string_view data) {
   std::array<unsigned char, 16> digest{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, md5_md(), nullptr) != 1 ||
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &len, md5_digest(), nullptr) != 1 ||
       len != 16)
     throw std::runtime_error("OpenSSL: MD5 failed");
   return digest;

@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_st;
+using EVP_MD = evp_md_st; // <openssl/types.h>
+
 namespace hlsgate::auth {
 
 /// 128 random bits from the OS CSPRNG, base64url without padding (22 chars).
@@ -21,6 +24,15 @@ std::string sha256_hex(std::string_view data);
 /// Inputs of different length compare unequal (length is not secret).
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
+/// RFC 4648 §5 base64url alphabet.
+inline constexpr char base64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+/// True for a character of that alphabet.
+constexpr bool is_base64url_char(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
 /// RFC 4648 §5 base64url, no padding.
 std::string base64url_encode(std::string_view bytes);
 /// Appends the encoding to `out` (no allocation if `out` has capacity).
@@ -32,6 +44,9 @@ bool base64url_decode(std::string_view text, std::string& out);
 
 /// Raw 16-byte MD5 (EVP_Digest).
 std::array<unsigned char, 16> md5(std::string_view data);
+/// OpenSSL's MD5, fetched once (no locked implicit fetch per digest);
+/// throws std::runtime_error when OpenSSL has none.
+const EVP_MD* md5_digest();
 
 /// Pre-keyed HMAC-SHA256. The key schedule is computed once; `sign` dups the
 /// keyed context (≈1 µs), so one instance is cheap to use per request.

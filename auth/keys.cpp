@@ -25,11 +25,6 @@ constexpr std::string_view salt = "hlsgate key derivation";
 constexpr size_t min_secret = 32;
 constexpr size_t max_secret = 1024;
 
-bool b64url_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_';
-}
-
 struct fd_closer {
   int fd;
   ~fd_closer() {
@@ -167,7 +162,7 @@ secret_file load_or_create_secret(const std::string& path) {
     text.remove_suffix(1);
   bool ok = text.size() >= min_secret && text.size() <= max_secret;
   for (char c : text)
-    ok = ok && b64url_char(c);
+    ok = ok && is_base64url_char(c);
   if (!ok) {
     out.error = "the secret key file is malformed (expected one line of 32 to 1024 base64url "
                 "characters)";

@@ -1,5 +1,7 @@
 #include "auth/revocation.hpp"
 
+#include "auth/crypto.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -23,11 +25,6 @@ struct cached_shard {
 };
 
 constexpr size_t max_jti = 64;
-
-bool b64url_char(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_';
-}
 
 } // namespace
 
@@ -130,7 +127,7 @@ bool parse_revocation_handle(std::string_view handle, uint64_t& gen, std::string
   if (jti.size() > max_jti)
     return false;
   for (char c : jti)
-    if (!b64url_char(c))
+    if (!is_base64url_char(c))
       return false;
   return true;
 }

@@ -14,20 +14,7 @@ namespace hlsgate::auth {
 
 namespace {
 
-constexpr char b64url_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 constexpr size_t md5_b64_len = 22; // base64url(16 bytes), no padding
-
-const EVP_MD* md5_md() {
-  static const EVP_MD* md = [] {
-    const EVP_MD* m = EVP_MD_fetch(nullptr, "MD5", nullptr);
-    if (m == nullptr)
-      throw std::runtime_error("OpenSSL: cannot fetch MD5");
-    return m;
-  }();
-  return md;
-}
 
 struct md_ctx_deleter {
   void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
@@ -47,7 +34,7 @@ bool md5_b64(std::string_view expires, std::string_view prefix, std::string_view
   EVP_MD_CTX* ctx = thread_md_ctx();
   const EVP_MD* md = nullptr;
   try {
-    md = md5_md();
+    md = md5_digest();
   } catch (...) {
     return false;
   }
@@ -64,13 +51,13 @@ bool md5_b64(std::string_view expires, std::string_view prefix, std::string_view
   char* p = out;
   for (int i = 0; i < 15; i += 3) {
     const uint32_t v = (uint32_t{d[i]} << 16) | (uint32_t{d[i + 1]} << 8) | d[i + 2];
-    *p++ = b64url_alphabet[(v >> 18) & 63];
-    *p++ = b64url_alphabet[(v >> 12) & 63];
-    *p++ = b64url_alphabet[(v >> 6) & 63];
-    *p++ = b64url_alphabet[v & 63];
+    *p++ = base64url_alphabet[(v >> 18) & 63];
+    *p++ = base64url_alphabet[(v >> 12) & 63];
+    *p++ = base64url_alphabet[(v >> 6) & 63];
+    *p++ = base64url_alphabet[v & 63];
   }
-  *p++ = b64url_alphabet[d[15] >> 2];
-  *p = b64url_alphabet[(d[15] & 3) << 4];
+  *p++ = base64url_alphabet[d[15] >> 2];
+  *p = base64url_alphabet[(d[15] & 3) << 4];
   return true;
 }
 

@@ -9,7 +9,8 @@
 # reused after. Prints the server's image name as its last line.
 #   deploy/build-image.sh [--only hlsgate|edge|prometheus]
 # Needs root and podman, buildah, runc, debootstrap (scripts/install-deps.sh
-# --containers installs them).
+# --test installs them). Uses deploy/containers.conf (runc, ulimits that
+# work on hosts with hybrid cgroups) unless CONTAINERS_CONF is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only="${2:-}"
@@ -19,6 +20,14 @@ version="$(sed -n 's/^project(hlsgate VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt
 commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/deploy/containers.conf}"
 
+# A base older than a week is made again, so images get Debian's updates.
+if podman image exists "$base"; then
+  made="$(podman image inspect --format '{{.Created.Unix}}' "$base")"
+  if [ $(($(date +%s) - made)) -gt $((7 * 86400)) ]; then
+    echo "$base is older than a week: making it again" >&2
+    podman rmi -f "$base" >/dev/null
+  fi
+fi
 if ! podman image exists "$base"; then
   mirror="$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
   mirror="${mirror:-http://deb.debian.org/debian}"
@@ -29,15 +38,18 @@ if ! podman image exists "$base"; then
     { tail -n 20 "$root.log" >&2; exit 1; }
   rm -f "$root.log"
   # The image's apt sees the packages this machine sees: its sources (with
-  # security updates) and the apt settings they need (a snapshot mirror's
-  # Valid-Until, a proxy).
+  # security updates), and a snapshot mirror's missing Valid-Until when this
+  # machine accepts it. Nothing else of the host's is copied (a proxy comes
+  # from the build's environment, never baked in).
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then
     cp /etc/apt/sources.list.d/debian.sources "$root/etc/apt/sources.list.d/"
     rm -f "$root/etc/apt/sources.list"
   fi
-  for f in /etc/apt/apt.conf.d/*; do
-    if grep -qE 'Check-Valid-Until|::Proxy' "$f" 2>/dev/null; then cp "$f" "$root/etc/apt/apt.conf.d/"; fi
-  done
+  if apt-config dump 2>/dev/null | grep -c '^Acquire::Check-Valid-Until "false"' >/dev/null; then
+    echo 'Acquire::Check-Valid-Until "false";' >"$root/etc/apt/apt.conf.d/99snapshot-mirror"
+  fi
+  rm -f "$root/etc/hostname"
+  : >"$root/etc/resolv.conf"
   # No package installed in a build starts a service (as in Debian's
   # official images).
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"

@@ -7,7 +7,7 @@ namespace hlsgate::media {
 
 namespace {
 
-struct unit {
+struct nal_unit {
   size_t begin = 0; ///< first byte of its start code (with a leading zero_byte)
   size_t end = 0;
   int type = -1;
@@ -42,9 +42,9 @@ bool parameter_sets_first(uint8_t* data, size_t size) {
   size_t code = next_start_code(data, size, 0);
   if (code > 1 || (code == 1 && data[0] != 0)) // "00 00 01" or "00 00 00 01" first
     return false;
-  std::vector<unit> units;
+  std::vector<nal_unit> units;
   while (code < size) {
-    unit u;
+    nal_unit u;
     // A zero byte right before "00 00 01" is that start code's zero_byte.
     u.begin = units.empty() ? 0 : (data[code - 1] == 0 ? code - 1 : code);
     u.type = code + 3 < size ? (data[code + 3] & 0x1f) : -1;
@@ -62,7 +62,7 @@ bool parameter_sets_first(uint8_t* data, size_t size) {
   std::vector<uint8_t> out;
   out.reserve(size);
   for (int r = 0; r <= 2; ++r)
-    for (const unit& u : units)
+    for (const nal_unit& u : units)
       if (rank(u.type) == r)
         out.insert(out.end(), data + u.begin, data + u.end);
   std::memcpy(data, out.data(), size);

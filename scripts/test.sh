@@ -22,13 +22,17 @@ timed "install" bash scripts/install-deps.sh --test
 timed "players setup" bash tests/players/setup.sh
 
 dir=build
-opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+# Unity builds (CMake batches 8 sources per compiler run): the same code
+# builds in well under half the time on two cores; they also refuse two
+# files of one library defining the same internal name. The binary itself
+# is also built file by file (scripts/run.sh, the container image).
+opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_UNITY_BUILD=ON)
 ctest_args=()
 asan=0
 if [ "${1:-}" = "--asan" ]; then
   asan=1
   dir=build-asan
-  opts=(-DCMAKE_BUILD_TYPE=Debug -DHLSGATE_SANITIZE=ON)
+  opts=(-DCMAKE_BUILD_TYPE=Debug -DHLSGATE_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON)
   ctest_args=(-LE system)
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -5,7 +5,7 @@
 using namespace hlsgate::auth;
 
 namespace {
-constexpr int64_t now = 1'700'000'000;
+constexpr int64_t t_now = 1'700'000'000;
 }
 
 // nginx documentation, ngx_http_secure_link_module:
@@ -16,7 +16,7 @@ constexpr int64_t now = 1'700'000'000;
 TEST(SignedUrl, NginxDocumentationExample) {
   const url_signer signer("secret");
   EXPECT_EQ(signer.sign("/s/link127.0.0.1", 2147483647), "_e4Nc3iduzkWRm01TBBNYw");
-  EXPECT_EQ(signer.verify("/s/link127.0.0.1", "_e4Nc3iduzkWRm01TBBNYw", "2147483647", now),
+  EXPECT_EQ(signer.verify("/s/link127.0.0.1", "_e4Nc3iduzkWRm01TBBNYw", "2147483647", t_now),
             signature_check::ok);
 }
 
@@ -30,57 +30,59 @@ TEST(SignedUrl, AppendQuery) {
 TEST(SignedUrl, VerifyOkBadExpired) {
   const url_signer signer("k3y");
   const std::string prefix = "/seg/abcdefghijklmnopqrstuv/";
-  const std::string sig = signer.sign(prefix, now + 60);
+  const std::string sig = signer.sign(prefix, t_now + 60);
   ASSERT_EQ(sig.size(), 22u);
-  EXPECT_EQ(signer.verify(prefix, sig, std::to_string(now + 60), now), signature_check::ok);
+  EXPECT_EQ(signer.verify(prefix, sig, std::to_string(t_now + 60), t_now), signature_check::ok);
 
   // Bad signature.
   std::string bad = sig;
   bad[3] = bad[3] == 'x' ? 'y' : 'x';
-  EXPECT_EQ(signer.verify(prefix, bad, std::to_string(now + 60), now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, bad, std::to_string(t_now + 60), t_now), signature_check::bad);
 
   // Expired: valid signature, deadline reached.
-  const std::string old_sig = signer.sign(prefix, now);
-  EXPECT_EQ(signer.verify(prefix, old_sig, std::to_string(now), now), signature_check::expired);
-  EXPECT_EQ(signer.verify(prefix, old_sig, std::to_string(now), now - 1), signature_check::ok);
+  const std::string old_sig = signer.sign(prefix, t_now);
+  EXPECT_EQ(signer.verify(prefix, old_sig, std::to_string(t_now), t_now), signature_check::expired);
+  EXPECT_EQ(signer.verify(prefix, old_sig, std::to_string(t_now), t_now - 1), signature_check::ok);
 
   // A forged (extended) expiry is a bad signature, not an expired one.
-  EXPECT_EQ(signer.verify(prefix, old_sig, std::to_string(now + 3600), now), signature_check::bad);
-  EXPECT_EQ(signer.verify(prefix, sig, std::to_string(now - 60), now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, old_sig, std::to_string(t_now + 3600), t_now),
+            signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, sig, std::to_string(t_now - 60), t_now), signature_check::bad);
 
   // Other prefix or other secret.
-  EXPECT_EQ(signer.verify("/seg/abcdefghijklmnopqrstuw/", sig, std::to_string(now + 60), now),
+  EXPECT_EQ(signer.verify("/seg/abcdefghijklmnopqrstuw/", sig, std::to_string(t_now + 60), t_now),
             signature_check::bad);
-  EXPECT_EQ(url_signer("other").verify(prefix, sig, std::to_string(now + 60), now),
+  EXPECT_EQ(url_signer("other").verify(prefix, sig, std::to_string(t_now + 60), t_now),
             signature_check::bad);
 }
 
 TEST(SignedUrl, JunkExpires) {
   const url_signer signer("k3y");
   const std::string prefix = "/seg/x/";
-  const std::string sig = signer.sign(prefix, now + 60);
+  const std::string sig = signer.sign(prefix, t_now + 60);
   for (const char* e : {"", "-1", "+1700000060", " 1700000060", "1700000060 ", "1700000060x",
                         "0x6553f10c", "1.7e9", "99999999999999999999", "9223372036854775808"})
-    EXPECT_EQ(signer.verify(prefix, sig, e, now), signature_check::bad) << e;
+    EXPECT_EQ(signer.verify(prefix, sig, e, t_now), signature_check::bad) << e;
   // The largest int64 parses (and is signed as such).
   const std::string max_sig = signer.sign(prefix, INT64_MAX);
-  EXPECT_EQ(signer.verify(prefix, max_sig, "9223372036854775807", now), signature_check::ok);
+  EXPECT_EQ(signer.verify(prefix, max_sig, "9223372036854775807", t_now), signature_check::ok);
   // Leading zeros are a different string, hence a different signature (as in nginx).
-  EXPECT_EQ(signer.verify(prefix, sig, "0" + std::to_string(now + 60), now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, sig, "0" + std::to_string(t_now + 60), t_now),
+            signature_check::bad);
 }
 
 TEST(SignedUrl, WrongMd5Shape) {
   const url_signer signer("k3y");
   const std::string prefix = "/seg/x/";
-  const std::string sig = signer.sign(prefix, now + 60);
-  const std::string exp = std::to_string(now + 60);
-  EXPECT_EQ(signer.verify(prefix, "", exp, now), signature_check::bad);
-  EXPECT_EQ(signer.verify(prefix, sig.substr(0, 21), exp, now), signature_check::bad);
-  EXPECT_EQ(signer.verify(prefix, sig + "A", exp, now), signature_check::bad);
-  EXPECT_EQ(signer.verify(prefix, sig + "==", exp, now), signature_check::bad);
+  const std::string sig = signer.sign(prefix, t_now + 60);
+  const std::string exp = std::to_string(t_now + 60);
+  EXPECT_EQ(signer.verify(prefix, "", exp, t_now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, sig.substr(0, 21), exp, t_now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, sig + "A", exp, t_now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, sig + "==", exp, t_now), signature_check::bad);
   std::string plus = sig;
   plus[0] = '+';
-  EXPECT_EQ(signer.verify(prefix, plus, exp, now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, plus, exp, t_now), signature_check::bad);
 }
 
 TEST(SignedUrl, SecretAccessor) {
@@ -93,18 +95,18 @@ TEST(SignedUrl, HandleIsSigned) {
   url_signer signer{"edge-key"};
   const std::string prefix = "/seg/abcdefghijklmnopqrstuv/";
   std::string q;
-  signer.append_query(prefix, now + 60, "3.jtiA", q);
+  signer.append_query(prefix, t_now + 60, "3.jtiA", q);
   const auto sig = q.substr(4, 22);
-  EXPECT_EQ(q, "md5=" + sig + "&expires=" + std::to_string(now + 60) + "&r=3.jtiA");
-  EXPECT_EQ(signer.sign(prefix, now + 60, "3.jtiA"), sig);
-  const auto exp = std::to_string(now + 60);
-  EXPECT_EQ(signer.verify(prefix, sig, exp, "3.jtiA", now), signature_check::ok);
-  EXPECT_EQ(signer.verify(prefix, sig, exp, "3.jtiB", now), signature_check::bad);
-  EXPECT_EQ(signer.verify(prefix, sig, exp, "4.jtiA", now), signature_check::bad);
-  EXPECT_EQ(signer.verify(prefix, sig, exp, "", now), signature_check::bad);
+  EXPECT_EQ(q, "md5=" + sig + "&expires=" + std::to_string(t_now + 60) + "&r=3.jtiA");
+  EXPECT_EQ(signer.sign(prefix, t_now + 60, "3.jtiA"), sig);
+  const auto exp = std::to_string(t_now + 60);
+  EXPECT_EQ(signer.verify(prefix, sig, exp, "3.jtiA", t_now), signature_check::ok);
+  EXPECT_EQ(signer.verify(prefix, sig, exp, "3.jtiB", t_now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, sig, exp, "4.jtiA", t_now), signature_check::bad);
+  EXPECT_EQ(signer.verify(prefix, sig, exp, "", t_now), signature_check::bad);
   // The nginx formula with the handle appended to the prefix, computed
   // independently: MD5("{expires}{prefix}{handle} {secret}").
-  EXPECT_EQ(signer.sign(prefix + "3.jtiA", now + 60), sig);
+  EXPECT_EQ(signer.sign(prefix + "3.jtiA", t_now + 60), sig);
 }
 
 TEST(SignedUrl, BucketedExpiry) {

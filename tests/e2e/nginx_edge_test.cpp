@@ -139,6 +139,8 @@ TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
   // Everything else is proxied to hlsgate, but not the metrics.
   EXPECT_EQ(http_get(edge_port, "/health").status, 200u);
   EXPECT_EQ(http_get(edge_port, "/metrics").status, 404u);
+  EXPECT_EQ(http_get(edge_port, "/metrics/").status, 404u);
+  EXPECT_EQ(http_get(edge_port, "//metrics").status, 404u);
 
   // Revocation: a second token's URLs work at the edge until the token is
   // revoked; then the edge refuses them within HLSGATE_EDGE_REVOCATION_SECONDS

@@ -56,12 +56,12 @@ bool decimal_float(const std::string& s, double& v) {
   return true;
 }
 
-bool quoted(const std::string& v) {
+bool is_quoted(const std::string& v) {
   return v.size() >= 2 && v.front() == '"' && v.back() == '"';
 }
 
 std::string unquote(const std::string& v) {
-  return quoted(v) ? v.substr(1, v.size() - 2) : v;
+  return is_quoted(v) ? v.substr(1, v.size() - 2) : v;
 }
 
 bool iso8601(const std::string& s) {
@@ -299,7 +299,7 @@ hls_problems validate_media_playlist(const std::string& text) {
       attrs a;
       if (!c.attributes(i, value, a))
         continue;
-      if (!a.count("ID") || !quoted(a["ID"]))
+      if (!a.count("ID") || !is_quoted(a["ID"]))
         c.fail(i, "EXT-X-DATERANGE needs a quoted ID");
       else if (!daterange_ids.insert(a["ID"]).second)
         c.fail(i, "EXT-X-DATERANGE ID " + a["ID"] + " used twice");
@@ -380,9 +380,9 @@ hls_problems validate_master_playlist(const std::string& text) {
       auto type = a.count("TYPE") ? a["TYPE"] : "";
       if (type != "AUDIO" && type != "VIDEO" && type != "SUBTITLES" && type != "CLOSED-CAPTIONS")
         c.fail(i, "EXT-X-MEDIA TYPE must be AUDIO, VIDEO, SUBTITLES or CLOSED-CAPTIONS");
-      if (!a.count("GROUP-ID") || !quoted(a["GROUP-ID"]))
+      if (!a.count("GROUP-ID") || !is_quoted(a["GROUP-ID"]))
         c.fail(i, "EXT-X-MEDIA needs a quoted GROUP-ID");
-      if (!a.count("NAME") || !quoted(a["NAME"]))
+      if (!a.count("NAME") || !is_quoted(a["NAME"]))
         c.fail(i, "EXT-X-MEDIA needs a quoted NAME");
       if (type == "SUBTITLES" && !a.count("URI"))
         c.fail(i, "EXT-X-MEDIA TYPE=SUBTITLES needs a URI");
@@ -424,7 +424,7 @@ hls_problems validate_master_playlist(const std::string& text) {
       if (avg > bw)
         c.fail(i, "AVERAGE-BANDWIDTH above BANDWIDTH");
     }
-    if (!a.count("CODECS") || !quoted(a["CODECS"]) || a["CODECS"].size() <= 2) {
+    if (!a.count("CODECS") || !is_quoted(a["CODECS"]) || a["CODECS"].size() <= 2) {
       c.fail(i, "EXT-X-STREAM-INF needs CODECS (Apple authoring spec)");
     } else if (a["CODECS"].find("avc1") != std::string::npos ||
                a["CODECS"].find("hvc1") != std::string::npos) {
@@ -445,7 +445,7 @@ hls_problems validate_master_playlist(const std::string& text) {
     for (const char* ref : {"AUDIO", "SUBTITLES", "VIDEO"}) {
       if (!a.count(ref))
         continue;
-      if (!quoted(a[ref]) || groups.count({ref, a[ref]}) == 0)
+      if (!is_quoted(a[ref]) || groups.count({ref, a[ref]}) == 0)
         c.fail(i, std::string{ref} + "=" + a[ref] + " names no EXT-X-MEDIA group of that TYPE");
     }
   }
