@@ -280,7 +280,7 @@ void session::log_access() const {
 void session::finish_response(bool ok) {
   close_file();
   const double secs = std::chrono::duration<double>(clock_type::now() - started_).count();
-  core_->metrics.http_request(route_, status_, secs);
+  core_->metrics.http_request(route_, metrics::method_of(method_), status_, secs);
   if (opts().access_log && logging::enabled(logging::level::info))
     log_access();
   if (sent_body_bytes_ > 0)

@@ -24,24 +24,17 @@ namespace {
 
 constexpr size_t route_count = static_cast<size_t>(route::count_);
 
-/// Status codes with their own series; anything else is counted as "other".
-constexpr std::array<unsigned, 23> known_codes = {200, 201, 202, 204, 206, 304, 400, 401,
-                                                  403, 404, 405, 408, 409, 410, 413, 415,
-                                                  416, 422, 429, 431, 500, 503, 507};
-constexpr size_t code_count = known_codes.size() + 1; // + "other"
-constexpr size_t other_code = known_codes.size();
+/// Status classes, the `code` label (few series: route x method x class).
+constexpr const char* code_classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+constexpr size_t code_count = std::size(code_classes);
+constexpr size_t other_code = code_count - 1;
+constexpr size_t code_class(unsigned status) noexcept {
+  return status >= 100 && status < 600 ? status / 100 - 1 : other_code;
+}
 
-/// status (0..599) -> index into known_codes, or other_code.
-struct code_table {
-  std::array<uint8_t, 600> idx{};
-  constexpr code_table() {
-    for (auto& x : idx)
-      x = static_cast<uint8_t>(other_code);
-    for (size_t i = 0; i < known_codes.size(); ++i)
-      idx[known_codes[i]] = static_cast<uint8_t>(i);
-  }
-};
-constexpr code_table code_index{};
+constexpr const char* method_names[] = {"GET", "HEAD", "POST", "DELETE", "OPTIONS", "other"};
+constexpr size_t method_count = static_cast<size_t>(method::count_);
+static_assert(std::size(method_names) == method_count);
 
 constexpr const char* auth_reasons[] = {
     "missing", "malformed",   "bad_algorithm", "bad_signature",     "expired",
@@ -182,7 +175,8 @@ struct registry::impl {
   std::shared_ptr<prometheus::Registry> reg = std::make_shared<prometheus::Registry>();
 
   // Hot-path series, resolved once: recording is an index + atomic add.
-  std::array<std::array<prometheus::Counter*, code_count>, route_count> requests{};
+  std::array<std::array<std::array<prometheus::Counter*, code_count>, method_count>, route_count>
+      requests{};
   std::array<prometheus::Histogram*, route_count> request_seconds{};
   prometheus::Counter* bytes = nullptr;
   std::array<prometheus::Gauge*, std::size(media_state_names)> media_items{};
@@ -207,7 +201,7 @@ struct registry::impl {
     using namespace prometheus;
     auto& req = BuildCounter()
                     .Name("hlsgate_http_requests_total")
-                    .Help("HTTP requests by route and status code.")
+                    .Help("HTTP requests by route, method and status class.")
                     .Register(*reg);
     auto& dur = BuildHistogram()
                     .Name("hlsgate_http_request_duration_seconds")
@@ -217,9 +211,10 @@ struct registry::impl {
         0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
     for (size_t r = 0; r < route_count; ++r) {
       const std::string name = to_string(static_cast<route>(r));
-      for (size_t c = 0; c < known_codes.size(); ++c)
-        requests[r][c] = &req.Add({{"route", name}, {"code", std::to_string(known_codes[c])}});
-      requests[r][other_code] = &req.Add({{"route", name}, {"code", "other"}});
+      for (size_t m = 0; m < method_count; ++m)
+        for (size_t c = 0; c < code_count; ++c)
+          requests[r][m][c] =
+              &req.Add({{"route", name}, {"method", method_names[m]}, {"code", code_classes[c]}});
       request_seconds[r] = &dur.Add({{"route", name}}, http_buckets);
     }
 
@@ -429,11 +424,19 @@ void registry::data_volume(std::string path) {
 }
 registry::~registry() = default;
 
-void registry::http_request(route r, unsigned status, double seconds) noexcept {
+method method_of(std::string_view name) noexcept {
+  for (size_t i = 0; i + 1 < method_count; ++i)
+    if (name == method_names[i])
+      return static_cast<method>(i);
+  return method::other;
+}
+
+void registry::http_request(route r, method m, unsigned status, double seconds) noexcept {
   const size_t ri = static_cast<size_t>(r) < route_count ? static_cast<size_t>(r)
                                                          : static_cast<size_t>(route::other);
-  const size_t ci = status < code_index.idx.size() ? code_index.idx[status] : other_code;
-  impl_->requests[ri][ci]->Increment();
+  const size_t mi = static_cast<size_t>(m) < method_count ? static_cast<size_t>(m)
+                                                          : static_cast<size_t>(method::other);
+  impl_->requests[ri][mi][code_class(status)]->Increment();
   try {
     impl_->request_seconds[ri]->Observe(seconds); // takes a (per-series) mutex
   } catch (...) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace hlsgate::metrics {
 
@@ -33,6 +34,11 @@ enum class route : uint8_t {
 };
 const char* to_string(route r) noexcept;
 
+/// Request methods, the `method` label of the request counter.
+enum class method : uint8_t { get, head, post, del, options, other, count_ };
+/// The method of its name (case-sensitive, as RFC 9110 §9.1 has it).
+method method_of(std::string_view name) noexcept;
+
 /// `imported`: a library file never played (queued for its first request).
 enum class media_state : uint8_t { queued, processing, ready, failed, imported, count_ };
 enum class job_state : uint8_t { queued, running, count_ };
@@ -45,7 +51,9 @@ public:
   registry& operator=(const registry&) = delete;
 
   // -- http ------------------------------------------------------------------
-  void http_request(route r, unsigned status, double seconds) noexcept;
+  /// Counted by route, method and status class (`code`: 1xx..5xx, else
+  /// "other"); the duration by route.
+  void http_request(route r, method m, unsigned status, double seconds) noexcept;
   void bytes_served(uint64_t n) noexcept;
 
   // -- media / tokens --------------------------------------------------------

@@ -87,22 +87,30 @@ TEST(Metrics, RouteNames) {
 
 TEST(Metrics, HttpRequests) {
   registry reg;
-  reg.http_request(route::segment, 200, 0.0004);
-  reg.http_request(route::segment, 200, 0.002);
-  reg.http_request(route::segment, 403, 0.001);
-  reg.http_request(route::stream_playlist, 418, 0.02);
-  reg.http_request(route::upload, 99999, 3);
+  reg.http_request(route::segment, method::get, 200, 0.0004);
+  reg.http_request(route::segment, method::get, 206, 0.002);
+  reg.http_request(route::segment, method::head, 403, 0.001);
+  reg.http_request(route::stream_playlist, method::get, 418, 0.02);
+  reg.http_request(route::upload, method::other, 99999, 3);
+  reg.http_request(route::upload, method::post, 507, 3);
   const std::string text = reg.serialize();
 
   EXPECT_TRUE(has_line(text, "# TYPE hlsgate_http_requests_total counter"));
-  EXPECT_TRUE(has_line(text, R"(hlsgate_http_requests_total{code="200",route="segment"} 2)"))
-      << text.substr(0, 2000);
-  EXPECT_TRUE(has_line(text, R"(hlsgate_http_requests_total{code="403",route="segment"} 1)"));
+  // `code` is the status class: 200 and 206 are one series.
   EXPECT_TRUE(
-      has_line(text, R"(hlsgate_http_requests_total{code="other",route="stream_playlist"} 1)"));
-  EXPECT_TRUE(has_line(text, R"(hlsgate_http_requests_total{code="other",route="upload"} 1)"));
+      has_line(text, R"(hlsgate_http_requests_total{code="2xx",method="GET",route="segment"} 2)"))
+      << text.substr(0, 2000);
+  EXPECT_TRUE(
+      has_line(text, R"(hlsgate_http_requests_total{code="4xx",method="HEAD",route="segment"} 1)"));
+  EXPECT_TRUE(has_line(
+      text, R"(hlsgate_http_requests_total{code="4xx",method="GET",route="stream_playlist"} 1)"));
+  EXPECT_TRUE(has_line(
+      text, R"(hlsgate_http_requests_total{code="other",method="other",route="upload"} 1)"));
+  EXPECT_TRUE(
+      has_line(text, R"(hlsgate_http_requests_total{code="5xx",method="POST",route="upload"} 1)"));
   // Pre-created series are exported at zero.
-  EXPECT_TRUE(has_line(text, R"(hlsgate_http_requests_total{code="503",route="metrics"} 0)"));
+  EXPECT_TRUE(has_line(
+      text, R"(hlsgate_http_requests_total{code="5xx",method="DELETE",route="metrics"} 0)"));
 
   EXPECT_TRUE(has_line(text, "# TYPE hlsgate_http_request_duration_seconds histogram"));
   EXPECT_TRUE(has_line(text, R"(hlsgate_http_request_duration_seconds_count{route="segment"} 3)"));
@@ -115,7 +123,7 @@ TEST(Metrics, HttpRequests) {
   EXPECT_TRUE(has_line(
       text, R"(hlsgate_http_request_duration_seconds_bucket{route="segment",le="+Inf"} 3)"));
   EXPECT_TRUE(
-      has_line(text, R"(hlsgate_http_request_duration_seconds_bucket{route="upload",le="10"} 1)"));
+      has_line(text, R"(hlsgate_http_request_duration_seconds_bucket{route="upload",le="10"} 2)"));
 }
 
 TEST(Metrics, CountersAndGauges) {
@@ -189,9 +197,20 @@ TEST(Metrics, ProcessMetrics) {
   EXPECT_GE(cpu2, cpu1);
 }
 
+TEST(Metrics, MethodOfName) {
+  EXPECT_EQ(method_of("GET"), method::get);
+  EXPECT_EQ(method_of("HEAD"), method::head);
+  EXPECT_EQ(method_of("POST"), method::post);
+  EXPECT_EQ(method_of("DELETE"), method::del);
+  EXPECT_EQ(method_of("OPTIONS"), method::options);
+  EXPECT_EQ(method_of("get"), method::other); // methods are case-sensitive
+  EXPECT_EQ(method_of("PROPFIND"), method::other);
+  EXPECT_EQ(method_of(""), method::other);
+}
+
 TEST(Metrics, ExpositionFormat) {
   registry reg;
-  reg.http_request(route::info, 404, 0.001);
+  reg.http_request(route::info, method::get, 404, 0.001);
   const std::string text = reg.serialize();
   // Every line is a comment (# HELP/# TYPE) or `name{labels} value`.
   std::istringstream in(text);
@@ -214,7 +233,7 @@ TEST(Metrics, PromtoolCheck) {
   if (std::system("command -v promtool >/dev/null 2>&1") != 0)
     GTEST_SKIP() << "promtool not installed";
   registry reg;
-  reg.http_request(route::info, 404, 0.001);
+  reg.http_request(route::info, method::get, 404, 0.001);
   const std::string text = reg.serialize();
   const std::string path = ::testing::TempDir() + "hlsgate_metrics.txt";
   std::ofstream(path) << text;
@@ -228,7 +247,7 @@ TEST(Metrics, ConcurrentRecording) {
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&] {
       for (int i = 0; i < 10000; ++i) {
-        reg.http_request(route::segment, 206, 0.0001);
+        reg.http_request(route::segment, method::get, 206, 0.0001);
         reg.bytes_served(10);
       }
     });
@@ -240,6 +259,7 @@ TEST(Metrics, ConcurrentRecording) {
     t.join();
   scraper.join();
   const std::string text = reg.serialize();
-  EXPECT_TRUE(has_line(text, R"(hlsgate_http_requests_total{code="206",route="segment"} 40000)"));
+  EXPECT_TRUE(has_line(
+      text, R"(hlsgate_http_requests_total{code="2xx",method="GET",route="segment"} 40000)"));
   EXPECT_TRUE(has_line(text, "hlsgate_bytes_served_total 400000"));
 }
