@@ -5,8 +5,9 @@
 #   localhost/hlsgate-edge:VERSION      nginx verifying signed segment URLs
 #   localhost/hlsgate-prometheus:VERSION Prometheus with deploy/prometheus/
 # The Debian base (localhost/debian:bookworm) is made with debootstrap from
-# this machine's Debian mirror when it does not exist yet (about 30 s), and
-# reused after. Prints the server's image name as its last line.
+# this machine's Debian mirror when it does not exist yet or is older than a
+# week (a minute here, with the first image), and reused otherwise. Prints
+# the server's image name as its last line.
 #   deploy/build-image.sh [--only hlsgate|edge|prometheus]
 # Needs root and podman, buildah, runc, debootstrap (scripts/install-deps.sh
 # --test installs them). Uses deploy/containers.conf (runc, ulimits that
