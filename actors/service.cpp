@@ -11,6 +11,7 @@
 
 #include "actors/data_dir.hpp"
 #include "actors/interfaces.hpp"
+#include "actors/liveness.hpp"
 #include "actors/media_registry.hpp"
 #include "actors/restore.hpp"
 #include "actors/store.hpp"
@@ -49,6 +50,9 @@ struct service::impl {
   store_actor store_handle;
   pool_actor pool;
   registry_actor registry;
+  /// Records the first of store, pool and registry to terminate: /ready
+  /// reports it and uploads are refused (no job could run).
+  liveness alive;
   /// stopped -> running -> draining (uploads refused) -> stopped
   enum class phase : int { stopped, running, draining };
   std::atomic<phase> state{phase::stopped};
@@ -178,6 +182,9 @@ media::status service::start() {
   auto env2 = std::make_shared<environment>(*env);
   env2->pool = d.pool;
   d.registry = spawn_media_registry(*d.sys, {env2, std::move(restored->live)});
+  d.alive.watch(d.store_handle, "the store is down");
+  d.alive.watch(d.pool, "the transcoder pool is down");
+  d.alive.watch(d.registry, "the media registry is down");
   d.state = impl::phase::running;
   return media::ok_status();
 }
@@ -220,6 +227,8 @@ std::string service::not_ready_reason() const {
   auto& d = *impl_;
   if (!ready())
     return "shutting down";
+  if (const char* down = d.alive.down(); *down)
+    return down;
   struct statvfs vfs {};
   if (!d.dir || ::statvfs(d.dir->uploads().c_str(), &vfs) != 0)
     return "the data volume cannot be read";
@@ -235,6 +244,8 @@ std::optional<api_error> service::upload_refusal(uint64_t declared_bytes) const 
   auto& d = *impl_;
   if (!ready())
     return api_error{api_errc::shutting_down, "Server is shutting down"};
+  if (*d.alive.down())
+    return api_error{api_errc::unavailable, "Transcoding is unavailable"};
   if (d.queued->load(std::memory_order_relaxed) >= d.cfg.queue_limit)
     return api_error{api_errc::queue_full, "Too many jobs queued"};
   struct statvfs vfs {};

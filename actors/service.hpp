@@ -52,13 +52,15 @@ public:
   bool ready() const noexcept;
 
   /// Why the server should not get traffic now ("" when it may): shutting
-  /// down, the data volume mounted read-only, or less free space on it than
+  /// down, the store, transcoder pool or media registry actor gone, the
+  /// data volume mounted read-only, or less free space on it than
   /// HLSGATE_MIN_FREE_BYTES (uploads would be refused with 507). One
   /// statvfs, no lock, no actor: GET /ready answers with it.
   std::string not_ready_reason() const;
 
   /// Why an upload of `declared_bytes` (0 = not declared) would be refused
-  /// right now: shutting down, queue full, or too little free space on the
+  /// right now: shutting down, an essential actor gone, queue full, or too
+  /// little free space on the
   /// data volume (HLSGATE_MIN_FREE_BYTES); so the HTTP layer can answer
   /// before reading the body. One statvfs, no lock.
   std::optional<api_error> upload_refusal(uint64_t declared_bytes = 0) const noexcept;
