@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -128,7 +129,8 @@ struct server::impl {
   std::vector<std::thread> threads;
   uint16_t port = 0;
   bool started = false;
-  bool detached = false; ///< stop() ran on an I/O thread, which may still be in run()
+  /// Held from start() until stop() has queued every close.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> keep_running;
   std::mutex mu;
   std::condition_variable cv;
   bool stopped = false;
@@ -256,6 +258,7 @@ void server::start() {
   std::error_code fs_ec;
   std::filesystem::create_directories(c.opts.upload_tmp_dir, fs_ec);
   m.started = true;
+  m.keep_running.emplace(c.ioc.get_executor());
   m.do_accept();
   const unsigned n = std::max(1u, c.opts.threads);
   m.threads.reserve(n);
@@ -326,10 +329,6 @@ void server::stop() {
   }
   core& c = *m.c;
   if (m.started) {
-    // Keeps run() from returning before every close below is queued: a handler
-    // posted after the threads exit would never run and would keep its session
-    // (and through it this io_context) alive forever.
-    auto guard = net::make_work_guard(c.ioc);
     {
       std::lock_guard lk(c.gate_mu);
       c.open = false;
@@ -340,7 +339,12 @@ void server::stop() {
     for (auto& w : live)
       if (auto s = w.lock())
         s->post_close();
-    guard.reset();
+    // Only now may the threads run out of work and leave run(): a handler
+    // posted after they left would never run and would keep its session (and
+    // through it the core and this io_context) alive forever, a cycle that
+    // LeakSanitizer reported when begin_shutdown had closed every socket and
+    // the threads left early.
+    m.keep_running.reset();
     // With the acceptor and every socket closed the io_context runs out of
     // work; sessions still referenced by a router's reply_fn have none pending.
     for (auto& t : m.threads) {
@@ -348,21 +352,10 @@ void server::stop() {
         continue;
       if (t.get_id() == std::this_thread::get_id()) {
         t.detach(); // stop() from a handler: this thread returns from run() by itself
-        m.detached = true;
       } else
         t.join();
     }
     m.threads.clear();
-    // The threads may have left run() before this stop(): once begin_shutdown
-    // closed every socket the io_context ran out of work and stopped, and the
-    // post_close() handlers above were queued to nobody. Each holds its
-    // session, the session holds the core and the core owns the io_context:
-    // a cycle that LeakSanitizer reported. Run what is queued now; with the
-    // acceptor and sockets closed it finishes at once (bounded regardless).
-    if (!m.detached) {
-      c.ioc.restart();
-      c.ioc.run_for(std::chrono::seconds(2));
-    }
   }
   {
     std::lock_guard lk(m.mu);
