@@ -24,6 +24,7 @@
 
 #include "actors/completion.hpp"
 #include "actors/item_files.hpp"
+#include "actors/media_index.hpp"
 #include "actors/subtitle_tracks.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
@@ -65,6 +66,10 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_list_atom, "toklist")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, token_revoke_atom, "tokrevoke")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, subtitles_atom, "subtitles")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, write_atom, "write")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, summary_atom, "summary")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, list_atom, "list")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, bulk_delete_atom, "bulkdel")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, bulk_next_atom, "bulknext")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 
@@ -107,6 +112,8 @@ using media_actor = caf::typed_actor<
     caf::reacts_to<info_atom, admin_credential, completion<info_result>>,
     caf::reacts_to<extend_atom, admin_credential, unsigned, completion<extend_result>>,
     caf::reacts_to<delete_atom, admin_credential, completion<done>>,
+    /// an operator's bulk delete: only if the item still matches the filter
+    caf::reacts_to<bulk_delete_atom, media_filter, completion<done>>,
     caf::reacts_to<token_create_atom, admin_credential, token_request, completion<token_result>>,
     caf::reacts_to<token_list_atom, admin_credential, completion<token_list>>,
     caf::reacts_to<token_revoke_atom, admin_credential, std::string, completion<done>>,
@@ -121,8 +128,10 @@ using media_actor = caf::typed_actor<
     caf::reacts_to<expire_atom, uint64_t>, caf::reacts_to<wait_timeout_atom, uint64_t>,
     caf::reacts_to<pl_timeout_atom, uint64_t>>;
 
-/// What a media actor tells its registry (a subset of registry_actor).
-using gone_listener = caf::typed_actor<caf::reacts_to<gone_atom, std::string>>;
+/// What a media actor tells its registry (a subset of registry_actor): its
+/// line in the admins' listing whenever it changes, and that it is gone.
+using gone_listener = caf::typed_actor<caf::reacts_to<gone_atom, std::string>,
+                                       caf::reacts_to<summary_atom, media_summary>>;
 
 /// A transcode job as queued by the pool and run by a worker.
 struct job {
@@ -139,6 +148,20 @@ struct job {
   /// Steady-clock milliseconds of the worker's last sign of life; the pool's
   /// watchdog fails the job when it grows stale.
   std::shared_ptr<std::atomic<int64_t>> heartbeat = std::make_shared<std::atomic<int64_t>>(0);
+};
+
+/// A bulk delete in progress, owned by the registry (only its thread
+/// touches it): at most `window` items are being deleted at a time, and the
+/// answer goes out when the last one answered.
+struct bulk_delete_job {
+  media_filter filter;
+  std::vector<std::string> ids; ///< newest first, at most `batch_limit`
+  size_t next = 0;              ///< index of the next id to delete
+  size_t in_flight = 0;
+  bulk_delete_result result;
+  completion<bulk_delete_result> done;
+  static constexpr size_t window = 8;
+  static constexpr size_t batch_limit = 1000;
 };
 
 /// What a media actor needs of the pool (a subset of pool_actor).
@@ -173,7 +196,11 @@ using registry_actor = gone_listener::extend<
     caf::reacts_to<subtitles_atom, std::string, admin_credential, subtitle_request,
                    completion<subtitle_result>>,
     caf::reacts_to<abandon_atom, std::string, completion<done>>, caf::reacts_to<drain_atom>,
-    caf::reacts_to<import_atom, import_params, completion<import_result>>>;
+    caf::reacts_to<import_atom, import_params, completion<import_result>>,
+    // admins
+    caf::reacts_to<list_atom, media_query, completion<media_page>>,
+    caf::reacts_to<bulk_delete_atom, media_filter, completion<bulk_delete_result>>,
+    caf::reacts_to<bulk_next_atom, std::shared_ptr<bulk_delete_job>, bool>>;
 
 // -- shared context --------------------------------------------------------------
 
@@ -219,6 +246,12 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::impor
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::stream_info_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::token_list>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::token_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::media_summary)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::media_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::media_filter)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<hlsgate::actors::bulk_delete_job>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::media_page>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::bulk_delete_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::subtitle_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::subtitle_rendition)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::subtitle_result>)

@@ -39,6 +39,22 @@ namespace hlsgate::actors {
 
 using namespace ops;
 
+namespace {
+
+/// Removes the item for good and answers `done` (500 when the record could
+/// not be deleted: the item stays whole).
+void delete_now(media_pointer self, completion<done> done, const char* by) {
+  logging::info("media deleted", {{"media_id", self->state.record.media_id}, {"by", by}});
+  destroy(self, {api_errc::not_found, "Media was deleted"}, [done](bool deleted) {
+    if (deleted)
+      done(actors::done{});
+    else
+      done(api_error{api_errc::internal, "Cannot delete the media"});
+  });
+}
+
+} // namespace
+
 // -- the behaviour -----------------------------------------------------------------
 
 media_actor::behavior_type make_media_behavior(media_pointer self, media_params p) {
@@ -173,13 +189,16 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
         api_error err;
         if (!check_admin(self, who, err))
           return done(std::move(err));
-        logging::info("media deleted", {{"media_id", self->state.record.media_id}});
-        destroy(self, {api_errc::not_found, "Media was deleted"}, [done](bool deleted) {
-          if (deleted)
-            done(actors::done{});
-          else
-            done(api_error{api_errc::internal, "Cannot delete the media"});
-        });
+        delete_now(self, std::move(done), "admin");
+      },
+      [self](bulk_delete_atom, const media_filter& f, completion<done>& done) {
+        // The registry's line may be stale (a job just finished): the
+        // filter is checked again against the item as it is now.
+        if (tombstoned(self, done))
+          return;
+        if (!matches_filter(summarize(self->state.record), f))
+          return done(api_error{api_errc::not_found, "No longer matches the filter"});
+        delete_now(self, std::move(done), "bulk");
       },
       [self](token_create_atom, const admin_credential& who, const token_request& req,
              completion<token_result>& done) {

@@ -23,14 +23,29 @@ void count_status(self_ptr self, media_status s, double delta) {
       imported ? metrics::media_state::imported : static_cast<metrics::media_state>(s), delta);
 }
 
-/// The in-memory status (counted in hlsgate_media_items).
-void set_status(self_ptr self, media_status s) {
-  auto& r = self->state.record;
-  if (r.status == s)
+void announce(self_ptr self) {
+  if (!self->state.registry || self->state.gone)
     return;
+  self->send(self->state.registry, summary_atom_v, summarize(self->state.record));
+}
+
+namespace {
+
+void change_status(self_ptr self, media_status s) {
+  auto& r = self->state.record;
   count_status(self, r.status, -1);
   count_status(self, s, +1);
   r.status = s;
+}
+
+} // namespace
+
+/// The in-memory status (counted in hlsgate_media_items).
+void set_status(self_ptr self, media_status s) {
+  if (self->state.record.status == s)
+    return;
+  change_status(self, s);
+  announce(self);
 }
 
 /// Tells the segment path (any HTTP thread) what tokens of the item count.
@@ -41,9 +56,11 @@ void publish_tokens(self_ptr self) {
 
 /// Makes `r` the item's record (it was written durably).
 void adopt(self_ptr self, media_record r) {
-  set_status(self, r.status);
+  if (self->state.record.status != r.status)
+    change_status(self, r.status);
   self->state.record = std::move(r);
   publish_tokens(self);
+  announce(self);
 }
 
 token_result make_token_result(self_ptr self, const minted_token& m) {

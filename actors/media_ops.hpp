@@ -23,6 +23,8 @@ constexpr auto retry_delete_after = std::chrono::seconds(60);
 int64_t now(self_ptr self);
 metrics::registry* metrics_of(self_ptr self);
 void count_status(self_ptr self, media_status s, double delta);
+/// Sends the item's line of the admins' listing to the registry.
+void announce(self_ptr self);
 /// The in-memory status (counted in hlsgate_media_items).
 void set_status(self_ptr self, media_status s);
 /// Tells the segment path (any HTTP thread) what tokens of the item count.

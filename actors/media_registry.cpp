@@ -20,6 +20,7 @@ namespace {
 struct registry_state {
   env_ptr env;
   std::unordered_map<std::string, media_actor> items;
+  media_index index;          ///< every item's line of the admins' listing
   prober_actor prober;        ///< uploads: one file each, quick
   prober_actor import_prober; ///< library imports: up to 1,000 files, never delays an upload
   bool draining = false;
@@ -35,6 +36,8 @@ void discard(const std::string& temp_file) {
 
 void spawn_item(registry_ptr self, media_params p) {
   auto id = p.record.media_id;
+  // Listed at once: the actor announces only later changes.
+  self->state.index.put(summarize(p.record));
   p.env = self->state.env;
   p.registry = self;
   self->state.items[id] = self->spawn<caf::linked>(make_media_behavior, std::move(p));
@@ -163,6 +166,43 @@ void forward(registry_ptr self, const std::string& id, completion<T>& done, F se
   send(i->second);
 }
 
+/// Starts deletes of the job's next items while fewer than its window are
+/// running; answers once the last one answered. Registry thread only.
+void bulk_pump(registry_ptr self, const std::shared_ptr<bulk_delete_job>& job) {
+  while (job->in_flight < bulk_delete_job::window && job->next < job->ids.size()) {
+    const std::string& id = job->ids[job->next++];
+    ++job->in_flight;
+    // Each item answers exactly once (completion: a dropped message answers
+    // "unavailable"); the answer comes back here as bulk_next.
+    registry_actor me = self;
+    completion<actors::done> one = [me, job](reply<actors::done> r) {
+      caf::anon_send(me, bulk_next_atom_v, job, std::holds_alternative<actors::done>(r));
+    };
+    forward(self, id, one,
+            [&](media_actor& a) { self->send(a, bulk_delete_atom_v, job->filter, one); });
+  }
+  if (job->in_flight == 0 && job->next == job->ids.size())
+    job->done(job->result);
+}
+
+/// Deletes the items matching `f` as an operator would (each item checks
+/// the filter again, then removes its record durably first, as a single
+/// delete does): at most batch_limit per call, window at a time.
+void bulk_delete(registry_ptr self, const media_filter& f, completion<bulk_delete_result> done) {
+  if (f.empty())
+    return done(api_error{api_errc::bad_parameter, "A filter is required (status or q)"});
+  auto job = std::make_shared<bulk_delete_job>();
+  job->filter = f;
+  job->ids = self->state.index.matching(f);
+  job->result.matched = job->ids.size();
+  if (job->ids.size() > bulk_delete_job::batch_limit) {
+    job->result.remaining = job->ids.size() - bulk_delete_job::batch_limit;
+    job->ids.resize(bulk_delete_job::batch_limit);
+  }
+  job->done = std::move(done);
+  bulk_pump(self, job);
+}
+
 registry_actor::behavior_type registry_behavior(registry_ptr self, registry_params p) {
   self->state.env = p.env;
   self->state.prober = self->spawn<caf::detached + caf::linked>(prober_behavior, p.env);
@@ -191,6 +231,7 @@ registry_actor::behavior_type registry_behavior(registry_ptr self, registry_para
     for (auto i = self->state.items.begin(); i != self->state.items.end(); ++i) {
       if (i->second.address() == em.source) {
         logging::error("a media actor died", {{"media_id", i->first}});
+        self->state.index.erase(i->first);
         self->state.items.erase(i);
         break;
       }
@@ -200,11 +241,30 @@ registry_actor::behavior_type registry_behavior(registry_ptr self, registry_para
       [self](gone_atom, const std::string& id) {
         // The item answered what was queued for it with 404; nothing new
         // reaches it now, so it can stop.
+        self->state.index.erase(id);
         auto i = self->state.items.find(id);
         if (i == self->state.items.end())
           return;
         self->send_exit(i->second, caf::exit_reason::user_shutdown);
         self->state.items.erase(i);
+      },
+      [self](summary_atom, media_summary& s) {
+        if (self->state.items.count(s.media_id))
+          self->state.index.put(std::move(s));
+      },
+      [self](list_atom, const media_query& q, completion<media_page>& done) {
+        media_page page;
+        if (!self->state.index.page(q, page))
+          return done(api_error{api_errc::bad_parameter, "Invalid cursor"});
+        done(std::move(page));
+      },
+      [self](bulk_delete_atom, const media_filter& f, completion<bulk_delete_result>& done) {
+        bulk_delete(self, f, std::move(done));
+      },
+      [self](bulk_next_atom, std::shared_ptr<bulk_delete_job>& job, bool deleted) {
+        --job->in_flight;
+        job->result.deleted += deleted;
+        bulk_pump(self, job);
       },
       [self](upload_atom, upload_params& p, completion<upload_result>& done) {
         if (self->state.draining) {

@@ -53,6 +53,9 @@ struct service::impl {
   /// Records the first of store, pool and registry to terminate: /ready
   /// reports it and uploads are refused (no job could run).
   liveness alive;
+  /// HLSGATE_API_TOKEN, or the one generated at first start and kept in
+  /// DATA_DIR/api_token: the admin surface is never open.
+  std::string api_token;
   /// stopped -> running -> draining (uploads refused) -> stopped
   enum class phase : int { stopped, running, draining };
   std::atomic<phase> state{phase::stopped};
@@ -113,6 +116,25 @@ media::result<auth::signing_keys> load_signing_keys(const config::settings& cfg)
   return auth::derive_keys(secret, cfg.edge_secret);
 }
 
+media::result<std::string> load_api_token(const config::settings& cfg) {
+  if (!cfg.api_token.empty())
+    return cfg.api_token;
+  auto f = auth::load_or_create_secret((fs::path{cfg.data_dir} / "api_token").string(),
+                                       "the API token file");
+  if (!f.error.empty())
+    return media::error{media::errc::io_error, f.error};
+  // The one time the token is printed (the issue's "printed once, with a
+  // hint"); later starts name only the file.
+  if (f.created)
+    logging::warn("generated an API token for the admin endpoints; it is logged only now",
+                  {{"api_token", f.secret},
+                   {"hint", "read it again from DATA_DIR/api_token (0600); set "
+                            "HLSGATE_API_TOKEN to choose your own"}});
+  else
+    logging::info("admin endpoints use the API token kept in DATA_DIR/api_token");
+  return std::move(f.secret);
+}
+
 service::service(const config::settings& cfg, metrics::registry& metrics)
     : impl_(std::make_unique<impl>(cfg, metrics)) {}
 
@@ -133,6 +155,10 @@ media::status service::start() {
   if (auto enc = media::check_encoder(d.cfg.x264_preset); !enc)
     return media::error{media::errc::invalid_input,
                         "HLSGATE_X264_PRESET is not usable: " + enc.err().detail};
+  if (auto t = load_api_token(d.cfg); !t)
+    return t.err();
+  else
+    d.api_token = std::move(t).value();
   d.jwt = std::make_shared<auth::jwt_codec>(keys.jwt);
   d.signer = std::make_unique<auth::url_signer>(keys.edge);
   if (!d.cfg.edge_key_file.empty() &&
@@ -258,7 +284,7 @@ std::optional<api_error> service::upload_refusal(uint64_t declared_bytes) const 
 }
 
 bool service::is_api_token(std::string_view token) const noexcept {
-  return !impl_->cfg.api_token.empty() && auth::constant_time_equal(token, impl_->cfg.api_token);
+  return !impl_->api_token.empty() && auth::constant_time_equal(token, impl_->api_token);
 }
 
 void service::upload(upload_params p, completion<upload_result> done) {
@@ -366,6 +392,18 @@ void service::stream_info(std::string media_id, std::string token,
     return;
   caf::anon_send(impl_->registry, stream_info_atom_v, std::move(media_id), std::move(claims),
                  std::move(done));
+}
+
+void service::list_media(media_query q, completion<media_page> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, list_atom_v, std::move(q), std::move(done));
+}
+
+void service::delete_matching(media_filter f, completion<bulk_delete_result> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->registry, bulk_delete_atom_v, std::move(f), std::move(done));
 }
 
 void service::import(import_params p, completion<import_result> done) {

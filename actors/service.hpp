@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "actors/completion.hpp"
+#include "actors/media_index.hpp"
 #include "actors/types.hpp"
 #include "auth/jwt.hpp"
 #include "auth/keys.hpp"
@@ -23,6 +24,10 @@ namespace hlsgate::actors {
 /// The master secret (SECRET_KEY, or DATA_DIR/secret.key created on first
 /// use) and the two keys derived from it.
 media::result<auth::signing_keys> load_signing_keys(const config::settings& cfg);
+
+/// The API token of the admin surface: HLSGATE_API_TOKEN, else the one kept
+/// in DATA_DIR/api_token, generated (and logged once) at first start.
+media::result<std::string> load_api_token(const config::settings& cfg);
 
 class service {
 public:
@@ -65,8 +70,8 @@ public:
   /// before reading the body. One statvfs, no lock.
   std::optional<api_error> upload_refusal(uint64_t declared_bytes = 0) const noexcept;
 
-  /// Constant-time check of the API token (HLSGATE_API_TOKEN); false when
-  /// none is configured.
+  /// Constant-time check of the API token (HLSGATE_API_TOKEN, or the one
+  /// generated at first start: see load_api_token).
   bool is_api_token(std::string_view token) const noexcept;
 
   void upload(upload_params p, completion<upload_result> done);
@@ -101,6 +106,11 @@ public:
   /// under HLSGATE_IMPORT_ROOT when one is set (checked again when each file
   /// is opened).
   void import(import_params p, completion<import_result> done);
+  /// Admin (the caller checked the API token): one page of every item,
+  /// newest first.
+  void list_media(media_query q, completion<media_page> done);
+  /// Admin: deletes every item matching a non-empty filter.
+  void delete_matching(media_filter f, completion<bulk_delete_result> done);
 
   /// Per-item token state for the segment path: read from any thread,
   /// without locks (see revocation.hpp).

@@ -52,11 +52,11 @@ std::string parent_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-secret_file create_secret(const std::string& path) {
+secret_file create_secret(const std::string& path, const std::string& what) {
   secret_file out;
   const std::string secret = base64url_encode(random_bytes(32));
   if (!write_key_file(path, secret, 0600)) {
-    out.error = "cannot write the secret key file";
+    out.error = "cannot write " + what;
     return out;
   }
   out.secret = secret;
@@ -121,27 +121,27 @@ signing_keys derive_keys(std::string_view master, std::string_view edge_override
   return k;
 }
 
-secret_file load_or_create_secret(const std::string& path) {
+secret_file load_or_create_secret(const std::string& path, std::string_view label) {
+  const std::string what{label};
   secret_file out;
   fd_closer f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
   if (f.fd < 0) {
     if (errno == ENOENT)
-      return create_secret(path);
-    out.error = errno == ELOOP ? "the secret key file is a symbolic link"
-                               : "cannot read the secret key file";
+      return create_secret(path, what);
+    out.error = errno == ELOOP ? what + " is a symbolic link" : "cannot read " + what;
     return out;
   }
   struct stat st {};
   if (::fstat(f.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    out.error = "the secret key file is not a regular file";
+    out.error = what + " is not a regular file";
     return out;
   }
   if (st.st_uid != ::geteuid()) {
-    out.error = "the secret key file belongs to another user";
+    out.error = what + " belongs to another user";
     return out;
   }
   if ((st.st_mode & 077) != 0) {
-    out.error = "the secret key file is accessible to group or others (chmod 600 it)";
+    out.error = what + " is accessible to group or others (chmod 600 it)";
     return out;
   }
   char buf[max_secret + 2];
@@ -151,7 +151,7 @@ secret_file load_or_create_secret(const std::string& path) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
-      out.error = "cannot read the secret key file";
+      out.error = "cannot read " + what;
       return out;
     }
     if (n == 0 || (len += static_cast<size_t>(n)) == sizeof buf)
@@ -164,8 +164,8 @@ secret_file load_or_create_secret(const std::string& path) {
   for (char c : text)
     ok = ok && is_base64url_char(c);
   if (!ok) {
-    out.error = "the secret key file is malformed (expected one line of 32 to 1024 base64url "
-                "characters)";
+    out.error = what + " is malformed (expected one line of 32 to 1024 base64url "
+                       "characters)";
     return out;
   }
   out.secret.assign(text);

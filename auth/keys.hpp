@@ -41,7 +41,9 @@ struct secret_file {
   std::string error; ///< empty on success
   bool created = false;
 };
-secret_file load_or_create_secret(const std::string& path);
+/// `label` names the file in those messages.
+secret_file load_or_create_secret(const std::string& path,
+                                  std::string_view label = "the secret key file");
 
 /// Writes `key` and a newline to `path` atomically and durably (a temporary
 /// file, fsync, rename, fsync of the folder) with `mode`, and `group` unless

@@ -22,6 +22,7 @@
 #include "config/ladder.hpp"
 #include "http/api_json.hpp"
 #include "http/errors.hpp"
+#include "http/openapi.hpp"
 #include "http/playlist_cache.hpp"
 #include "http/segment_access.hpp"
 #include "http/segment_route.hpp"
@@ -61,6 +62,14 @@ bool int_param(const request& req, const char* name, unsigned lo, unsigned hi, u
   }
   out = x;
   return true;
+}
+
+/// ?status=&q= of GET/DELETE /media; "" when fine, else the reason.
+std::string media_filter_of(const request& req, actors::media_filter& f) {
+  std::string status, q;
+  req.query_param("status", status);
+  req.query_param("q", q);
+  return parse_media_filter(status, q, f);
 }
 
 bool bool_param(const request& req, const char* name) {
@@ -144,6 +153,9 @@ struct api::impl {
         {m_post, "/media/{id}/subtitles", route::subtitles, route_wait::none, &impl::add_subtitles},
         {both, "/edge/check", route::edge_check, route_wait::none, &impl::edge_check},
         {m_post, "/import", route::import_media, route_wait::import, &impl::import_media},
+        {both, "/media", route::library, route_wait::none, &impl::list_media},
+        {m_delete, "/media", route::library, route_wait::none, &impl::delete_matching},
+        {both, "/openapi.json", route::docs, route_wait::none, &impl::openapi},
         {both, "/health", route::health, route_wait::none, &impl::health},
         {both, "/ready", route::ready, route_wait::none, &impl::ready},
         {both, "/metrics", route::metrics, route_wait::none, &impl::serve_metrics},
@@ -373,6 +385,57 @@ struct api::impl {
         });
   }
 
+  /// Admin routes that take only the API token (bearer): 401 without, 403
+  /// when wrong.
+  std::optional<response> check_api_token(const request& req) const {
+    auto t = bearer(req);
+    if (t.empty())
+      return error_response({api_errc::unauthorized, "API token required"});
+    if (!svc.is_api_token(t)) {
+      metrics.auth_failure("bad_api_token");
+      return error_response({api_errc::forbidden, "Invalid API token"});
+    }
+    return std::nullopt;
+  }
+
+  // -- GET /media, DELETE /media (API token) -----------------------------------------
+
+  void list_media(request& req, const route_params&, reply_fn& reply) {
+    if (auto refused = check_api_token(req))
+      return reply(std::move(*refused));
+    actors::media_query q;
+    unsigned limit = 50;
+    api_error err;
+    if (!int_param(req, "limit", 1, 200, limit, err))
+      return reply(error_response(err));
+    q.limit = limit;
+    req.query_param("cursor", q.cursor);
+    if (auto why = media_filter_of(req, q.filter); !why.empty())
+      return reply(error_response(422, why));
+    svc.list_media(std::move(q), [reply](actors::reply<actors::media_page> r) {
+      if (auto* e = std::get_if<api_error>(&r))
+        return reply(error_response(*e));
+      reply(json_response(200, media_page_json(std::get<actors::media_page>(r))));
+    });
+  }
+
+  void delete_matching(request& req, const route_params&, reply_fn& reply) {
+    if (auto refused = check_api_token(req))
+      return reply(std::move(*refused));
+    actors::media_filter f;
+    if (auto why = media_filter_of(req, f); !why.empty())
+      return reply(error_response(422, why));
+    if (f.empty())
+      return reply(error_response(422, "A filter is required (status or q)"));
+    svc.delete_matching(std::move(f), [reply](actors::reply<actors::bulk_delete_result> r) {
+      if (auto* e = std::get_if<api_error>(&r))
+        return reply(error_response(*e));
+      const auto& b = std::get<actors::bulk_delete_result>(r);
+      reply(json_response(
+          200, {{"matched", b.matched}, {"deleted", b.deleted}, {"remaining", b.remaining}}));
+    });
+  }
+
   // -- POST /import (API token) --------------------------------------------------------
 
   void import_media(request& req, const route_params&, reply_fn& reply) {
@@ -380,13 +443,8 @@ struct api::impl {
     if (cfg.api_token.empty() || cfg.import_root.empty())
       return reply(error_response(403, "Import API disabled (set HLSGATE_API_TOKEN and "
                                        "HLSGATE_IMPORT_ROOT)"));
-    auto t = bearer(req);
-    if (t.empty())
-      return reply(error_response({api_errc::unauthorized, "API token required"}));
-    if (!svc.is_api_token(t)) {
-      metrics.auth_failure("bad_api_token");
-      return reply(error_response({api_errc::forbidden, "Invalid API token"}));
-    }
+    if (auto refused = check_api_token(req))
+      return reply(std::move(*refused));
     actors::import_params p;
     if (auto why = parse_import_body(req.body, cfg.import_root, max_expiry_minutes, p);
         why.status != 0)
@@ -554,6 +612,14 @@ struct api::impl {
   }
 
   // -- probes --------------------------------------------------------------------------
+
+  void openapi(request&, const route_params&, reply_fn& reply) {
+    static const auto text = std::make_shared<const std::string>(openapi_json());
+    response r;
+    r.content_type = "application/json";
+    r.shared_body = text; // no copy per request
+    reply(std::move(r));
+  }
 
   void health(request&, const route_params&, reply_fn& reply) {
     reply(json_response(200, {{"status", "ok"}}));

@@ -130,6 +130,35 @@ json info_json(const actors::info_result& i) {
   return body;
 }
 
+json media_page_json(const actors::media_page& p) {
+  json items = json::array();
+  for (const auto& m : p.items)
+    items.push_back({{"media_id", m.media_id},
+                     {"original_name", m.name},
+                     {"status", m.status},
+                     {"created_at", iso8601(m.created_at)},
+                     {"expires_at", iso8601(m.expires_at)},
+                     {"duration", m.duration}});
+  return {{"items", std::move(items)},
+          {"next_cursor", p.next_cursor.empty() ? json(nullptr) : json(p.next_cursor)}};
+}
+
+std::string parse_media_filter(std::string_view status, std::string_view q,
+                               actors::media_filter& out) {
+  if (!status.empty() && !actors::is_listed_status(status))
+    return "status must be one of queued, processing, ready, failed, imported";
+  if (q.size() > 200)
+    return "q is longer than 200 bytes";
+  if (!media::valid_utf8(q))
+    return "q is not UTF-8";
+  for (char c : q)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return "q contains control characters";
+  out.status.assign(status);
+  out.q.assign(q);
+  return "";
+}
+
 json extend_json(const actors::extend_result& x) {
   return {{"media_id", x.media_id},
           {"previous_expiry_minutes", x.previous_expiry_minutes},

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/media_index.hpp"
 #include "actors/types.hpp"
 #include "http/server.hpp"
 
@@ -23,6 +24,15 @@ nlohmann::json token_json(const actors::token_result& t, const std::string& play
 nlohmann::json token_list_json(const actors::token_list& l);
 nlohmann::json info_json(const actors::info_result& i);
 nlohmann::json extend_json(const actors::extend_result& x);
+/// GET /media: {"items": [{media_id, original_name, status, created_at,
+/// expires_at, duration}], "next_cursor": "..." or null}.
+nlohmann::json media_page_json(const actors::media_page& p);
+
+/// GET/DELETE /media's filter: `status` one of the listed statuses (or
+/// empty), `q` at most 200 bytes of UTF-8 without control characters. ""
+/// when fine, else the reason.
+std::string parse_media_filter(std::string_view status, std::string_view q,
+                               actors::media_filter& out);
 nlohmann::json stream_info_json(const actors::stream_info_result& s, const std::string& public_url,
                                 const std::string& token);
 nlohmann::json

@@ -152,6 +152,10 @@ const char* to_string(route r) noexcept {
     return "stream_info";
   case route::import_media:
     return "import";
+  case route::library:
+    return "library";
+  case route::docs:
+    return "docs";
   case route::tokens:
     return "tokens";
   case route::subtitles:

@@ -23,6 +23,8 @@ enum class route : uint8_t {
   delete_media,
   stream_info,  ///< GET /media/{id}/stream-info
   import_media, ///< POST /import
+  library,      ///< GET/DELETE /media (admins: list, bulk delete)
+  docs,         ///< GET /openapi.json
   tokens,       ///< /media/{id}/tokens[/{jti}]
   subtitles,    ///< POST /media/{id}/subtitles
   edge_check,   ///< GET /edge/check (an nginx edge's auth_request)

@@ -27,10 +27,14 @@ constexpr int64_t t0 = 1'700'000'000;
 
 struct gone_log {
   std::vector<std::string> ids;
+  std::vector<media_summary> lines; ///< every listing line announced, in order
 };
 
 gone_listener::behavior_type registry_stub(gone_listener::pointer, gone_log* log) {
-  return {[log](gone_atom, const std::string& id) { log->ids.push_back(id); }};
+  return {
+      [log](gone_atom, const std::string& id) { log->ids.push_back(id); },
+      [log](summary_atom, media_summary& s) { log->lines.push_back(std::move(s)); },
+  };
 }
 
 /// Stands in for the transcoder pool, whose workers run libav on threads of

@@ -30,6 +30,9 @@ TEST_F(media_actor_test, extend_reschedules_the_timer) {
   EXPECT_EQ(x.previous_expiry_minutes, 1);
   EXPECT_EQ(x.new_expiry_minutes, 11);
   EXPECT_EQ(x.extended_by_minutes, 10);
+  ASSERT_FALSE(gone.lines.empty());
+  EXPECT_EQ(gone.lines.back().expires_at, t0 + 11 * 60) << "the listing shows the new deadline";
+  EXPECT_EQ(gone.lines.back().status, "ready");
   // The old deadline passes: the stale timer must not delete anything.
   sched->advance_time(std::chrono::seconds(61));
   sched->run();
@@ -127,6 +130,8 @@ TEST_F(media_actor_test, on_demand_item_starts_its_job_on_the_first_request_then
   std::ofstream{r.source_path} << "original";
   auto a = spawn_restored(r);
   EXPECT_TRUE(jobs.empty()) << "an imported item waits for its first viewer";
+  sched->run();
+  EXPECT_TRUE(gone.lines.empty()) << "the registry made its first line; only changes are sent";
   std::vector<reply<playlist_grant>> replies;
   auth::token_claims c;
   c.sub = r.media_id;

@@ -1,0 +1,137 @@
+// docs/openapi.json against the server: every route of the route table is
+// documented with each of its methods, /openapi.json serves exactly that
+// file, and real responses of a running server fit their documented schemas.
+#include "http/api.hpp"
+#include "http/routes.hpp"
+#include "tests/e2e/e2e_fixture.hpp"
+#include "tests/support/json_schema.hpp"
+
+namespace hlsgate::test {
+namespace {
+
+const std::string k_token = "openapi-token-0123456789abcdef";
+
+json spec_file() {
+  return json::parse(read_file(std::string{HLSGATE_SOURCE_DIR} + "/docs/openapi.json"));
+}
+
+TEST(openapi_schema_check, catches_what_it_should) {
+  const json root = {{"components",
+                      {{"schemas",
+                        {{"Item",
+                          {{"type", "object"},
+                           {"required", {"id", "status"}},
+                           {"properties",
+                            {{"id", {{"type", "string"}}},
+                             {"status", {{"enum", {"ready", "failed"}}}},
+                             {"next", {{"type", {"string", "null"}}}},
+                             {"n", {{"type", "integer"}}}}}}}}}}}};
+  const json ref = {{"$ref", "#/components/schemas/Item"}};
+  EXPECT_TRUE(
+      schema_errors({{"id", "a"}, {"status", "ready"}, {"next", nullptr}}, ref, root).empty());
+  EXPECT_EQ(schema_errors({{"status", "ready"}}, ref, root).size(), 1u) << "missing required";
+  EXPECT_EQ(schema_errors({{"id", 1}, {"status", "ready"}}, ref, root).size(), 1u) << "type";
+  EXPECT_EQ(schema_errors({{"id", "a"}, {"status", "gone"}}, ref, root).size(), 1u) << "enum";
+  EXPECT_EQ(schema_errors({{"id", "a"}, {"status", "ready"}, {"n", 1.5}}, ref, root).size(), 1u);
+  EXPECT_EQ(schema_errors(json::array({1}), {{"type", "array"}, {"items", ref}}, root).size(), 1u);
+  EXPECT_EQ(schema_errors(1, {{"$ref", "#/nowhere"}}, root).size(), 1u);
+}
+
+TEST(openapi_spec, documents_every_route_and_method) {
+  const json spec = spec_file();
+  EXPECT_EQ(spec.value("openapi", ""), "3.1.0");
+  const json& paths = spec.at("paths");
+  for (const auto& r : http::api::routes()) {
+    ASSERT_TRUE(paths.contains(r.pattern)) << r.pattern << " is not documented";
+    const json& ops = paths.at(r.pattern);
+    for (auto [bit, name] : {std::pair{http::m_get, "get"}, std::pair{http::m_head, "head"},
+                             std::pair{http::m_post, "post"}, std::pair{http::m_delete, "delete"}})
+      if (r.methods & bit) {
+        EXPECT_TRUE(ops.contains(name)) << name << " " << r.pattern << " is not documented";
+      }
+  }
+  std::set<std::string> ids;
+  for (auto& [path, ops] : paths.items())
+    for (auto& [method, op] : ops.items())
+      if (op.is_object() && op.contains("operationId")) {
+        EXPECT_TRUE(ids.insert(op["operationId"].get<std::string>()).second)
+            << "duplicate operationId " << op["operationId"];
+      }
+}
+
+class openapi : public e2e {
+protected:
+  json spec;
+  header_list op{{"Authorization", "Bearer " + k_token}};
+
+  /// The reply fits the schema documented for (pattern, method, status).
+  void fits(const std::string& pattern, const std::string& method, const http_reply& r) {
+    SCOPED_TRACE(method + " " + pattern + " " + std::to_string(r.status));
+    const json::json_pointer where{"/paths/" + json_escape(pattern) + "/" + method + "/responses/" +
+                                   std::to_string(r.status)};
+    ASSERT_TRUE(spec.contains(where)) << "status not documented; body: " << r.body;
+    json resp = spec.at(where);
+    if (resp.contains("$ref"))
+      resp = spec.at(json::json_pointer{resp["$ref"].get<std::string>().substr(1)});
+    const json::json_pointer schema_at{"/content/application~1json/schema"};
+    ASSERT_TRUE(resp.contains(schema_at)) << "no JSON schema documented";
+    const auto errs = schema_errors(json::parse(r.body), resp.at(schema_at), spec);
+    for (auto& e : errs)
+      ADD_FAILURE() << e << "\nbody: " << r.body;
+  }
+  static std::string json_escape(const std::string& s) {
+    std::string out;
+    for (char c : s)
+      out += c == '~' ? std::string{"~0"} : c == '/' ? std::string{"~1"} : std::string(1, c);
+    return out;
+  }
+};
+
+TEST_F(openapi, served_spec_is_the_file_and_real_responses_fit_it) {
+  env["HLSGATE_API_TOKEN"] = k_token;
+  start();
+  spec = spec_file();
+  auto served = http_get(port(), "/openapi.json");
+  ASSERT_EQ(served.status, 200u);
+  EXPECT_EQ(served.header("content-type"), "application/json");
+  EXPECT_EQ(json::parse(served.body), spec);
+
+  fits("/health", "get", http_get(port(), "/health"));
+  fits("/ready", "get", http_get(port(), "/ready"));
+  fits("/media", "get", http_get(port(), "/media"));             // 401
+  fits("/media", "get", http_get(port(), "/media?limit=0", op)); // 422
+
+  const std::string clip = make_clip(clip_720p(2));
+  auto [type, body] = multipart_body("media", "clip.mp4", read_file(clip));
+  http_connection conn{port(), 300};
+  auto up = conn.request("POST", "/upload/", {{"Content-Type", type}, op[0]}, body);
+  ASSERT_EQ(up.status, 200u) << up.body;
+  fits("/upload", "post", up);
+  const json u = parse_json(up);
+  const std::string id = u["media_id"], key = u["admin_key"], token = u["access_token"];
+  const header_list admin{{"X-Admin-Key", key}};
+
+  fits("/media", "get", http_get(port(), "/media", op));
+  fits("/media/{id}/info", "get", http_get(port(), "/media/" + id + "/info", admin));
+  fits("/media/{id}/info", "get", http_get(port(), "/media/" + id + "/info")); // 401
+  fits("/media/{id}/stream-info", "get",
+       http_get(port(), "/media/" + id + "/stream-info?token=" + token));
+  auto minted = http_request(port(), "POST", "/media/" + id + "/tokens",
+                             {admin[0], {"Content-Type", "application/json"}}, R"({"label":"x"})");
+  fits("/media/{id}/tokens", "post", minted);
+  fits("/media/{id}/tokens", "get", http_get(port(), "/media/" + id + "/tokens", admin));
+  fits("/media/{id}/tokens/{name}", "delete",
+       http_request(port(), "DELETE",
+                    "/media/" + id + "/tokens/" + parse_json(minted)["jti"].get<std::string>(),
+                    admin));
+  fits("/media/{id}/extend-expiry", "post",
+       http_request(port(), "POST", "/media/" + id + "/extend-expiry?additional_minutes=5", admin));
+  fits("/refresh-token/{id}", "post",
+       http_request(port(), "POST", "/refresh-token/" + id + "?expiry_minutes=5", admin));
+  fits("/media", "delete", http_request(port(), "DELETE", "/media?q=nomatch", op));
+  fits("/media/{id}", "delete", http_request(port(), "DELETE", "/media/" + id, admin));
+  fits("/media/{id}", "delete", http_request(port(), "DELETE", "/media/" + id, admin)); // 404
+}
+
+} // namespace
+} // namespace hlsgate::test
