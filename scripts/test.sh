@@ -7,7 +7,7 @@
 #                              units and core end-to-end suites (label "system"
 #                              left out), no fuzzing
 # HLSGATE_WERROR=ON turns warnings into errors (CI sets it).
-# HLSGATE_FUZZ_SECONDS: seconds per fuzz target (default 10; CI: 60; 0 = skip).
+# HLSGATE_FUZZ_SECONDS: seconds per fuzz target (default 10, as in CI; 0 = skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Each step prints how long it took.
@@ -22,7 +22,9 @@ timed "install" bash scripts/install-deps.sh --test
 timed "players setup" bash tests/players/setup.sh
 
 dir=build
-opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+# -g1 (line tables: backtraces keep file:line) instead of -g: a third less
+# compile time per file here (api.cpp: 6.9 s instead of 10.1 s).
+opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
 ctest_args=()
 asan=0
 if [ "${1:-}" = "--asan" ]; then
@@ -32,7 +34,8 @@ if [ "${1:-}" = "--asan" ]; then
   # instead of 433 s here, and it refuses two files of one library defining
   # the same internal name. Not for the release build: GCC inlines less in
   # a large batch, and the transcoder ran 40 % slower (measured).
-  opts=(-DCMAKE_BUILD_TYPE=Debug -DHLSGATE_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON)
+  opts=(-DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DHLSGATE_SANITIZE=ON
+    -DCMAKE_UNITY_BUILD=ON)
   ctest_args=(-LE system)
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
