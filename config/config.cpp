@@ -197,6 +197,10 @@ const std::vector<option>& options() {
                                 "how long the first playlist request of an imported item waits for "
                                 "its first segments before 503",
                                 &settings::ondemand_wait_seconds, 1, 600),
+      string_option("HLSGATE_WEB_DIR", "web-dir",
+                    "folder holding the front-end packages (node_modules/) that "
+                    "scripts/build-web.sh installs: Swagger UI at /docs",
+                    &settings::web_dir),
       string_option("HLSGATE_IMPORT_ROOT", "import-root",
                     "folder the admin import API may read from (empty = import API disabled)",
                     &settings::import_root),

@@ -10,6 +10,10 @@
 
 #include "config/ladder.hpp"
 
+#ifndef HLSGATE_DEFAULT_WEB_DIR // set by config/CMakeLists.txt
+#define HLSGATE_DEFAULT_WEB_DIR "web"
+#endif
+
 namespace hlsgate::config {
 
 struct settings {
@@ -33,9 +37,12 @@ struct settings {
 
   // -- storage -------------------------------------------------------------
   std::string data_dir = "./data"; ///< HLSGATE_DATA_DIR: database, uploads, originals, secret
-  std::string media_dir;           ///< HLSGATE_MEDIA_DIR (resolved: default DATA_DIR/media)
-  std::string media_group;         ///< HLSGATE_MEDIA_GROUP: group of media files (name or GID)
-  std::string import_root;         ///< HLSGATE_IMPORT_ROOT: imports only read below it
+  /// HLSGATE_WEB_DIR: where scripts/build-web.sh installed the front-end
+  /// packages (node_modules/ inside); the source tree's web/ by default.
+  std::string web_dir = HLSGATE_DEFAULT_WEB_DIR;
+  std::string media_dir;   ///< HLSGATE_MEDIA_DIR (resolved: default DATA_DIR/media)
+  std::string media_group; ///< HLSGATE_MEDIA_GROUP: group of media files (name or GID)
+  std::string import_root; ///< HLSGATE_IMPORT_ROOT: imports only read below it
 
   // -- secrets ---------------------------------------------------------------
   std::string secret_key; ///< SECRET_KEY (PyHLS): >= 32 bytes; empty = generated, persisted

@@ -21,6 +21,7 @@
 #include "auth/signed_url.hpp"
 #include "config/ladder.hpp"
 #include "http/api_json.hpp"
+#include "http/docs_page.hpp"
 #include "http/errors.hpp"
 #include "http/openapi.hpp"
 #include "http/playlist_cache.hpp"
@@ -156,6 +157,8 @@ struct api::impl {
         {both, "/media", route::library, route_wait::none, &impl::list_media},
         {m_delete, "/media", route::library, route_wait::none, &impl::delete_matching},
         {both, "/openapi.json", route::docs, route_wait::none, &impl::openapi},
+        {both, "/docs", route::docs, route_wait::none, &impl::docs},
+        {both, "/docs/{name}", route::docs, route_wait::none, &impl::docs_file},
         {both, "/health", route::health, route_wait::none, &impl::health},
         {both, "/ready", route::ready, route_wait::none, &impl::ready},
         {both, "/metrics", route::metrics, route_wait::none, &impl::serve_metrics},
@@ -618,6 +621,36 @@ struct api::impl {
     response r;
     r.content_type = "application/json";
     r.shared_body = text; // no copy per request
+    reply(std::move(r));
+  }
+
+  // -- GET /docs (Swagger UI) ------------------------------------------------------------
+
+  void docs(request&, const route_params&, reply_fn& reply) {
+    // The page is useless without the bundle: say how to install it.
+    std::error_code ec;
+    const auto* bundle = find_docs_asset("swagger-ui-bundle.js");
+    if (!fs::is_regular_file(fs::path{svc.settings().web_dir} / bundle->package_path, ec))
+      return reply(error_response(503, "Swagger UI is not installed (run scripts/build-web.sh)"));
+    response r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body.assign(docs_html());
+    reply(std::move(r));
+  }
+
+  void docs_file(request&, const route_params& p, reply_fn& reply) {
+    response r;
+    if (p.name == "docs.js") {
+      r.content_type = "text/javascript; charset=utf-8";
+      r.body.assign(docs_js());
+      return reply(std::move(r));
+    }
+    const docs_asset* a = find_docs_asset(p.name);
+    if (!a)
+      return reply(error_response(404, "Not found"));
+    r.content_type.assign(a->content_type);
+    r.file_path = (fs::path{svc.settings().web_dir} / a->package_path).string();
+    r.headers.emplace_back("Cache-Control", "public, max-age=3600");
     reply(std::move(r));
   }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hlsgate needs.
-#   scripts/install-deps.sh          building and running (what scripts/run.sh needs)
+#   scripts/install-deps.sh          building and running (what scripts/run.sh needs,
+#                                    Node.js/npm for the front-end packages included)
 #   scripts/install-deps.sh --test   also every tool the test suite drives: the
 #                                    ffmpeg CLI, nginx, Prometheus, wrk, clang
 #                                    (fuzzing), clang-format, Chromium, GStreamer,
-#                                    Node.js/npm (players), systemd-analyze
+#                                    systemd-analyze
 #                                    (the unit in deploy/), podman and
 #                                    debootstrap (the container images) —
 #                                    without enabling or starting any system
@@ -38,7 +39,7 @@ done
 # npm, and Debian's npm package then cannot be installed next to it). Use
 # whatever `node` and `npm` are on PATH; only a machine with neither gets
 # Debian's.
-if [ "${1:-}" = "--test" ] && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+if ! { command -v node && command -v npm; } >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
 if [ "${#missing[@]}" -eq 0 ]; then

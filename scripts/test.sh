@@ -20,6 +20,7 @@ timed() {
 }
 timed "install" bash scripts/install-deps.sh --test
 timed "players setup" bash tests/players/setup.sh
+timed "web packages" bash scripts/build-web.sh
 
 dir=build
 # -g1 (line tables: backtraces keep file:line) instead of -g: a third less

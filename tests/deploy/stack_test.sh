@@ -95,6 +95,12 @@ container="$(podman ps --filter "label=io.podman.compose.project=$project" \
   --filter "label=com.docker.compose.service=hlsgate" --format '{{.Names}}' | head -n 1)"
 [ -n "$container" ] || fail "no hlsgate container"
 
+step "API docs from the image"
+curl -fsS -m 10 "$edge/docs" | grep -q '/docs/swagger-ui-bundle.js' || fail "no /docs page"
+curl -fsS -m 10 "$edge/docs/swagger-ui-bundle.js" | grep -q SwaggerUIBundle ||
+  fail "Swagger UI is not in the image"
+curl -fsS -m 10 "$edge/openapi.json" | json '["openapi"]' >/dev/null || fail "no /openapi.json"
+
 step "upload and play through the edge"
 ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=25 -f lavfi -i sine=frequency=440 \
   -t 4 -c:v libx264 -preset veryfast -pix_fmt yuv420p -c:a aac -shortest "$work/clip.mp4"

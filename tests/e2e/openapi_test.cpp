@@ -94,7 +94,8 @@ TEST_F(openapi, served_spec_is_the_file_and_real_responses_fit_it) {
   auto served = http_get(port(), "/openapi.json");
   ASSERT_EQ(served.status, 200u);
   EXPECT_EQ(served.header("content-type"), "application/json");
-  EXPECT_EQ(json::parse(served.body), spec);
+  EXPECT_TRUE(json::parse(served.body) == spec)
+      << "the served description is not docs/openapi.json";
 
   fits("/health", "get", http_get(port(), "/health"));
   fits("/ready", "get", http_get(port(), "/ready"));
@@ -131,6 +132,48 @@ TEST_F(openapi, served_spec_is_the_file_and_real_responses_fit_it) {
   fits("/media", "delete", http_request(port(), "DELETE", "/media?q=nomatch", op));
   fits("/media/{id}", "delete", http_request(port(), "DELETE", "/media/" + id, admin));
   fits("/media/{id}", "delete", http_request(port(), "DELETE", "/media/" + id, admin)); // 404
+}
+
+TEST_F(openapi, docs_page_and_only_its_named_files_are_served) {
+  start();
+  auto page = http_get(port(), "/docs");
+  ASSERT_EQ(page.status, 200u) << page.body << " (scripts/build-web.sh installs Swagger UI)";
+  EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  for (const char* ref : {"/docs/swagger-ui.css", "/docs/swagger-ui-bundle.js", "/docs/docs.js"})
+    EXPECT_NE(page.body.find(ref), std::string::npos) << ref;
+  EXPECT_EQ(page.body.find("http"), std::string::npos) << "no outside URL: no CDN";
+  auto js = http_get(port(), "/docs/docs.js");
+  ASSERT_EQ(js.status, 200u);
+  EXPECT_NE(js.body.find("validatorUrl: null"), std::string::npos) << "no outside validator";
+  EXPECT_NE(js.body.find("\"/openapi.json\""), std::string::npos);
+  auto bundle = http_get(port(), "/docs/swagger-ui-bundle.js");
+  ASSERT_EQ(bundle.status, 200u);
+  EXPECT_EQ(bundle.header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_GT(bundle.body.size(), 100'000u);
+  EXPECT_NE(bundle.body.find("SwaggerUIBundle"), std::string::npos);
+  auto css = http_get(port(), "/docs/swagger-ui.css");
+  EXPECT_EQ(css.status, 200u);
+  EXPECT_EQ(css.header("content-type"), "text/css; charset=utf-8");
+  EXPECT_EQ(http_get(port(), "/docs/favicon-32x32.png").status, 200u);
+  // Anything else of the package (or beyond it) stays unreachable.
+  for (const char* bad :
+       {"/docs/index.html", "/docs/package.json", "/docs/swagger-ui-bundle.js.map",
+        "/docs/..%2f..%2fpackage.json", "/docs/%2e%2e", "/docs/../openapi.json"}) {
+    auto r = http_get(port(), bad);
+    EXPECT_EQ(r.status, 404u) << bad << " " << r.body.substr(0, 80);
+  }
+}
+
+TEST_F(openapi, docs_without_swagger_ui_installed_says_how_to_get_it) {
+  env["HLSGATE_WEB_DIR"] = data + "-no-web";
+  start();
+  auto page = http_get(port(), "/docs");
+  EXPECT_EQ(page.status, 503u);
+  EXPECT_NE(parse_json(page).value("detail", "").find("scripts/build-web.sh"), std::string::npos);
+  EXPECT_EQ(http_get(port(), "/docs/swagger-ui-bundle.js").status, 404u);
+  EXPECT_EQ(parse_json(http_get(port(), "/docs/swagger-ui-bundle.js")).value("detail", ""),
+            "Not found")
+      << "no path in the reply";
 }
 
 } // namespace

@@ -26,20 +26,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# npm ci only when node_modules does not hold exactly what the committed lock
-# file lists (every package present, at its locked version).
-if ! node -e '
-  const fs = require("fs"), path = require("path");
-  const lock = require(path.join(process.argv[1], "package-lock.json"));
-  for (const [k, v] of Object.entries(lock.packages || {})) {
-    if (!k) continue;
-    const f = path.join(process.argv[1], k, "package.json");
-    if (!fs.existsSync(f) || JSON.parse(fs.readFileSync(f, "utf8")).version !== v.version) process.exit(1);
-  }' "$here" 2>/dev/null; then
-  echo "setup.sh: npm ci in $here"
-  (cd "$here" && PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1 \
-    npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm ci only when node_modules does not match the committed lock file.
+PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1 \
+  bash "$here/../../scripts/npm-install.sh" "$here"
 
 # Fail here, not later in a test, when something is still not usable.
 for c in /usr/bin/chromium gst-launch-1.0 gst-inspect-1.0 node ffmpeg ffprobe; do
