@@ -7,7 +7,8 @@
 # The Debian base (localhost/debian:bookworm) is made with debootstrap from
 # this machine's Debian mirror when it does not exist yet or is older than a
 # week (a minute here, with the first image), and reused otherwise. Prints
-# the server's image name as its last line.
+# the server's image name as its last line. The front-end packages (Swagger
+# UI) are fetched from npm on this host first (scripts/build-web.sh).
 #   deploy/build-image.sh [--only hlsgate|edge|prometheus]
 # Needs root and podman, buildah, runc, debootstrap (scripts/install-deps.sh
 # --test installs them). Uses deploy/containers.conf (runc, ulimits that
@@ -66,5 +67,12 @@ build() { # name containerfile
 }
 if [ -z "$only" ] || [ "$only" = edge ]; then build hlsgate-edge deploy/edge/Containerfile; fi
 if [ -z "$only" ] || [ "$only" = prometheus ]; then build hlsgate-prometheus deploy/prometheus/Containerfile; fi
-if [ -z "$only" ] || [ "$only" = hlsgate ]; then build hlsgate deploy/Containerfile; fi
+if [ -z "$only" ] || [ "$only" = hlsgate ]; then
+  # The front-end packages come from npm on this host, which trusts what its
+  # network needs (a bare base image may not: TLS interception), and enter
+  # the build context in web/node_modules; run.sh's npm step inside then
+  # finds them matching the lock and fetches nothing.
+  bash scripts/build-web.sh >&2
+  build hlsgate deploy/Containerfile
+fi
 echo "localhost/hlsgate:$version"

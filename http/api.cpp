@@ -25,6 +25,7 @@
 #include "http/errors.hpp"
 #include "http/openapi.hpp"
 #include "http/playlist_cache.hpp"
+#include "http/request_params.hpp"
 #include "http/segment_access.hpp"
 #include "http/segment_route.hpp"
 #include "media/names.hpp"
@@ -45,74 +46,6 @@ constexpr unsigned max_expiry_minutes = 10080; // 7 days
 int64_t unix_now() {
   using namespace std::chrono;
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
-
-/// Parses an optional integer query parameter within [lo, hi].
-/// Returns false (and fills `err`) when present but invalid.
-bool int_param(const request& req, const char* name, unsigned lo, unsigned hi, unsigned& out,
-               api_error& err) {
-  std::string v;
-  if (!req.query_param(name, v))
-    return true;
-  unsigned x = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (v.empty() || ec != std::errc{} || p != v.data() + v.size() || x < lo || x > hi) {
-    err = {api_errc::bad_parameter, std::string{name} + " must be an integer in [" +
-                                        std::to_string(lo) + ", " + std::to_string(hi) + "]"};
-    return false;
-  }
-  out = x;
-  return true;
-}
-
-/// ?status=&q= of GET/DELETE /media; "" when fine, else the reason.
-std::string media_filter_of(const request& req, actors::media_filter& f) {
-  std::string status, q;
-  req.query_param("status", status);
-  req.query_param("q", q);
-  return parse_media_filter(status, q, f);
-}
-
-bool bool_param(const request& req, const char* name) {
-  std::string v;
-  return req.query_param(name, v) && (v == "true" || v == "1" || v == "yes");
-}
-
-/// The credential of `Authorization: Bearer <x>` (RFC 6750 §2.1).
-std::string bearer(const request& req) {
-  auto h = req.header("authorization");
-  constexpr std::string_view prefix = "Bearer ";
-  if (h.size() > prefix.size() && h.substr(0, prefix.size()) == prefix)
-    return std::string{h.substr(prefix.size())};
-  return {};
-}
-
-std::string access_token(const request& req) {
-  std::string t;
-  if (req.query_param("token", t) && !t.empty())
-    return t;
-  return bearer(req);
-}
-
-/// Reads a small regular file that must not be a symlink; false otherwise.
-bool read_small_file(const std::string& path, std::string& out, size_t limit) {
-  const int fd = open_regular_nofollow(path.c_str());
-  if (fd < 0)
-    return false;
-  char buf[8192];
-  bool ok = true;
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n == 0)
-      break;
-    if (n < 0 || out.size() + static_cast<size_t>(n) > limit) {
-      ok = false;
-      break;
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return ok;
 }
 
 } // namespace
