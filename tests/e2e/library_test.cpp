@@ -3,6 +3,8 @@
 // token; and the token generated at first start when none is configured.
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <functional>
 #include <set>
 
 #include "tests/e2e/e2e_fixture.hpp"
@@ -64,11 +66,15 @@ TEST_F(library, pages_newest_first_filters_and_bulk_deletes_behind_the_api_token
   std::vector<std::string> seen = ids(p1);
   seen.push_back(ids(p2)[0]);
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()), (std::set<std::string>{a, b, c}));
-  std::vector<int64_t> times;
+  // Newest first, ties (the same second) by id, descending: the order the
+  // cursor relies on.
+  std::vector<std::pair<int64_t, std::string>> order;
   for (auto* p : {&p1, &p2})
     for (auto& i : (*p)["items"])
-      times.push_back(parse_iso(i["created_at"]));
-  EXPECT_TRUE(std::is_sorted(times.rbegin(), times.rend())) << "newest first";
+      order.emplace_back(parse_iso(i["created_at"]), i["media_id"]);
+  auto expected = order;
+  std::sort(expected.begin(), expected.end(), std::greater<>());
+  EXPECT_EQ(order, expected);
   EXPECT_EQ(p1["items"][0].value("original_name", "").empty(), false);
 
   const auto holi = ids(list("?q=HOLI"));
@@ -118,6 +124,16 @@ TEST_F(library, an_api_token_is_generated_once_kept_private_and_logged_once) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(http_get(port(), "/media").status, 401u) << "the admin surface is never open";
   EXPECT_EQ(http_get(port(), "/media", {{"Authorization", "Bearer " + token}}).status, 200u);
+  // Uploads stay open (no HLSGATE_API_TOKEN configured), and the generated
+  // token is the operator of every item.
+  auto up = upload(make_clip(clip_audio_only(2)), "?async=true");
+  ASSERT_EQ(up.status, 202u) << up.body;
+  const std::string id = parse_json(up)["media_id"];
+  EXPECT_EQ(
+      http_get(port(), "/media/" + id + "/info", {{"Authorization", "Bearer " + token}}).status,
+      200u);
+  EXPECT_EQ(http_get(port(), "/media/" + id + "/info", {{"Authorization", "Bearer nope"}}).status,
+            401u);
   EXPECT_EQ(srv->stop(), 0);
   EXPECT_NE(read_file(log1).find(token), std::string::npos) << "shown at first start";
 
