@@ -13,6 +13,7 @@ rendition_record to_record(const media::rendition_output& x) {
     rr.language = x.language;
     rr.label = x.label;
     rr.is_default = x.is_default;
+    rr.channels = x.channels;
   }
   rr.has_video = x.has_video;
   rr.has_audio = x.has_audio;
@@ -87,7 +88,9 @@ playlist_ptr make_snapshot(const media_record& r, const std::vector<rendition_re
     m.forced = rr.forced;
     m.uri = rr.name + "/playlist.m3u8";
     if (audio) {
-      m.channels = "2";
+      // Records written before the count was kept said 2, as the
+      // playlists did then.
+      m.channels = std::to_string(rr.channels > 0 ? rr.channels : 2);
       audio_codecs = join_codecs(audio_codecs, rr.codecs);
       const auto [peak, average] = bandwidth_of(rr);
       audio_peak = std::max(audio_peak, peak);

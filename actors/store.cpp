@@ -41,6 +41,8 @@ nlohmann::json to_json(const std::vector<rendition_record>& rs) {
       j["label"] = r.label;
       j["default"] = r.is_default;
       j["forced"] = r.forced;
+      if (r.kind == rendition_kind::audio)
+        j["channels"] = r.channels;
     }
   }
   return arr;
@@ -62,6 +64,7 @@ std::vector<rendition_record> from_json(const std::string& text) {
     r.label = j.value("label", "");
     r.is_default = j.value("default", false);
     r.forced = j.value("forced", false);
+    r.channels = j.value("channels", 0);
     r.has_video = j.value("has_video", false);
     r.has_audio = j.value("has_audio", false);
     r.width = j.value("width", 0);

@@ -34,6 +34,7 @@ struct rendition_record {
   bool has_audio = false;
   int width = 0, height = 0;
   double frame_rate = 0;
+  int channels = 0; ///< audio renditions: encoded channels (0: recorded before it was kept)
   std::string codecs;
   uint64_t peak_bandwidth = 0;
   uint64_t average_bandwidth = 0;

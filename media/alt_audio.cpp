@@ -96,6 +96,7 @@ status alternate_audio::open_writers(const std::filesystem::path& out_dir, job_s
     info.label = unique_label(base, labels);
     labels.push_back(info.label);
     info.is_default = !have_default && t.tags.is_default;
+    info.channels = par->ch_layout.nb_channels;
     have_default = have_default || info.is_default;
     t.writer->follow_picture();
     if (auto s = t.writer->open(out_dir / info.name, nullptr, par.get()); !s)

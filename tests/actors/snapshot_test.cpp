@@ -23,6 +23,7 @@ rendition_record rendition(const std::string& name, rendition_kind kind, uint64_
   r.label = name == "a0" ? "English" : name == "a1" ? "Deutsch" : "";
   r.language = name == "a0" ? "en" : name == "a1" ? "de" : name == "s0" ? "fr" : "";
   r.is_default = name == "a0";
+  r.channels = name == "a0" ? 1 : name == "a1" ? 6 : 0;
   r.segments = {{"seg_00000.ts", 6, 1000}};
   return r;
 }
@@ -45,6 +46,9 @@ TEST(Snapshot, AlternateAudioIsAGroupEveryVariantNames) {
   EXPECT_TRUE(snap->master.media[0].is_default);
   EXPECT_EQ(snap->master.media[1].language, "de");
   EXPECT_FALSE(snap->master.media[1].is_default);
+  EXPECT_EQ(snap->master.media[0].channels, "1") << "as encoded, not always 2";
+  EXPECT_EQ(snap->master.media[1].channels, "6");
+  EXPECT_EQ(snap->master.media[2].channels, "") << "subtitles have none";
   EXPECT_EQ(snap->master.media[2].group_id, "subs");
   ASSERT_EQ(snap->master.variants.size(), 2u);
   for (const auto& v : snap->master.variants) {

@@ -40,6 +40,11 @@ media_record sample(const std::string& id) {
   rr.average_bandwidth = 1500000;
   rr.segments = {{"seg_00000.ts", 6.0, 1000}, {"seg_00001.ts", 2.5, 400}};
   r.renditions.push_back(rr);
+  rendition_record audio;
+  audio.name = "a0";
+  audio.kind = rendition_kind::audio;
+  audio.channels = 1;
+  r.renditions.push_back(audio);
   r.source_owned = false;
   r.on_demand = true;
   r.has_thumbnails = true;
@@ -77,7 +82,9 @@ TEST(store, put_load_remove_survives_reopen) {
   EXPECT_EQ(r.token_gen, 4u);
   EXPECT_EQ(r.status, media_status::ready);
   EXPECT_EQ(r.expires_at, 4600);
-  ASSERT_EQ(r.renditions.size(), 1u);
+  ASSERT_EQ(r.renditions.size(), 2u);
+  EXPECT_EQ(r.renditions[1].kind, rendition_kind::audio);
+  EXPECT_EQ(r.renditions[1].channels, 1) << "the channel count survives a restart";
   EXPECT_EQ(r.renditions[0].codecs, "avc1.64001f,mp4a.40.2");
   ASSERT_EQ(r.renditions[0].segments.size(), 2u);
   EXPECT_EQ(r.renditions[0].segments[1].uri, "seg_00001.ts");

@@ -130,6 +130,7 @@ TEST(AlternateAudio, EveryTrackIsARenditionOfItsOwn) {
     EXPECT_EQ(a.language, want[k].language);
     EXPECT_EQ(a.label, want[k].label);
     EXPECT_EQ(a.is_default, want[k].is_default);
+    EXPECT_EQ(a.channels, 1) << "the sources are mono and stay mono";
     EXPECT_GT(a.peak_bandwidth, 0u);
     EXPECT_NEAR(total_duration(a), total_duration(top), 0.1);
 
