@@ -53,7 +53,7 @@ struct rendition_output {
   bool has_audio = false;
   int width = 0, height = 0;
   double frame_rate = 0;
-  int channels = 0; ///< alternate audio: the encoded channel count (CHANNELS)
+  int channels = 0;            ///< alternate audio: the encoded channel count (CHANNELS)
   std::string codecs;          ///< RFC 6381, e.g. "avc1.640028,mp4a.40.2"
   uint64_t peak_bandwidth = 0; ///< bits/s, max over segments of bytes*8/duration
   uint64_t average_bandwidth = 0;
