@@ -127,13 +127,11 @@ struct api::impl {
     return who;
   }
 
-  /// Uploads need the API token when one is configured (bearer or
-  /// ?api_token=): 401 without, 403 when wrong.
-  std::optional<response> check_upload_token(const request& req) const {
-    if (svc.settings().api_token.empty())
-      return std::nullopt;
+  /// The API token as a bearer, or also as ?api_token= where a compatible
+  /// API needs it (uploads): 401 without, 403 when wrong.
+  std::optional<response> check_api_token(const request& req, bool query_form = false) const {
     std::string t = bearer(req);
-    if (t.empty())
+    if (t.empty() && query_form)
       req.query_param("api_token", t);
     if (t.empty())
       return error_response({api_errc::unauthorized, "API token required"});
@@ -142,6 +140,13 @@ struct api::impl {
       return error_response({api_errc::forbidden, "Invalid API token"});
     }
     return std::nullopt;
+  }
+
+  /// Uploads need the API token only when one is configured.
+  std::optional<response> check_upload_token(const request& req) const {
+    if (svc.settings().api_token.empty())
+      return std::nullopt;
+    return check_api_token(req, true);
   }
 
   // -- POST /upload/ -------------------------------------------------------------
@@ -319,19 +324,6 @@ struct api::impl {
           reply(json_response(
               200, stream_info_json(std::get<actors::stream_info_result>(r), public_url, token)));
         });
-  }
-
-  /// Admin routes that take only the API token (bearer): 401 without, 403
-  /// when wrong.
-  std::optional<response> check_api_token(const request& req) const {
-    auto t = bearer(req);
-    if (t.empty())
-      return error_response({api_errc::unauthorized, "API token required"});
-    if (!svc.is_api_token(t)) {
-      metrics.auth_failure("bad_api_token");
-      return error_response({api_errc::forbidden, "Invalid API token"});
-    }
-    return std::nullopt;
   }
 
   // -- GET /media, DELETE /media (API token) -----------------------------------------

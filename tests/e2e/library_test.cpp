@@ -55,6 +55,23 @@ TEST_F(library, pages_newest_first_filters_and_bulk_deletes_behind_the_api_token
   EXPECT_EQ(http_get(port(), "/media", {{"Authorization", "Bearer wrong"}}).status, 403u);
   EXPECT_EQ(http_get(port(), "/media?api_token=" + k_token).status, 401u)
       << "bearer only: a query-string token would end up in logs and histories";
+  // Uploads keep PyHLS's query form; a wrong one is refused before the body.
+  {
+    auto [type, body] = multipart_body("media", "q.mp4", read_file(make_clip(clip_audio_only(2))));
+    http_connection conn{port(), 300};
+    EXPECT_EQ(
+        conn.request("POST", "/upload/?async=true&api_token=wrong", {{"Content-Type", type}}, body)
+            .status,
+        403u);
+    http_connection conn2{port(), 300};
+    auto r = conn2.request("POST", "/upload/?async=true&api_token=" + k_token,
+                           {{"Content-Type", type}}, body);
+    ASSERT_EQ(r.status, 202u) << r.body;
+    EXPECT_EQ(
+        http_request(port(), "DELETE", "/media/" + parse_json(r)["media_id"].get<std::string>(), op)
+            .status,
+        200u);
+  }
 
   // Two pages of two: every item once, newest first.
   auto p1 = list("?limit=2");
