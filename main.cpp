@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/service.hpp"
+#include "cli/cli.hpp"
+#include "cli/options.hpp"
 #include "config/config.hpp"
 #include "http/api.hpp"
 #include "http/options.hpp"
@@ -78,6 +80,8 @@ int main(int argc, char** argv) {
     std::printf("%s\n", build::describe().c_str());
     return 0;
   }
+  if (argc >= 2 && cli::is_client_command(argv[1]))
+    return cli::run({argv + 1, argv + argc}, config::process_environment());
   auto parsed = config::parse(argc, argv, config::process_environment());
   if (parsed.help) {
     std::fputs(parsed.message.c_str(), stdout);

@@ -378,7 +378,10 @@ std::string help_text() {
         "  serve (default)   run the server\n"
         "  import PATH...    register media files or folders (no copy) as on-demand\n"
         "                    items; prints one JSON line per file (server stopped)\n"
-        "  edge-key          print the key an nginx edge verifies segment URLs with\n\n"
+        "  edge-key          print the key an nginx edge verifies segment URLs with\n"
+        "  upload, ls, info, extend, refresh, tokens, rm, open\n"
+        "                    client commands against a running server\n"
+        "                    (hlsgate upload --help)\n\n"
         "options (flag / environment variable or config-file key; default):\n"
         "  --config FILE / HLSGATE_CONFIG\n"
         "      config file of KEY = value lines using the variable names below\n";

@@ -13,6 +13,10 @@ namespace hlsgate::http::query {
 /// `out` then holds a partial result.
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space);
 
+/// `in` with every byte outside RFC 3986's unreserved set (ALPHA DIGIT - . _ ~)
+/// percent-encoded: safe as a path segment or a query value.
+std::string percent_encode(std::string_view in);
+
 /// The raw (undecoded) value of the first `key` in a query string, matched
 /// byte for byte against the raw key. False when absent. Used on the /seg/
 /// hot path, whose parameters are plain base64url and digits.

@@ -29,6 +29,18 @@ TEST(query, percent_decode) {
   EXPECT_EQ(out, "%2e");
 }
 
+TEST(query, percent_encode_round_trips) {
+  EXPECT_EQ(query::percent_encode("720:2800k,360 a/b?c&d=e~_.-Z9"),
+            "720%3A2800k%2C360%20a%2Fb%3Fc%26d%3De~_.-Z9");
+  EXPECT_EQ(query::percent_encode(std::string_view("\xff\x00", 2)), "%FF%00");
+  std::string all;
+  for (int c = 1; c < 256; ++c)
+    all.push_back(static_cast<char>(c));
+  std::string back;
+  ASSERT_TRUE(query::percent_decode(query::percent_encode(all), back, false));
+  EXPECT_EQ(back, all);
+}
+
 TEST(query, params) {
   const std::string q = "a=1&expiry_minutes=30&name=x%20y+z&flag&enc%5Fkey=v&bad=%zz&a=2";
   std::string v;
