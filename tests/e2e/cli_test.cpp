@@ -3,6 +3,7 @@
 // over 127.0.0.1, checked by their output, their exit codes and the server's
 // state afterwards.
 #include "tests/e2e/e2e_fixture.hpp"
+#include "tests/support/nginx_process.hpp"
 
 namespace hlsgate::test {
 namespace {
@@ -183,6 +184,71 @@ TEST_F(cli, wait_timeout_is_exit_7_and_the_upload_stays) {
   auto done = poll_info(item["media_id"], item["admin_key"],
                         [](const json& x) { return x["status"] == "ready"; });
   EXPECT_EQ(done["status"], "ready") << done.dump();
+}
+
+// https: the certificate chain and the host name are checked. nginx
+// terminates TLS in front of the server with a certificate for 127.0.0.1
+// signed by a CA this test makes.
+TEST_F(cli, https_checks_the_certificate_and_the_host_name) {
+  if (!fs::exists(nginx_binary))
+    GTEST_SKIP() << "nginx is not installed (scripts/install-deps.sh installs it)";
+  env["HLSGATE_API_TOKEN"] = k_token;
+  start();
+  const std::string pki = make_temp_dir("cli-pki");
+  std::ofstream{pki + "/san.ext"} << "subjectAltName=IP:127.0.0.1\n";
+  const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+  std::string out;
+  ASSERT_EQ(run_command("cd " + shell_quote(pki) + " && openssl req -x509" + ec +
+                            " -keyout ca.key -out ca.pem -days 1 -subj /CN=hlsgate-test-ca"
+                            " 2>&1 && openssl req" +
+                            ec +
+                            " -keyout srv.key -out srv.csr -subj /CN=hlsgate-test 2>&1 &&"
+                            " openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key"
+                            " -CAcreateserial -out srv.pem -days 1 -extfile san.ext 2>&1",
+                        &out),
+            0)
+      << out;
+  const std::string prefix = make_temp_dir("cli-nginx");
+  const uint16_t tls_port = free_port();
+  nginx_process nginx{prefix};
+  ASSERT_TRUE(nginx.start(
+      "events {}\nhttp {\n  access_log off;\n  client_body_temp_path " + prefix +
+          "/cb;\n  proxy_temp_path " + prefix +
+          "/px;\n  server {\n    listen 127.0.0.1:" + std::to_string(tls_port) +
+          " ssl;\n    ssl_certificate " + pki + "/srv.pem;\n    ssl_certificate_key " + pki +
+          "/srv.key;\n    client_max_body_size 0;\n    proxy_request_buffering off;\n"
+          "    location / { proxy_pass http://127.0.0.1:" +
+          std::to_string(port()) + "; }\n  }\n}\n",
+      tls_port))
+      << read_file(nginx.error_log());
+  const std::string https = "https://127.0.0.1:" + std::to_string(tls_port);
+  auto trusted = anonymous();
+  trusted["HLSGATE_API_TOKEN"] = k_token;
+  trusted["SSL_CERT_FILE"] = pki + "/ca.pem";
+
+  // Trusted CA and matching address: an upload streams through TLS.
+  auto up = run({"upload", make_clip(clip_audio_only(2)), "--wait", "--json", "--server", https},
+                trusted);
+  ASSERT_EQ(up.rc, 0) << up.err << read_file(nginx.error_log());
+  EXPECT_EQ(json::parse(up.out)["status"], "ready");
+  auto ls = run({"ls", "--json", "--server", https}, trusted);
+  ASSERT_EQ(ls.rc, 0) << ls.err;
+  EXPECT_EQ(json::parse(ls.out).size(), 1u);
+
+  // The system's trust store does not know the test CA.
+  auto untrusted = trusted;
+  untrusted.erase("SSL_CERT_FILE");
+  untrusted["SSL_CERT_DIR"] = make_temp_dir("no-certs");
+  untrusted["SSL_CERT_FILE"] = pki + "/san.ext"; // not a certificate
+  auto r = run({"ls", "--server", https}, untrusted);
+  EXPECT_EQ(r.rc, 3) << r.err;
+  EXPECT_NE(r.err.find("certificate"), std::string::npos) << r.err;
+
+  // A trusted certificate for another name: "localhost" is not 127.0.0.1.
+  r = run({"ls", "--server", "https://localhost:" + std::to_string(tls_port)}, trusted);
+  EXPECT_EQ(r.rc, 3) << r.err;
+  EXPECT_NE(r.err.find("certificate verify failed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
 }
 
 } // namespace

@@ -2,13 +2,11 @@
 // (secure_link_md5) and serves the same bytes from the shared media folder.
 // Real nginx, started by the test in its own prefix on 127.0.0.1.
 #include <grp.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "auth/signed_url.hpp"
 #include "tests/e2e/e2e_fixture.hpp"
+#include "tests/support/nginx_process.hpp"
 
 using namespace hlsgate;
 using namespace hlsgate::test;
@@ -23,16 +21,12 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 
 class nginx_edge : public e2e {
 protected:
-  pid_t nginx = -1;
   std::string prefix = make_temp_dir("nginx");
+  nginx_process nginx{prefix};
   uint16_t edge_port = 0;
 
   void TearDown() override {
-    if (nginx > 0) {
-      ::kill(nginx, SIGQUIT);
-      int st = 0;
-      ::waitpid(nginx, &st, 0);
-    }
+    nginx.stop();
     e2e::TearDown();
   }
 
@@ -49,38 +43,14 @@ protected:
     conf = replace_all(conf, "http {",
                        "http {\n  access_log off;\n  client_body_temp_path " + prefix +
                            "/cb;\n  proxy_temp_path " + prefix + "/px;\n");
-    conf = "daemon off;\nuser nobody www-data;\npid " + prefix + "/nginx.pid;\nerror_log " +
-           prefix + "/error.log;\n" + conf;
-    std::ofstream{prefix + "/nginx.conf"} << conf;
-    std::string bin = "/usr/sbin/nginx";
-    std::string conf_path = prefix + "/nginx.conf";
-    char* argv[] = {bin.data(),
-                    const_cast<char*>("-p"),
-                    prefix.data(),
-                    const_cast<char*>("-c"),
-                    conf_path.data(),
-                    const_cast<char*>("-e"),
-                    const_cast<char*>((prefix + "/error.log").c_str()),
-                    nullptr};
-    std::string err_log = prefix + "/error.log";
-    argv[6] = err_log.data();
-    if (posix_spawn(&nginx, bin.c_str(), nullptr, nullptr, argv, environ) != 0)
-      return false;
-    // Ready when it answers (bounded).
-    for (int i = 0; i < 200; ++i) {
-      http_connection c{edge_port, 1};
-      if (c.connected())
-        return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(25)); // polling interval
-    }
-    return false;
+    return nginx.start("user nobody www-data;\n" + conf, edge_port);
   }
 };
 
 } // namespace
 
 TEST_F(nginx_edge, verifies_the_same_signed_urls_as_hlsgate) {
-  if (!fs::exists("/usr/sbin/nginx"))
+  if (!fs::exists(nginx_binary))
     GTEST_SKIP() << "nginx is not installed (scripts/install-deps.sh installs it)";
   // The edge holds only the edge key, never the master secret.
   const std::string secret = "edge-test-edge-key-0123456789-abcdef";
