@@ -27,6 +27,7 @@
 #include "actors/media_index.hpp"
 #include "actors/subtitle_tracks.hpp"
 #include "actors/types.hpp"
+#include "actors/webhook_model.hpp"
 #include "auth/jwt.hpp"
 #include "auth/revocation.hpp"
 #include "config/config.hpp"
@@ -70,6 +71,14 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, summary_atom, "summary")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, list_atom, "list")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, bulk_delete_atom, "bulkdel")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, bulk_next_atom, "bulknext")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, event_atom, "event")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_create_atom, "hookcreate")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_list_atom, "hooklist")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_delete_atom, "hookdel")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_test_atom, "hooktest")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_log_atom, "hooklog")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_sent_atom, "hooksent")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_retry_atom, "hookretry")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 
@@ -202,6 +211,21 @@ using registry_actor = gone_listener::extend<
     caf::reacts_to<bulk_delete_atom, media_filter, completion<bulk_delete_result>>,
     caf::reacts_to<bulk_next_atom, std::shared_ptr<bulk_delete_job>, bool>>;
 
+/// Where things that happened go (media actors, later live channels and
+/// proxied streams): the webhooks actor.
+using event_sink = caf::typed_actor<caf::reacts_to<event_atom, webhook_event>>;
+
+/// The one webhook system (actors/webhooks.hpp).
+using webhooks_actor = event_sink::extend<
+    caf::reacts_to<hook_create_atom, webhook, completion<webhook>>,
+    caf::reacts_to<hook_list_atom, completion<std::vector<webhook>>>,
+    caf::reacts_to<hook_delete_atom, webhook_selector, completion<size_t>>,
+    caf::reacts_to<hook_test_atom, webhook_selector, completion<std::string>>,
+    caf::reacts_to<hook_log_atom, std::string, completion<std::vector<webhook_delivery>>>,
+    // the poster's answers and the retry timers
+    caf::reacts_to<hook_sent_atom, std::string, unsigned, std::string>,
+    caf::reacts_to<hook_retry_atom, std::string>>;
+
 // -- shared context --------------------------------------------------------------
 
 /// What every media actor, the registry and the pool share. Immutable after
@@ -219,6 +243,8 @@ struct environment {
   /// Jobs waiting in the pool's queue (read lock-free by the HTTP layer to
   /// refuse an upload before its body is read).
   std::shared_ptr<std::atomic<size_t>> queued = std::make_shared<std::atomic<size_t>>(0);
+  /// Events for webhooks (null in tests that do not need them).
+  event_sink events;
   std::function<int64_t()> now; ///< unix seconds
 };
 using env_ptr = std::shared_ptr<const environment>;
@@ -255,3 +281,12 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::bulk_
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::subtitle_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::subtitle_rendition)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::subtitle_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::webhook_event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::webhook)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::webhook_selector)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::webhook>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<std::vector<hlsgate::actors::webhook>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<size_t>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<std::string>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(
+    hlsgate::actors::completion<std::vector<hlsgate::actors::webhook_delivery>>)

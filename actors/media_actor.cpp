@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "auth/crypto.hpp"
 #include "metrics/log.hpp"
@@ -40,17 +41,24 @@ namespace hlsgate::actors {
 using namespace ops;
 
 namespace {
+constexpr auto progress_event_every = std::chrono::seconds{5};
+} // namespace
+
+namespace {
 
 /// Removes the item for good and answers `done` (500 when the record could
 /// not be deleted: the item stays whole).
 void delete_now(media_pointer self, completion<done> done, const char* by) {
   logging::info("media deleted", {{"media_id", self->state.record.media_id}, {"by", by}});
-  destroy(self, {api_errc::not_found, "Media was deleted"}, [done](bool deleted) {
-    if (deleted)
-      done(actors::done{});
-    else
-      done(api_error{api_errc::internal, "Cannot delete the media"});
-  });
+  destroy(
+      self, {api_errc::not_found, "Media was deleted"},
+      [done](bool deleted) {
+        if (deleted)
+          done(actors::done{});
+        else
+          done(api_error{api_errc::internal, "Cannot delete the media"});
+      },
+      "media.deleted");
 }
 
 } // namespace
@@ -270,6 +278,12 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
           return;
         mark_started(self);
         self->state.progress = std::clamp(fraction * 100.0, 0.0, 99.9);
+        // Throttled: at most one media.progress per item every few seconds.
+        const auto t = std::chrono::steady_clock::now();
+        if (t - self->state.last_progress_event >= progress_event_every) {
+          self->state.last_progress_event = t;
+          emit(self, "media.progress", {{"progress", std::round(self->state.progress * 10) / 10}});
+        }
       },
       [self](segment_atom, uint64_t job, media::segment_event& ev) {
         if (job == self->state.job)
@@ -282,10 +296,14 @@ media_actor::behavior_type make_media_behavior(media_pointer self, media_params 
         if (epoch != self->state.timer_epoch)
           return; // superseded by an extend
         logging::info("media expired", {{"media_id", self->state.record.media_id}});
-        destroy(self, {api_errc::expired, "Media expired"}, [self](bool deleted) {
-          if (!deleted) // try again later; the item stays whole meanwhile
-            self->delayed_send(self, retry_delete_after, expire_atom_v, self->state.timer_epoch);
-        });
+        destroy(
+            self, {api_errc::expired, "Media expired"},
+            [self](bool deleted) {
+              if (!deleted) // try again later; the item stays whole meanwhile
+                self->delayed_send(self, retry_delete_after, expire_atom_v,
+                                   self->state.timer_epoch);
+            },
+            "media.expired");
       },
       [self](wait_timeout_atom, uint64_t id) {
         // The synchronous upload waited long enough: answer with the status.

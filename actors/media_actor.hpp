@@ -2,6 +2,7 @@
 // its job, and serialises everything about the item through its mailbox.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +47,8 @@ struct media_state {
   /// log lines; "-" for items restored or imported.
   std::string request_id = "-";
   double progress = 0; ///< percent
+  /// When the last media.progress event went out (they are throttled).
+  std::chrono::steady_clock::time_point last_progress_event{};
   uint64_t timer_epoch = 0;
   std::shared_ptr<std::atomic<bool>> cancel; ///< set while a job is submitted or running
   uint64_t job = 0;                          ///< id of that job: messages of any other are stale

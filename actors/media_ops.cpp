@@ -54,13 +54,36 @@ void publish_tokens(self_ptr self) {
   st.env->revocations->publish(st.record.storage_id, revocation_state(st.record));
 }
 
+void emit(self_ptr self, const char* type, nlohmann::json data) {
+  auto& st = self->state;
+  if (!st.env->events)
+    return;
+  webhook_event e;
+  e.type = type;
+  e.subject_key = "media_id";
+  e.subject_id = st.record.media_id;
+  e.data_json = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  self->send(st.env->events, event_atom_v, std::move(e));
+}
+
 /// Makes `r` the item's record (it was written durably).
 void adopt(self_ptr self, media_record r) {
-  if (self->state.record.status != r.status)
+  const bool changed = self->state.record.status != r.status;
+  if (changed)
     change_status(self, r.status);
   self->state.record = std::move(r);
   publish_tokens(self);
   announce(self);
+  const auto& rec = self->state.record;
+  if (changed && rec.status == media_status::ready)
+    emit(self, "media.ready",
+         {{"status", "ready"},
+          {"original_name", rec.original_name},
+          {"duration", rec.duration},
+          {"renditions", rec.renditions.size()}});
+  else if (changed && rec.status == media_status::failed)
+    emit(self, "media.failed",
+         {{"status", "failed"}, {"original_name", rec.original_name}, {"error", rec.error}});
 }
 
 token_result make_token_result(self_ptr self, const minted_token& m) {
@@ -156,8 +179,8 @@ void retire(self_ptr self) {
 /// removed (ownership honoured), waiters answered with `why`, the registry
 /// told, and the actor quits. When the record cannot be deleted nothing is
 /// removed and `then(false)` runs: the item stays whole.
-void destroy(self_ptr self, api_error why, std::function<void(bool)> then) {
-  auto finish = [self, why, then](bool deleted) {
+void destroy(self_ptr self, api_error why, std::function<void(bool)> then, const char* event) {
+  auto finish = [self, why, then, event](bool deleted) {
     auto& st = self->state;
     if (!deleted) {
       logging::error("cannot delete a media record", {{"media_id", st.record.media_id}});
@@ -178,6 +201,8 @@ void destroy(self_ptr self, api_error why, std::function<void(bool)> then) {
       w.done(why);
     st.playlist_waiters.clear();
     count_status(self, st.record.status, -1);
+    if (event != nullptr)
+      emit(self, event, {{"original_name", st.record.original_name}});
     retire(self);
     if (then)
       then(true);

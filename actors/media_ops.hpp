@@ -9,6 +9,8 @@
 #include <functional>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/media_actor.hpp"
 #include "actors/tokens.hpp"
 #include "metrics/log.hpp"
@@ -43,9 +45,13 @@ void answer_upload_waiters(self_ptr self);
 /// The item is gone: requests still queued are answered 404; the registry
 /// forgets the id and then stops this actor.
 void retire(self_ptr self);
+/// Tells the webhooks what happened to the item (`type` e.g. "media.ready").
+void emit(self_ptr self, const char* type, nlohmann::json data = nlohmann::json::object());
 /// Removes the item for good (record first, durably; then job, files,
 /// waiters, registry). `then(false)` when the record could not be deleted.
-void destroy(self_ptr self, api_error why, std::function<void(bool)> then);
+/// `event` ("media.deleted", "media.expired") goes to the webhooks once it is gone.
+void destroy(self_ptr self, api_error why, std::function<void(bool)> then,
+             const char* event = nullptr);
 /// The job options of this item: the server's settings, its own ladder.
 job make_job(self_ptr self);
 /// Queues the item's job; `then(accepted)` runs once the pool answered.

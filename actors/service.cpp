@@ -16,6 +16,7 @@
 #include "actors/restore.hpp"
 #include "actors/store.hpp"
 #include "actors/transcoder_pool.hpp"
+#include "actors/webhooks.hpp"
 #include "auth/crypto.hpp"
 #include "auth/keys.hpp"
 #include "metrics/log.hpp"
@@ -48,6 +49,7 @@ struct service::impl {
   std::shared_ptr<std::atomic<size_t>> queued = std::make_shared<std::atomic<size_t>>(0);
   std::shared_ptr<auth::revocation_table> revocations = std::make_shared<auth::revocation_table>();
   store_actor store_handle;
+  webhooks_actor webhooks;
   pool_actor pool;
   registry_actor registry;
   /// Records the first of store, pool and registry to terminate: /ready
@@ -186,6 +188,19 @@ media::status service::start() {
   d.sys_cfg->set("logger.verbosity", caf::atom("quiet"));
   d.sys = std::make_unique<caf::actor_system>(*d.sys_cfg);
   d.store_handle = spawn_store(*d.sys, d.db, true, &d.metrics);
+  auto hooks_db = webhook_store::open(d.dir->database());
+  if (!hooks_db)
+    return hooks_db.err();
+  webhooks_params wp;
+  wp.store = std::shared_ptr<webhook_store>(std::move(hooks_db).value());
+  wp.allow_private = d.cfg.webhook_allow_private;
+  wp.retry_base_ms = d.cfg.webhook_retry_base_ms;
+  wp.metrics = &d.metrics;
+  wp.now_ms = [] {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  };
+  d.webhooks = spawn_webhooks(*d.sys, std::move(wp));
   auto env = std::make_shared<environment>();
   env->cfg = d.cfg;
   env->jwt = d.jwt;
@@ -193,6 +208,7 @@ media::status service::start() {
   env->files = files;
   env->upload_dir = d.dir->uploads();
   env->store = d.store_handle;
+  env->events = caf::actor_cast<event_sink>(d.webhooks);
   env->queued = d.queued;
   env->revocations = d.revocations;
   env->now = unix_now;
@@ -237,7 +253,9 @@ void service::shutdown() {
   caf::anon_send_exit(d.registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.store_handle, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(d.webhooks, caf::exit_reason::user_shutdown);
   d.registry = nullptr;
+  d.webhooks = nullptr;
   d.pool = nullptr;
   d.store_handle = nullptr;
   d.sys.reset(); // waits for every actor
@@ -404,6 +422,36 @@ void service::delete_matching(media_filter f, completion<bulk_delete_result> don
   if (!impl_->accepting(done))
     return;
   caf::anon_send(impl_->registry, bulk_delete_atom_v, std::move(f), std::move(done));
+}
+
+void service::create_webhook(webhook w, completion<webhook> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->webhooks, hook_create_atom_v, std::move(w), std::move(done));
+}
+
+void service::list_webhooks(completion<std::vector<webhook>> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->webhooks, hook_list_atom_v, std::move(done));
+}
+
+void service::delete_webhooks(webhook_selector s, completion<size_t> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->webhooks, hook_delete_atom_v, std::move(s), std::move(done));
+}
+
+void service::test_webhooks(webhook_selector s, completion<std::string> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->webhooks, hook_test_atom_v, std::move(s), std::move(done));
+}
+
+void service::webhook_deliveries(std::string id, completion<std::vector<webhook_delivery>> done) {
+  if (!impl_->accepting(done))
+    return;
+  caf::anon_send(impl_->webhooks, hook_log_atom_v, std::move(id), std::move(done));
 }
 
 void service::import(import_params p, completion<import_result> done) {

@@ -11,6 +11,7 @@
 #include "actors/completion.hpp"
 #include "actors/media_index.hpp"
 #include "actors/types.hpp"
+#include "actors/webhook_model.hpp"
 #include "auth/jwt.hpp"
 #include "auth/keys.hpp"
 #include "auth/revocation.hpp"
@@ -111,6 +112,19 @@ public:
   void list_media(media_query q, completion<media_page> done);
   /// Admin: deletes every item matching a non-empty filter.
   void delete_matching(media_filter f, completion<bulk_delete_result> done);
+
+  // -- webhooks (admin: the caller checked the API token) ---------------------
+  /// Registers `w` (url, events, headers, timeout, retry_attempts checked by
+  /// the caller); the answer carries its id and secret.
+  void create_webhook(webhook w, completion<webhook> done);
+  /// Every endpoint, secrets left out.
+  void list_webhooks(completion<std::vector<webhook>> done);
+  /// Deletes the endpoints `s` names; answers how many (404 when none).
+  void delete_webhooks(webhook_selector s, completion<size_t> done);
+  /// Sends a "webhook.test" event to the endpoints `s` names; answers its event id.
+  void test_webhooks(webhook_selector s, completion<std::string> done);
+  /// The endpoint's last deliveries, newest first.
+  void webhook_deliveries(std::string id, completion<std::vector<webhook_delivery>> done);
 
   /// Per-item token state for the segment path: read from any thread,
   /// without locks (see revocation.hpp).

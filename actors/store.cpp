@@ -1,5 +1,7 @@
 #include "actors/store.hpp"
 
+#include "actors/sqlite_db.hpp"
+
 #include <sqlite3.h>
 
 #include <caf/all.hpp>
@@ -12,11 +14,6 @@ namespace {
 
 using media::errc;
 using media::error;
-
-struct stmt_deleter {
-  void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-};
-using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_deleter>;
 
 nlohmann::json to_json(const std::vector<rendition_record>& rs) {
   auto arr = nlohmann::json::array();
@@ -114,55 +111,32 @@ std::vector<token_record> tokens_from_json(const std::string& text) {
   return out;
 }
 
-std::string column_text(sqlite3_stmt* st, int i) {
-  auto* p = sqlite3_column_text(st, i);
-  return p == nullptr ? std::string{} : std::string{reinterpret_cast<const char*>(p)};
-}
-
 } // namespace
 
 struct store::impl {
-  sqlite3* db = nullptr;
+  std::unique_ptr<sqlite_db> db;
   stmt_ptr put;
   stmt_ptr del;
 
   ~impl() {
     put.reset();
     del.reset();
-    if (db != nullptr)
-      sqlite3_close(db);
   }
 
-  error fail(const char* what) const {
-    return error{errc::io_error, std::string{what} + ": " + sqlite3_errmsg(db)};
-  }
-
-  bool exec(const char* sql) {
-    return sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
-  }
-
-  stmt_ptr prepare(const char* sql) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK)
-      return nullptr;
-    return stmt_ptr{st};
-  }
+  error fail(const char* what) const { return db->fail(what); }
+  bool exec(const char* sql) { return db->exec(sql); }
+  stmt_ptr prepare(const char* sql) { return db->prepare(sql); }
 };
 
 store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 store::~store() = default;
 
 media::result<std::unique_ptr<store>> store::open(const std::string& path) {
+  auto opened = sqlite_db::open(path);
+  if (!opened)
+    return opened.err();
   auto p = std::make_unique<impl>();
-  if (sqlite3_open_v2(path.c_str(), &p->db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK)
-    return error{errc::io_error, "cannot open the database"};
-  sqlite3_busy_timeout(p->db, 5000);
-  // WAL: readers never block the writer; synchronous=FULL: a committed
-  // transaction survives power loss, so "durable" in a reply is true.
-  if (!p->exec("PRAGMA journal_mode=WAL;") || !p->exec("PRAGMA synchronous=FULL;"))
-    return p->fail("cannot configure the database");
+  p->db = std::move(*opened);
   if (!p->exec("CREATE TABLE IF NOT EXISTS media ("
                " media_id TEXT PRIMARY KEY,"
                " storage_id TEXT NOT NULL UNIQUE,"

@@ -1,5 +1,7 @@
 #include "cli/options.hpp"
 
+#include "net/url.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <set>
@@ -89,70 +91,21 @@ exit_code exit_for_status(unsigned status) {
   return exit_code::failed;
 }
 
-std::optional<endpoint> parse_server_url(std::string_view url, std::string& why) {
+std::optional<endpoint> parse_server_url(std::string_view text, std::string& why) {
+  auto u = net::parse_url(text, why);
+  if (!u)
+    return std::nullopt;
+  if (u->target.find('?') != std::string::npos) {
+    why = "the server URL must not have a query";
+    return std::nullopt;
+  }
   endpoint ep;
-  if (url.rfind("http://", 0) == 0) {
-    url.remove_prefix(7);
-  } else if (url.rfind("https://", 0) == 0) {
-    url.remove_prefix(8);
-    ep.tls = true;
-  } else {
-    why = "the server URL must start with http:// or https://";
-    return std::nullopt;
-  }
-  if (url.find_first_of("?#") != std::string_view::npos) {
-    why = "the server URL must not have a query or fragment";
-    return std::nullopt;
-  }
-  auto slash = url.find('/');
-  auto authority = url.substr(0, slash);
-  if (slash != std::string_view::npos) {
-    std::string_view path = url.substr(slash);
-    while (!path.empty() && path.back() == '/')
-      path.remove_suffix(1);
-    ep.base_path = std::string{path};
-  }
-  if (authority.find('@') != std::string_view::npos) {
-    why = "the server URL must not carry user information (use HLSGATE_API_TOKEN)";
-    return std::nullopt;
-  }
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      why = "unterminated IPv6 address in the server URL";
-      return std::nullopt;
-    }
-    ep.host = std::string{authority.substr(1, close - 1)};
-    auto rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') {
-        why = "bad server URL";
-        return std::nullopt;
-      }
-      port = rest.substr(1);
-    }
-  } else {
-    auto colon = authority.find(':');
-    ep.host = std::string{authority.substr(0, colon)};
-    if (colon != std::string_view::npos)
-      port = authority.substr(colon + 1);
-  }
-  const bool host_ok = !ep.host.empty() && ep.host.size() <= 253 &&
-                       std::all_of(ep.host.begin(), ep.host.end(), [](char c) {
-                         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                                (c >= '0' && c <= '9') || c == '-' || c == '.' || c == ':';
-                       });
-  if (!host_ok) {
-    why = "bad host in the server URL";
-    return std::nullopt;
-  }
-  int p = ep.tls ? 443 : 80;
-  if (!port.empty() && !parse_int(port, 1, 65535, p)) {
-    why = "bad port in the server URL";
-    return std::nullopt;
-  }
-  ep.port = static_cast<uint16_t>(p);
+  ep.tls = u->tls;
+  ep.host = u->host;
+  ep.port = u->port;
+  ep.base_path = u->target;
+  while (!ep.base_path.empty() && ep.base_path.back() == '/')
+    ep.base_path.pop_back();
   return ep;
 }
 

@@ -35,8 +35,8 @@ struct endpoint {
   std::string base_path; ///< "" or "/prefix" (no trailing slash)
 };
 
-/// Parses a server URL; nullopt (and `why`) when it is not http(s), has
-/// user info, a query or fragment, or a bad port.
+/// Parses a server URL (net::parse_url's rules, and no query); nullopt and
+/// `why` when it is not one.
 std::optional<endpoint> parse_server_url(std::string_view url, std::string& why);
 
 struct invocation {

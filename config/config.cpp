@@ -248,6 +248,23 @@ const std::vector<option>& options() {
          return {};
        },
        [](const settings& s) -> std::string { return s.access_log ? "on" : "off"; }},
+      {"HLSGATE_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private",
+       "1 or 0: deliver webhooks to loopback, private and link-local addresses too (tests, "
+       "a receiver on the same host or network)",
+       [](settings& s, const std::string& v) -> std::string {
+         if (v == "1" || v == "true" || v == "on" || v == "yes")
+           s.webhook_allow_private = true;
+         else if (v == "0" || v == "false" || v == "off" || v == "no")
+           s.webhook_allow_private = false;
+         else
+           return "HLSGATE_WEBHOOK_ALLOW_PRIVATE must be 1 or 0";
+         return {};
+       },
+       [](const settings& s) -> std::string { return s.webhook_allow_private ? "1" : "0"; }},
+      unsigned_option<unsigned>("HLSGATE_WEBHOOK_RETRY_BASE_MS", "webhook-retry-base-ms",
+                                "wait before a webhook's first retry, in milliseconds (doubles "
+                                "after each failed attempt, at most 5 minutes, with jitter)",
+                                &settings::webhook_retry_base_ms, 10, 600000),
   };
   return opts;
 }

@@ -85,6 +85,14 @@ struct settings {
   std::string log_format = "text"; ///< HLSGATE_LOG_FORMAT: text (key=value) or json
   bool access_log = true;          ///< HLSGATE_ACCESS_LOG: one line per request (on/off)
 
+  // -- webhooks --------------------------------------------------------------
+  /// HLSGATE_WEBHOOK_ALLOW_PRIVATE: deliver to loopback, private and
+  /// link-local addresses too (off: only globally routable ones).
+  bool webhook_allow_private = false;
+  /// HLSGATE_WEBHOOK_RETRY_BASE_MS: wait before the first retry (doubling
+  /// after each failed attempt, at most 5 minutes, with jitter).
+  unsigned webhook_retry_base_ms = 1000;
+
   /// Base for URLs returned to clients (never derived from the Host header).
   std::string effective_public_url() const;
 };

@@ -21,6 +21,7 @@
 #include "auth/signed_url.hpp"
 #include "config/ladder.hpp"
 #include "http/api_json.hpp"
+#include "http/api_webhooks.hpp"
 #include "http/docs_page.hpp"
 #include "http/errors.hpp"
 #include "http/openapi.hpp"
@@ -89,6 +90,13 @@ struct api::impl {
         {m_post, "/import", route::import_media, route_wait::import, &impl::import_media},
         {both, "/media", route::library, route_wait::none, &impl::list_media},
         {m_delete, "/media", route::library, route_wait::none, &impl::delete_matching},
+        {m_post, "/webhooks/test", route::webhooks, route_wait::none, &impl::test_webhooks},
+        {m_post, "/webhooks", route::webhooks, route_wait::none, &impl::create_webhook},
+        {both, "/webhooks", route::webhooks, route_wait::none, &impl::list_webhooks},
+        {m_delete, "/webhooks", route::webhooks, route_wait::none, &impl::delete_webhooks},
+        {m_delete, "/webhooks/{id}", route::webhooks, route_wait::none, &impl::delete_webhook},
+        {both, "/webhooks/{id}/deliveries", route::webhooks, route_wait::none,
+         &impl::webhook_deliveries},
         {both, "/openapi.json", route::docs, route_wait::none, &impl::openapi},
         {both, "/docs", route::docs, route_wait::none, &impl::docs},
         {both, "/docs/{name}", route::docs, route_wait::none, &impl::docs_file},
@@ -362,6 +370,33 @@ struct api::impl {
       reply(json_response(
           200, {{"matched", b.matched}, {"deleted", b.deleted}, {"remaining", b.remaining}}));
     });
+  }
+
+  // -- /webhooks (API token) ------------------------------------------------------------
+
+  void operator_only(request& req, const route_params& p, reply_fn& reply,
+                     webhook_routes::handler h) {
+    if (auto refused = check_api_token(req))
+      return reply(std::move(*refused));
+    h(svc, req, p, reply);
+  }
+  void create_webhook(request& req, const route_params& p, reply_fn& reply) {
+    operator_only(req, p, reply, &webhook_routes::create);
+  }
+  void list_webhooks(request& req, const route_params& p, reply_fn& reply) {
+    operator_only(req, p, reply, &webhook_routes::list);
+  }
+  void delete_webhooks(request& req, const route_params& p, reply_fn& reply) {
+    operator_only(req, p, reply, &webhook_routes::remove_by_url);
+  }
+  void delete_webhook(request& req, const route_params& p, reply_fn& reply) {
+    operator_only(req, p, reply, &webhook_routes::remove_by_id);
+  }
+  void test_webhooks(request& req, const route_params& p, reply_fn& reply) {
+    operator_only(req, p, reply, &webhook_routes::test);
+  }
+  void webhook_deliveries(request& req, const route_params& p, reply_fn& reply) {
+    operator_only(req, p, reply, &webhook_routes::deliveries);
   }
 
   // -- POST /import (API token) --------------------------------------------------------

@@ -1,5 +1,7 @@
 #include "http/api_json.hpp"
 
+#include "metrics/log.hpp"
+
 #include "media/subtitles.hpp"
 
 #include <ctime>
@@ -63,12 +65,7 @@ response json_response(unsigned status, const json& body) {
 std::string iso8601(int64_t t) {
   if (t <= 0)
     return {};
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return logging::utc_iso8601(static_cast<std::time_t>(t));
 }
 
 json upload_json(const actors::upload_result& u, const std::string& playlist_url) {

@@ -207,13 +207,27 @@ std::string format_line(level l, std::string_view msg, std::initializer_list<fie
   return line;
 }
 
+namespace {
+
+void iso8601_into(char (&ts)[32], std::time_t when) {
+  std::tm tm{};
+  gmtime_r(&when, &tm);
+  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+} // namespace
+
+std::string utc_iso8601(std::time_t when) {
+  char ts[32];
+  iso8601_into(ts, when);
+  return ts;
+}
+
 void format_into(std::string& line, level l, std::string_view msg,
                  std::initializer_list<field> fields, std::time_t when, format f) {
   line.clear();
   char ts[32];
-  std::tm tm{};
-  gmtime_r(&when, &tm);
-  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  iso8601_into(ts, when);
   if (f == format::json) {
     line.append("{\"time\":\"").append(ts).append("\",\"level\":\"").append(name(l));
     line.append("\",\"msg\":");

@@ -39,6 +39,10 @@ void format_into(std::string& out, level l, std::string_view msg,
                  std::initializer_list<field> fields, std::time_t when, format f);
 
 /// Writes one line atomically (a single write(2)) if `l` is enabled.
+/// `when` (unix seconds) as "YYYY-MM-DDTHH:MM:SSZ": the one timestamp format
+/// of logs, API answers and webhook envelopes.
+std::string utc_iso8601(std::time_t when);
+
 void write(level l, std::string_view msg, std::initializer_list<field> fields = {}) noexcept;
 
 /// At most `per_second` lines a second from one noisy source (libav can log

@@ -45,6 +45,8 @@ constexpr const char* transcode_reasons[] = {"invalid_input", "unsupported_media
                                              "cancelled",     "internal",          "watchdog",
                                              "crashed"};
 constexpr size_t transcode_reason_count = std::size(transcode_reasons);
+constexpr const char* webhook_outcomes[] = {"delivered", "retried", "failed", "dropped"};
+constexpr size_t webhook_outcome_count = std::size(webhook_outcomes);
 
 template <size_t N>
 size_t reason_index(const char* const (&names)[N], const char* reason) noexcept {
@@ -154,6 +156,8 @@ const char* to_string(route r) noexcept {
     return "import";
   case route::library:
     return "library";
+  case route::webhooks:
+    return "webhooks";
   case route::docs:
     return "docs";
   case route::tokens:
@@ -191,6 +195,7 @@ struct registry::impl {
   prometheus::Histogram* transcode_seconds = nullptr;
   prometheus::Gauge* realtime_factor = nullptr;
   std::array<prometheus::Counter*, transcode_reason_count + 1> transcode_failures{};
+  std::array<prometheus::Counter*, webhook_outcome_count + 1> webhook_deliveries{};
 
   // Process metrics, refreshed by serialize().
   std::mutex process_mutex;
@@ -283,6 +288,15 @@ struct registry::impl {
     for (size_t i = 0; i < transcode_reason_count; ++i)
       transcode_failures[i] = &tf.Add({{"reason", transcode_reasons[i]}});
     transcode_failures[transcode_reason_count] = &tf.Add({{"reason", "other"}});
+
+    auto& wh = BuildCounter()
+                   .Name("hlsgate_webhook_deliveries_total")
+                   .Help("Webhook delivery attempts by outcome (retried: failed and scheduled "
+                         "again; dropped: never queued, the endpoint's queue was full).")
+                   .Register(*reg);
+    for (size_t i = 0; i < webhook_outcome_count; ++i)
+      webhook_deliveries[i] = &wh.Add({{"outcome", webhook_outcomes[i]}});
+    webhook_deliveries[webhook_outcome_count] = &wh.Add({{"outcome", "other"}});
 
     cpu_seconds = &BuildCounter()
                        .Name("process_cpu_seconds_total")
@@ -487,6 +501,10 @@ void registry::transcode_finished(double seconds, double realtime_factor) noexce
 
 void registry::transcode_failure(const char* reason) noexcept {
   impl_->transcode_failures[reason_index(transcode_reasons, reason)]->Increment();
+}
+
+void registry::webhook_delivery(const char* outcome) noexcept {
+  impl_->webhook_deliveries[reason_index(webhook_outcomes, outcome)]->Increment();
 }
 
 std::string registry::serialize() const {

@@ -24,6 +24,7 @@ enum class route : uint8_t {
   stream_info,  ///< GET /media/{id}/stream-info
   import_media, ///< POST /import
   library,      ///< GET/DELETE /media (admins: list, bulk delete)
+  webhooks,     ///< /webhooks...
   docs,         ///< GET /openapi.json
   tokens,       ///< /media/{id}/tokens[/{jti}]
   subtitles,    ///< POST /media/{id}/subtitles
@@ -76,6 +77,8 @@ public:
   void store_write(double seconds, bool ok) noexcept;
   void transcode_finished(double seconds, double realtime_factor) noexcept;
   void transcode_failure(const char* reason) noexcept;
+  /// A webhook attempt's outcome: "delivered", "retried", "failed", "dropped".
+  void webhook_delivery(const char* outcome) noexcept;
 
   // -- read at each scrape ------------------------------------------------------
   /// Open HTTP connections and upload bodies being received (the server's

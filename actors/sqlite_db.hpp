@@ -1,0 +1,44 @@
+// One SQLite connection as every durable table of hlsgate opens it: WAL
+// (readers never block the writer), synchronous=FULL (a committed
+// transaction survives power loss, so "durable" in a reply is true) and a
+// busy timeout (the media store and the webhooks store share the file).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "media/result.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace hlsgate::actors {
+
+struct stmt_deleter {
+  void operator()(sqlite3_stmt* s) const noexcept;
+};
+using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_deleter>;
+
+class sqlite_db {
+public:
+  static media::result<std::unique_ptr<sqlite_db>> open(const std::string& path);
+  ~sqlite_db();
+  sqlite_db(const sqlite_db&) = delete;
+  sqlite_db& operator=(const sqlite_db&) = delete;
+
+  sqlite3* get() const { return db_; }
+  bool exec(const char* sql);
+  /// A persistent prepared statement; null when it does not compile.
+  stmt_ptr prepare(const char* sql);
+  /// An io_error naming `what` and SQLite's message.
+  media::error fail(const char* what) const;
+
+private:
+  sqlite_db() = default;
+  sqlite3* db_ = nullptr;
+};
+
+/// Column `i` as text ("" for NULL).
+std::string column_text(sqlite3_stmt* st, int i);
+
+} // namespace hlsgate::actors

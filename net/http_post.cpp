@@ -1,0 +1,197 @@
+#include "net/http_post.hpp"
+
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "net/address_policy.hpp"
+
+namespace hlsgate::net {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string describe(const beast::error_code& ec) {
+  if (ec == beast::error::timeout)
+    return "timed out";
+  if (ec.category() == asio::error::get_ssl_category() ||
+      ec.category() == ssl::error::get_stream_category())
+    return "TLS: " + ec.message();
+  return ec.message();
+}
+
+/// One POST: resolve, check, connect, (handshake), write, read the head.
+class exchange : public std::enable_shared_from_this<exchange> {
+public:
+  exchange(asio::io_context& ioc, ssl::context& tls, post_request req,
+           std::function<void(post_result)> done)
+      : req_(std::move(req)), done_(std::move(done)), resolver_(ioc), deadline_(ioc) {
+    if (req_.target.tls)
+      tls_.emplace(ioc, tls);
+    else
+      plain_.emplace(ioc);
+  }
+
+  void start() {
+    deadline_.expires_after(req_.timeout);
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec)
+        self->timed_out();
+    });
+    resolver_.async_resolve(
+        req_.target.host, std::to_string(req_.target.port),
+        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+          self->on_resolve(ec, std::move(r));
+        });
+  }
+
+private:
+  beast::tcp_stream& lowest() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+
+  void finish(unsigned status, std::string error) {
+    if (finished_)
+      return;
+    finished_ = true;
+    deadline_.cancel();
+    resolver_.cancel();
+    beast::error_code ignored;
+    lowest().socket().close(ignored);
+    post_result r;
+    r.status = status;
+    r.error = std::move(error);
+    done_(std::move(r));
+  }
+
+  void timed_out() { finish(0, "timed out"); }
+
+  void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
+    if (finished_)
+      return;
+    if (ec)
+      return finish(0, "cannot resolve the host");
+    for (auto& e : results)
+      if (allowed(e.endpoint().address(), req_.allow_private))
+        endpoints_.push_back(e.endpoint());
+    if (endpoints_.empty())
+      return finish(0, "address not allowed");
+    lowest().async_connect(endpoints_,
+                           [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                             self->on_connect(ec);
+                           });
+  }
+
+  void on_connect(beast::error_code ec) {
+    if (finished_)
+      return;
+    if (ec)
+      return finish(0, describe(ec));
+    if (!tls_)
+      return send();
+    if (!req_.target.host_is_ip)
+      SSL_set_tlsext_host_name(tls_->native_handle(), req_.target.host.c_str());
+    tls_->set_verify_callback(ssl::host_name_verification(req_.target.host));
+    tls_->async_handshake(ssl::stream_base::client,
+                          [self = shared_from_this()](beast::error_code ec) {
+                            if (self->finished_)
+                              return;
+                            if (ec)
+                              return self->finish(0, describe(ec));
+                            self->send();
+                          });
+  }
+
+  void send() {
+    request_.method(bhttp::verb::post);
+    request_.target(req_.target.target);
+    request_.version(11);
+    request_.set(bhttp::field::host, req_.target.authority());
+    request_.set(bhttp::field::content_type, req_.content_type);
+    request_.set(bhttp::field::connection, "close");
+    for (auto& [name, value] : req_.headers)
+      request_.set(name, value);
+    request_.body() = std::move(req_.body);
+    request_.prepare_payload();
+    auto on_written = [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (self->finished_)
+        return;
+      if (ec)
+        return self->finish(0, describe(ec));
+      self->read();
+    };
+    if (tls_)
+      bhttp::async_write(*tls_, request_, std::move(on_written));
+    else
+      bhttp::async_write(*plain_, request_, std::move(on_written));
+  }
+
+  void read() {
+    parser_.body_limit(64 * 1024);
+    auto on_head = [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (self->finished_)
+        return;
+      if (ec)
+        return self->finish(0, describe(ec));
+      self->finish(self->parser_.get().result_int(), {});
+    };
+    if (tls_)
+      bhttp::async_read_header(*tls_, buffer_, parser_, std::move(on_head));
+    else
+      bhttp::async_read_header(*plain_, buffer_, parser_, std::move(on_head));
+  }
+
+  post_request req_;
+  std::function<void(post_result)> done_;
+  tcp::resolver resolver_;
+  asio::steady_timer deadline_;
+  std::optional<beast::tcp_stream> plain_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
+  std::vector<tcp::endpoint> endpoints_;
+  bhttp::request<bhttp::string_body> request_;
+  beast::flat_buffer buffer_;
+  bhttp::response_parser<bhttp::empty_body> parser_;
+  bool finished_ = false;
+};
+
+} // namespace
+
+struct http_poster::impl {
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
+  ssl::context tls{ssl::context::tls_client};
+  std::thread thread;
+
+  impl() {
+    tls.set_default_verify_paths();
+    tls.set_verify_mode(ssl::verify_peer);
+    thread = std::thread([this] { ioc.run(); });
+  }
+  ~impl() {
+    work.reset();
+    ioc.stop();
+    if (thread.joinable())
+      thread.join();
+  }
+};
+
+http_poster::http_poster() : impl_(std::make_unique<impl>()) {}
+http_poster::~http_poster() = default;
+
+void http_poster::post(post_request req, std::function<void(post_result)> done) {
+  asio::post(impl_->ioc, [this, req = std::move(req), done = std::move(done)]() mutable {
+    std::make_shared<exchange>(impl_->ioc, impl_->tls, std::move(req), std::move(done))->start();
+  });
+}
+
+} // namespace hlsgate::net

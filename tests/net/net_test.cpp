@@ -1,0 +1,242 @@
+// URLs, the address policy, and outbound POSTs against listeners on 127.0.0.1.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "net/address_policy.hpp"
+#include "net/http_post.hpp"
+#include "net/url.hpp"
+
+namespace hlsgate::net {
+namespace {
+
+std::optional<url> parse(std::string_view s) {
+  std::string why;
+  auto u = parse_url(s, why);
+  if (!u) {
+    EXPECT_FALSE(why.empty()) << s;
+  }
+  return u;
+}
+
+TEST(url, accepts_http_and_https_urls) {
+  auto u = parse("HTTPS://Hooks.Example.COM/a/b?x=1&y=%20");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->tls);
+  EXPECT_EQ(u->host, "hooks.example.com");
+  EXPECT_EQ(u->port, 443);
+  EXPECT_EQ(u->target, "/a/b?x=1&y=%20");
+  EXPECT_FALSE(u->host_is_ip);
+  EXPECT_EQ(u->authority(), "hooks.example.com");
+  u = parse("http://127.0.0.1:8080");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->target, "/");
+  EXPECT_TRUE(u->host_is_ip);
+  EXPECT_EQ(u->authority(), "127.0.0.1:8080");
+  u = parse("http://[::1]:9000?q");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "::1");
+  EXPECT_EQ(u->target, "/?q");
+  EXPECT_EQ(u->authority(), "[::1]:9000");
+  u = parse("http://[0:0:0:0:0:0:0:1]/");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "::1") << "IP literals are compared in their canonical form";
+}
+
+TEST(url, refuses_what_could_name_something_else) {
+  for (std::string_view bad : {"ftp://h/",
+                               "file:///etc/passwd",
+                               "gopher://h",
+                               "//h/x",
+                               "h/x",
+                               "http://",
+                               "http:///x",
+                               "http://user:pw@h/",
+                               "http://h@evil/",
+                               "http://h/x#frag",
+                               "http://h /",
+                               "http://h/\x01",
+                               "http://h:0/",
+                               "http://h:65536/",
+                               "http://h:/",
+                               "http://h:8o/",
+                               "http://[::1/",
+                               "http://[::1]x/",
+                               "http://[fe80::1%25eth0]/",
+                               "http://2130706433/",
+                               "http://127.1/",
+                               "http://0x7f.0.0.1/",
+                               "http://a.0x7f/",
+                               "http://example.123/",
+                               "http://-h/",
+                               "http://h_x/",
+                               "http://h\xc3\xa9/"}) {
+    EXPECT_FALSE(parse(bad)) << bad;
+  }
+  EXPECT_FALSE(parse("http://h/" + std::string(2048, 'a')));
+}
+
+boost::asio::ip::address addr(const char* s) {
+  return boost::asio::ip::make_address(s);
+}
+
+TEST(address_policy, classifies_v4_and_v6) {
+  struct {
+    const char* a;
+    address_kind k;
+  } cases[] = {
+      {"8.8.8.8", address_kind::global},
+      {"1.1.1.1", address_kind::global},
+      {"127.0.0.1", address_kind::loopback},
+      {"127.255.1.2", address_kind::loopback},
+      {"10.1.2.3", address_kind::private_net},
+      {"172.16.0.1", address_kind::private_net},
+      {"172.31.255.255", address_kind::private_net},
+      {"172.32.0.1", address_kind::global},
+      {"192.168.1.1", address_kind::private_net},
+      {"100.64.0.1", address_kind::private_net},
+      {"169.254.169.254", address_kind::link_local},
+      {"0.0.0.0", address_kind::unspecified},
+      {"0.1.2.3", address_kind::unspecified},
+      {"224.0.0.1", address_kind::multicast},
+      {"240.0.0.1", address_kind::reserved},
+      {"255.255.255.255", address_kind::reserved},
+      {"192.0.2.1", address_kind::reserved},
+      {"198.18.0.1", address_kind::reserved},
+      {"2606:4700::1111", address_kind::global},
+      {"::1", address_kind::loopback},
+      {"::", address_kind::unspecified},
+      {"fd00::1", address_kind::private_net},
+      {"fe80::1", address_kind::link_local},
+      {"ff02::1", address_kind::multicast},
+      {"2001:db8::1", address_kind::reserved},
+      {"::ffff:127.0.0.1", address_kind::loopback},
+      {"::ffff:169.254.169.254", address_kind::link_local},
+      {"::ffff:8.8.8.8", address_kind::global},
+      {"64:ff9b::a9fe:a9fe", address_kind::link_local}, // NAT64 of 169.254.169.254
+      {"2002:7f00:1::", address_kind::loopback},        // 6to4 of 127.0.0.1
+      {"::127.0.0.1", address_kind::reserved},
+      {"4000::1", address_kind::reserved},
+  };
+  for (auto& c : cases)
+    EXPECT_EQ(classify(addr(c.a)), c.k) << c.a << " is " << to_string(classify(addr(c.a)));
+  EXPECT_TRUE(allowed(addr("8.8.8.8"), false));
+  EXPECT_FALSE(allowed(addr("127.0.0.1"), false));
+  EXPECT_TRUE(allowed(addr("127.0.0.1"), true));
+  EXPECT_TRUE(allowed(addr("10.0.0.1"), true));
+  EXPECT_FALSE(allowed(addr("0.0.0.0"), true)) << "0.0.0.0 reaches the local host on Linux";
+  EXPECT_FALSE(allowed(addr("224.0.0.1"), true));
+}
+
+/// A listener on 127.0.0.1 that answers each connection with `reply` after
+/// reading the request head (or never answers when `reply` is empty).
+class listener {
+public:
+  explicit listener(std::string reply) : reply_(std::move(reply)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    EXPECT_EQ(::listen(fd_, 8), 0);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&sa), &len);
+    port_ = ntohs(sa.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~listener() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  uint16_t port() const { return port_; }
+  std::string request() { return got_.get_future().get(); }
+
+private:
+  void serve() {
+    int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0)
+      return;
+    std::string in;
+    char buf[4096];
+    while (in.find("\r\n\r\n") == std::string::npos) {
+      auto n = ::read(c, buf, sizeof buf);
+      if (n <= 0)
+        break;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    got_.set_value(in);
+    if (!reply_.empty()) {
+      auto w = ::write(c, reply_.data(), reply_.size());
+      (void)w;
+    } else {
+      while (::read(c, buf, sizeof buf) > 0) {
+      } // hold the connection until the client gives up
+    }
+    ::close(c);
+  }
+  std::string reply_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+  std::promise<std::string> got_;
+};
+
+post_result post_to(http_poster& p, const std::string& u, bool allow_private,
+                    std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+  std::string why;
+  post_request r;
+  r.target = *parse_url(u, why);
+  r.body = R"({"a":1})";
+  r.headers = {{"X-Test", "yes"}};
+  r.allow_private = allow_private;
+  r.timeout = timeout;
+  std::promise<post_result> done;
+  p.post(std::move(r), [&done](post_result res) { done.set_value(std::move(res)); });
+  return done.get_future().get();
+}
+
+TEST(http_poster, posts_and_reports_the_status) {
+  http_poster p;
+  listener ok{"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n"};
+  auto r = post_to(p, "http://127.0.0.1:" + std::to_string(ok.port()) + "/hook?x=1", true);
+  EXPECT_EQ(r.status, 204u) << r.error;
+  auto req = ok.request();
+  EXPECT_EQ(req.rfind("POST /hook?x=1 HTTP/1.1\r\n", 0), 0u) << req;
+  EXPECT_NE(req.find("X-Test: yes\r\n"), std::string::npos) << req;
+  EXPECT_NE(req.find("Content-Length: 7\r\n"), std::string::npos) << req;
+  // A redirect is an answer, not something to follow.
+  listener moved{"HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/\r\n"
+                 "Content-Length: 0\r\n\r\n"};
+  EXPECT_EQ(post_to(p, "http://127.0.0.1:" + std::to_string(moved.port()) + "/", true).status,
+            302u);
+}
+
+TEST(http_poster, refuses_private_targets_times_out_and_reports_refusals) {
+  http_poster p;
+  listener l{"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"};
+  const std::string target = "http://127.0.0.1:" + std::to_string(l.port()) + "/";
+  auto r = post_to(p, target, false);
+  EXPECT_EQ(r.status, 0u);
+  EXPECT_EQ(r.error, "address not allowed");
+  // "localhost" is a name: judged by what it resolves to.
+  r = post_to(p, "http://localhost:" + std::to_string(l.port()) + "/", false);
+  EXPECT_EQ(r.error, "address not allowed");
+  EXPECT_EQ(post_to(p, target, true).status, 200u) << "allowed when private targets are";
+
+  listener silent{""};
+  auto t0 = std::chrono::steady_clock::now();
+  r = post_to(p, "http://127.0.0.1:" + std::to_string(silent.port()) + "/", true,
+              std::chrono::milliseconds{300});
+  EXPECT_EQ(r.status, 0u);
+  EXPECT_EQ(r.error, "timed out");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds{3});
+}
+
+} // namespace
+} // namespace hlsgate::net
