@@ -89,6 +89,7 @@ protected:
 
 TEST_F(openapi, served_spec_is_the_file_and_real_responses_fit_it) {
   env["HLSGATE_API_TOKEN"] = k_token;
+  env["HLSGATE_WEBHOOK_ALLOW_PRIVATE"] = "1";
   start();
   spec = spec_file();
   auto served = http_get(port(), "/openapi.json");
@@ -132,6 +133,22 @@ TEST_F(openapi, served_spec_is_the_file_and_real_responses_fit_it) {
   fits("/media", "delete", http_request(port(), "DELETE", "/media?q=nomatch", op));
   fits("/media/{id}", "delete", http_request(port(), "DELETE", "/media/" + id, admin));
   fits("/media/{id}", "delete", http_request(port(), "DELETE", "/media/" + id, admin)); // 404
+
+  // Webhooks (the target, a closed port on 127.0.0.1, refuses the delivery).
+  auto hook = http_request(port(), "POST", "/webhooks", op,
+                           R"({"url":"http://127.0.0.1:9/x","events":["webhook.test"],)"
+                           R"("headers":{"X-Key":"v"}})");
+  fits("/webhooks", "post", hook);
+  fits("/webhooks", "post", http_request(port(), "POST", "/webhooks", op, R"({"url":"ftp://x"})"));
+  fits("/webhooks", "get", http_get(port(), "/webhooks", op));
+  const std::string hook_id = parse_json(hook)["id"];
+  fits("/webhooks/test", "post",
+       http_request(port(), "POST", "/webhooks/test?webhook_id=" + hook_id, op));
+  fits("/webhooks/{id}/deliveries", "get",
+       http_get(port(), "/webhooks/" + hook_id + "/deliveries", op));
+  fits("/webhooks/{id}", "delete", http_request(port(), "DELETE", "/webhooks/" + hook_id, op));
+  fits("/webhooks", "delete",
+       http_request(port(), "DELETE", "/webhooks?webhook_url=https://nope.example/", op)); // 404
 }
 
 TEST_F(openapi, docs_page_and_only_its_named_files_are_served) {
