@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "http/api_json.hpp"
+#include "metrics/log.hpp"
 #include "net/address_policy.hpp"
 #include "net/url.hpp"
 
@@ -110,7 +110,7 @@ json webhook_json(const actors::webhook& w, bool with_secret) {
          {"header_names", std::move(names)},
          {"timeout", w.timeout_seconds},
          {"retry_attempts", w.retry_attempts},
-         {"created_at", iso8601(w.created_at)}};
+         {"created_at", logging::utc_iso8601(w.created_at)}};
   if (with_secret)
     j["secret"] = w.secret;
   return j;
@@ -124,11 +124,11 @@ json delivery_json(const actors::webhook_delivery& d) {
          {"attempts", d.attempts},
          {"last_status", d.last_status == 0 ? json(nullptr) : json(d.last_status)},
          {"last_error", d.last_error},
-         {"created_at", iso8601(d.created_at)},
-         {"updated_at", iso8601(d.updated_at)},
+         {"created_at", logging::utc_iso8601(d.created_at)},
+         {"updated_at", logging::utc_iso8601(d.updated_at)},
          {"next_attempt_at", nullptr}};
   if (d.state == actors::delivery_state::pending && d.next_at_ms > 0)
-    j["next_attempt_at"] = iso8601(d.next_at_ms / 1000);
+    j["next_attempt_at"] = logging::utc_iso8601(d.next_at_ms / 1000);
   return j;
 }
 
