@@ -123,7 +123,7 @@ void record_failure(self_ptr self, const job_failure& f) {
   if (!st.waiters.empty() && !st.admin_key.empty()) {
     // Nobody but the waiting uploader knows this item's keys: it gets the
     // reason and the item goes away whole instead of lingering.
-    destroy(self, api_error{failure_code(f), reason}, nullptr);
+    destroy(self, api_error{failure_code(f), reason}, nullptr, "media.failed");
     return;
   }
   media_record r = st.record;

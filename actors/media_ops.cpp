@@ -201,8 +201,12 @@ void destroy(self_ptr self, api_error why, std::function<void(bool)> then, const
       w.done(why);
     st.playlist_waiters.clear();
     count_status(self, st.record.status, -1);
-    if (event != nullptr)
-      emit(self, event, {{"original_name", st.record.original_name}});
+    if (event != nullptr) {
+      nlohmann::json data{{"original_name", st.record.original_name}};
+      if (std::string_view{event} == "media.failed") // the job failed; the item went with it
+        data.update({{"status", "failed"}, {"error", why.detail}});
+      emit(self, event, std::move(data));
+    }
     retire(self);
     if (then)
       then(true);

@@ -227,6 +227,7 @@ media::status service::start() {
   d.alive.watch(d.store_handle, "the store is down");
   d.alive.watch(d.pool, "the transcoder pool is down");
   d.alive.watch(d.registry, "the media registry is down");
+  d.alive.watch(d.webhooks, "the webhooks system is down");
   d.state = impl::phase::running;
   return media::ok_status();
 }

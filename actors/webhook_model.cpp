@@ -114,6 +114,10 @@ std::string signature(std::string_view secret, int64_t unix_seconds, std::string
   return out;
 }
 
+bool worth_retrying(unsigned status) {
+  return status == 0 || status == 408 || status == 425 || status == 429 || status >= 500;
+}
+
 int64_t retry_delay_ms(unsigned attempt, int64_t base_ms, double jitter) {
   if (attempt == 0)
     return 0;

@@ -96,6 +96,11 @@ std::string envelope(const std::string& event_id, const webhook_event& e, int64_
 /// HMAC-SHA256(secret, t + "." + body)>" (as Stripe and Mux sign).
 std::string signature(std::string_view secret, int64_t unix_seconds, std::string_view body);
 
+/// Whether another attempt could succeed after an answer `status` (0 = no
+/// answer): yes for no answer, 408, 425, 429 and 5xx; no for other 4xx and
+/// for redirects (which are never followed).
+bool worth_retrying(unsigned status);
+
 /// The wait before attempt `attempt` + 1 after `attempt` failed attempts:
 /// base * 2^(attempt-1), capped at max_delay_ms, then scaled by
 /// 0.5 + 0.5 * `jitter` (jitter in [0, 1)) so endpoints that fail together

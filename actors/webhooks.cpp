@@ -125,12 +125,6 @@ std::string fan_out(self_ptr self, const webhook_event& e, const std::vector<end
   const std::string body = rules::envelope(event_id, e, now_s(self));
   std::vector<webhook_delivery> ds;
   for (auto* ep : targets) {
-    if (ep->pending >= rules::max_pending) {
-      count(self, "dropped");
-      logging::warn("webhook queue full, event dropped",
-                    {{"webhook", ep->hook.id}, {"event_type", e.type}});
-      continue;
-    }
     webhook_delivery d;
     d.id = auth::random_id();
     d.webhook_id = ep->hook.id;
@@ -139,6 +133,14 @@ std::string fan_out(self_ptr self, const webhook_event& e, const std::vector<end
     d.body = body;
     d.created_at = d.updated_at = now_s(self);
     d.next_at_ms = now_ms(self);
+    if (ep->pending >= rules::max_pending) { // recorded, never sent
+      d.state = delivery_state::failed;
+      d.next_at_ms = 0;
+      d.last_error = "queue full: the endpoint has 10000 deliveries pending";
+      count(self, "dropped");
+      logging::warn("webhook queue full, event dropped",
+                    {{"webhook", ep->hook.id}, {"event_type", e.type}});
+    }
     ds.push_back(std::move(d));
   }
   if (auto s = st.p.store->add_deliveries(ds); !s) {
@@ -149,6 +151,8 @@ std::string fan_out(self_ptr self, const webhook_event& e, const std::vector<end
     return event_id;
   }
   for (auto& d : ds) {
+    if (d.state != delivery_state::pending)
+      continue;
     auto& ep = st.endpoints[d.webhook_id];
     ++ep.pending;
     ep.due.push_back(d.id);
@@ -181,7 +185,7 @@ void on_sent(self_ptr self, const std::string& id, unsigned status, const std::s
   if (!ok && d.last_error.empty())
     d.last_error = status >= 300 && status < 400 ? "redirects are not followed"
                                                  : "HTTP " + std::to_string(status);
-  const bool may_retry = d.attempts < 1 + e.hook.retry_attempts &&
+  const bool may_retry = rules::worth_retrying(status) && d.attempts < 1 + e.hook.retry_attempts &&
                          d.updated_at - d.created_at < rules::max_age_seconds;
   if (ok || !may_retry) {
     d.state = ok ? delivery_state::delivered : delivery_state::failed;

@@ -28,6 +28,22 @@ using steady = std::chrono::steady_clock;
 
 constexpr auto poll_interval = std::chrono::seconds{1};
 constexpr size_t page_size = 100;
+constexpr size_t max_listed = 1000000; ///< a server that never ends its pages cannot fill memory
+
+/// A string field, "" when absent or of another type (a server's answer is
+/// not trusted to have the documented shape).
+std::string text_of(const nlohmann::json& j, const char* key) {
+  if (!j.is_object())
+    return {};
+  auto i = j.find(key);
+  return i != j.end() && i->is_string() ? i->get<std::string>() : std::string{};
+}
+double number_of(const nlohmann::json& j, const char* key, double fallback) {
+  if (!j.is_object())
+    return fallback;
+  auto i = j.find(key);
+  return i != j.end() && i->is_number() ? i->get<double>() : fallback;
+}
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -199,10 +215,10 @@ private:
     item["file"] = path;
     if (!v_.json) {
       std::printf("%s: %s %s\n  playlist:  %s\n  admin key: %s  (shown once: keep it)\n",
-                  printable(path).c_str(), printable(item.value("media_id", "")).c_str(),
-                  printable(item.value("status", "")).c_str(),
-                  printable(item.value("playlist_url", "")).c_str(),
-                  printable(item.value("admin_key", "")).c_str());
+                  printable(path).c_str(), printable(text_of(item, "media_id")).c_str(),
+                  printable(text_of(item, "status")).c_str(),
+                  printable(text_of(item, "playlist_url")).c_str(),
+                  printable(text_of(item, "admin_key")).c_str());
       std::fflush(stdout);
     }
     int rc = v_.wait ? wait_ready(path, item) : 0;
@@ -210,7 +226,7 @@ private:
       std::printf("%s\n", dump(item).c_str());
     else if (v_.wait && rc == 0)
       std::printf("%s: ready (%s)\n", printable(path).c_str(),
-                  clock_text(item.value("duration", -1.0)).c_str());
+                  clock_text(number_of(item, "duration", -1.0)).c_str());
     std::fflush(stdout);
     return rc;
   }
@@ -218,8 +234,8 @@ private:
   /// Polls the item until it is ready or failed (or --timeout passes);
   /// `item` gains its final status, progress, duration and error.
   int wait_ready(const std::string& path, json& item) {
-    const std::string id = item.value("media_id", "");
-    const header_list auth{{"X-Admin-Key", item.value("admin_key", "")}};
+    const std::string id = text_of(item, "media_id");
+    const header_list auth{{"X-Admin-Key", text_of(item, "admin_key")}};
     const auto deadline =
         v_.timeout_seconds > 0
             ? steady::now() + std::chrono::duration_cast<steady::duration>(
@@ -232,10 +248,10 @@ private:
         progress_.finish();
         return rc;
       }
-      const std::string status = info.value("status", "");
+      const std::string status = text_of(info, "status");
       item["status"] = status;
-      item["progress"] = info.value("progress", 0.0);
-      item["duration"] = info.value("duration", 0.0);
+      item["progress"] = number_of(info, "progress", 0.0);
+      item["duration"] = number_of(info, "duration", 0.0);
       if (status == "ready" || status == "imported") {
         progress_.draw(progress_line(path, 1, "ready"), true);
         progress_.finish();
@@ -243,14 +259,15 @@ private:
       }
       if (status == "failed") {
         progress_.finish();
-        item["error"] = info.value("error", "transcoding failed");
+        item["error"] =
+            text_of(info, "error").empty() ? "transcoding failed" : text_of(info, "error");
         std::fprintf(stderr, "hlsgate: %s: transcoding failed: %s\n", printable(path).c_str(),
                      printable(item["error"].get<std::string>()).c_str());
         return code(exit_code::transcode_failed);
       }
-      const double eta = info.value("eta_seconds", -1.0);
+      const double eta = number_of(info, "eta_seconds", -1.0);
       progress_.draw(
-          progress_line(path, info.value("progress", 0.0) / 100,
+          progress_line(path, number_of(info, "progress", 0.0) / 100,
                         status == "queued" ? "queued" : "transcoding, ETA " + clock_text(eta)),
           true);
       if (steady::now() + poll_interval > deadline) {
@@ -289,7 +306,8 @@ private:
         all.push_back(i);
       const auto& next = page["next_cursor"];
       if (!next.is_string() || next.get<std::string>().empty() ||
-          (v_.limit > 0 && all.size() >= v_.limit) || page["items"].empty())
+          next.get<std::string>() == cursor || (v_.limit > 0 && all.size() >= v_.limit) ||
+          page["items"].empty() || all.size() >= max_listed)
         break;
       cursor = next.get<std::string>();
     }
@@ -319,7 +337,7 @@ private:
                      item_path(v_.args[0]) + "/extend-expiry?additional_minutes=" + v_.args[1], {},
                      [this](const json& j) {
                        return "extended " + v_.args[0] + " by " + v_.args[1] +
-                              " minutes; expires at " + printable(j.value("expires_at", "")) + "\n";
+                              " minutes; expires at " + printable(text_of(j, "expires_at")) + "\n";
                      });
   }
 
@@ -328,7 +346,7 @@ private:
                      [this](const json& j) {
                        return "new token for " + v_.args[0] +
                               "; every older link stopped working\n  playlist: " +
-                              printable(j.value("playlist_url", "")) + "\n";
+                              printable(text_of(j, "playlist_url")) + "\n";
                      });
   }
 
@@ -344,8 +362,8 @@ private:
     const std::string base = item_path(v_.args[0]) + "/tokens";
     if (v_.mint)
       return item_call("POST", base, token_request(), [](const json& j) {
-        return "token " + printable(j.value("jti", "")) +
-               "\n  playlist: " + printable(j.value("playlist_url", "")) + "\n";
+        return "token " + printable(text_of(j, "jti")) +
+               "\n  playlist: " + printable(text_of(j, "playlist_url")) + "\n";
       });
     if (!v_.revoke.empty())
       return item_call("DELETE", base + "/" + http::query::percent_encode(v_.revoke), {},
@@ -355,7 +373,7 @@ private:
 
   int open() {
     return item_call("POST", item_path(v_.args[0]) + "/tokens", token_request(),
-                     [](const json& j) { return printable(j.value("playlist_url", "")) + "\n"; });
+                     [](const json& j) { return printable(text_of(j, "playlist_url")) + "\n"; });
   }
 
   int remove_all() {
@@ -395,7 +413,12 @@ int run(const std::vector<std::string>& args, const std::map<std::string, std::s
     return code(exit_code::usage);
   }
   session s{std::move(parsed.value)};
-  return s.dispatch();
+  try {
+    return s.dispatch();
+  } catch (const std::exception&) { // an answer without the documented shape
+    std::fputs("hlsgate: unexpected answer from the server\n", stderr);
+    return code(exit_code::unreachable);
+  }
 }
 
 } // namespace hlsgate::cli

@@ -139,6 +139,12 @@ parse_result parse(const std::vector<std::string>& args,
   bool options_done = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (!options_done && (a == "--help" || a == "-h")) {
+      r.help = true;
+      r.ok = true;
+      r.message = usage();
+      return r;
+    }
     if (options_done || a.size() < 2 || a.rfind("--", 0) != 0) {
       v.args.push_back(a);
       continue;
@@ -146,12 +152,6 @@ parse_result parse(const std::vector<std::string>& args,
     if (a == "--") {
       options_done = true;
       continue;
-    }
-    if (a == "--help" || a == "-h") {
-      r.help = true;
-      r.ok = true;
-      r.message = usage();
-      return r;
     }
     std::string_view name = std::string_view{a}.substr(2);
     std::optional<std::string> value;

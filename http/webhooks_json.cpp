@@ -95,7 +95,7 @@ std::string parse_webhook(std::string_view text, bool allow_private, actors::web
     return "url is required";
   if (!has_events)
     for (auto& e : rules::event_types())
-      if (e != "webhook.test")
+      if (e != "webhook.test" && e != "media.progress") // progress: ask for it
         out.events.push_back(e);
   return {};
 }

@@ -107,7 +107,6 @@ bool allowed(const boost::asio::ip::address& a, bool allow_private) {
     return true;
   case address_kind::loopback:
   case address_kind::private_net:
-  case address_kind::link_local:
     return allow_private;
   default:
     return false;

@@ -25,7 +25,8 @@ enum class address_kind {
 address_kind classify(const boost::asio::ip::address& a);
 
 /// True when a connection to `a` is allowed: always for `global`; for
-/// loopback, private and link-local only when `allow_private`; never for
+/// loopback and private only when `allow_private`; never for link-local
+/// (169.254.169.254 is where clouds serve instance credentials),
 /// unspecified, multicast or reserved addresses.
 bool allowed(const boost::asio::ip::address& a, bool allow_private);
 

@@ -1,5 +1,11 @@
 #include "net/http_post.hpp"
 
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -23,6 +29,75 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+using address_list = std::vector<asio::ip::address>;
+using lookup_done = std::function<void(bool ok, address_list)>;
+
+/// Name lookups off the poster's thread. getaddrinfo blocks and cannot be
+/// cancelled, and Asio runs every lookup of an io_context on one thread, so
+/// one name whose DNS server never answers would stall every other
+/// delivery. Here each name gets a thread of its own while it is being
+/// looked up (requests for a name already in flight share its answer), and
+/// answers come back to the poster's io_context. A lookup still blocked when
+/// the poster goes away finishes on its own and is dropped.
+class lookups : public std::enable_shared_from_this<lookups> {
+public:
+  explicit lookups(asio::io_context& ioc) : ioc_(&ioc) {}
+
+  /// Called on the poster's thread.
+  void resolve(const std::string& host, lookup_done done) {
+    std::lock_guard lk(mu_);
+    auto& waiting = pending_[host];
+    waiting.push_back(std::move(done));
+    if (waiting.size() > 1)
+      return; // a lookup of this name is already running
+    std::thread([self = shared_from_this(), host] { self->run(host); }).detach();
+  }
+
+  /// The poster is going away: answers are dropped from now on.
+  void close() {
+    std::lock_guard lk(mu_);
+    ioc_ = nullptr;
+    pending_.clear();
+  }
+
+private:
+  void run(const std::string& host) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    address_list out;
+    const bool ok = ::getaddrinfo(host.c_str(), nullptr, &hints, &res) == 0;
+    for (auto* a = res; ok && a != nullptr; a = a->ai_next) {
+      if (a->ai_family == AF_INET) {
+        auto* sa = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
+        out.push_back(asio::ip::address_v4(ntohl(sa->sin_addr.s_addr)));
+      } else if (a->ai_family == AF_INET6) {
+        auto* sa = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
+        asio::ip::address_v6::bytes_type b;
+        std::memcpy(b.data(), &sa->sin6_addr, b.size());
+        out.push_back(asio::ip::address_v6(b, sa->sin6_scope_id));
+      }
+    }
+    if (res != nullptr)
+      ::freeaddrinfo(res);
+    std::lock_guard lk(mu_);
+    auto it = pending_.find(host);
+    if (ioc_ == nullptr || it == pending_.end())
+      return;
+    auto waiters = std::move(it->second);
+    pending_.erase(it);
+    asio::post(*ioc_, [waiters = std::move(waiters), ok, out = std::move(out)] {
+      for (auto& w : waiters)
+        w(ok && !out.empty(), out);
+    });
+  }
+
+  std::mutex mu_;
+  asio::io_context* ioc_; ///< null once closed
+  std::map<std::string, std::vector<lookup_done>> pending_;
+};
+
 std::string describe(const beast::error_code& ec) {
   if (ec == beast::error::timeout)
     return "timed out";
@@ -35,9 +110,9 @@ std::string describe(const beast::error_code& ec) {
 /// One POST: resolve, check, connect, (handshake), write, read the head.
 class exchange : public std::enable_shared_from_this<exchange> {
 public:
-  exchange(asio::io_context& ioc, ssl::context& tls, post_request req,
-           std::function<void(post_result)> done)
-      : req_(std::move(req)), done_(std::move(done)), resolver_(ioc), deadline_(ioc) {
+  exchange(asio::io_context& ioc, ssl::context& tls, std::shared_ptr<lookups> names,
+           post_request req, std::function<void(post_result)> done)
+      : req_(std::move(req)), done_(std::move(done)), names_(std::move(names)), deadline_(ioc) {
     if (req_.target.tls)
       tls_.emplace(ioc, tls);
     else
@@ -50,11 +125,14 @@ public:
       if (!ec)
         self->timed_out();
     });
-    resolver_.async_resolve(
-        req_.target.host, std::to_string(req_.target.port),
-        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
-          self->on_resolve(ec, std::move(r));
-        });
+    if (req_.target.host_is_ip) {
+      beast::error_code ec;
+      auto a = asio::ip::make_address(req_.target.host, ec);
+      return on_resolve(!ec, address_list{a});
+    }
+    names_->resolve(req_.target.host, [self = shared_from_this()](bool ok, address_list a) {
+      self->on_resolve(ok, std::move(a));
+    });
   }
 
 private:
@@ -65,7 +143,6 @@ private:
       return;
     finished_ = true;
     deadline_.cancel();
-    resolver_.cancel();
     beast::error_code ignored;
     lowest().socket().close(ignored);
     post_result r;
@@ -76,14 +153,14 @@ private:
 
   void timed_out() { finish(0, "timed out"); }
 
-  void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
+  void on_resolve(bool ok, const address_list& addresses) {
     if (finished_)
       return;
-    if (ec)
+    if (!ok)
       return finish(0, "cannot resolve the host");
-    for (auto& e : results)
-      if (allowed(e.endpoint().address(), req_.allow_private))
-        endpoints_.push_back(e.endpoint());
+    for (auto& a : addresses)
+      if (allowed(a, req_.allow_private))
+        endpoints_.emplace_back(a, req_.target.port);
     if (endpoints_.empty())
       return finish(0, "address not allowed");
     lowest().async_connect(endpoints_,
@@ -153,7 +230,7 @@ private:
 
   post_request req_;
   std::function<void(post_result)> done_;
-  tcp::resolver resolver_;
+  std::shared_ptr<lookups> names_;
   asio::steady_timer deadline_;
   std::optional<beast::tcp_stream> plain_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
@@ -170,6 +247,7 @@ struct http_poster::impl {
   asio::io_context ioc{1};
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
   ssl::context tls{ssl::context::tls_client};
+  std::shared_ptr<lookups> names = std::make_shared<lookups>(ioc);
   std::thread thread;
 
   impl() {
@@ -178,6 +256,7 @@ struct http_poster::impl {
     thread = std::thread([this] { ioc.run(); });
   }
   ~impl() {
+    names->close();
     work.reset();
     ioc.stop();
     if (thread.joinable())
@@ -190,7 +269,9 @@ http_poster::~http_poster() = default;
 
 void http_poster::post(post_request req, std::function<void(post_result)> done) {
   asio::post(impl_->ioc, [this, req = std::move(req), done = std::move(done)]() mutable {
-    std::make_shared<exchange>(impl_->ioc, impl_->tls, std::move(req), std::move(done))->start();
+    std::make_shared<exchange>(impl_->ioc, impl_->tls, impl_->names, std::move(req),
+                               std::move(done))
+        ->start();
   });
 }
 

@@ -1,7 +1,9 @@
 // Outbound HTTP(S) POSTs on a thread of their own (webhook deliveries):
-// the target's name is resolved, every address is checked against the
-// address policy, and only a checked address is connected to (no second
-// lookup a rebinding DNS server could answer differently). One deadline
+// the target's name is resolved (each name on a thread of its own, so a
+// name whose DNS never answers delays only its own requests), every address
+// is checked against the address policy, and only a checked address is
+// connected to (no second lookup a rebinding DNS server could answer
+// differently). One deadline
 // covers the whole exchange; redirects are not followed; only the status
 // line and headers of the answer are read. Callers never block.
 #pragma once

@@ -24,11 +24,15 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return true;
 }
 
+/// Letters, digits, '-', '_' (container and service names have them) in
+/// non-empty dot-separated labels: no empty label, no trailing dot (it would
+/// reach TLS name checks as part of the name).
 bool host_name_ok(std::string_view h) {
-  if (h.empty() || h.size() > 253 || h.front() == '.' || h.front() == '-')
+  if (h.empty() || h.size() > 253 || h.front() == '.' || h.back() == '.' || h.front() == '-' ||
+      h.find("..") != std::string_view::npos)
     return false;
   return std::all_of(h.begin(), h.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
   });
 }
 

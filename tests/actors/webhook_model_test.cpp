@@ -35,6 +35,13 @@ TEST(webhook_rules, retry_delays_double_are_capped_and_jittered) {
     EXPECT_LE(rules::retry_delay_ms(a, 1000, 0.3), rules::retry_delay_ms(a + 1, 1000, 0.3));
 }
 
+TEST(webhook_rules, only_answers_that_may_change_are_retried) {
+  for (unsigned s : {0u, 408u, 425u, 429u, 500u, 502u, 503u, 504u})
+    EXPECT_TRUE(rules::worth_retrying(s)) << s;
+  for (unsigned s : {301u, 302u, 307u, 400u, 401u, 403u, 404u, 410u, 422u})
+    EXPECT_FALSE(rules::worth_retrying(s)) << s;
+}
+
 TEST(webhook_rules, headers_hlsgate_sets_or_that_frame_a_message_are_refused) {
   EXPECT_EQ(rules::header_refusal("X-Receiver-Key", "abc"), "");
   EXPECT_EQ(rules::header_refusal("Authorization", "Bearer x\tvalue"), "");

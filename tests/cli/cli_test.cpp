@@ -65,6 +65,10 @@ TEST(cli_options, commands_options_and_environment) {
   EXPECT_TRUE(r.value.mint);
   EXPECT_EQ(r.value.ttl_minutes, 15);
 
+  r = p({"rm", "-h"});
+  EXPECT_TRUE(r.help) << "-h is help, not a media id";
+  r = p({"rm", "--", "-h"});
+  EXPECT_TRUE(r.ok && !r.help) << "after --, it is an id";
   r = p({"rm", "--help"});
   EXPECT_TRUE(r.ok);
   EXPECT_TRUE(r.help);

@@ -269,6 +269,20 @@ TEST_F(webhooks, failed_attempts_are_retried_with_backoff_and_survive_a_restart)
   EXPECT_EQ(log[0]["state"], "failed") << log;
   EXPECT_EQ(log[0]["attempts"], 2);
   EXPECT_EQ(log[0]["last_error"], "HTTP 500");
+
+  // A permanent refusal (404, 410, other 4xx) is not retried.
+  webhook_receiver gone{410};
+  auto gone_hook = add({{"url", gone.url()}, {"events", {"webhook.test"}}, {"retry_attempts", 5}});
+  ASSERT_EQ(
+      post_json("/webhooks/test?webhook_id=" + gone_hook["id"].get<std::string>(), json::object())
+          .status,
+      200u);
+  log = poll_deliveries(gone_hook["id"],
+                        [](const json& d) { return d.size() == 1 && d[0]["state"] == "failed"; });
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log[0]["attempts"], 1) << log;
+  EXPECT_EQ(log[0]["last_status"], 410);
+  EXPECT_EQ(gone.requests().size(), 1u);
 }
 
 TEST_F(webhooks, a_hanging_endpoint_never_delays_another_and_redirects_are_not_followed) {

@@ -43,6 +43,9 @@ TEST(url, accepts_http_and_https_urls) {
   EXPECT_EQ(u->host, "::1");
   EXPECT_EQ(u->target, "/?q");
   EXPECT_EQ(u->authority(), "[::1]:9000");
+  u = parse("http://hls_gate:8000/");
+  ASSERT_TRUE(u) << "compose service names have underscores";
+  EXPECT_EQ(u->host, "hls_gate");
   u = parse("http://[0:0:0:0:0:0:0:1]/");
   ASSERT_TRUE(u);
   EXPECT_EQ(u->host, "::1") << "IP literals are compared in their canonical form";
@@ -74,7 +77,9 @@ TEST(url, refuses_what_could_name_something_else) {
                                "http://a.0x7f/",
                                "http://example.123/",
                                "http://-h/",
-                               "http://h_x/",
+                               "http://a..b/",
+                               "http://example.com./",
+                               "http://localhost./",
                                "http://h\xc3\xa9/"}) {
     EXPECT_FALSE(parse(bad)) << bad;
   }
@@ -130,6 +135,9 @@ TEST(address_policy, classifies_v4_and_v6) {
   EXPECT_TRUE(allowed(addr("127.0.0.1"), true));
   EXPECT_TRUE(allowed(addr("10.0.0.1"), true));
   EXPECT_FALSE(allowed(addr("0.0.0.0"), true)) << "0.0.0.0 reaches the local host on Linux";
+  EXPECT_FALSE(allowed(addr("169.254.169.254"), true)) << "cloud metadata, even when private is on";
+  EXPECT_FALSE(allowed(addr("fe80::1"), true));
+  EXPECT_FALSE(allowed(addr("::ffff:169.254.169.254"), true));
   EXPECT_FALSE(allowed(addr("224.0.0.1"), true));
 }
 
