@@ -173,9 +173,10 @@ TEST_F(cli, exit_codes_scripts_can_rely_on) {
 TEST_F(cli, wait_timeout_is_exit_7_and_the_upload_stays_manageable) {
   env["HLSGATE_API_TOKEN"] = k_token;
   start();
-  // A 20 s 720p clip is not transcoded within the one second --timeout allows.
+  // The first status poll comes right after the upload: no 720p clip is
+  // transcoded by then, and --timeout 1 leaves no time for a second poll.
   auto r =
-      run({"upload", make_clip(clip_720p(20)), "--wait", "--timeout", "1", "--json"}, with_token());
+      run({"upload", make_clip(clip_720p(4)), "--wait", "--timeout", "1", "--json"}, with_token());
   EXPECT_EQ(r.rc, 7) << r.err;
   EXPECT_NE(r.err.find("not ready within 1 s"), std::string::npos) << r.err;
   auto item = json::parse(r.out);
