@@ -15,7 +15,7 @@ namespace rules = actors::webhook_rules;
 
 std::string check_url(const std::string& text, bool allow_private) {
   std::string why;
-  auto u = net::parse_url(text, why);
+  auto u = hlsgate::net::parse_url(text, why);
   if (!u)
     return "url: " + why;
   if (allow_private)
@@ -28,8 +28,8 @@ std::string check_url(const std::string& text, bool allow_private) {
   if (u->host_is_ip) {
     boost::system::error_code ec;
     auto a = boost::asio::ip::make_address(u->host, ec);
-    if (ec || !net::allowed(a, false))
-      return "url: " + std::string{net::to_string(net::classify(a))} +
+    if (ec || !hlsgate::net::allowed(a, false))
+      return "url: " + std::string{hlsgate::net::to_string(hlsgate::net::classify(a))} +
              " addresses are not allowed (HLSGATE_WEBHOOK_ALLOW_PRIVATE)";
   }
   return {};
