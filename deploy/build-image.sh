@@ -22,6 +22,13 @@ version="$(sed -n 's/^project(hlsgate VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt
 commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/deploy/containers.conf}"
 
+# Every library folder the build adds must be copied into the build stage
+# (a new folder missing there fails only deep inside the image build).
+for d in $(sed -n 's/^add_subdirectory(\([a-z_]*\)).*/\1/p' CMakeLists.txt); do
+  grep -q "^COPY $d/ $d/" deploy/Containerfile ||
+    { echo "deploy/Containerfile does not copy $d/ (CMakeLists.txt builds it)" >&2; exit 1; }
+done
+
 # A base older than a week is made again, so images get Debian's updates.
 if podman image exists "$base"; then
   made="$(podman image inspect --format '{{.Created.Unix}}' "$base")"
