@@ -40,6 +40,23 @@ media::error sqlite_db::fail(const char* what) const {
   return media::error{media::errc::io_error, std::string{what} + ": " + sqlite3_errmsg(db_)};
 }
 
+void binder::check(int rc) {
+  if (rc != SQLITE_OK && bad_ == 0)
+    bad_ = rc;
+}
+
+void binder::text(int i, const std::string& s) {
+  check(sqlite3_bind_text(st_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT));
+}
+
+void binder::int64(int i, int64_t v) {
+  check(sqlite3_bind_int64(st_, i, v));
+}
+
+void binder::real(int i, double v) {
+  check(sqlite3_bind_double(st_, i, v));
+}
+
 std::string column_text(sqlite3_stmt* st, int i) {
   auto* p = sqlite3_column_text(st, i);
   return p == nullptr ? std::string{} : std::string{reinterpret_cast<const char*>(p)};

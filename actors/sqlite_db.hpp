@@ -4,6 +4,7 @@
 // busy timeout (the media store and the webhooks store share the file).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -36,6 +37,23 @@ public:
 private:
   sqlite_db() = default;
   sqlite3* db_ = nullptr;
+};
+
+/// Binds parameters of one statement, checking every bind: a parameter the
+/// statement does not have (a column added to one list but not the other)
+/// must fail the write, not silently drop a field. `ok()` after the binds.
+class binder {
+public:
+  explicit binder(sqlite3_stmt* st) : st_(st) {}
+  void text(int i, const std::string& s);
+  void int64(int i, int64_t v);
+  void real(int i, double v);
+  bool ok() const { return bad_ == 0; }
+
+private:
+  void check(int rc);
+  sqlite3_stmt* st_;
+  int bad_ = 0; ///< the first failing bind's SQLite code
 };
 
 /// Column `i` as text ("" for NULL).

@@ -177,41 +177,30 @@ media::result<std::unique_ptr<store>> store::open(const std::string& path) {
 media::status store::put(const media_record& r) {
   auto* st = impl_->put.get();
   sqlite3_reset(st);
-  // Every bind is checked: a parameter the statement does not have (a
-  // column added to one list but not the other) must fail the write, not
-  // silently drop a field.
-  int bad = SQLITE_OK;
-  auto check = [&](int rc) {
-    if (rc != SQLITE_OK && bad == SQLITE_OK)
-      bad = rc;
-  };
-  auto text = [&](int i, const std::string& s) {
-    check(sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT));
-  };
-  auto int64 = [&](int i, int64_t v) { check(sqlite3_bind_int64(st, i, v)); };
-  text(1, r.media_id);
-  text(2, r.storage_id);
-  text(3, r.admin_key_hash);
-  text(4, to_string(r.status));
-  text(5, r.error);
-  text(6, r.original_name);
-  text(7, r.source_path);
-  int64(8, r.created_at);
-  int64(9, r.updated_at);
-  int64(10, r.upload_time);
-  int64(11, r.expires_at);
-  int64(12, r.last_token_refresh);
-  int64(13, static_cast<int64_t>(r.token_gen));
-  check(sqlite3_bind_double(st, 14, r.duration));
-  text(15, to_json(r.renditions).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  int64(16, r.source_owned ? 1 : 0);
-  int64(17, r.on_demand ? 1 : 0);
-  int64(18, r.has_thumbnails ? 1 : 0);
-  text(19, r.ladder);
-  text(20, r.error_detail);
-  text(21, r.warning);
-  text(22, tokens_json(r.tokens));
-  if (bad != SQLITE_OK) {
+  binder b{st}; // every bind checked
+  b.text(1, r.media_id);
+  b.text(2, r.storage_id);
+  b.text(3, r.admin_key_hash);
+  b.text(4, to_string(r.status));
+  b.text(5, r.error);
+  b.text(6, r.original_name);
+  b.text(7, r.source_path);
+  b.int64(8, r.created_at);
+  b.int64(9, r.updated_at);
+  b.int64(10, r.upload_time);
+  b.int64(11, r.expires_at);
+  b.int64(12, r.last_token_refresh);
+  b.int64(13, static_cast<int64_t>(r.token_gen));
+  b.real(14, r.duration);
+  b.text(15, to_json(r.renditions).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  b.int64(16, r.source_owned ? 1 : 0);
+  b.int64(17, r.on_demand ? 1 : 0);
+  b.int64(18, r.has_thumbnails ? 1 : 0);
+  b.text(19, r.ladder);
+  b.text(20, r.error_detail);
+  b.text(21, r.warning);
+  b.text(22, tokens_json(r.tokens));
+  if (!b.ok()) {
     sqlite3_reset(st);
     return impl_->fail("cannot write a record (bind)");
   }

@@ -16,21 +16,6 @@ constexpr const char* delivery_columns =
     "id, webhook_id, event_id, event_type, body, created_at, updated_at, attempts, next_at_ms,"
     " state, last_status, last_error";
 
-/// Binds text, checking every bind (a parameter the statement lacks must
-/// fail the write, not drop a field).
-struct binder {
-  sqlite3_stmt* st;
-  int bad = SQLITE_OK;
-  void check(int rc) {
-    if (rc != SQLITE_OK && bad == SQLITE_OK)
-      bad = rc;
-  }
-  void text(int i, const std::string& s) {
-    check(sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT));
-  }
-  void int64(int i, int64_t v) { check(sqlite3_bind_int64(st, i, v)); }
-};
-
 webhook_delivery read_delivery(sqlite3_stmt* s) {
   webhook_delivery d;
   d.id = column_text(s, 0);
@@ -136,7 +121,7 @@ media::status webhook_store::put_webhook(const webhook& w) {
   b.int64(6, w.retry_attempts);
   b.text(7, w.secret);
   b.int64(8, w.created_at);
-  if (b.bad != SQLITE_OK || !impl::step_done(st))
+  if (!b.ok() || !impl::step_done(st))
     return impl_->db->fail("cannot write a webhook");
   return media::ok_status();
 }
@@ -147,7 +132,7 @@ media::status webhook_store::remove_webhook(const std::string& id) {
       sqlite3_reset(st);
       binder b{st};
       b.text(1, id);
-      if (b.bad != SQLITE_OK || !impl::step_done(st))
+      if (!b.ok() || !impl::step_done(st))
         return false;
     }
     return true;
@@ -205,7 +190,7 @@ media::status webhook_store::add_deliveries(const std::vector<webhook_delivery>&
       b.text(10, std::string{to_string(d.state)});
       b.int64(11, d.last_status);
       b.text(12, d.last_error);
-      if (b.bad != SQLITE_OK || !impl::step_done(st))
+      if (!b.ok() || !impl::step_done(st))
         return false;
     }
     return true;
@@ -223,7 +208,7 @@ media::status webhook_store::update_delivery(const webhook_delivery& d) {
   b.text(5, std::string{to_string(d.state)});
   b.int64(6, d.last_status);
   b.text(7, d.last_error);
-  if (b.bad != SQLITE_OK || !impl::step_done(st))
+  if (!b.ok() || !impl::step_done(st))
     return impl_->db->fail("cannot update a delivery");
   if (d.state != delivery_state::pending) {
     auto* pr = impl_->prune.get();
@@ -231,7 +216,7 @@ media::status webhook_store::update_delivery(const webhook_delivery& d) {
     binder p{pr};
     p.text(1, d.webhook_id);
     p.int64(2, static_cast<int64_t>(webhook_rules::kept_deliveries));
-    if (p.bad != SQLITE_OK || !impl::step_done(pr))
+    if (!p.ok() || !impl::step_done(pr))
       return impl_->db->fail("cannot prune deliveries");
   }
   return media::ok_status();

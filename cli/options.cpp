@@ -1,5 +1,6 @@
 #include "cli/options.hpp"
 
+#include "http/routes.hpp"
 #include "net/url.hpp"
 
 #include <algorithm>
@@ -115,10 +116,7 @@ bool is_client_command(std::string_view name) {
 }
 
 bool valid_media_id(std::string_view id) {
-  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_';
-  });
+  return http::valid_id(id);
 }
 
 parse_result parse(const std::vector<std::string>& args,

@@ -80,8 +80,8 @@ parse_result parse(const std::vector<std::string>& args,
                    const std::map<std::string, std::string>& env,
                    std::optional<std::string> (*read_file)(const std::string& path));
 
-/// A media id as the server issues them (base64url, bounded): anything else
-/// is refused before it becomes part of a URL.
+/// A media or token id as the server's route table accepts it
+/// (http::valid_id): anything else is refused before it becomes part of a URL.
 bool valid_media_id(std::string_view id);
 
 std::string usage();

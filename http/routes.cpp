@@ -11,15 +11,6 @@ bool id_char(char c) {
          c == '-';
 }
 
-bool valid_id(std::string_view s) {
-  if (s.empty() || s.size() > 64)
-    return false;
-  for (char c : s)
-    if (!id_char(c))
-      return false;
-  return true;
-}
-
 /// A file name of one component; no leading dot and no "..", so that no
 /// spelling of a parent directory can pass even where it would be harmless.
 bool valid_name(std::string_view s) {
@@ -44,6 +35,15 @@ bool next_part(std::string_view& s, std::string_view& part) {
 }
 
 } // namespace
+
+bool valid_id(std::string_view s) {
+  if (s.empty() || s.size() > 64)
+    return false;
+  for (char c : s)
+    if (!id_char(c))
+      return false;
+  return true;
+}
 
 unsigned method_bit(std::string_view m) noexcept {
   if (m == "GET")

@@ -72,6 +72,10 @@ struct route_match {
   route_wait wait = route_wait::none;
 };
 
+/// What an `{id}` part may be: [A-Za-z0-9_-]{1,64} (media ids, token ids,
+/// webhook ids). Clients check ids with it before they put one in a path.
+bool valid_id(std::string_view s);
+
 /// True when `path` matches `pattern`; fills `params`.
 bool match_pattern(std::string_view pattern, std::string_view path, route_params& params);
 
