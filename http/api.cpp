@@ -22,13 +22,12 @@
 #include "config/ladder.hpp"
 #include "http/api_json.hpp"
 #include "http/api_webhooks.hpp"
-#include "http/docs_page.hpp"
 #include "http/errors.hpp"
-#include "http/openapi.hpp"
 #include "http/playlist_cache.hpp"
 #include "http/request_params.hpp"
 #include "http/segment_access.hpp"
 #include "http/segment_route.hpp"
+#include "http/web_routes.hpp"
 #include "media/names.hpp"
 #include "media/subtitles.hpp"
 
@@ -100,6 +99,9 @@ struct api::impl {
         {both, "/openapi.json", route::docs, route_wait::none, &impl::openapi},
         {both, "/docs", route::docs, route_wait::none, &impl::docs},
         {both, "/docs/{name}", route::docs, route_wait::none, &impl::docs_file},
+        {both, "/", route::web, route_wait::none, &impl::app},
+        {both, "/app/{name}", route::web, route_wait::none, &impl::app_file},
+        {both, "/embed/{id}", route::web, route_wait::none, &impl::embed},
         {both, "/health", route::health, route_wait::none, &impl::health},
         {both, "/ready", route::ready, route_wait::none, &impl::ready},
         {both, "/metrics", route::metrics, route_wait::none, &impl::serve_metrics},
@@ -574,45 +576,26 @@ struct api::impl {
     });
   }
 
-  // -- probes --------------------------------------------------------------------------
+  // -- browser pages (web_routes.hpp) ---------------------------------------------------
 
-  void openapi(request&, const route_params&, reply_fn& reply) {
-    static const auto text = std::make_shared<const std::string>(openapi_json());
-    response r;
-    r.content_type = "application/json";
-    r.shared_body = text; // no copy per request
-    reply(std::move(r));
-  }
-
-  // -- GET /docs (Swagger UI) ------------------------------------------------------------
-
+  void openapi(request&, const route_params&, reply_fn& reply) { web_routes::openapi(reply); }
   void docs(request&, const route_params&, reply_fn& reply) {
-    // The page is useless without the bundle: say how to install it.
-    std::error_code ec;
-    const auto* bundle = find_docs_asset("swagger-ui-bundle.js");
-    if (!fs::is_regular_file(fs::path{svc.settings().web_dir} / bundle->package_path, ec))
-      return reply(error_response(503, "Swagger UI is not installed (run scripts/build-web.sh)"));
-    response r;
-    r.content_type = "text/html; charset=utf-8";
-    r.body.assign(docs_html());
-    reply(std::move(r));
+    web_routes::docs_page(svc.settings().web_dir, reply);
+  }
+  void docs_file(request&, const route_params& p, reply_fn& reply) {
+    web_routes::docs_file(svc.settings().web_dir, p, reply);
+  }
+  void app(request&, const route_params&, reply_fn& reply) {
+    web_routes::app_page(svc.settings().web_dir, reply);
+  }
+  void app_file(request&, const route_params& p, reply_fn& reply) {
+    web_routes::app_file(svc.settings().web_dir, p, reply);
+  }
+  void embed(request&, const route_params&, reply_fn& reply) {
+    web_routes::embed_page(svc.settings().web_dir, reply);
   }
 
-  void docs_file(request&, const route_params& p, reply_fn& reply) {
-    response r;
-    if (p.name == "docs.js") {
-      r.content_type = "text/javascript; charset=utf-8";
-      r.body.assign(docs_js());
-      return reply(std::move(r));
-    }
-    const docs_asset* a = find_docs_asset(p.name);
-    if (!a)
-      return reply(error_response(404, "Not found"));
-    r.content_type.assign(a->content_type);
-    r.file_path = (fs::path{svc.settings().web_dir} / a->package_path).string();
-    r.headers.emplace_back("Cache-Control", "public, max-age=3600");
-    reply(std::move(r));
-  }
+  // -- probes --------------------------------------------------------------------------
 
   void health(request&, const route_params&, reply_fn& reply) {
     reply(json_response(200, {{"status", "ok"}}));

@@ -160,6 +160,8 @@ const char* to_string(route r) noexcept {
     return "webhooks";
   case route::docs:
     return "docs";
+  case route::web:
+    return "web";
   case route::tokens:
     return "tokens";
   case route::subtitles:

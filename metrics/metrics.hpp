@@ -25,7 +25,8 @@ enum class route : uint8_t {
   import_media, ///< POST /import
   library,      ///< GET/DELETE /media (admins: list, bulk delete)
   webhooks,     ///< /webhooks...
-  docs,         ///< GET /openapi.json
+  docs,         ///< GET /openapi.json, /docs
+  web,          ///< GET /, /app/{name}, /embed/{id} (the web app)
   tokens,       ///< /media/{id}/tokens[/{jti}]
   subtitles,    ///< POST /media/{id}/subtitles
   edge_check,   ///< GET /edge/check (an nginx edge's auth_request)

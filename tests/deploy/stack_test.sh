@@ -100,6 +100,11 @@ curl -fsS -m 10 "$edge/docs" | grep -q '/docs/swagger-ui-bundle.js' || fail "no 
 curl -fsS -m 10 "$edge/docs/swagger-ui-bundle.js" | grep -q SwaggerUIBundle ||
   fail "Swagger UI is not in the image"
 curl -fsS -m 10 "$edge/openapi.json" | json '["openapi"]' >/dev/null || fail "no /openapi.json"
+step "web app from the image"
+curl -fsS -m 10 "$edge/" | grep -q '/app/hls.min.js' || fail "no web app at /"
+for f in app.js pages.js player.js api.js app.css hls.min.js hls.worker.js; do
+  curl -fsS -m 10 -o /dev/null "$edge/app/$f" || fail "/app/$f is not in the image"
+done
 
 step "upload and play through the edge"
 ffmpeg -v error -f lavfi -i testsrc2=size=640x360:rate=25 -f lavfi -i sine=frequency=440 \

@@ -181,6 +181,49 @@ TEST_F(openapi, docs_page_and_only_its_named_files_are_served) {
   }
 }
 
+TEST_F(openapi, web_app_pages_and_only_their_named_files_are_served) {
+  start();
+  auto app = http_get(port(), "/");
+  ASSERT_EQ(app.status, 200u) << app.body << " (scripts/build-web.sh installs hls.js)";
+  EXPECT_EQ(app.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(app.header("content-security-policy").find("frame-ancestors 'none'"),
+            std::string::npos);
+  EXPECT_NE(app.header("content-security-policy").find("script-src 'self';"), std::string::npos);
+  EXPECT_EQ(app.header("x-frame-options"), "DENY");
+  EXPECT_EQ(app.header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(app.header("referrer-policy"), "no-referrer");
+  EXPECT_EQ(app.body.find("http"), std::string::npos) << "no outside URL: no CDN";
+  auto embed = http_get(port(), "/embed/AbC-_09");
+  ASSERT_EQ(embed.status, 200u);
+  EXPECT_NE(embed.header("content-security-policy").find("frame-ancestors *"), std::string::npos);
+  EXPECT_EQ(embed.header("x-frame-options"), "") << "the embed page may be framed";
+  // Every file the two pages load is served, with its type.
+  size_t refs = 0;
+  for (const std::string& page : {app.body, embed.body}) {
+    for (size_t at = page.find("\"/app/"); at != std::string::npos;
+         at = page.find("\"/app/", at + 1)) {
+      const std::string ref = page.substr(at + 1, page.find('"', at + 1) - at - 1);
+      auto r = http_get(port(), ref);
+      EXPECT_EQ(r.status, 200u) << ref;
+      const bool js = ref.size() > 3 && ref.substr(ref.size() - 3) == ".js";
+      if (js) {
+        EXPECT_EQ(r.header("content-type"), "text/javascript; charset=utf-8") << ref;
+      }
+      EXPECT_EQ(r.header("x-content-type-options"), "nosniff") << ref;
+      ++refs;
+    }
+  }
+  EXPECT_GE(refs, 10u);
+  EXPECT_EQ(http_get(port(), "/app/hls.worker.js").status, 200u) << "hls.js's worker (workerPath)";
+  EXPECT_EQ(http_request(port(), "HEAD", "/").status, 200u);
+  for (const char* bad :
+       {"/app/index.html", "/app/embed.html", "/app/hls.min.js.map", "/app/..%2fpackage.json",
+        "/app/%2e%2e", "/embed/a.b", "/embed/", "/embed/x/y", "/app/../package.json"}) {
+    auto r = http_get(port(), bad);
+    EXPECT_EQ(r.status, 404u) << bad << " " << r.body.substr(0, 80);
+  }
+}
+
 TEST_F(openapi, docs_without_swagger_ui_installed_says_how_to_get_it) {
   env["HLSGATE_WEB_DIR"] = data + "-no-web";
   start();
@@ -191,6 +234,10 @@ TEST_F(openapi, docs_without_swagger_ui_installed_says_how_to_get_it) {
   EXPECT_EQ(parse_json(http_get(port(), "/docs/swagger-ui-bundle.js")).value("detail", ""),
             "Not found")
       << "no path in the reply";
+  auto app = http_get(port(), "/");
+  EXPECT_EQ(app.status, 503u);
+  EXPECT_NE(parse_json(app).value("detail", "").find("scripts/build-web.sh"), std::string::npos);
+  EXPECT_EQ(http_get(port(), "/embed/abc").status, 503u);
 }
 
 } // namespace

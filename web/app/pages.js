@@ -1,0 +1,252 @@
+// The web app's media page (#/media/{id}: player, expiry countdown, extend,
+// share link and embed code, refresh, delete) and admin page (#/admin: every
+// item on the server, for whoever signs in with the API token).
+'use strict';
+
+(function () {
+  const { api, library, session } = window.hlsgate;
+  const { createPlayer } = window.hlsgatePlayer;
+  const app = window.hlsgateApp;
+  const { el, toast, confirmAction, copy, countdown, statusText } = app;
+  const view = app.view;
+
+  function notice(text, role) {
+    return el('p', { class: 'notice', role: role || 'status', text });
+  }
+
+  // -- #/media/{id} ----------------------------------------------------------------
+
+  async function mediaPage(id) {
+    document.title = 'hlsgate · ' + id;
+    const gen = app.generation();
+    const cred = app.credFor(id);
+    const heading = el('h1', { id: 'media-h', text: library.get(id)?.name || id });
+    const page = el('section', { class: 'card media-page', 'aria-labelledby': 'media-h' }, [heading]);
+    view.replaceChildren(page);
+    if (!cred) {
+      page.append(notice('This browser holds no key for this media. Import your library list, or sign in on the admin page.', 'alert'),
+        el('a', { href: '#/admin', class: 'button', text: 'Sign in as admin' }));
+      return;
+    }
+    let info;
+    try {
+      info = await api.info(id, cred);
+    } catch (e) {
+      page.append(notice(e.status === 404 ? 'This media no longer exists (expired or deleted).' : 'Could not load it: ' + e.message, 'alert'));
+      return;
+    }
+    if (gen !== app.generation()) return; // the user left meanwhile
+    heading.textContent = info.original_name || id;
+    document.title = 'hlsgate · ' + heading.textContent;
+    const status = el('p', { class: 'status', id: 'media-status', text: statusText(info) });
+    const playerHost = el('div', { class: 'player-host', id: 'player-host' });
+    const expires = el('p', {}, ['Expires ', countdown(info.expires_at)]);
+    expires.id = 'media-expires';
+    page.append(status, playerHost);
+
+    // Expiry: countdown and extend.
+    const minutes = el('input', { id: 'extend-minutes', type: 'number', min: '1', max: '10080', value: '60', inputmode: 'numeric' });
+    const extend = el('button', { type: 'button', id: 'extend', text: 'Extend' });
+    extend.addEventListener('click', async () => {
+      try {
+        const r = await api.extend(id, cred, minutes.value);
+        expires.replaceChildren('Expires ', countdown(r.expires_at));
+        library.put({ media_id: id, expires_at: r.expires_at });
+        toast('Extended by ' + r.extended_by_minutes + ' min');
+      } catch (e) {
+        toast('Extend refused: ' + e.message);
+      }
+    });
+    page.append(el('section', { 'aria-labelledby': 'expiry-h' }, [
+      el('h2', { id: 'expiry-h', text: 'Expiry' }), expires,
+      el('div', { class: 'row' }, [el('label', { for: 'extend-minutes', text: 'Minutes' }), minutes, extend])]));
+
+    // Share and embed: filled once a viewer token is known.
+    const link = el('input', { id: 'share-link', type: 'text', readonly: '', class: 'wide' });
+    const embed = el('textarea', { id: 'embed-code', readonly: '', rows: '3', class: 'wide' });
+    const embedOpen = el('a', { id: 'embed-open', target: '_blank', rel: 'noopener', text: 'Open the embed page' });
+    page.append(el('section', { 'aria-labelledby': 'share-h' }, [
+      el('h2', { id: 'share-h', text: 'Share' }),
+      el('div', { class: 'field' }, [el('label', { for: 'share-link', text: 'Playlist link (VLC, mpv, Safari, any HLS player)' }), link,
+        el('button', { type: 'button', class: 'secondary', text: 'Copy link', onclick: () => copy(link.value, 'Link') })]),
+      el('div', { class: 'field' }, [el('label', { for: 'embed-code', text: 'Embed code' }), embed,
+        el('button', { type: 'button', class: 'secondary', text: 'Copy embed code', onclick: () => copy(embed.value, 'Embed code') })]),
+      embedOpen]));
+
+    // Manage: refresh and delete.
+    const refresh = el('button', { type: 'button', id: 'refresh', class: 'secondary', text: 'Refresh token' });
+    const remove = el('button', { type: 'button', id: 'delete', class: 'danger', text: 'Delete' });
+    page.append(el('section', { 'aria-labelledby': 'manage-h' }, [
+      el('h2', { id: 'manage-h', text: 'Manage' }),
+      el('p', { class: 'hint', text: 'Refreshing issues a new token: every link shared so far stops working at once.' }),
+      el('div', { class: 'row' }, [refresh, remove])]));
+    remove.addEventListener('click', async () => {
+      const stop = () => { if (window.hlsgateCurrentPlayer) window.hlsgateCurrentPlayer.destroy(); };
+      if (await app.deleteItem(id, heading.textContent, cred, stop)) location.hash = '#/';
+    });
+
+    let token = library.get(id)?.access_token || '';
+    const share = (t) => {
+      const abs = location.origin + api.playlistPath(id, t);
+      const em = location.origin + api.embedPath(id, t);
+      link.value = abs;
+      embed.value = '<iframe src="' + em + '" width="640" height="360" allow="fullscreen; autoplay" allowfullscreen style="border:0"></iframe>';
+      embedOpen.href = em;
+    };
+    refresh.addEventListener('click', async () => {
+      if (!(await confirmAction('Issue a new token? Every link shared so far stops working at once.', 'Refresh')))
+        return;
+      try {
+        const r = await api.refresh(id, cred);
+        token = r.access_token;
+        if (library.get(id)) library.put({ media_id: id, access_token: token });
+        share(token);
+        startPlayer();
+        toast('New token issued; old links no longer work');
+      } catch (e) {
+        toast('Refresh refused: ' + e.message);
+      }
+    });
+
+    async function startPlayer() {
+      if (!token) {
+        try {
+          token = (await api.mintToken(id, cred, 'web app')).access_token;
+          if (library.get(id)) library.put({ media_id: id, access_token: token });
+        } catch (e) {
+          playerHost.replaceChildren(notice('No viewer token: ' + e.message, 'alert'));
+          return;
+        }
+      }
+      share(token);
+      let si;
+      try {
+        si = await api.streamInfo(id, token);
+      } catch (e) {
+        playerHost.replaceChildren(notice('The viewer token does not work: ' + e.message + '. Refresh the token.', 'alert'));
+        return;
+      }
+      if (!si.playable || gen !== app.generation()) return false; // not ready, or the user left
+      const rel = (u) => (u ? new URL(u, location.href).pathname + new URL(u, location.href).search : '');
+      const old = window.hlsgateCurrentPlayer;
+      if (old) old.destroy();
+      const p = createPlayer(playerHost, { src: api.playlistPath(id, token), poster: rel(si.poster_url),
+        storyboardUrl: rel(si.storyboard_url), title: heading.textContent });
+      window.hlsgateCurrentPlayer = p;
+      app.setCurrent(p);
+      return true;
+    }
+
+    if (info.status === 'ready' || info.status === 'imported') {
+      startPlayer();
+    } else if (info.status !== 'failed') {
+      const bar = el('progress', { max: '100', value: String(info.progress || 0), 'aria-label': 'Transcoding progress' });
+      playerHost.replaceChildren(bar);
+      const timer = app.every(1000, async () => {
+        try { info = await api.info(id, cred); } catch (e) { status.textContent = e.message; clearInterval(timer); return; }
+        status.textContent = statusText(info);
+        bar.value = info.progress || 0;
+        if (info.status === 'ready') { clearInterval(timer); startPlayer(); }
+        if (info.status === 'failed') { clearInterval(timer); playerHost.replaceChildren(); }
+      });
+    }
+  }
+
+  // -- #/admin ---------------------------------------------------------------------
+
+  function signIn() {
+    const input = el('input', { id: 'admin-token', type: 'password', autocomplete: 'current-password', required: '' });
+    const err = el('p', { class: 'error', role: 'alert' });
+    const form = el('form', { class: 'card', 'aria-labelledby': 'admin-h' }, [
+      el('h1', { id: 'admin-h', text: 'All media (admin)' }),
+      el('p', { class: 'hint', text: 'Sign in with the server\'s API token (HLSGATE_API_TOKEN, or DATA_DIR/api_token). It is kept for this tab only.' }),
+      el('div', { class: 'field' }, [el('label', { for: 'admin-token', text: 'API token' }), input]),
+      el('button', { type: 'submit', text: 'Sign in' }), err]);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const t = input.value.trim();
+      try {
+        await api.list({ apiToken: t }, { limit: '1' });
+      } catch (x) {
+        err.textContent = x.status === 401 || x.status === 403 ? 'That is not the API token.' : x.message;
+        return;
+      }
+      session.setApiToken(t);
+      adminPage();
+    });
+    view.replaceChildren(form);
+    input.focus();
+  }
+
+  function adminPage() {
+    document.title = 'hlsgate · all media';
+    const token = session.apiToken();
+    if (!token) return signIn();
+    const cred = { apiToken: token };
+    const statusSel = el('select', { id: 'filter-status' }, ['', 'queued', 'processing', 'ready', 'failed', 'imported']
+      .map((s) => el('option', { value: s, text: s || 'any' })));
+    const q = el('input', { id: 'filter-q', type: 'search', maxlength: '200' });
+    const body = el('tbody', { id: 'admin-body' });
+    const more = el('button', { type: 'button', class: 'secondary', id: 'load-more', text: 'Load more', hidden: true });
+    const bulk = el('button', { type: 'button', class: 'danger', id: 'delete-matching', text: 'Delete all matching' });
+    const signOut = el('button', { type: 'button', class: 'secondary', text: 'Sign out' });
+    const filter = el('form', { class: 'row', role: 'search', 'aria-label': 'Filter media' }, [
+      el('label', { for: 'filter-status', text: 'Status' }), statusSel,
+      el('label', { for: 'filter-q', text: 'Name or id' }), q, el('button', { type: 'submit', text: 'Apply' }), bulk]);
+    view.replaceChildren(el('section', { class: 'card', 'aria-labelledby': 'admin-h' }, [
+      el('div', { class: 'row spread' }, [el('h1', { id: 'admin-h', text: 'All media (admin)' }), signOut]), filter,
+      el('div', { class: 'table-wrap' }, [el('table', { class: 'media-table' }, [
+        el('caption', { class: 'visually-hidden', text: 'Every media item on this server, newest first' }),
+        el('thead', {}, [el('tr', {}, ['Name', 'Status', 'Created', 'Expires', 'Duration', 'Actions']
+          .map((h) => el('th', { scope: 'col', text: h })))]), body])]), more]));
+
+    let cursor = null;
+    const params = () => ({ status: statusSel.value, q: q.value.trim() });
+    async function load(reset) {
+      if (reset) { body.replaceChildren(); cursor = null; }
+      let page;
+      try {
+        page = await api.list(cred, Object.assign({ limit: '50', cursor: cursor || '' }, params()));
+      } catch (e) {
+        if (e.status === 401 || e.status === 403) { session.setApiToken(''); return signIn(); }
+        toast('Listing failed: ' + e.message);
+        return;
+      }
+      for (const m of page.items) {
+        const del = el('button', { type: 'button', class: 'danger small', text: 'Delete', 'aria-label': 'Delete ' + (m.original_name || m.media_id) });
+        const row = el('tr', { 'data-media-id': m.media_id }, [
+          el('td', {}, [el('a', { href: '#/media/' + m.media_id, text: m.original_name || m.media_id })]),
+          el('td', { text: m.status }), el('td', { text: (m.created_at || '').replace('T', ' ').replace('Z', ' UTC') }),
+          el('td', {}, [countdown(m.expires_at)]),
+          el('td', { text: m.duration ? window.hlsgatePlayer.clock(m.duration) : '—' }), el('td', {}, [del])]);
+        del.addEventListener('click', async () => {
+          if (await app.deleteItem(m.media_id, m.original_name, cred)) row.remove();
+        });
+        body.append(row);
+      }
+      cursor = page.next_cursor;
+      more.hidden = !cursor;
+      if (!body.children.length) body.append(el('tr', {}, [el('td', { colspan: '6', text: 'No media matches.' })]));
+    }
+    filter.addEventListener('submit', (e) => { e.preventDefault(); load(true); });
+    more.addEventListener('click', () => load(false));
+    signOut.addEventListener('click', () => { session.setApiToken(''); signIn(); });
+    bulk.addEventListener('click', async () => {
+      const p = params();
+      if (!p.status && !p.q) { toast('Choose a status or a name first'); return; }
+      if (!(await confirmAction('Delete every item that matches (status: ' + (p.status || 'any') + ', name: ' + (p.q || 'any') + ')?', 'Delete all')))
+        return;
+      try {
+        const r = await api.removeMatching(cred, p);
+        toast('Deleted ' + r.deleted + ' of ' + r.matched + (r.remaining ? '; ' + r.remaining + ' left, run again' : ''));
+      } catch (e) {
+        toast('Bulk delete refused: ' + e.message);
+      }
+      load(true);
+    });
+    load(true);
+  }
+
+  window.hlsgateMediaPage = mediaPage;
+  window.hlsgateAdminPage = adminPage;
+})();
