@@ -18,6 +18,7 @@ constexpr web_asset app_assets[] = {
     {"api.js", "app/api.js", js},
     {"player.js", "app/player.js", js},
     {"app.js", "app/app.js", js},
+    {"upload.js", "app/upload.js", js},
     {"pages.js", "app/pages.js", js},
     {"embed.js", "app/embed.js", js},
     {"icon.svg", "app/icon.svg", "image/svg+xml"},
@@ -82,6 +83,12 @@ std::string_view app_page_policy(bool embeddable) noexcept {
   return embeddable ? HLSGATE_APP_POLICY "frame-ancestors *"
                     : HLSGATE_APP_POLICY "frame-ancestors 'none'";
 #undef HLSGATE_APP_POLICY
+}
+
+std::string_view docs_page_policy() noexcept {
+  return "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+         "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; base-uri 'none'; "
+         "form-action 'none'; frame-ancestors 'none'";
 }
 
 } // namespace hlsgate::http

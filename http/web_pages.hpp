@@ -37,5 +37,8 @@ inline constexpr std::string_view app_player_asset = "hls.min.js";
 /// styles, images and requests; media from MediaSource blobs. `embeddable`:
 /// any site may frame the page (the /embed player); otherwise none may.
 std::string_view app_page_policy(bool embeddable) noexcept;
+/// Content-Security-Policy of /docs: as the app's, but Swagger UI sets
+/// inline styles and shows data: images; never framed.
+std::string_view docs_page_policy() noexcept;
 
 } // namespace hlsgate::http

@@ -77,6 +77,11 @@ void docs_page(const std::string& web_dir, reply_fn& reply) {
   response r;
   r.content_type = "text/html; charset=utf-8";
   r.body.assign(docs_html());
+  // The same origin keeps the app's keys in the browser's storage: the docs
+  // page gets the same protections as the app's pages.
+  r.headers.emplace_back("Content-Security-Policy", std::string{docs_page_policy()});
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+  add_browser_headers(r);
   reply(std::move(r));
 }
 
@@ -85,6 +90,7 @@ void docs_file(const std::string& web_dir, const route_params& p, reply_fn& repl
     response r;
     r.content_type = "text/javascript; charset=utf-8";
     r.body.assign(docs_js());
+    add_browser_headers(r);
     return reply(std::move(r));
   }
   asset(web_dir, find_docs_asset(p.name), reply);

@@ -156,6 +156,10 @@ TEST_F(openapi, docs_page_and_only_its_named_files_are_served) {
   auto page = http_get(port(), "/docs");
   ASSERT_EQ(page.status, 200u) << page.body << " (scripts/build-web.sh installs Swagger UI)";
   EXPECT_EQ(page.header("content-type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.header("content-security-policy").find("frame-ancestors 'none'"),
+            std::string::npos);
+  EXPECT_EQ(page.header("x-frame-options"), "DENY");
+  EXPECT_EQ(page.header("referrer-policy"), "no-referrer");
   for (const char* ref : {"/docs/swagger-ui.css", "/docs/swagger-ui-bundle.js", "/docs/docs.js"})
     EXPECT_NE(page.body.find(ref), std::string::npos) << ref;
   EXPECT_EQ(page.body.find("http"), std::string::npos) << "no outside URL: no CDN";

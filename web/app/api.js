@@ -58,9 +58,11 @@
     streamInfo: (id, token) => call('GET', '/media/' + enc(id) + '/stream-info?token=' + enc(token)),
     extend: (id, cred, minutes) =>
       call('POST', '/media/' + enc(id) + '/extend-expiry?additional_minutes=' + enc(minutes), cred),
-    refresh: (id, cred) => call('POST', '/refresh-token/' + enc(id), cred),
+    refresh: (id, cred, minutes) =>
+      call('POST', '/refresh-token/' + enc(id) + '?expiry_minutes=' + enc(minutes), cred),
     remove: (id, cred) => call('DELETE', '/media/' + enc(id), cred),
-    mintToken: (id, cred, label) => call('POST', '/media/' + enc(id) + '/tokens', cred, { label }),
+    mintToken: (id, cred, label, minutes) =>
+      call('POST', '/media/' + enc(id) + '/tokens', cred, minutes ? { label, expires_in_minutes: minutes } : { label }),
     list: (cred, params) => {
       const q = new URLSearchParams();
       for (const [k, v] of Object.entries(params || {})) if (v) q.set(k, v);
@@ -144,6 +146,12 @@
     remove(id) {
       save(load().filter((e) => e.media_id !== id));
     },
+    /// Sets one field of several entries in one write: values is {media_id: value}.
+    update(values, field) {
+      const items = load();
+      for (const e of items) if (Object.prototype.hasOwnProperty.call(values, e.media_id)) e[field] = values[e.media_id];
+      save(items.map(clean).filter(Boolean));
+    },
     exportJson() {
       return JSON.stringify({ format: 'hlsgate-library', version: 1, items: load() }, null, 2);
     },
@@ -165,9 +173,13 @@
     },
   };
 
+  // This tab only: the admin's API token, and the viewer tokens minted for
+  // items this browser holds no token of (one per item, reused).
   const session = {
     apiToken: () => sessionStorage.getItem(API_TOKEN_KEY) || '',
     setApiToken: (t) => (t ? sessionStorage.setItem(API_TOKEN_KEY, t) : sessionStorage.removeItem(API_TOKEN_KEY)),
+    viewerToken: (id) => sessionStorage.getItem('hlsgate.viewer.' + id) || '',
+    setViewerToken: (id, t) => sessionStorage.setItem('hlsgate.viewer.' + id, t),
   };
 
   window.hlsgate = { api, library, session, validId: (s) => ID.test(s) };

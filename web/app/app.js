@@ -45,13 +45,6 @@
     return new Promise((resolve) => d.addEventListener('close', () => resolve(d.returnValue === 'ok'), { once: true }));
   }
 
-  function bytes(n) {
-    const u = ['B', 'KB', 'MB', 'GB', 'TB'];
-    let i = 0;
-    while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
-    return (i ? n.toFixed(1) : String(n)) + ' ' + u[i];
-  }
-
   /// "in 2 h 05 min", "in 42 s", "expired".
   function remaining(iso) {
     const left = Math.floor((Date.parse(iso) - Date.now()) / 1000);
@@ -107,86 +100,6 @@
     return t ? { apiToken: t } : null;
   }
 
-  // -- upload ----------------------------------------------------------------------
-
-  function uploadView() {
-    const file = el('input', { type: 'file', id: 'file', multiple: '', class: 'visually-hidden', accept: 'audio/*,video/*' });
-    const drop = el('div', { class: 'drop', id: 'drop' }, [
-      el('p', { text: 'Drag and drop audio or video files here, or' }), file,
-      el('label', { for: 'file', class: 'button', text: 'Choose files' })]);
-    const expiry = el('input', { id: 'expiry', type: 'number', min: '1', max: '10080', inputmode: 'numeric', placeholder: 'server default', 'aria-describedby': 'expiry-hint' });
-    const tokenInput = el('input', { id: 'upload-token', type: 'password', autocomplete: 'off' });
-    const tokenRow = el('div', { class: 'field', id: 'token-row', hidden: !session.apiToken() && true }, [
-      el('label', { for: 'upload-token', text: 'API token (this server needs it for uploads)' }), tokenInput]);
-    tokenInput.value = session.apiToken();
-    const list = el('ul', { class: 'uploads', id: 'uploads', 'aria-label': 'Uploads' });
-    const start = (files) => { for (const f of files) uploadOne(f, list, expiry, tokenInput, tokenRow); };
-    file.addEventListener('change', () => { start(Array.from(file.files)); file.value = ''; });
-    drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-    drop.addEventListener('drop', (e) => {
-      e.preventDefault();
-      drop.classList.remove('over');
-      start(Array.from(e.dataTransfer.files));
-    });
-    return el('section', { class: 'card', 'aria-labelledby': 'upload-h' }, [
-      el('h1', { id: 'upload-h', text: 'Upload' }), drop,
-      el('div', { class: 'field' }, [el('label', { for: 'expiry', text: 'Keep for (minutes)' }), expiry,
-        el('span', { id: 'expiry-hint', class: 'hint', text: '1 to 10080 (7 days); empty: the server\'s default' })]),
-      tokenRow, list]);
-  }
-
-  async function uploadOne(file, list, expiry, tokenInput, tokenRow) {
-    const bar = el('progress', { max: '100', value: '0', 'aria-label': 'Progress of ' + file.name });
-    const text = el('span', { class: 'upload-status', text: 'Starting…' });
-    const item = el('li', { class: 'upload' }, [el('strong', { text: file.name }), bar, text]);
-    list.prepend(item);
-    let reply;
-    try {
-      reply = await api.upload(file, {
-        expiryMinutes: expiry.value,
-        apiToken: tokenInput.value.trim(),
-        onProgress: (sent, total) => {
-          bar.value = total ? (100 * sent) / total : 0;
-          text.textContent = 'Uploading ' + bytes(sent) + ' of ' + bytes(total);
-        },
-      });
-    } catch (e) {
-      if (e.status === 401 || e.status === 403) {
-        tokenRow.hidden = false;
-        tokenInput.focus();
-      }
-      item.classList.add('failed');
-      text.textContent = 'Upload refused: ' + e.message;
-      const retry = el('button', { type: 'button', class: 'secondary', text: 'Retry' });
-      retry.addEventListener('click', () => { item.remove(); uploadOne(file, list, expiry, tokenInput, tokenRow); });
-      item.append(retry);
-      return;
-    }
-    if (tokenInput.value.trim()) session.setApiToken(tokenInput.value.trim());
-    library.put({ media_id: reply.media_id, admin_key: reply.admin_key, access_token: reply.access_token,
-      name: file.name, added_at: new Date().toISOString(), expires_at: reply.expires_at });
-    item.dataset.mediaId = reply.media_id;
-    refreshLibrary();
-    const open = el('a', { href: '#/media/' + reply.media_id, text: 'Open' });
-    item.append(open);
-    const cred = { adminKey: reply.admin_key };
-    const follow = async () => {
-      let info;
-      try { info = await api.info(reply.media_id, cred); } catch (e) { text.textContent = e.message; return true; }
-      bar.value = info.status === 'ready' ? 100 : info.progress || 0;
-      text.textContent = statusText(info);
-      item.dataset.status = info.status;
-      if (info.status === 'failed') item.classList.add('failed');
-      return info.status === 'ready' || info.status === 'failed';
-    };
-    if (!(await follow())) {
-      const id = every(1000, async () => {
-        if (await follow()) { clearInterval(id); refreshLibrary(); }
-      });
-    }
-  }
-
   // -- this browser's library ------------------------------------------------------
 
   function libraryView() {
@@ -223,38 +136,59 @@
       el('p', { id: 'library-empty', class: 'hint', text: 'Nothing uploaded from this browser yet.' })]);
   }
 
+  let refreshRun = 0;
+
+  /// Redraws the library table, then asks the server for each item's status,
+  /// four at a time, and stores the fresh deadlines in one write.
   function refreshLibrary() {
     const body = document.getElementById('library-body');
     if (!body) return;
+    const run = ++refreshRun;
     const items = library.all();
     document.getElementById('library-empty').hidden = items.length > 0;
+    const pending = [];
     body.replaceChildren(...items.map((e) => {
+      const label = e.name || e.media_id;
       const status = el('td', { class: 'status', text: '…' });
       const expires = el('td', {}, [countdown(e.expires_at)]);
-      const remove = el('button', { type: 'button', class: 'danger small', text: 'Delete', 'aria-label': 'Delete ' + (e.name || e.media_id) });
-      let onRemove = () => deleteItem(e.media_id, e.name, credFor(e.media_id)).then((ok) => ok && refreshLibrary());
-      remove.addEventListener('click', () => onRemove());
-      const row = el('tr', { 'data-media-id': e.media_id }, [
-        el('td', {}, [el('a', { href: '#/media/' + e.media_id, text: e.name || e.media_id })]), status, expires,
-        el('td', {}, [remove])]);
+      const remove = el('button', { type: 'button', class: 'danger small' });
+      const forget = () => { library.remove(e.media_id); refreshLibrary(); };
+      const asForget = () => {
+        remove.textContent = 'Forget';
+        remove.setAttribute('aria-label', 'Forget ' + label + ' (this browser only)');
+        remove.classList.replace('danger', 'secondary');
+      };
+      let onRemove = forget;
       if (e.admin_key) {
-        api.info(e.media_id, { adminKey: e.admin_key }).then((info) => {
-          status.textContent = statusText(info);
-          expires.replaceChildren(countdown(info.expires_at));
-          library.put({ media_id: e.media_id, expires_at: info.expires_at });
-        }, (err) => {
-          status.textContent = err.status === 404 ? 'Gone (expired or deleted)' : err.message;
-          if (err.status === 404) {
-            remove.textContent = 'Forget';
-            remove.setAttribute('aria-label', 'Forget ' + (e.name || e.media_id));
-            onRemove = () => { library.remove(e.media_id); refreshLibrary(); };
-          }
-        });
+        remove.textContent = 'Delete';
+        remove.setAttribute('aria-label', 'Delete ' + label);
+        onRemove = () => deleteItem(e.media_id, e.name, { adminKey: e.admin_key }).then((ok) => ok && refreshLibrary());
+        pending.push({ e, status, expires, gone: () => { asForget(); onRemove = forget; } });
       } else {
         status.textContent = 'Viewer link only';
+        asForget();
       }
-      return row;
+      remove.addEventListener('click', () => onRemove());
+      return el('tr', { 'data-media-id': e.media_id }, [
+        el('td', {}, [el('a', { href: '#/media/' + e.media_id, text: label })]), status, expires, el('td', {}, [remove])]);
     }));
+    const deadlines = {};
+    const worker = async () => {
+      for (let p = pending.shift(); p && run === refreshRun; p = pending.shift()) {
+        try {
+          const info = await api.info(p.e.media_id, { adminKey: p.e.admin_key });
+          p.status.textContent = statusText(info);
+          p.expires.replaceChildren(countdown(info.expires_at));
+          deadlines[p.e.media_id] = info.expires_at;
+        } catch (err) {
+          p.status.textContent = err.status === 404 ? 'Gone (expired or deleted)' : err.message;
+          if (err.status === 404) p.gone();
+        }
+      }
+    };
+    Promise.all([worker(), worker(), worker(), worker()]).then(() => {
+      if (Object.keys(deadlines).length) library.update(deadlines, 'expires_at');
+    });
   }
 
   /// Asks, then deletes. `beforeRemove` runs once confirmed (the media page
@@ -275,30 +209,38 @@
   }
 
   function home() {
-    view.replaceChildren(uploadView(), libraryView());
+    view.replaceChildren(window.hlsgateUpload.card(), libraryView());
     refreshLibrary();
     document.title = 'hlsgate';
   }
 
-  window.hlsgateApp = { home, refreshLibrary, uploadOne, deleteItem, credFor, statusText, remaining, el, every,
+  window.hlsgateApp = { home, refreshLibrary, deleteItem, credFor, statusText, remaining, el, every,
     toast, confirmAction, copy, countdown, setCurrent: (p) => { current = p; }, view,
     generation: () => generation };
 
   // -- routing ---------------------------------------------------------------------
 
-  function route() {
+  function route(event) {
+    const h = location.hash.replace(/^#/, '');
+    // Only "#/..." names a view; any other fragment is an in-page anchor.
+    if (event && event.type === 'hashchange' && h && !h.startsWith('/')) return;
     generation++;
     for (const id of polls) clearInterval(id);
     polls = [];
     if (current) { current.destroy(); current = null; }
-    const h = location.hash.replace(/^#/, '');
+    const dialog = document.getElementById('confirm');
+    if (dialog.open) dialog.close('cancel'); // never confirm for a page that is gone
+    const main = document.getElementById('main');
+    if (h.startsWith('/') && h !== '/') main.focus({ preventScroll: true }); // views may move focus on
     const m = /^\/media\/([A-Za-z0-9_-]{1,64})$/.exec(h);
     if (m) window.hlsgateMediaPage(m[1]);
     else if (h === '/admin') window.hlsgateAdminPage();
     else home();
-    const main = document.getElementById('main');
-    if (h) main.focus({ preventScroll: true });
   }
+  document.querySelector('.skip').addEventListener('click', (e) => {
+    e.preventDefault();
+    document.getElementById('main').focus();
+  });
   window.addEventListener('hashchange', route);
   window.addEventListener('DOMContentLoaded', route);
   window.hlsgateApp.route = route;

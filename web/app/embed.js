@@ -18,7 +18,8 @@
     return;
   }
   window.hlsgate.api.streamInfo(id, token).then((info) => {
-    if (!info.playable) {
+    // An imported item becomes playable when its playlist is first asked for.
+    if (!info.playable && info.status !== 'imported') {
       fail(info.status === 'failed' ? 'This media could not be transcoded.' : 'This media is still being prepared.');
       return;
     }

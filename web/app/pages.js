@@ -16,52 +16,73 @@
 
   // -- #/media/{id} ----------------------------------------------------------------
 
+  /// Minutes from now to an ISO 8601 deadline, within the API's [1, 10080].
+  function minutesUntil(iso) {
+    const m = Math.ceil((Date.parse(iso) - Date.now()) / 60000);
+    return Math.min(10080, Math.max(1, isFinite(m) ? m : 60));
+  }
+
+  /// Runs `fn` with `button` disabled, so that a double click sends one request.
+  async function once(button, fn) {
+    if (button.disabled) return;
+    button.disabled = true;
+    try { await fn(); } finally { button.disabled = false; }
+  }
+
   async function mediaPage(id) {
     document.title = 'hlsgate · ' + id;
     const gen = app.generation();
+    const left = () => gen !== app.generation();
+    const entry = library.get(id);
     const cred = app.credFor(id);
-    const heading = el('h1', { id: 'media-h', text: library.get(id)?.name || id });
+    const heading = el('h1', { id: 'media-h', text: (entry && entry.name) || id });
     const page = el('section', { class: 'card media-page', 'aria-labelledby': 'media-h' }, [heading]);
     view.replaceChildren(page);
-    if (!cred) {
+    if (!cred && !(entry && entry.access_token)) {
       page.append(notice('This browser holds no key for this media. Import your library list, or sign in on the admin page.', 'alert'),
         el('a', { href: '#/admin', class: 'button', text: 'Sign in as admin' }));
       return;
     }
-    let info;
+    // With an admin credential: the item's record. With a viewer token only:
+    // what a viewer may see (stream-info), and no management.
+    let info = null;
+    let token = (entry && entry.access_token) || (cred && cred.apiToken ? session.viewerToken(id) : '');
     try {
-      info = await api.info(id, cred);
+      info = cred ? await api.info(id, cred) : await api.streamInfo(id, token);
     } catch (e) {
-      page.append(notice(e.status === 404 ? 'This media no longer exists (expired or deleted).' : 'Could not load it: ' + e.message, 'alert'));
+      if (left()) return;
+      page.append(notice(e.status === 404 ? 'This media no longer exists (expired or deleted).'
+        : e.status === 403 || e.status === 410 ? 'This link no longer works (the token was refreshed, revoked or expired).'
+          : 'Could not load it: ' + e.message, 'alert'));
       return;
     }
-    if (gen !== app.generation()) return; // the user left meanwhile
-    heading.textContent = info.original_name || id;
+    if (left()) return;
+    if (info.original_name) heading.textContent = info.original_name;
     document.title = 'hlsgate · ' + heading.textContent;
-    const status = el('p', { class: 'status', id: 'media-status', text: statusText(info) });
+    const status = el('p', { class: 'status', id: 'media-status', role: 'status', text: statusText(info) });
     const playerHost = el('div', { class: 'player-host', id: 'player-host' });
-    const expires = el('p', {}, ['Expires ', countdown(info.expires_at)]);
-    expires.id = 'media-expires';
+    const expires = el('p', { id: 'media-expires' }, ['Expires ', countdown(info.expires_at)]);
     page.append(status, playerHost);
 
     // Expiry: countdown and extend.
     const minutes = el('input', { id: 'extend-minutes', type: 'number', min: '1', max: '10080', value: '60', inputmode: 'numeric' });
     const extend = el('button', { type: 'button', id: 'extend', text: 'Extend' });
-    extend.addEventListener('click', async () => {
+    extend.addEventListener('click', () => once(extend, async () => {
       try {
         const r = await api.extend(id, cred, minutes.value);
+        info.expires_at = r.expires_at;
         expires.replaceChildren('Expires ', countdown(r.expires_at));
-        library.put({ media_id: id, expires_at: r.expires_at });
+        if (library.get(id)) library.put({ media_id: id, expires_at: r.expires_at });
         toast('Extended by ' + r.extended_by_minutes + ' min');
       } catch (e) {
         toast('Extend refused: ' + e.message);
       }
-    });
+    }));
     page.append(el('section', { 'aria-labelledby': 'expiry-h' }, [
       el('h2', { id: 'expiry-h', text: 'Expiry' }), expires,
-      el('div', { class: 'row' }, [el('label', { for: 'extend-minutes', text: 'Minutes' }), minutes, extend])]));
+      cred ? el('div', { class: 'row' }, [el('label', { for: 'extend-minutes', text: 'Minutes' }), minutes, extend]) : null]));
 
-    // Share and embed: filled once a viewer token is known.
+    // Share and embed: filled once the player's token is known.
     const link = el('input', { id: 'share-link', type: 'text', readonly: '', class: 'wide' });
     const embed = el('textarea', { id: 'embed-code', readonly: '', rows: '3', class: 'wide' });
     const embedOpen = el('a', { id: 'embed-open', target: '_blank', rel: 'noopener', text: 'Open the embed page' });
@@ -72,61 +93,43 @@
       el('div', { class: 'field' }, [el('label', { for: 'embed-code', text: 'Embed code' }), embed,
         el('button', { type: 'button', class: 'secondary', text: 'Copy embed code', onclick: () => copy(embed.value, 'Embed code') })]),
       embedOpen]));
-
-    // Manage: refresh and delete.
-    const refresh = el('button', { type: 'button', id: 'refresh', class: 'secondary', text: 'Refresh token' });
-    const remove = el('button', { type: 'button', id: 'delete', class: 'danger', text: 'Delete' });
-    page.append(el('section', { 'aria-labelledby': 'manage-h' }, [
-      el('h2', { id: 'manage-h', text: 'Manage' }),
-      el('p', { class: 'hint', text: 'Refreshing issues a new token: every link shared so far stops working at once.' }),
-      el('div', { class: 'row' }, [refresh, remove])]));
-    remove.addEventListener('click', async () => {
-      const stop = () => { if (window.hlsgateCurrentPlayer) window.hlsgateCurrentPlayer.destroy(); };
-      if (await app.deleteItem(id, heading.textContent, cred, stop)) location.hash = '#/';
-    });
-
-    let token = library.get(id)?.access_token || '';
-    const share = (t) => {
-      const abs = location.origin + api.playlistPath(id, t);
-      const em = location.origin + api.embedPath(id, t);
-      link.value = abs;
+    // Links go to the server's public URL (HLSGATE_PUBLIC_URL, e.g. an edge),
+    // read from manifest_url; when that is only the loopback default, to the
+    // address this page was opened at.
+    const share = (manifestUrl, t) => {
+      let base = location.origin;
+      try {
+        const u = new URL(manifestUrl);
+        if (!/^(127\.|localhost$|\[::1\]$)/.test(u.hostname)) base = manifestUrl.slice(0, manifestUrl.indexOf('/stream/'));
+      } catch (_) { /* keep this page's origin */ }
+      link.value = base + api.playlistPath(id, t);
+      const em = base + api.embedPath(id, t);
       embed.value = '<iframe src="' + em + '" width="640" height="360" allow="fullscreen; autoplay" allowfullscreen style="border:0"></iframe>';
       embedOpen.href = em;
     };
-    refresh.addEventListener('click', async () => {
-      if (!(await confirmAction('Issue a new token? Every link shared so far stops working at once.', 'Refresh')))
-        return;
-      try {
-        const r = await api.refresh(id, cred);
-        token = r.access_token;
-        if (library.get(id)) library.put({ media_id: id, access_token: token });
-        share(token);
-        startPlayer();
-        toast('New token issued; old links no longer work');
-      } catch (e) {
-        toast('Refresh refused: ' + e.message);
-      }
-    });
 
     async function startPlayer() {
       if (!token) {
         try {
-          token = (await api.mintToken(id, cred, 'web app')).access_token;
-          if (library.get(id)) library.put({ media_id: id, access_token: token });
+          // A token for this tab, living as long as the media does now.
+          token = (await api.mintToken(id, cred, 'web app', minutesUntil(info.expires_at))).access_token;
+          session.setViewerToken(id, token);
         } catch (e) {
           playerHost.replaceChildren(notice('No viewer token: ' + e.message, 'alert'));
           return;
         }
       }
-      share(token);
       let si;
       try {
         si = await api.streamInfo(id, token);
       } catch (e) {
-        playerHost.replaceChildren(notice('The viewer token does not work: ' + e.message + '. Refresh the token.', 'alert'));
+        if (!left()) playerHost.replaceChildren(notice('The viewer token does not work: ' + e.message + '. Refresh the token.', 'alert'));
         return;
       }
-      if (!si.playable || gen !== app.generation()) return false; // not ready, or the user left
+      if (left()) return;
+      share(si.manifest_url, token);
+      // An imported item becomes playable when its playlist is first asked for.
+      if (!si.playable && si.status !== 'imported') return;
       const rel = (u) => (u ? new URL(u, location.href).pathname + new URL(u, location.href).search : '');
       const old = window.hlsgateCurrentPlayer;
       if (old) old.destroy();
@@ -134,7 +137,41 @@
         storyboardUrl: rel(si.storyboard_url), title: heading.textContent });
       window.hlsgateCurrentPlayer = p;
       app.setCurrent(p);
-      return true;
+    }
+
+    if (cred) {
+      // Manage: refresh and delete.
+      const refresh = el('button', { type: 'button', id: 'refresh', class: 'secondary', text: 'Refresh token' });
+      const remove = el('button', { type: 'button', id: 'delete', class: 'danger', text: 'Delete' });
+      page.append(el('section', { 'aria-labelledby': 'manage-h' }, [
+        el('h2', { id: 'manage-h', text: 'Manage' }),
+        el('p', { class: 'hint', text: 'Refreshing issues a new token: every link shared so far stops working at once.' }),
+        el('div', { class: 'row' }, [refresh, remove])]));
+      remove.addEventListener('click', () => once(remove, async () => {
+        let stopped = false;
+        const stop = () => {
+          stopped = true;
+          if (window.hlsgateCurrentPlayer) window.hlsgateCurrentPlayer.destroy();
+        };
+        if (await app.deleteItem(id, heading.textContent, cred, stop)) location.hash = '#/';
+        else if (stopped && !left()) startPlayer(); // the delete failed: play on
+      }));
+      refresh.addEventListener('click', () => once(refresh, async () => {
+        if (!(await confirmAction('Issue a new token? Every link shared so far stops working at once.', 'Refresh')))
+          return;
+        try {
+          // The new token lives as long as the media does now.
+          const r = await api.refresh(id, cred, minutesUntil(info.expires_at));
+          token = r.access_token;
+          if (library.get(id)) library.put({ media_id: id, access_token: token });
+          else session.setViewerToken(id, token);
+          if (left()) return;
+          await startPlayer();
+          toast('New token issued; old links no longer work');
+        } catch (e) {
+          toast('Refresh refused: ' + e.message);
+        }
+      }));
     }
 
     if (info.status === 'ready' || info.status === 'imported') {
@@ -142,8 +179,20 @@
     } else if (info.status !== 'failed') {
       const bar = el('progress', { max: '100', value: String(info.progress || 0), 'aria-label': 'Transcoding progress' });
       playerHost.replaceChildren(bar);
+      let busy = false;
       const timer = app.every(1000, async () => {
-        try { info = await api.info(id, cred); } catch (e) { status.textContent = e.message; clearInterval(timer); return; }
+        if (busy) return;
+        busy = true;
+        try {
+          info = cred ? await api.info(id, cred) : await api.streamInfo(id, token);
+        } catch (e) {
+          status.textContent = e.message;
+          clearInterval(timer);
+          return;
+        } finally {
+          busy = false;
+        }
+        if (left()) return;
         status.textContent = statusText(info);
         bar.value = info.progress || 0;
         if (info.status === 'ready') { clearInterval(timer); startPlayer(); }
@@ -162,17 +211,21 @@
       el('p', { class: 'hint', text: 'Sign in with the server\'s API token (HLSGATE_API_TOKEN, or DATA_DIR/api_token). It is kept for this tab only.' }),
       el('div', { class: 'field' }, [el('label', { for: 'admin-token', text: 'API token' }), input]),
       el('button', { type: 'submit', text: 'Sign in' }), err]);
-    form.addEventListener('submit', async (e) => {
+    const gen = app.generation();
+    const submit = form.querySelector('button[type="submit"]');
+    form.addEventListener('submit', (e) => {
       e.preventDefault();
-      const t = input.value.trim();
-      try {
-        await api.list({ apiToken: t }, { limit: '1' });
-      } catch (x) {
-        err.textContent = x.status === 401 || x.status === 403 ? 'That is not the API token.' : x.message;
-        return;
-      }
-      session.setApiToken(t);
-      adminPage();
+      once(submit, async () => {
+        const t = input.value.trim();
+        try {
+          await api.list({ apiToken: t }, { limit: '1' });
+        } catch (x) {
+          err.textContent = x.status === 401 || x.status === 403 ? 'That is not the API token.' : x.message;
+          return;
+        }
+        session.setApiToken(t);
+        if (gen === app.generation()) adminPage();
+      });
     });
     view.replaceChildren(form);
     input.focus();
@@ -201,17 +254,25 @@
           .map((h) => el('th', { scope: 'col', text: h })))]), body])]), more]));
 
     let cursor = null;
+    let seq = 0; // the latest listing; older answers are dropped
+    const gen = app.generation();
     const params = () => ({ status: statusSel.value, q: q.value.trim() });
     async function load(reset) {
-      if (reset) { body.replaceChildren(); cursor = null; }
+      const mine = ++seq;
+      if (reset) { body.replaceChildren(); cursor = null; more.hidden = true; }
+      more.disabled = true;
       let page;
       try {
         page = await api.list(cred, Object.assign({ limit: '50', cursor: cursor || '' }, params()));
       } catch (e) {
+        if (mine !== seq || gen !== app.generation()) return;
+        more.disabled = false;
         if (e.status === 401 || e.status === 403) { session.setApiToken(''); return signIn(); }
         toast('Listing failed: ' + e.message);
         return;
       }
+      if (mine !== seq || gen !== app.generation()) return;
+      more.disabled = false;
       for (const m of page.items) {
         const del = el('button', { type: 'button', class: 'danger small', text: 'Delete', 'aria-label': 'Delete ' + (m.original_name || m.media_id) });
         const row = el('tr', { 'data-media-id': m.media_id }, [
@@ -231,7 +292,7 @@
     filter.addEventListener('submit', (e) => { e.preventDefault(); load(true); });
     more.addEventListener('click', () => load(false));
     signOut.addEventListener('click', () => { session.setApiToken(''); signIn(); });
-    bulk.addEventListener('click', async () => {
+    bulk.addEventListener('click', () => once(bulk, async () => {
       const p = params();
       if (!p.status && !p.q) { toast('Choose a status or a name first'); return; }
       if (!(await confirmAction('Delete every item that matches (status: ' + (p.status || 'any') + ', name: ' + (p.q || 'any') + ')?', 'Delete all')))
@@ -242,8 +303,8 @@
       } catch (e) {
         toast('Bulk delete refused: ' + e.message);
       }
-      load(true);
-    });
+      if (gen === app.generation()) load(true);
+    }));
     load(true);
   }
 

@@ -81,7 +81,8 @@
   /// Builds a player in `host` for the playlist `src`. Options: poster,
   /// storyboardUrl, title, onFatal(message). Returns {video, hls, state, destroy}.
   function createPlayer(host, opts) {
-    const video = el('video', { playsinline: '', preload: 'metadata', 'aria-label': opts.title || 'Video' });
+    // Focusable, so that Space/K and the arrow keys work once it is selected.
+    const video = el('video', { playsinline: '', preload: 'metadata', tabindex: '0', 'aria-label': opts.title || 'Video' });
     if (opts.poster) video.poster = opts.poster;
     const message = el('div', { class: 'player-msg', role: 'status', 'aria-live': 'polite' });
     const play = el('button', { type: 'button', class: 'play' });
@@ -181,6 +182,10 @@
     seek.addEventListener('pointerleave', hidePreview);
     seek.addEventListener('blur', hidePreview);
     seek.addEventListener('pointerdown', () => { dragging = true; });
+    // A click on the thumb that moves nothing fires no 'change': end the drag here too.
+    const endDrag = () => { if (dragging) { dragging = false; showTime(); } };
+    window.addEventListener('pointerup', endDrag);
+    window.addEventListener('pointercancel', endDrag);
     seek.addEventListener('input', () => {
       const max = Number(seek.max) || 0;
       showPreview(Number(seek.value), max > 0 ? Number(seek.value) / max : 0);
@@ -216,7 +221,12 @@
       hls.subtitleDisplay = Number(subs.value) >= 0;
       hls.subtitleTrack = Number(subs.value);
     });
-    const trackName = (t, i) => t.name || t.lang || 'Track ' + (i + 1);
+    // A track's name, or its language's name in the viewer's language ("de" -> "German").
+    const languageName = (code) => {
+      try { return new Intl.DisplayNames([navigator.language || 'en'], { type: 'language' }).of(code); } catch (_) { return code; }
+    };
+    const trackName = (t, i) =>
+      (t.name && t.name !== t.lang ? t.name : t.lang ? languageName(t.lang) : '') || 'Track ' + (i + 1);
 
     // -- source --------------------------------------------------------------------
     const Hls = window.Hls;
@@ -264,6 +274,8 @@
       video, state,
       get hls() { return hls; },
       destroy() {
+        window.removeEventListener('pointerup', endDrag);
+        window.removeEventListener('pointercancel', endDrag);
         if (hls) hls.destroy();
         hls = null;
         video.removeAttribute('src');
