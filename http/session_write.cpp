@@ -333,6 +333,10 @@ void session::on_begin_shutdown() {
   case phase::head:
     return do_close();
   case phase::body:
+    // In flight from now on: the drain waits for this 503 (and the lingering
+    // close after it); otherwise the process could exit before the cancelled
+    // read is handled, and the client would get a reset instead of an answer.
+    set_phase(phase::awaiting);
     return cut(503);
   default:
     return; // the current answer goes out with Connection: close
