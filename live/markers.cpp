@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "media/subtitles.hpp"
+#include "metrics/log.hpp"
+
 namespace hlsgate::live {
 
 namespace {
@@ -17,31 +20,18 @@ bool class_char(char c) {
          c == '_' || c == '-';
 }
 
-/// Well-formed UTF-8 with no control character and no '"' (which would end
-/// the playlist's quoted string).
+/// Well-formed UTF-8 (media::valid_utf8) with no control character and no
+/// '"' (which would end the playlist's quoted string).
 bool valid_label(std::string_view s) {
-  if (s.empty() || s.size() > 200)
+  if (s.empty() || s.size() > 200 || !media::valid_utf8(s))
     return false;
-  size_t i = 0;
-  while (i < s.size()) {
+  for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x20 || c == 0x7f || c == '"')
       return false;
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size())
+    // C1 controls, U+0080..U+009F, are 0xC2 0x80..0x9F in UTF-8.
+    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0)
       return false;
-    uint32_t cp = len == 1 ? c : c & (0x3f >> (len - 1));
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80)
-        return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    // Overlong forms, surrogates, beyond U+10FFFF, C1 controls.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff || (cp >= 0x80 && cp < 0xa0))
-      return false;
-    i += len;
   }
   return true;
 }
@@ -91,13 +81,12 @@ void base64(std::string_view in, std::string& out) {
 std::string iso8601_ms(int64_t unix_ms) {
   const int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
   const int ms = static_cast<int>(unix_ms - secs * 1000);
-  const std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[96]; // ints of any size fit
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
+  std::string out = logging::utc_iso8601(static_cast<std::time_t>(secs)); // ...SSZ
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ", ms);
+  out.pop_back();
+  out += frac;
+  return out;
 }
 
 bool parse_iso8601_ms(std::string_view s, int64_t& unix_ms) {
