@@ -30,7 +30,7 @@ prober_actor::behavior_type prober_behavior(prober_actor::pointer, env_ptr env) 
   return {
       [env](probe_atom, const std::string& path) -> media::result<media::probe_info> {
         // An upload is a file of ours in the upload folder: nothing else.
-        return media::probe(path, media::open_policy{env->upload_dir});
+        return media::probe(path, media::confined_to(env->upload_dir));
       },
       [env](import_atom, const import_params& p) -> probed_files {
         return probe_library(p, env->cfg.import_root);
@@ -39,7 +39,7 @@ prober_actor::behavior_type prober_behavior(prober_actor::pointer, env_ptr env) 
 }
 
 probed_files probe_library(const import_params& p, const std::string& import_root) {
-  const media::open_policy policy{import_root};
+  const media::open_policy policy = media::confined_to(import_root);
   constexpr size_t max_files = max_import_files;
   std::vector<std::string> files;
   std::error_code ec;

@@ -14,8 +14,20 @@
 #pragma once
 
 #include <string>
+#include <utility>
+
+#include "media/test_pattern.hpp"
 
 namespace hlsgate::media {
+
+/// What kind of input a job reads.
+enum class source_kind {
+  file,         ///< a file on disk, under the rules above
+  test_pattern, ///< hlsgate's own generated test signal (live channels): the
+                ///< input path is ignored; libav's lavfi device runs a filter
+                ///< graph that hlsgate writes itself (test_pattern_graph), in
+                ///< real time and without end
+};
 
 struct open_policy {
   /// An absolute directory the opened file must lie in, judged from the
@@ -27,6 +39,16 @@ struct open_policy {
   /// upload's original); never for a user's library or an upload, where a
   /// FIFO could hold a thread forever.
   bool allow_fifo = false;
+  source_kind kind = source_kind::file;
+  /// source_kind::test_pattern: its size and rate.
+  test_pattern pattern;
 };
+
+/// The policy of files under `root` (no FIFO).
+inline open_policy confined_to(std::string root) {
+  open_policy p;
+  p.confine_root = std::move(root);
+  return p;
+}
 
 } // namespace hlsgate::media

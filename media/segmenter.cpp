@@ -214,7 +214,7 @@ status rendition_writer::start_segment(int64_t start) {
   if (auto s = close_segment(start, false); !s)
     return s;
   segment_state seg;
-  seg.name = segment_file_name(segments_, segment_kind::ts);
+  seg.name = segment_file_name(shared_.first_segment + segments_, segment_kind::ts);
   seg.path = dir_ / seg.name;
   seg.part = dir_ / (seg.name + ".part");
   seg.start = start;

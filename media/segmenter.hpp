@@ -42,6 +42,7 @@ struct job_shared {
   bool abort = false;
   bool failed = false;
   size_t variant_count = 0; ///< set before any writer emits: segment_event::variant_count
+  size_t first_segment = 0; ///< the number in the first segment's file name
   error first_error;
   std::deque<segment_event> events;
 

@@ -10,10 +10,12 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <utility>
 
 extern "C" {
+#include <libavdevice/avdevice.h>
 #include <libavformat/avio.h>
 #include <libavutil/mem.h>
 }
@@ -209,7 +211,40 @@ void input_closer::operator()(AVFormatContext* p) const noexcept {
   free_io(pb);
 }
 
+namespace {
+
+/// The live test signal: libav's lavfi device running the graph hlsgate
+/// wrote (media/test_pattern.hpp); nothing of it comes from a caller.
+result<input_ptr> open_test_pattern(const test_pattern& p) {
+  static std::once_flag devices;
+  std::call_once(devices, [] { avdevice_register_all(); });
+  constexpr const char* stage = "open test pattern";
+  const AVInputFormat* lavfi = av_find_input_format("lavfi");
+  if (!lavfi)
+    return fail(errc::internal, "the test pattern is not available", stage,
+                AVERROR_DEMUXER_NOT_FOUND);
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw)
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  raw->io_open = refuse_nested_open;
+  raw->protocol_whitelist = av_strdup("none");
+  if (!raw->protocol_whitelist) {
+    avformat_free_context(raw);
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  }
+  if (int e = avformat_open_input(&raw, test_pattern_graph(p).c_str(), lavfi, nullptr); e < 0)
+    return fail(errc::internal, "the test pattern could not start", stage, e);
+  input_ptr fmt(raw);
+  if (int e = avformat_find_stream_info(fmt.get(), nullptr); e < 0)
+    return fail(errc::internal, "the test pattern could not start", "read stream info", e);
+  return result<input_ptr>{std::move(fmt)};
+}
+
+} // namespace
+
 result<input_ptr> open_source(const std::string& path, const open_policy& policy) {
+  if (policy.kind == source_kind::test_pattern)
+    return open_test_pattern(policy.pattern);
   auto fd = open_checked(path, policy);
   if (!fd)
     return fd.err();

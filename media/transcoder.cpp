@@ -224,6 +224,7 @@ status job::open_rungs(const fs::path& out_dir) {
   }
 
   shared_.variant_count = vidx_ < 0 ? 1 : plan_.size();
+  shared_.first_segment = opts_.first_segment;
   if (auto s =
           alt_.open_writers(out_dir, shared_, plan_.size(), plan_.size() + alt_.size(), seg_ticks_);
       !s)

@@ -34,6 +34,10 @@ struct transcode_options {
   bool allow_remux = true;
   /// Which files may be read as the input (media/open_policy.hpp).
   open_policy source;
+  /// The number in the first segment file's name (seg_%05d.ts): a live
+  /// channel's next media sequence number, so that every ingest session of a
+  /// channel writes new names into the same rendition folders.
+  size_t first_segment = 0;
 };
 
 /// One rendition written by the transcoder into `out_dir/<name>/`.

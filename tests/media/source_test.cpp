@@ -198,7 +198,7 @@ TEST(Source, SymlinkAsTheInputIsRefused) {
   const std::string link = dir + "/holiday.mp4";
   fs::create_symlink(target, link);
   expect_refused_everywhere(link, open_policy{});
-  expect_refused_everywhere(link, open_policy{dir});
+  expect_refused_everywhere(link, confined_to(dir));
   // A symlink to a directory, FIFO or not, is no better.
   fs::create_directory_symlink(dir, dir + "/loop.mp4");
   expect_refused_everywhere(dir + "/loop.mp4", open_policy{});
@@ -213,15 +213,15 @@ TEST(Source, PathOutsideTheConfinementRootIsRefused) {
   fs::copy_file(small_clip("mp4"), inside);
   fs::copy_file(small_clip("mp4"), outside);
 
-  expect_accepted(inside, open_policy{root}, true);
-  expect_accepted(inside, open_policy{root + "/"}, true);
+  expect_accepted(inside, confined_to(root), true);
+  expect_accepted(inside, confined_to(root + "/"), true);
   // "/…/sources2" starts with "/…/sources" but is not inside it.
-  expect_refused_everywhere(outside, open_policy{root});
+  expect_refused_everywhere(outside, confined_to(root));
   // Nor does "..": the opened file is judged, not the spelling of its path.
-  expect_refused_everywhere(root + "/../sources2/clip.mp4", open_policy{root});
+  expect_refused_everywhere(root + "/../sources2/clip.mp4", confined_to(root));
   // The root itself may be reached through a link.
   fs::create_directory_symlink(root, base + "/via-link");
-  expect_accepted(inside, open_policy{base + "/via-link"}, true);
+  expect_accepted(inside, confined_to(base + "/via-link"), true);
 }
 
 TEST(Source, SymlinkedDirectoryLeadingOutsideTheRootIsRefused) {
@@ -234,17 +234,17 @@ TEST(Source, SymlinkedDirectoryLeadingOutsideTheRootIsRefused) {
   const std::string path = root + "/imported/clip.mp4";
   // Links of the parents are followed; only the confinement refuses it.
   ASSERT_TRUE(probe(path, open_policy{})) << "unconfined, the parent link is fine";
-  expect_refused_everywhere(path, open_policy{root});
+  expect_refused_everywhere(path, confined_to(root));
 }
 
 TEST(Source, FileSwappedForASymlinkAfterImportIsRefused) {
   const std::string root = make_temp_dir("swap");
   const std::string path = root + "/clip.mp4";
   fs::copy_file(small_clip("mp4"), path);
-  ASSERT_TRUE(probe(path, open_policy{root}));
+  ASSERT_TRUE(probe(path, confined_to(root)));
   fs::remove(path);
   fs::create_symlink(small_clip("mp4"), path); // same content, outside the root
-  expect_refused_everywhere(path, open_policy{root});
+  expect_refused_everywhere(path, confined_to(root));
 }
 
 TEST(Source, NotAFileIsRefusedWithoutLeakingThePath) {
@@ -260,10 +260,10 @@ TEST(Source, NotAFileIsRefusedWithoutLeakingThePath) {
 
 TEST(Source, ConfinementRootMustBeUsable) {
   const std::string clip = small_clip("mp4");
-  auto relative = probe(clip, open_policy{"relative/dir"});
+  auto relative = probe(clip, confined_to("relative/dir"));
   ASSERT_FALSE(relative);
   EXPECT_EQ(relative.err().code, errc::internal);
-  auto missing = probe(clip, open_policy{make_temp_dir("gone") + "/missing"});
+  auto missing = probe(clip, confined_to(make_temp_dir("gone") + "/missing"));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.err().code, errc::io_error);
   EXPECT_EQ(missing.err().reason.find('/'), std::string::npos);
@@ -315,7 +315,7 @@ TEST(Source, FifoRefusedUnlessAllowedAndNeverBlocks) {
   const std::string fifo = dir + "/film.mp4";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   const auto started = std::chrono::steady_clock::now();
-  auto p = probe(fifo, open_policy{dir});
+  auto p = probe(fifo, confined_to(dir));
   ASSERT_FALSE(p);
   EXPECT_EQ(p.err().code, errc::unsupported_media);
   auto t = run_transcode(fifo, confined(dir));
