@@ -20,8 +20,8 @@ bool class_char(char c) {
          c == '_' || c == '-';
 }
 
-/// Well-formed UTF-8 (media::valid_utf8) with no control character and no
-/// '"' (which would end the playlist's quoted string).
+} // namespace
+
 bool valid_label(std::string_view s) {
   if (s.empty() || s.size() > 200 || !media::valid_utf8(s))
     return false;
@@ -35,6 +35,8 @@ bool valid_label(std::string_view s) {
   }
   return true;
 }
+
+namespace {
 
 int digits(std::string_view s, size_t at, size_t n) {
   if (at + n > s.size())

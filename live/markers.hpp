@@ -27,6 +27,16 @@ inline constexpr size_t max_marker_data = 4 * 1024;
 /// refused; unknown fields are refused.
 std::string parse_marker(std::string_view body, int64_t now_ms, marker& out);
 
+/// A label: 1-200 bytes of well-formed UTF-8 (media::valid_utf8) with no
+/// control character (C0, DEL, C1) and no '"' (which would end a playlist's
+/// quoted string). Channel names follow the same rule.
+bool valid_label(std::string_view s);
+
+/// The marker as the store keeps it (every field, `start_ms` as a number),
+/// and back; from_json is strict and false on anything else.
+std::string to_json(const marker& m);
+bool from_json(std::string_view text, marker& m);
+
 /// "2026-12-06T20:00:00.250Z" (always milliseconds, UTC).
 std::string iso8601_ms(int64_t unix_ms);
 /// Parses ISO 8601 date-time with seconds and a zone ("Z" or ±HH:MM), with

@@ -13,6 +13,21 @@ void dvr_window::resume(uint64_t next, uint64_t discontinuities) noexcept {
   discontinuity_sequence_ = discontinuities;
 }
 
+void dvr_window::restore(std::vector<live_segment> listed, uint64_t next,
+                         uint64_t discontinuities) {
+  listed_.clear();
+  listed_seconds_ = 0;
+  for (auto& s : listed) {
+    listed_seconds_ += s.duration;
+    next = std::max(next, s.sequence + 1);
+    listed_.push_back(std::move(s));
+  }
+  longest_listed_ = std::max(longest_listed_, listed_seconds_);
+  next_ = next;
+  discontinuity_sequence_ = discontinuities;
+  pending_discontinuity_ = true;
+}
+
 void dvr_window::append(live_segment s, int64_t now_ms) {
   s.sequence = next_++;
   if (pending_discontinuity_) {

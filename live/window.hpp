@@ -61,6 +61,11 @@ public:
   /// Restores numbering after a restart: the next segment gets `next`, and
   /// the discontinuity sequence starts at `discontinuities`.
   void resume(uint64_t next, uint64_t discontinuities) noexcept;
+  /// Restores a window saved before a restart: its segments (oldest first,
+  /// with their sequence numbers), the next number and the discontinuity
+  /// sequence. The next segment appended starts a discontinuity (the source
+  /// cannot continue where it was).
+  void restore(std::vector<live_segment> listed, uint64_t next, uint64_t discontinuities);
 
 private:
   struct retired {
