@@ -79,6 +79,11 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_test_atom, "hooktest")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_log_atom, "hooklog")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_sent_atom, "hooksent")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, hook_retry_atom, "hookretry")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, stop_atom, "stop")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, marker_add_atom, "mkadd")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, marker_list_atom, "mklist")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, marker_del_atom, "mkdel")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, restart_atom, "restart")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 

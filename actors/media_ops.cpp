@@ -265,20 +265,12 @@ void submit_job(self_ptr self, bool force, std::function<void(bool)> then) {
 }
 
 bool check_admin(self_ptr self, const admin_credential& who, api_error& err) {
-  if (who.is_operator)
+  if (admin_allowed(who, self->state.record.admin_key_hash, err))
     return true;
-  if (who.admin_key.empty()) {
-    err = {api_errc::unauthorized, "Admin key required"};
-    return false;
-  }
-  if (!auth::constant_time_equal(auth::sha256_hex(who.admin_key),
-                                 self->state.record.admin_key_hash)) {
+  if (err.code == api_errc::forbidden)
     if (auto* m = metrics_of(self))
       m->auth_failure("bad_admin_key");
-    err = {api_errc::forbidden, "Invalid admin key"};
-    return false;
-  }
-  return true;
+  return false;
 }
 
 } // namespace hlsgate::actors::ops

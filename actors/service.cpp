@@ -14,6 +14,7 @@
 #include "actors/liveness.hpp"
 #include "actors/media_registry.hpp"
 #include "actors/restore.hpp"
+#include "actors/service_impl.hpp"
 #include "actors/store.hpp"
 #include "actors/transcoder_pool.hpp"
 #include "actors/webhooks.hpp"
@@ -24,84 +25,6 @@
 namespace fs = std::filesystem;
 
 namespace hlsgate::actors {
-
-namespace {
-
-int64_t unix_now() {
-  using namespace std::chrono;
-  return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
-}
-
-/// How long shutdown waits for the clean-ups of undelivered uploads.
-constexpr auto abandon_grace = std::chrono::seconds(10);
-
-} // namespace
-
-struct service::impl {
-  config::settings cfg;
-  metrics::registry& metrics;
-  std::unique_ptr<data_dir> dir;
-  std::unique_ptr<caf::actor_system_config> sys_cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  std::shared_ptr<store> db;
-  std::shared_ptr<const auth::jwt_codec> jwt;
-  std::unique_ptr<auth::url_signer> signer;
-  std::shared_ptr<std::atomic<size_t>> queued = std::make_shared<std::atomic<size_t>>(0);
-  std::shared_ptr<auth::revocation_table> revocations = std::make_shared<auth::revocation_table>();
-  store_actor store_handle;
-  webhooks_actor webhooks;
-  pool_actor pool;
-  registry_actor registry;
-  /// Records the first of store, pool and registry to terminate: /ready
-  /// reports it and uploads are refused (no job could run).
-  liveness alive;
-  /// HLSGATE_API_TOKEN, or the one generated at first start and kept in
-  /// DATA_DIR/api_token: the admin surface is never open.
-  std::string api_token;
-  /// stopped -> running -> draining (uploads refused) -> stopped
-  enum class phase : int { stopped, running, draining };
-  std::atomic<phase> state{phase::stopped};
-
-  std::mutex abandon_mu;
-  std::condition_variable abandon_cv;
-  size_t abandons = 0; ///< guarded by abandon_mu
-
-  impl(const config::settings& c, metrics::registry& m) : cfg(c), metrics(m) {}
-
-  /// Verifies a JWT for `media_id`; false (and `done` answered) on failure.
-  template <class T>
-  bool verify_token(const std::string& media_id, const std::string& token,
-                    auth::token_claims& claims, completion<T>& done) {
-    if (token.empty()) {
-      metrics.auth_failure("missing");
-      done(api_error{api_errc::unauthorized, "Token required"});
-      return false;
-    }
-    auth::token_error err{};
-    if (!jwt->verify(token, unix_now(), claims, err)) {
-      metrics.auth_failure(auth::to_string(err));
-      done(api_error{api_errc::forbidden,
-                     err == auth::token_error::expired ? "Token expired" : "Invalid token"});
-      return false;
-    }
-    if (claims.sub != media_id) {
-      metrics.auth_failure("wrong_media");
-      done(api_error{api_errc::forbidden, "Token is not valid for this media"});
-      return false;
-    }
-    return true;
-  }
-
-  /// False (and `done` answered 503) when the actors do not take this
-  /// work: nothing once stopped, no uploads while draining.
-  template <class T> bool accepting(completion<T>& done, bool is_upload = false) {
-    auto p = state.load(std::memory_order_acquire);
-    if (p == phase::running || (p == phase::draining && !is_upload))
-      return true;
-    done(api_error{api_errc::shutting_down, "Server is shutting down"});
-    return false;
-  }
-};
 
 media::result<auth::signing_keys> load_signing_keys(const config::settings& cfg) {
   std::string secret = cfg.secret_key;
@@ -173,7 +96,7 @@ media::status service::start() {
     return opened.err();
   d.db = std::shared_ptr<store>(std::move(opened).value());
   item_files files{d.dir->media(), d.dir->sources(), d.dir->media_group()};
-  auto restored = restore(*d.db, files, d.dir->uploads(), unix_now());
+  auto restored = restore(*d.db, files, d.dir->uploads(), service_now());
   if (!restored)
     return restored.err();
   logging::info("store restored", {{"live", std::to_string(restored->live.size())},
@@ -211,7 +134,7 @@ media::status service::start() {
   env->events = caf::actor_cast<event_sink>(d.webhooks);
   env->queued = d.queued;
   env->revocations = d.revocations;
-  env->now = unix_now;
+  env->now = service_now;
   pool_params pp;
   pp.env = env;
   pp.workers = d.cfg.workers;
@@ -228,6 +151,8 @@ media::status service::start() {
   d.alive.watch(d.pool, "the transcoder pool is down");
   d.alive.watch(d.registry, "the media registry is down");
   d.alive.watch(d.webhooks, "the webhooks system is down");
+  if (auto s = start_live(d); !s)
+    return s;
   d.state = impl::phase::running;
   return media::ok_status();
 }
@@ -238,6 +163,7 @@ void service::begin_drain() {
   if (!d.state.compare_exchange_strong(expected, impl::phase::draining))
     return;
   caf::anon_send(d.registry, drain_atom_v);
+  drain_live(d);
 }
 
 void service::shutdown() {
@@ -251,6 +177,7 @@ void service::shutdown() {
     d.abandon_cv.wait_for(lk, abandon_grace, [&] { return d.abandons == 0; });
   }
   d.state = impl::phase::stopped;
+  stop_live(d);
   caf::anon_send_exit(d.registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.store_handle, caf::exit_reason::user_shutdown);

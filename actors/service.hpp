@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "actors/completion.hpp"
+#include "actors/live_types.hpp"
 #include "actors/media_index.hpp"
 #include "actors/types.hpp"
 #include "actors/webhook_model.hpp"
@@ -125,6 +126,27 @@ public:
   void test_webhooks(webhook_selector s, completion<std::string> done);
   /// The endpoint's last deliveries, newest first.
   void webhook_deliveries(std::string id, completion<std::vector<webhook_delivery>> done);
+
+  // -- live channels (service_live.cpp) ---------------------------------------
+  /// Admin (the caller checked the API token): creates a channel and starts
+  /// its ingest; the answer carries its keys once its record is durable.
+  void create_channel(live::channel_config cfg, completion<channel_created> done);
+  /// Admin: every channel of this process.
+  std::vector<channel_info> list_channels() const;
+  void channel_info_of(std::string id, admin_credential who, completion<channel_info> done);
+  /// Ends the event: ingest stops, playlists get EXT-X-ENDLIST.
+  void stop_channel(std::string id, admin_credential who, completion<channel_info> done);
+  void delete_channel(std::string id, admin_credential who, completion<actors::done> done);
+  /// `token` is the raw JWT (verified here); `media_request`: a rendition's
+  /// playlist (counted for the viewer estimate).
+  void live_playlist(std::string id, std::string token, bool media_request,
+                     completion<live_grant> done);
+  void add_marker(std::string id, admin_credential who, live::marker m,
+                  completion<live::marker> done);
+  void list_markers(std::string id, std::string token, int64_t since_ms,
+                    completion<std::vector<live::marker>> done);
+  void delete_marker(std::string id, admin_credential who, std::string marker_id,
+                     completion<actors::done> done);
 
   /// Per-item token state for the segment path: read from any thread,
   /// without locks (see revocation.hpp).

@@ -57,6 +57,12 @@ void binder::real(int i, double v) {
   check(sqlite3_bind_double(st_, i, v));
 }
 
+bool step_done(sqlite3_stmt* st) {
+  const int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE;
+}
+
 std::string column_text(sqlite3_stmt* st, int i) {
   auto* p = sqlite3_column_text(st, i);
   return p == nullptr ? std::string{} : std::string{reinterpret_cast<const char*>(p)};

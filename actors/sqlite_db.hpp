@@ -34,6 +34,21 @@ public:
   /// An io_error naming `what` and SQLite's message.
   media::error fail(const char* what) const;
 
+  /// Runs `body` inside BEGIN IMMEDIATE / COMMIT (ROLLBACK when it fails).
+  template <class Body> media::status transaction(const char* what, Body&& body) {
+    if (!exec("BEGIN IMMEDIATE;"))
+      return fail(what);
+    if (!body()) {
+      exec("ROLLBACK;");
+      return fail(what);
+    }
+    if (!exec("COMMIT;")) {
+      exec("ROLLBACK;");
+      return fail(what);
+    }
+    return media::ok_status();
+  }
+
 private:
   sqlite_db() = default;
   sqlite3* db_ = nullptr;
@@ -55,6 +70,9 @@ private:
   sqlite3_stmt* st_;
   int bad_ = 0; ///< the first failing bind's SQLite code
 };
+
+/// Steps a statement that returns no rows and resets it; true when done.
+bool step_done(sqlite3_stmt* st);
 
 /// Column `i` as text ("" for NULL).
 std::string column_text(sqlite3_stmt* st, int i);

@@ -87,4 +87,18 @@ auth::revocation_table::item_state revocation_state(const media_record& r) {
   return s;
 }
 
+bool admin_allowed(const admin_credential& who, const std::string& admin_key_hash, api_error& err) {
+  if (who.is_operator)
+    return true;
+  if (who.admin_key.empty()) {
+    err = {api_errc::unauthorized, "Admin key required"};
+    return false;
+  }
+  if (!auth::constant_time_equal(auth::sha256_hex(who.admin_key), admin_key_hash)) {
+    err = {api_errc::forbidden, "Invalid admin key"};
+    return false;
+  }
+  return true;
+}
+
 } // namespace hlsgate::actors

@@ -45,6 +45,12 @@ bool revoke_token(media_record& r, std::string_view jti);
 /// revocation and refreshes (an older generation).
 token_list list_tokens(const media_record& r);
 
+/// Whether `who` may manage an item (a media item or a live channel) whose
+/// admin key hashes to `admin_key_hash`: the API token always, otherwise the
+/// key, compared in constant time. On refusal `err` says why (401 without a
+/// key, 403 with a wrong one).
+bool admin_allowed(const admin_credential& who, const std::string& admin_key_hash, api_error& err);
+
 /// What the segment path needs to know of `r`.
 auth::revocation_table::item_state revocation_state(const media_record& r);
 

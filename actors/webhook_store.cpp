@@ -40,25 +40,8 @@ struct webhook_store::impl {
   std::unique_ptr<sqlite_db> db;
   stmt_ptr put_hook, del_hook, del_hook_deliveries, add, update, prune;
 
-  /// Runs `body` inside BEGIN IMMEDIATE / COMMIT (ROLLBACK when it fails).
   template <class Body> media::status transaction(const char* what, Body&& body) {
-    if (!db->exec("BEGIN IMMEDIATE;"))
-      return db->fail(what);
-    if (!body()) {
-      db->exec("ROLLBACK;");
-      return db->fail(what);
-    }
-    if (!db->exec("COMMIT;")) {
-      db->exec("ROLLBACK;");
-      return db->fail(what);
-    }
-    return media::ok_status();
-  }
-
-  static bool step_done(sqlite3_stmt* st) {
-    const int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE;
+    return db->transaction(what, std::forward<Body>(body));
   }
 };
 
@@ -121,7 +104,7 @@ media::status webhook_store::put_webhook(const webhook& w) {
   b.int64(6, w.retry_attempts);
   b.text(7, w.secret);
   b.int64(8, w.created_at);
-  if (!b.ok() || !impl::step_done(st))
+  if (!b.ok() || !step_done(st))
     return impl_->db->fail("cannot write a webhook");
   return media::ok_status();
 }
@@ -132,7 +115,7 @@ media::status webhook_store::remove_webhook(const std::string& id) {
       sqlite3_reset(st);
       binder b{st};
       b.text(1, id);
-      if (!b.ok() || !impl::step_done(st))
+      if (!b.ok() || !step_done(st))
         return false;
     }
     return true;
@@ -190,7 +173,7 @@ media::status webhook_store::add_deliveries(const std::vector<webhook_delivery>&
       b.text(10, std::string{to_string(d.state)});
       b.int64(11, d.last_status);
       b.text(12, d.last_error);
-      if (!b.ok() || !impl::step_done(st))
+      if (!b.ok() || !step_done(st))
         return false;
     }
     return true;
@@ -208,7 +191,7 @@ media::status webhook_store::update_delivery(const webhook_delivery& d) {
   b.text(5, std::string{to_string(d.state)});
   b.int64(6, d.last_status);
   b.text(7, d.last_error);
-  if (!b.ok() || !impl::step_done(st))
+  if (!b.ok() || !step_done(st))
     return impl_->db->fail("cannot update a delivery");
   if (d.state != delivery_state::pending) {
     auto* pr = impl_->prune.get();
@@ -216,7 +199,7 @@ media::status webhook_store::update_delivery(const webhook_delivery& d) {
     binder p{pr};
     p.text(1, d.webhook_id);
     p.int64(2, static_cast<int64_t>(webhook_rules::kept_deliveries));
-    if (!p.ok() || !impl::step_done(pr))
+    if (!p.ok() || !step_done(pr))
       return impl_->db->fail("cannot prune deliveries");
   }
   return media::ok_status();

@@ -177,6 +177,10 @@ const std::vector<option>& options() {
       unsigned_option<unsigned>("HLSGATE_QUEUE_LIMIT", "queue-limit",
                                 "queued transcode jobs before uploads get 429",
                                 &settings::queue_limit, 1, 100000),
+      unsigned_option<unsigned>("HLSGATE_MAX_CHANNELS", "max-channels",
+                                "live channels that may exist at once (each encodes its ladder "
+                                "in real time)",
+                                &settings::max_channels, 0, 1000),
       unsigned_option<unsigned>("HLSGATE_WATCHDOG_SECONDS", "watchdog-seconds",
                                 "a transcode job that reports no progress this long is failed and "
                                 "its worker replaced",

@@ -66,9 +66,11 @@ struct settings {
   /// HLSGATE_EDGE_REVOCATION_SECONDS: how long an nginx edge may cache the
   /// origin's answer to "is this revocation handle still good?".
   unsigned edge_revocation_seconds = 60;
-  unsigned token_minutes = 0;                  ///< HLSGATE_TOKEN_MINUTES: 0 = media lifetime
-  unsigned default_expiry_minutes = 60;        ///< HLSGATE_DEFAULT_EXPIRY_MINUTES
-  unsigned queue_limit = 32;                   ///< HLSGATE_QUEUE_LIMIT: queued jobs before 429
+  unsigned token_minutes = 0;           ///< HLSGATE_TOKEN_MINUTES: 0 = media lifetime
+  unsigned default_expiry_minutes = 60; ///< HLSGATE_DEFAULT_EXPIRY_MINUTES
+  unsigned queue_limit = 32;            ///< HLSGATE_QUEUE_LIMIT: queued jobs before 429
+  unsigned max_channels =
+      4; ///< HLSGATE_MAX_CHANNELS: live channels at once (each encodes its ladder)
   unsigned watchdog_seconds = 300;             ///< HLSGATE_WATCHDOG_SECONDS: silent job = hung
   std::vector<rung> ladder = default_ladder(); ///< HLSGATE_LADDER, parsed
   unsigned thumbnail_seconds = 10;             ///< HLSGATE_THUMBNAIL_SECONDS: 0 = no thumbnails

@@ -21,6 +21,7 @@
 #include "auth/signed_url.hpp"
 #include "config/ladder.hpp"
 #include "http/api_json.hpp"
+#include "http/api_live.hpp"
 #include "http/api_webhooks.hpp"
 #include "http/errors.hpp"
 #include "http/playlist_cache.hpp"
@@ -96,6 +97,19 @@ struct api::impl {
         {m_delete, "/webhooks/{id}", route::webhooks, route_wait::none, &impl::delete_webhook},
         {both, "/webhooks/{id}/deliveries", route::webhooks, route_wait::none,
          &impl::webhook_deliveries},
+        {m_post, "/live", route::live, route_wait::none, &impl::create_channel},
+        {both, "/live", route::live, route_wait::none, &impl::list_channels},
+        {both, "/live/{id}", route::live, route_wait::none, &impl::channel_info},
+        {m_delete, "/live/{id}", route::live, route_wait::none, &impl::delete_channel},
+        {m_post, "/live/{id}/stop", route::live, route_wait::none, &impl::stop_channel},
+        {m_post, "/live/{id}/markers", route::live, route_wait::none, &impl::add_marker},
+        {both, "/live/{id}/markers", route::live, route_wait::none, &impl::list_markers},
+        {m_delete, "/live/{id}/markers/{name}", route::live, route_wait::none,
+         &impl::delete_marker},
+        {both, "/live/{id}/{playlist}", route::live_playlist, route_wait::none,
+         &impl::live_playlist},
+        {both, "/live/{id}/{rendition}/{playlist}", route::live_playlist, route_wait::none,
+         &impl::live_playlist},
         {both, "/openapi.json", route::docs, route_wait::none, &impl::openapi},
         {both, "/docs", route::docs, route_wait::none, &impl::docs},
         {both, "/docs/{name}", route::docs, route_wait::none, &impl::docs_file},
@@ -126,15 +140,8 @@ struct api::impl {
   /// The item's admin key (X-Admin-Key or ?admin_key=); the API token as a
   /// bearer acts on any item (actors::admin_credential).
   actors::admin_credential admin_credential(const request& req) const {
-    actors::admin_credential who;
-    auto h = req.header("x-admin-key");
-    if (!h.empty())
-      who.admin_key = std::string{h};
-    else
-      req.query_param("admin_key", who.admin_key);
     auto b = bearer(req);
-    who.is_operator = !b.empty() && svc.is_api_token(b);
-    return who;
+    return admin_credential_of(req, !b.empty() && svc.is_api_token(b));
   }
 
   /// The API token as a bearer, or also as ?api_token= where a compatible
@@ -399,6 +406,36 @@ struct api::impl {
   }
   void webhook_deliveries(request& req, const route_params& p, reply_fn& reply) {
     operator_only(req, p, reply, &webhook_routes::deliveries);
+  }
+
+  // -- /live ------------------------------------------------------------------------
+
+  void create_channel(request& req, const route_params& p, reply_fn& reply) {
+    operator_only(req, p, reply, &live_routes::create);
+  }
+  void list_channels(request& req, const route_params& p, reply_fn& reply) {
+    operator_only(req, p, reply, &live_routes::list);
+  }
+  void channel_info(request& req, const route_params& p, reply_fn& reply) {
+    live_routes::info(svc, req, p, reply);
+  }
+  void delete_channel(request& req, const route_params& p, reply_fn& reply) {
+    live_routes::remove(svc, req, p, reply);
+  }
+  void stop_channel(request& req, const route_params& p, reply_fn& reply) {
+    live_routes::stop(svc, req, p, reply);
+  }
+  void add_marker(request& req, const route_params& p, reply_fn& reply) {
+    live_routes::add_marker(svc, req, p, reply);
+  }
+  void list_markers(request& req, const route_params& p, reply_fn& reply) {
+    live_routes::markers(svc, req, p, reply);
+  }
+  void delete_marker(request& req, const route_params& p, reply_fn& reply) {
+    live_routes::delete_marker(svc, req, p, reply);
+  }
+  void live_playlist(request& req, const route_params& p, reply_fn& reply) {
+    live_routes::playlist(svc, req, p, reply);
   }
 
   // -- POST /import (API token) --------------------------------------------------------

@@ -76,4 +76,15 @@ bool read_small_file(const std::string& path, std::string& out, size_t limit) {
   return ok;
 }
 
+actors::admin_credential admin_credential_of(const request& req, bool is_operator) {
+  actors::admin_credential who;
+  auto h = req.header("x-admin-key");
+  if (!h.empty())
+    who.admin_key = std::string{h};
+  else
+    req.query_param("admin_key", who.admin_key);
+  who.is_operator = is_operator;
+  return who;
+}
+
 } // namespace hlsgate::http

@@ -28,6 +28,11 @@ std::string bearer(const request& req);
 /// An item's access token: ?token= first, else the bearer credential.
 std::string access_token(const request& req);
 
+/// An item's admin credential: its admin key (X-Admin-Key, else
+/// ?admin_key=) and `is_operator`, whether the caller's bearer is the API
+/// token (checked by the caller, who has the service).
+actors::admin_credential admin_credential_of(const request& req, bool is_operator);
+
 /// Reads a small regular file that must not be a symlink; false otherwise
 /// (also when it is larger than `limit`).
 bool read_small_file(const std::string& path, std::string& out, size_t limit);

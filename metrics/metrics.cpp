@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 namespace hlsgate::metrics {
@@ -168,6 +169,10 @@ const char* to_string(route r) noexcept {
     return "subtitles";
   case route::edge_check:
     return "edge_check";
+  case route::live:
+    return "live";
+  case route::live_playlist:
+    return "live_playlist";
   case route::health:
     return "health";
   case route::ready:
@@ -180,6 +185,8 @@ const char* to_string(route r) noexcept {
   }
   return "other";
 }
+
+constexpr const char* live_status_names[] = {"waiting", "live", "reconnecting", "ended"};
 
 struct registry::impl {
   std::shared_ptr<prometheus::Registry> reg = std::make_shared<prometheus::Registry>();
@@ -338,6 +345,37 @@ struct registry::impl {
   prometheus::Gauge* data_free = nullptr;
   prometheus::Gauge* data_size = nullptr;
 
+  // Live channels: the per-channel series are added and removed as channels
+  // come and go (about once a second per channel, off the request path).
+  std::array<prometheus::Gauge*, 4> live_channels{};
+  prometheus::Histogram* live_latency = nullptr;
+  prometheus::Family<prometheus::Gauge>* live_bitrate = nullptr;
+  prometheus::Family<prometheus::Gauge>* live_viewers = nullptr;
+  std::mutex live_mutex;
+  std::map<std::string, std::pair<prometheus::Gauge*, prometheus::Gauge*>> live_series;
+
+  void register_live() {
+    using namespace prometheus;
+    auto& ch =
+        BuildGauge().Name("hlsgate_live_channels").Help("Live channels by status.").Register(*reg);
+    for (size_t i = 0; i < live_channels.size(); ++i)
+      live_channels[i] = &ch.Add({{"status", live_status_names[i]}});
+    live_latency =
+        &BuildHistogram()
+             .Name("hlsgate_live_segment_latency_seconds")
+             .Help("From the capture of a live segment's last frame to its listing.")
+             .Register(*reg)
+             .Add({}, Histogram::BucketBoundaries{0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10});
+    live_bitrate = &BuildGauge()
+                        .Name("hlsgate_live_ingest_bitrate_bits")
+                        .Help("Bits per second of a channel's top rendition (last segment).")
+                        .Register(*reg);
+    live_viewers = &BuildGauge()
+                        .Name("hlsgate_live_viewers")
+                        .Help("Viewers of a channel, estimated from playlist requests.")
+                        .Register(*reg);
+  }
+
   void register_store() {
     using namespace prometheus;
     store_seconds = &BuildHistogram()
@@ -421,6 +459,7 @@ registry::registry() : impl_(std::make_unique<impl>()) {
   impl_->register_build_info();
   impl_->register_scrape_gauges();
   impl_->register_store();
+  impl_->register_live();
 }
 
 void registry::store_write(double seconds, bool ok) noexcept {
@@ -516,6 +555,40 @@ std::string registry::serialize() const {
     impl_->update_scrape_gauges();
   }
   return prometheus::TextSerializer().Serialize(impl_->reg->Collect());
+}
+
+void registry::live_channels_add(const char* status, double delta) noexcept {
+  for (size_t i = 0; i < std::size(live_status_names); ++i)
+    if (std::strcmp(status, live_status_names[i]) == 0)
+      impl_->live_channels[i]->Increment(delta);
+}
+
+void registry::live_segment_listed(double latency_seconds) noexcept {
+  impl_->live_latency->Observe(latency_seconds);
+}
+
+void registry::live_channel_gauges(const std::string& channel, double bitrate, double viewers) {
+  auto& d = *impl_;
+  std::lock_guard lk(d.live_mutex);
+  auto it = d.live_series.find(channel);
+  if (it == d.live_series.end())
+    it = d.live_series
+             .emplace(channel, std::pair{&d.live_bitrate->Add({{"channel", channel}}),
+                                         &d.live_viewers->Add({{"channel", channel}})})
+             .first;
+  it->second.first->Set(bitrate);
+  it->second.second->Set(viewers);
+}
+
+void registry::live_channel_gone(const std::string& channel) {
+  auto& d = *impl_;
+  std::lock_guard lk(d.live_mutex);
+  auto it = d.live_series.find(channel);
+  if (it == d.live_series.end())
+    return;
+  d.live_bitrate->Remove(it->second.first);
+  d.live_viewers->Remove(it->second.second);
+  d.live_series.erase(it);
 }
 
 } // namespace hlsgate::metrics

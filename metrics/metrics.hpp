@@ -21,15 +21,17 @@ enum class route : uint8_t {
   info,
   extend_expiry,
   delete_media,
-  stream_info,  ///< GET /media/{id}/stream-info
-  import_media, ///< POST /import
-  library,      ///< GET/DELETE /media (admins: list, bulk delete)
-  webhooks,     ///< /webhooks...
-  docs,         ///< GET /openapi.json, /docs
-  web,          ///< GET /, /app/{name}, /embed/{id} (the web app)
-  tokens,       ///< /media/{id}/tokens[/{jti}]
-  subtitles,    ///< POST /media/{id}/subtitles
-  edge_check,   ///< GET /edge/check (an nginx edge's auth_request)
+  stream_info,   ///< GET /media/{id}/stream-info
+  import_media,  ///< POST /import
+  library,       ///< GET/DELETE /media (admins: list, bulk delete)
+  webhooks,      ///< /webhooks...
+  docs,          ///< GET /openapi.json, /docs
+  web,           ///< GET /, /app/{name}, /embed/{id} (the web app)
+  tokens,        ///< /media/{id}/tokens[/{jti}]
+  subtitles,     ///< POST /media/{id}/subtitles
+  edge_check,    ///< GET /edge/check (an nginx edge's auth_request)
+  live,          ///< /live, /live/{id}... (channel management, markers)
+  live_playlist, ///< GET /live/{id}/...m3u8
   health,
   ready,
   metrics,
@@ -80,6 +82,16 @@ public:
   void transcode_failure(const char* reason) noexcept;
   /// A webhook attempt's outcome: "delivered", "retried", "failed", "dropped".
   void webhook_delivery(const char* outcome) noexcept;
+
+  // -- live channels -------------------------------------------------------------
+  /// `status`: "waiting", "live", "reconnecting", "ended".
+  void live_channels_add(const char* status, double delta) noexcept;
+  /// A segment was listed `latency_seconds` after its last frame was captured.
+  void live_segment_listed(double latency_seconds) noexcept;
+  /// A channel's ingest bit rate and estimated viewers (about once a second).
+  void live_channel_gauges(const std::string& channel, double bitrate, double viewers);
+  /// The channel is gone: its series go too.
+  void live_channel_gone(const std::string& channel);
 
   // -- read at each scrape ------------------------------------------------------
   /// Open HTTP connections and upload bodies being received (the server's

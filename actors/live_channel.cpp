@@ -1,0 +1,605 @@
+#include "actors/live_channel.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <system_error>
+#include <unordered_set>
+
+#include "actors/live_ingest.hpp"
+#include "actors/tokens.hpp"
+#include "auth/crypto.hpp"
+#include "metrics/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hlsgate::actors {
+
+// -- directory -------------------------------------------------------------------
+
+void channel_directory::put(const std::string& id, channel_entry e) {
+  std::lock_guard lk(mu_);
+  entries_[id] = std::move(e);
+  if (reserved_ > 0)
+    --reserved_;
+}
+
+void channel_directory::update(const std::string& id, const channel_info& info) {
+  std::lock_guard lk(mu_);
+  if (auto it = entries_.find(id); it != entries_.end())
+    it->second.info = info;
+}
+
+void channel_directory::erase(const std::string& id) {
+  std::lock_guard lk(mu_);
+  entries_.erase(id);
+}
+
+channel_actor channel_directory::find(const std::string& id) const {
+  std::lock_guard lk(mu_);
+  auto it = entries_.find(id);
+  return it == entries_.end() ? channel_actor{} : it->second.actor;
+}
+
+std::vector<channel_info> channel_directory::list() const {
+  std::lock_guard lk(mu_);
+  std::vector<channel_info> out;
+  out.reserve(entries_.size());
+  for (auto& [id, e] : entries_)
+    out.push_back(e.info);
+  return out;
+}
+
+std::vector<channel_actor> channel_directory::actors() const {
+  std::lock_guard lk(mu_);
+  std::vector<channel_actor> out;
+  for (auto& [id, e] : entries_)
+    out.push_back(e.actor);
+  return out;
+}
+
+bool channel_directory::try_reserve(size_t limit) {
+  std::lock_guard lk(mu_);
+  if (entries_.size() + reserved_ >= limit)
+    return false;
+  ++reserved_;
+  return true;
+}
+
+void channel_directory::release() {
+  std::lock_guard lk(mu_);
+  if (reserved_ > 0)
+    --reserved_;
+}
+
+// -- the channel -------------------------------------------------------------------
+
+namespace {
+
+constexpr auto tick_interval = std::chrono::seconds(1);
+constexpr unsigned max_backoff_seconds = 30;
+constexpr size_t max_markers = 1000;
+constexpr int64_t test_marker_interval_ms = 30000;
+constexpr size_t viewer_span = 10; ///< seconds of playlist requests the estimate looks at
+
+struct channel_state {
+  live_env_ptr env;
+  live::channel_record record;
+  std::vector<live::dvr_window> windows; ///< parallel to record.renditions
+  std::vector<live::marker> markers;     ///< by start time
+  live::channel_status status = live::channel_status::waiting;
+  uint64_t session = 0;
+  bool ingesting = false;
+  std::shared_ptr<std::atomic<bool>> cancel;
+  unsigned backoff = 0;
+  uint64_t restarts = 0;
+  std::string last_error;
+  size_t expected = 0; ///< renditions the ingest produces
+  /// Wall clock (unix ms) when the session's source started, and how much
+  /// media each rendition got from it: a live source delivers frame t at
+  /// start + t, which is the capture time its PROGRAM-DATE-TIME carries.
+  int64_t session_start_ms = 0;
+  std::vector<double> session_media; ///< seconds, per rendition
+  std::shared_ptr<const live_view> view;
+  uint64_t last_bitrate = 0;
+  std::array<uint32_t, viewer_span> requests{};
+  int64_t request_second = 0;
+  int64_t next_test_marker = 0;
+  uint64_t test_markers = 0;
+  bool gone = false;     ///< deleted or expired: waiting for the ingest to end
+  bool draining = false; ///< shutting down: no new session
+  static inline const char* name = "live_channel";
+
+  ~channel_state() {
+    // The actor is going away (deleted, or the system stops): its ingest
+    // stops within one packet; the actor system waits for that thread.
+    if (cancel)
+      cancel->store(true);
+  }
+};
+
+using channel_ptr = channel_actor::stateful_pointer<channel_state>;
+
+int64_t now_ms(channel_ptr self) {
+  return self->state.env->now_ms();
+}
+
+fs::path folder(channel_ptr self) {
+  return fs::path{self->state.env->cfg.media_dir} / self->state.record.storage_id;
+}
+
+uint64_t viewers_now(channel_ptr self) {
+  auto& st = self->state;
+  uint64_t sum = 0;
+  for (auto n : st.requests)
+    sum += n;
+  const int target = st.windows.empty() ? 1 : st.windows[0].target_duration();
+  return live::estimate_viewers(sum, viewer_span, target);
+}
+
+channel_info make_info(channel_ptr self, bool for_operator) {
+  auto& st = self->state;
+  auto& r = st.record;
+  channel_info i;
+  i.channel_id = r.id;
+  i.name = r.config.name;
+  i.status = st.status;
+  i.source = "test";
+  i.segment_seconds = r.config.segment_seconds;
+  i.dvr_seconds = r.config.dvr_seconds;
+  i.ladder = r.config.ladder;
+  i.created_at = r.created_at;
+  i.expires_at = r.expires_at;
+  if (!st.windows.empty()) {
+    i.media_sequence = st.windows[0].media_sequence();
+    i.window_seconds = st.windows[0].listed_seconds();
+    i.segments = st.windows[0].segments().size();
+    i.width = r.renditions[0].width;
+    i.height = r.renditions[0].height;
+    i.fps = r.renditions[0].frame_rate;
+  }
+  i.ingest_bitrate = st.last_bitrate;
+  i.viewers = static_cast<unsigned>(viewers_now(self));
+  i.markers = st.markers.size();
+  i.restarts = st.restarts;
+  if (for_operator)
+    i.last_error = st.last_error;
+  return i;
+}
+
+void set_status(channel_ptr self, live::channel_status s) {
+  auto& st = self->state;
+  if (st.status == s)
+    return;
+  if (auto* m = st.env->metrics) {
+    m->live_channels_add(live::to_string(st.status), -1);
+    m->live_channels_add(live::to_string(s), +1);
+  }
+  st.status = s;
+  st.env->directory->update(st.record.id, make_info(self, false));
+}
+
+/// A new view for playlist requests: every window, the master playlist of
+/// the renditions seen so far, the markers.
+void publish(channel_ptr self) {
+  auto& st = self->state;
+  auto v = std::make_shared<live_view>();
+  v->storage_id = st.record.storage_id;
+  v->windows = st.windows;
+  v->markers = st.markers;
+  for (auto& r : st.record.renditions) {
+    v->names.push_back(r.name);
+    media::variant_entry e;
+    e.uri = r.name + "/playlist.m3u8";
+    e.bandwidth = std::max<uint64_t>(r.bandwidth, 1);
+    e.codecs = r.codecs;
+    e.width = r.width;
+    e.height = r.height;
+    e.frame_rate = r.frame_rate;
+    v->master.variants.push_back(std::move(e));
+  }
+  st.view = std::move(v);
+}
+
+/// The record with the windows as they are now, written durably.
+void persist(channel_ptr self) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.windows.size(); ++i) {
+    auto& rs = st.record.renditions[i];
+    auto& w = st.windows[i];
+    rs.listed.assign(w.segments().begin(), w.segments().end());
+    rs.next_sequence = w.next_sequence();
+    rs.discontinuity_sequence = w.discontinuity_sequence();
+  }
+  if (auto s = st.env->store->put_channel(st.record); !s)
+    logging::error("cannot write a live channel",
+                   {{"channel_id", st.record.id}, {"detail", s.err().detail}});
+}
+
+void delete_files(channel_ptr self, size_t rendition, const std::vector<std::string>& names) {
+  if (names.empty())
+    return;
+  const auto dir = folder(self) / self->state.record.renditions[rendition].name;
+  std::error_code ec;
+  for (auto& n : names)
+    fs::remove(dir / n, ec);
+}
+
+void start_session(channel_ptr self) {
+  auto& st = self->state;
+  if (st.ingesting || st.gone || st.draining || st.record.stopped)
+    return;
+  size_t first = 0;
+  for (auto& w : st.windows) {
+    first = std::max<size_t>(first, w.next_sequence());
+    w.mark_discontinuity();
+  }
+  st.session_start_ms = now_ms(self);
+  st.session_media.assign(st.windows.size(), 0.0);
+  ingest_job j;
+  j.session = ++st.session;
+  j.channel_id = st.record.id;
+  j.out_dir = folder(self).string();
+  j.options = ingest_options(st.env->cfg, st.record, first);
+  j.owner = self;
+  st.cancel = j.cancel;
+  st.ingesting = true;
+  start_ingest(self->home_system(), std::move(j));
+}
+
+/// The channel is gone (deleted or expired): the record first, then the
+/// revocation state, then (once the ingest stopped writing) the files.
+bool retire(channel_ptr self) {
+  auto& st = self->state;
+  if (auto s = st.env->store->remove_channel(st.record.id); !s) {
+    logging::error("cannot delete a live channel",
+                   {{"channel_id", st.record.id}, {"detail", s.err().detail}});
+    return false;
+  }
+  st.gone = true;
+  st.env->revocations->erase(st.record.storage_id);
+  st.env->directory->erase(st.record.id);
+  if (auto* m = st.env->metrics) {
+    m->live_channels_add(live::to_string(st.status), -1);
+    m->live_channel_gone(st.record.id);
+  }
+  if (st.cancel)
+    st.cancel->store(true);
+  if (!st.ingesting) {
+    std::error_code ec;
+    fs::remove_all(folder(self), ec);
+    self->quit();
+  }
+  return true;
+}
+
+bool may_view(channel_ptr self, const auth::token_claims& claims, api_error& err) {
+  auto& st = self->state;
+  if (st.gone) {
+    err = {api_errc::not_found, "Channel not found"};
+    return false;
+  }
+  if (claims.gen != st.record.token_gen) {
+    err = {api_errc::forbidden, "Token was revoked"};
+    return false;
+  }
+  if (now_ms(self) / 1000 >= st.record.expires_at) {
+    err = {api_errc::expired, "Channel expired"};
+    return false;
+  }
+  return true;
+}
+
+bool may_manage(channel_ptr self, const admin_credential& who, api_error& err) {
+  auto& st = self->state;
+  if (st.gone) {
+    err = {api_errc::not_found, "Channel not found"};
+    return false;
+  }
+  if (admin_allowed(who, st.record.admin_key_hash, err))
+    return true;
+  if (err.code == api_errc::forbidden && st.env->metrics)
+    st.env->metrics->auth_failure("bad_admin_key");
+  return false;
+}
+
+media::status add_marker(channel_ptr self, live::marker& m) {
+  auto& st = self->state;
+  m.id = auth::random_id().substr(0, 12);
+  if (auto s = st.env->store->put_marker(st.record.id, m); !s)
+    return s;
+  auto at = std::upper_bound(st.markers.begin(), st.markers.end(), m,
+                             [](auto& a, auto& b) { return a.start_ms < b.start_ms; });
+  st.markers.insert(at, m);
+  publish(self);
+  return media::ok_status();
+}
+
+void on_segment(channel_ptr self, uint64_t session, const media::segment_event& ev) {
+  auto& st = self->state;
+  if (session != st.session || st.gone)
+    return;
+  const size_t variants = ev.variant_count == 0 ? ev.rendition_count : ev.variant_count;
+  const size_t i = ev.rendition_index;
+  if (i >= variants || i >= 16)
+    return; // alternate audio is not offered live
+  while (st.windows.size() <= i) {
+    st.record.renditions.emplace_back();
+    st.windows.emplace_back(st.record.config.dvr_seconds,
+                            static_cast<int>(std::ceil(st.record.config.segment_seconds)));
+    st.windows.back().mark_discontinuity();
+  }
+  st.expected = variants;
+  auto& rs = st.record.renditions[i];
+  rs.name = ev.rendition.name;
+  rs.width = ev.rendition.width;
+  rs.height = ev.rendition.height;
+  rs.frame_rate = ev.rendition.frame_rate;
+  rs.codecs = ev.rendition.codecs;
+  const int64_t t = now_ms(self);
+  if (st.session_media.size() <= i)
+    st.session_media.resize(i + 1, 0.0);
+  live::live_segment seg;
+  seg.uri = ev.segment.uri;
+  seg.duration = ev.segment.duration;
+  seg.bytes = ev.segment.bytes;
+  seg.pdt_ms = st.session_start_ms + static_cast<int64_t>(std::llround(st.session_media[i] * 1000));
+  st.session_media[i] += seg.duration;
+  const double latency = (t - seg.pdt_ms) / 1000.0 - seg.duration;
+  const uint64_t bps =
+      seg.duration > 0 ? static_cast<uint64_t>(std::llround(seg.bytes * 8 / seg.duration)) : 0;
+  rs.bandwidth = std::max(rs.bandwidth, bps);
+  // EXT-X-TARGETDURATION may not change: a segment longer than the target
+  // (a source whose keyframes come late) is still listed, rounded.
+  st.windows[i].append(std::move(seg), t);
+  if (i == 0) {
+    st.last_bitrate = bps;
+    st.backoff = 0;
+    persist(self);
+    if (auto* m = st.env->metrics)
+      m->live_segment_listed(std::max(0.0, latency));
+  }
+  if (st.windows.size() >= st.expected && st.status != live::channel_status::live) {
+    set_status(self, live::channel_status::live);
+    if (st.next_test_marker == 0)
+      st.next_test_marker = t + test_marker_interval_ms;
+  }
+  publish(self);
+}
+
+void on_ended(channel_ptr self, uint64_t session, const std::string& reason) {
+  auto& st = self->state;
+  if (session != st.session)
+    return;
+  st.ingesting = false;
+  if (st.gone) {
+    std::error_code ec;
+    fs::remove_all(folder(self), ec);
+    self->quit();
+    return;
+  }
+  if (st.draining || st.record.stopped)
+    return;
+  st.last_error = reason;
+  st.backoff = std::min(max_backoff_seconds, std::max(1u, st.backoff * 2));
+  ++st.restarts;
+  set_status(self, live::channel_status::reconnecting);
+  logging::warn("live ingest will restart", {{"channel_id", st.record.id},
+                                             {"reason", reason},
+                                             {"in_seconds", std::to_string(st.backoff)}});
+  self->delayed_send(self, std::chrono::seconds(st.backoff), restart_atom_v, st.session);
+}
+
+void on_tick(channel_ptr self) {
+  auto& st = self->state;
+  if (st.gone)
+    return;
+  const int64_t t = now_ms(self);
+  if (t / 1000 >= st.record.expires_at) {
+    logging::info("live channel expired", {{"channel_id", st.record.id}});
+    if (retire(self))
+      return;
+  }
+  for (size_t i = 0; i < st.windows.size(); ++i)
+    delete_files(self, i, st.windows[i].take_expired(t));
+  // The viewer estimate looks at the last `viewer_span` seconds.
+  const int64_t sec = t / 1000;
+  for (int64_t s = st.request_second + 1; s <= sec && s <= st.request_second + int64_t{viewer_span};
+       ++s)
+    st.requests[static_cast<size_t>(s) % viewer_span] = 0;
+  st.request_second = sec;
+  if (st.status == live::channel_status::live && st.next_test_marker > 0 &&
+      t >= st.next_test_marker) {
+    live::marker m;
+    m.label = "Test marker " + std::to_string(++st.test_markers);
+    m.cls = "hlsgate.test";
+    m.start_ms = t;
+    m.duration = 5;
+    if (auto s = add_marker(self, m); !s)
+      logging::error("cannot store a test marker", {{"channel_id", st.record.id}});
+    st.next_test_marker = t + test_marker_interval_ms;
+  }
+  st.env->directory->update(st.record.id, make_info(self, false));
+  if (auto* m = st.env->metrics)
+    m->live_channel_gauges(st.record.id, static_cast<double>(st.last_bitrate),
+                           static_cast<double>(viewers_now(self)));
+  self->delayed_send(self, tick_interval, tick_atom_v);
+}
+
+/// A restored channel: its windows as saved; files no window lists (written
+/// after the last save, or half-written) are removed.
+void restore_windows(channel_ptr self) {
+  auto& st = self->state;
+  const int target = static_cast<int>(std::ceil(st.record.config.segment_seconds));
+  for (auto& rs : st.record.renditions) {
+    live::dvr_window w(st.record.config.dvr_seconds, target);
+    std::unordered_set<std::string> keep;
+    for (auto& s : rs.listed)
+      keep.insert(s.uri);
+    w.restore(rs.listed, rs.next_sequence, rs.discontinuity_sequence);
+    st.windows.push_back(std::move(w));
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(folder(self) / rs.name, ec))
+      if (keep.count(e.path().filename().string()) == 0)
+        fs::remove(e.path(), ec);
+  }
+  st.expected = st.windows.size();
+  if (st.record.stopped) {
+    for (auto& w : st.windows)
+      w.end();
+    st.status = live::channel_status::ended;
+  } else if (!st.windows.empty()) {
+    st.status = live::channel_status::reconnecting;
+  }
+}
+
+channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p) {
+  auto& st = self->state;
+  st.env = p.env;
+  st.record = std::move(p.record);
+  st.markers = std::move(p.markers);
+  if (!p.fresh)
+    restore_windows(self);
+  bool stored = true;
+  if (p.fresh) {
+    if (auto s = st.env->store->put_channel(st.record); !s) {
+      logging::error("cannot store a new live channel", {{"detail", s.err().detail}});
+      st.env->directory->release();
+      p.creator(api_error{api_errc::internal, "Cannot store the channel"});
+      stored = false;
+    }
+  }
+  if (stored) {
+    if (auto* m = st.env->metrics)
+      m->live_channels_add(live::to_string(st.status), +1);
+    st.env->revocations->publish(st.record.storage_id,
+                                 {st.record.token_gen, st.record.expires_at, {}});
+    st.env->directory->put(st.record.id, {self, make_info(self, false)});
+    if (p.fresh)
+      p.creator(std::move(p.created));
+    publish(self);
+    start_session(self);
+    self->send(self, tick_atom_v);
+  } else {
+    st.gone = true;
+    self->quit();
+  }
+  return {
+      [self](playlist_atom, const auth::token_claims& claims, bool media_request,
+             completion<live_grant>& done) {
+        auto& st = self->state;
+        api_error err;
+        if (!may_view(self, claims, err))
+          return done(std::move(err));
+        if (st.windows.empty() || st.windows.size() < st.expected)
+          return done(api_error{api_errc::try_later, "The channel is waiting for its source"});
+        if (media_request)
+          ++st.requests[static_cast<size_t>(now_ms(self) / 1000) % viewer_span];
+        live_grant g;
+        g.view = st.view;
+        g.gen = st.record.token_gen;
+        g.jti = claims.jti;
+        g.token_exp = claims.exp;
+        g.deadline = st.record.expires_at;
+        done(std::move(g));
+      },
+      [self](info_atom, const admin_credential& who, completion<channel_info>& done) {
+        api_error err;
+        if (!may_manage(self, who, err))
+          return done(std::move(err));
+        done(make_info(self, who.is_operator));
+      },
+      [self](stop_atom, const admin_credential& who, completion<channel_info>& done) {
+        auto& st = self->state;
+        api_error err;
+        if (!may_manage(self, who, err))
+          return done(std::move(err));
+        if (!st.record.stopped) {
+          st.record.stopped = true;
+          for (auto& w : st.windows)
+            w.end();
+          persist(self);
+          if (st.cancel)
+            st.cancel->store(true);
+          set_status(self, live::channel_status::ended);
+          publish(self);
+        }
+        done(make_info(self, who.is_operator));
+      },
+      [self](delete_atom, const admin_credential& who, completion<done>& done) {
+        api_error err;
+        if (!may_manage(self, who, err))
+          return done(std::move(err));
+        if (!retire(self))
+          return done(api_error{api_errc::internal, "Cannot delete the channel"});
+        done(actors::done{});
+      },
+      [self](marker_add_atom, const admin_credential& who, live::marker& m,
+             completion<live::marker>& done) {
+        auto& st = self->state;
+        api_error err;
+        if (!may_manage(self, who, err))
+          return done(std::move(err));
+        if (st.markers.size() >= max_markers)
+          return done(api_error{api_errc::limit_exceeded, "This channel has 1000 markers"});
+        if (auto s = add_marker(self, m); !s)
+          return done(api_error{api_errc::internal, "Cannot store the marker"});
+        done(std::move(m));
+      },
+      [self](marker_list_atom, const auth::token_claims& claims, int64_t since,
+             completion<std::vector<live::marker>>& done) {
+        api_error err;
+        if (!may_view(self, claims, err))
+          return done(std::move(err));
+        std::vector<live::marker> out;
+        for (auto& m : self->state.markers)
+          if (m.start_ms > since)
+            out.push_back(m);
+        done(std::move(out));
+      },
+      [self](marker_del_atom, const admin_credential& who, const std::string& id,
+             completion<done>& done) {
+        auto& st = self->state;
+        api_error err;
+        if (!may_manage(self, who, err))
+          return done(std::move(err));
+        auto removed = st.env->store->remove_marker(st.record.id, id);
+        if (!removed)
+          return done(api_error{api_errc::internal, "Cannot delete the marker"});
+        if (!*removed)
+          return done(api_error{api_errc::not_found, "Marker not found"});
+        st.markers.erase(std::remove_if(st.markers.begin(), st.markers.end(),
+                                        [&](auto& m) { return m.id == id; }),
+                         st.markers.end());
+        publish(self);
+        done(actors::done{});
+      },
+      [self](drain_atom) {
+        auto& st = self->state;
+        st.draining = true;
+        if (st.cancel)
+          st.cancel->store(true);
+      },
+      [self](segment_atom, uint64_t session, const media::segment_event& ev) {
+        on_segment(self, session, ev);
+      },
+      [self](job_failed_atom, uint64_t session, const std::string& reason) {
+        on_ended(self, session, reason);
+      },
+      [self](tick_atom) { on_tick(self); },
+      [self](restart_atom, uint64_t session) {
+        if (session == self->state.session)
+          start_session(self);
+      },
+  };
+}
+
+} // namespace
+
+channel_actor spawn_channel(caf::actor_system& sys, channel_params p) {
+  return sys.spawn(channel_behavior, std::move(p));
+}
+
+} // namespace hlsgate::actors

@@ -1,0 +1,202 @@
+// The live half of the service facade: channels are created here (ids,
+// keys, the first viewer token) and every other call is routed to the
+// channel's actor through the directory.
+#include <filesystem>
+#include <system_error>
+#include <unordered_set>
+
+#include "actors/service_impl.hpp"
+#include "auth/crypto.hpp"
+#include "metrics/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hlsgate::actors {
+
+namespace {
+
+int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+/// The channel `id`'s actor, or `done` answered 404.
+template <class T>
+channel_actor channel_or_404(service::impl& d, const std::string& id, completion<T>& done) {
+  auto a = d.channels->find(id);
+  if (!a)
+    done(api_error{api_errc::not_found, "Channel not found"});
+  return a;
+}
+
+} // namespace
+
+media::status start_live(service::impl& d) {
+  auto opened = live_store::open(d.dir->database());
+  if (!opened)
+    return opened.err();
+  d.live_db = std::shared_ptr<live_store>(std::move(opened).value());
+  auto env = std::make_shared<live_env>();
+  env->cfg = d.cfg;
+  env->store = d.live_db;
+  env->jwt = d.jwt;
+  env->revocations = d.revocations;
+  env->metrics = &d.metrics;
+  env->directory = d.channels;
+  env->now_ms = unix_ms;
+  d.live = env;
+  auto channels = d.live_db->load_channels();
+  if (!channels)
+    return channels.err();
+  std::unordered_set<std::string> owned;
+  size_t lapsed = 0;
+  const int64_t now = service_now();
+  for (auto& r : *channels) {
+    if (r.expires_at <= now) {
+      // The record goes first; its folder is then no one's and the sweep
+      // below takes it.
+      if (d.live_db->remove_channel(r.id))
+        ++lapsed;
+      else
+        owned.insert(r.storage_id);
+      continue;
+    }
+    owned.insert(r.storage_id);
+  }
+  std::error_code ec;
+  size_t swept = 0;
+  for (auto& e : fs::directory_iterator(d.cfg.media_dir, ec)) {
+    const auto name = e.path().filename().string();
+    if (live::is_channel_storage_id(name) && owned.count(name) == 0 && !e.is_symlink(ec)) {
+      fs::remove_all(e.path(), ec);
+      ++swept;
+    }
+  }
+  size_t restored = 0;
+  for (auto& r : *channels) {
+    if (r.expires_at <= now)
+      continue;
+    channel_params p;
+    p.env = env;
+    auto markers = d.live_db->load_markers(r.id);
+    if (markers)
+      p.markers = std::move(markers).value();
+    p.record = std::move(r);
+    spawn_channel(*d.sys, std::move(p));
+    ++restored;
+  }
+  logging::info("live channels restored", {{"channels", std::to_string(restored)},
+                                           {"expired_while_down", std::to_string(lapsed)},
+                                           {"swept", std::to_string(swept)}});
+  return media::ok_status();
+}
+
+void drain_live(service::impl& d) {
+  for (auto& a : d.channels->actors())
+    caf::anon_send(a, drain_atom_v);
+}
+
+void stop_live(service::impl& d) {
+  for (auto& a : d.channels->actors())
+    caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+void service::create_channel(live::channel_config cfg, completion<channel_created> done) {
+  auto& d = *impl_;
+  if (!d.accepting(done, true))
+    return;
+  if (!d.channels->try_reserve(d.cfg.max_channels))
+    return done(api_error{api_errc::limit_exceeded,
+                          "HLSGATE_MAX_CHANNELS channels exist already; delete one first"});
+  channel_params p;
+  p.env = d.live;
+  p.fresh = true;
+  auto& r = p.record;
+  r.id = auth::random_id();
+  r.storage_id = live::channel_storage_id(auth::random_id());
+  p.created.admin_key = auth::random_id();
+  r.admin_key_hash = auth::sha256_hex(p.created.admin_key);
+  r.config = std::move(cfg);
+  r.created_at = service_now();
+  r.expires_at = r.created_at + int64_t{r.config.expiry_minutes} * 60;
+  r.token_gen = 1;
+  auth::token_claims claims;
+  claims.sub = r.id;
+  claims.gen = r.token_gen;
+  claims.jti = auth::random_id();
+  claims.iat = r.created_at;
+  p.created.channel_id = r.id;
+  p.created.storage_id = r.storage_id;
+  p.created.access_token = d.jwt->issue(claims);
+  p.created.expires_at = r.expires_at;
+  d.metrics.token_issued();
+  p.creator = std::move(done);
+  spawn_channel(*d.sys, std::move(p));
+}
+
+std::vector<channel_info> service::list_channels() const {
+  return impl_->channels->list();
+}
+
+void service::channel_info_of(std::string id, admin_credential who, completion<channel_info> done) {
+  if (!impl_->accepting(done))
+    return;
+  if (auto a = channel_or_404(*impl_, id, done))
+    caf::anon_send(a, info_atom_v, std::move(who), std::move(done));
+}
+
+void service::stop_channel(std::string id, admin_credential who, completion<channel_info> done) {
+  if (!impl_->accepting(done))
+    return;
+  if (auto a = channel_or_404(*impl_, id, done))
+    caf::anon_send(a, stop_atom_v, std::move(who), std::move(done));
+}
+
+void service::delete_channel(std::string id, admin_credential who, completion<actors::done> done) {
+  if (!impl_->accepting(done))
+    return;
+  if (auto a = channel_or_404(*impl_, id, done))
+    caf::anon_send(a, delete_atom_v, std::move(who), std::move(done));
+}
+
+void service::live_playlist(std::string id, std::string token, bool media_request,
+                            completion<live_grant> done) {
+  auto& d = *impl_;
+  if (!d.accepting(done))
+    return;
+  auth::token_claims claims;
+  if (!d.verify_token(id, token, claims, done))
+    return;
+  if (auto a = channel_or_404(d, id, done))
+    caf::anon_send(a, playlist_atom_v, std::move(claims), media_request, std::move(done));
+}
+
+void service::add_marker(std::string id, admin_credential who, live::marker m,
+                         completion<live::marker> done) {
+  if (!impl_->accepting(done))
+    return;
+  if (auto a = channel_or_404(*impl_, id, done))
+    caf::anon_send(a, marker_add_atom_v, std::move(who), std::move(m), std::move(done));
+}
+
+void service::list_markers(std::string id, std::string token, int64_t since_ms,
+                           completion<std::vector<live::marker>> done) {
+  auto& d = *impl_;
+  if (!d.accepting(done))
+    return;
+  auth::token_claims claims;
+  if (!d.verify_token(id, token, claims, done))
+    return;
+  if (auto a = channel_or_404(d, id, done))
+    caf::anon_send(a, marker_list_atom_v, std::move(claims), since_ms, std::move(done));
+}
+
+void service::delete_marker(std::string id, admin_credential who, std::string marker_id,
+                            completion<actors::done> done) {
+  if (!impl_->accepting(done))
+    return;
+  if (auto a = channel_or_404(*impl_, id, done))
+    caf::anon_send(a, marker_del_atom_v, std::move(who), std::move(marker_id), std::move(done));
+}
+
+} // namespace hlsgate::actors
