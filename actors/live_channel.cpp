@@ -204,7 +204,7 @@ void publish(channel_ptr self) {
 }
 
 /// The record with the windows as they are now, written durably.
-void persist(channel_ptr self) {
+bool persist(channel_ptr self) {
   auto& st = self->state;
   for (size_t i = 0; i < st.windows.size(); ++i) {
     auto& rs = st.record.renditions[i];
@@ -213,9 +213,12 @@ void persist(channel_ptr self) {
     rs.next_sequence = w.next_sequence();
     rs.discontinuity_sequence = w.discontinuity_sequence();
   }
-  if (auto s = st.env->store->put_channel(st.record); !s)
+  if (auto s = st.env->store->put_channel(st.record); !s) {
     logging::error("cannot write a live channel",
                    {{"channel_id", st.record.id}, {"detail", s.err().detail}});
+    return false;
+  }
+  return true;
 }
 
 void delete_files(channel_ptr self, size_t rendition, const std::vector<std::string>& names) {
@@ -536,6 +539,28 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
           return done(api_error{api_errc::internal, "Cannot delete the channel"});
         done(actors::done{});
       },
+      [self](refresh_atom, const admin_credential& who, completion<channel_created>& done) {
+        auto& st = self->state;
+        api_error err;
+        if (!may_manage(self, who, err))
+          return done(std::move(err));
+        ++st.record.token_gen;
+        if (!persist(self)) {
+          --st.record.token_gen;
+          return done(api_error{api_errc::internal, "Cannot store the channel"});
+        }
+        st.env->revocations->publish(st.record.storage_id,
+                                     {st.record.token_gen, st.record.expires_at, {}});
+        channel_created c;
+        c.channel_id = st.record.id;
+        c.storage_id = st.record.storage_id;
+        c.expires_at = st.record.expires_at;
+        c.access_token = mint_channel_token(*st.env->jwt, st.record.id, st.record.token_gen,
+                                            now_ms(self) / 1000);
+        if (st.env->metrics)
+          st.env->metrics->token_issued();
+        done(std::move(c));
+      },
       [self](marker_add_atom, const admin_credential& who, live::marker& m,
              completion<live::marker>& done) {
         auto& st = self->state;
@@ -597,6 +622,16 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
 }
 
 } // namespace
+
+std::string mint_channel_token(const auth::jwt_codec& jwt, const std::string& id, uint64_t gen,
+                               int64_t now_s) {
+  auth::token_claims claims;
+  claims.sub = id;
+  claims.gen = gen;
+  claims.jti = auth::random_id();
+  claims.iat = now_s;
+  return jwt.issue(claims);
+}
 
 channel_actor spawn_channel(caf::actor_system& sys, channel_params p) {
   return sys.spawn(channel_behavior, std::move(p));

@@ -49,6 +49,8 @@ using channel_actor = caf::typed_actor<
     caf::reacts_to<info_atom, admin_credential, completion<channel_info>>,
     caf::reacts_to<stop_atom, admin_credential, completion<channel_info>>,
     caf::reacts_to<delete_atom, admin_credential, completion<done>>,
+    /// a new viewer token; every older one and its links stop working
+    caf::reacts_to<refresh_atom, admin_credential, completion<channel_created>>,
     caf::reacts_to<marker_add_atom, admin_credential, live::marker, completion<live::marker>>,
     caf::reacts_to<marker_list_atom, auth::token_claims, int64_t,
                    completion<std::vector<live::marker>>>,
@@ -96,6 +98,11 @@ struct channel_params {
   completion<channel_created> creator;
 };
 
+/// A viewer token of channel `id` at token generation `gen` (lives as long
+/// as the channel: the deadline is checked when it is used).
+std::string mint_channel_token(const auth::jwt_codec& jwt, const std::string& id, uint64_t gen,
+                               int64_t now_s);
+
 /// Spawns a channel (linked to nothing: the directory tracks it).
 channel_actor spawn_channel(caf::actor_system& sys, channel_params p);
 
@@ -104,5 +111,6 @@ channel_actor spawn_channel(caf::actor_system& sys, channel_params p);
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::live::marker)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::live_grant>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::channel_info>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::channel_created>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::live::marker>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<std::vector<hlsgate::live::marker>>)

@@ -137,6 +137,9 @@ public:
   /// Ends the event: ingest stops, playlists get EXT-X-ENDLIST.
   void stop_channel(std::string id, admin_credential who, completion<channel_info> done);
   void delete_channel(std::string id, admin_credential who, completion<actors::done> done);
+  /// A new viewer token; every older token of the channel and its links stop.
+  void refresh_channel_token(std::string id, admin_credential who,
+                             completion<channel_created> done);
   /// `token` is the raw JWT (verified here); `media_request`: a rendition's
   /// playlist (counted for the viewer estimate).
   void live_playlist(std::string id, std::string token, bool media_request,

@@ -120,14 +120,9 @@ void service::create_channel(live::channel_config cfg, completion<channel_create
   r.created_at = service_now();
   r.expires_at = r.created_at + int64_t{r.config.expiry_minutes} * 60;
   r.token_gen = 1;
-  auth::token_claims claims;
-  claims.sub = r.id;
-  claims.gen = r.token_gen;
-  claims.jti = auth::random_id();
-  claims.iat = r.created_at;
   p.created.channel_id = r.id;
   p.created.storage_id = r.storage_id;
-  p.created.access_token = d.jwt->issue(claims);
+  p.created.access_token = mint_channel_token(*d.jwt, r.id, r.token_gen, r.created_at);
   p.created.expires_at = r.expires_at;
   d.metrics.token_issued();
   p.creator = std::move(done);
@@ -169,6 +164,14 @@ void service::live_playlist(std::string id, std::string token, bool media_reques
     return;
   if (auto a = channel_or_404(d, id, done))
     caf::anon_send(a, playlist_atom_v, std::move(claims), media_request, std::move(done));
+}
+
+void service::refresh_channel_token(std::string id, admin_credential who,
+                                    completion<channel_created> done) {
+  if (!impl_->accepting(done))
+    return;
+  if (auto a = channel_or_404(*impl_, id, done))
+    caf::anon_send(a, refresh_atom_v, std::move(who), std::move(done));
 }
 
 void service::add_marker(std::string id, admin_credential who, live::marker m,

@@ -102,6 +102,7 @@ struct api::impl {
         {both, "/live/{id}", route::live, route_wait::none, &impl::channel_info},
         {m_delete, "/live/{id}", route::live, route_wait::none, &impl::delete_channel},
         {m_post, "/live/{id}/stop", route::live, route_wait::none, &impl::stop_channel},
+        {m_post, "/live/{id}/refresh-token", route::live, route_wait::none, &impl::refresh_channel},
         {m_post, "/live/{id}/markers", route::live, route_wait::none, &impl::add_marker},
         {both, "/live/{id}/markers", route::live, route_wait::none, &impl::list_markers},
         {m_delete, "/live/{id}/markers/{name}", route::live, route_wait::none,
@@ -424,6 +425,9 @@ struct api::impl {
   }
   void stop_channel(request& req, const route_params& p, reply_fn& reply) {
     live_routes::stop(svc, req, p, reply);
+  }
+  void refresh_channel(request& req, const route_params& p, reply_fn& reply) {
+    live_routes::refresh(svc, req, p, reply);
   }
   void add_marker(request& req, const route_params& p, reply_fn& reply) {
     live_routes::add_marker(svc, req, p, reply);

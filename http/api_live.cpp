@@ -171,6 +171,21 @@ void remove(actors::service& svc, request& req, const route_params& p, reply_fn&
   });
 }
 
+void refresh(actors::service& svc, request& req, const route_params& p, reply_fn& reply) {
+  svc.refresh_channel_token(
+      std::string{p.id}, who(svc, req), [&svc, reply](actors::reply<actors::channel_created> r) {
+        if (auto* e = std::get_if<api_error>(&r))
+          return reply(error_response(*e));
+        auto& c = std::get<actors::channel_created>(r);
+        reply(json_response(200, {{"channel_id", c.channel_id},
+                                  {"access_token", c.access_token},
+                                  {"playlist_url", playlist_url(svc, c.channel_id, c.access_token)},
+                                  {"expires_at", iso8601(c.expires_at)},
+                                  {"message", "New token issued; older tokens and their links "
+                                              "no longer work"}}));
+      });
+}
+
 void add_marker(actors::service& svc, request& req, const route_params& p, reply_fn& reply) {
   live::marker m;
   if (auto why = live::parse_marker(req.body, unix_ms(), m); !why.empty())

@@ -25,6 +25,8 @@ void info(actors::service& svc, request& req, const route_params& p, reply_fn& r
 void stop(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// DELETE /live/{id}.
 void remove(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
+/// POST /live/{id}/refresh-token.
+void refresh(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// POST /live/{id}/markers.
 void add_marker(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// GET /live/{id}/markers?since=&token=.

@@ -2,7 +2,10 @@
 // playlist line it becomes. Invariants: an accepted marker has a label and a
 // class the playlist can quote, a start inside [2000, 2100) that survives a
 // round trip through its ISO 8601 form, bounded data; its EXT-X-DATERANGE is
-// one line. Also: the ISO 8601 reader on arbitrary text.
+// one line. Also: the ISO 8601 reader on arbitrary text, and POST /live's
+// body (live/channel): an accepted channel has a quotable name, bounds kept,
+// and survives a round trip through the store's JSON form.
+#include "live/channel.hpp"
 #include "live/markers.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
 
@@ -12,6 +15,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   int64_t ms = 0;
   (void)live::parse_iso8601_ms(body, ms); // any text: no crash, no overflow (UBSan)
+  live::channel_config cfg;
+  if (live::parse_channel_request(body, cfg).empty()) {
+    if (!live::valid_label(cfg.name) || !(cfg.segment_seconds >= 1 && cfg.segment_seconds <= 10) ||
+        !(cfg.dvr_seconds >= 3 * cfg.segment_seconds) || cfg.expiry_minutes < 1 ||
+        cfg.expiry_minutes > 10080)
+      fuzz::fail();
+    live::channel_record r;
+    r.id = "c";
+    r.storage_id = live::channel_storage_id("AAAAAAAAAAAAAAAAAAAAAA");
+    r.config = cfg;
+    live::channel_record back;
+    if (!live::from_json(live::to_json(r), back) || back.config.name != cfg.name ||
+        back.config.ladder != cfg.ladder)
+      fuzz::fail();
+  }
   live::marker m;
   m.id = "m";
   if (!live::parse_marker(body, 1796587200000, m).empty())

@@ -1,0 +1,317 @@
+// Live channels over real HTTP: the real server runs the built-in test
+// pattern through libav in real time; the test reads its playlists like a
+// player would, checks the sliding window, PROGRAM-DATE-TIME, markers as
+// EXT-X-DATERANGE, deletion of old segments, ffmpeg decoding the live
+// stream, the end of the event, a restart of the server, and the refusals.
+#include "tests/e2e/e2e_fixture.hpp"
+
+namespace hlsgate::test {
+namespace {
+
+const std::string k_token = "live-token-0123456789abcdef";
+
+struct live_segment {
+  int64_t pdt_ms = 0;
+  double duration = 0;
+  bool discontinuity = false;
+  std::string uri;
+};
+
+struct live_playlist {
+  uint64_t media_sequence = 0;
+  uint64_t discontinuity_sequence = 0;
+  bool ended = false;
+  std::vector<std::string> dateranges;
+  std::vector<live_segment> segments;
+};
+
+int64_t parse_pdt(const std::string& s) {
+  // 2026-12-06T22:54:52.082Z
+  std::tm tm{};
+  const char* rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (rest == nullptr || rest[0] != '.' || std::strlen(rest) != 5 || rest[4] != 'Z')
+    return 0;
+  return int64_t{timegm(&tm)} * 1000 + std::atoi(rest + 1);
+}
+
+live_playlist parse_live(const std::string& body) {
+  live_playlist p;
+  std::istringstream in{body};
+  std::string line;
+  live_segment next;
+  auto value = [&](const char* tag) { return line.substr(std::strlen(tag)); };
+  while (std::getline(in, line)) {
+    if (line.rfind("#EXT-X-MEDIA-SEQUENCE:", 0) == 0)
+      p.media_sequence = std::stoull(value("#EXT-X-MEDIA-SEQUENCE:"));
+    else if (line.rfind("#EXT-X-DISCONTINUITY-SEQUENCE:", 0) == 0)
+      p.discontinuity_sequence = std::stoull(value("#EXT-X-DISCONTINUITY-SEQUENCE:"));
+    else if (line == "#EXT-X-ENDLIST")
+      p.ended = true;
+    else if (line == "#EXT-X-DISCONTINUITY")
+      next.discontinuity = true;
+    else if (line.rfind("#EXT-X-DATERANGE:", 0) == 0)
+      p.dateranges.push_back(line);
+    else if (line.rfind("#EXT-X-PROGRAM-DATE-TIME:", 0) == 0)
+      next.pdt_ms = parse_pdt(value("#EXT-X-PROGRAM-DATE-TIME:"));
+    else if (line.rfind("#EXTINF:", 0) == 0)
+      next.duration = std::atof(value("#EXTINF:").c_str());
+    else if (!line.empty() && line[0] != '#') {
+      next.uri = line;
+      p.segments.push_back(next);
+      next = {};
+    }
+  }
+  return p;
+}
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+class live : public e2e {
+protected:
+  header_list op{{"Authorization", "Bearer " + k_token}};
+
+  void SetUp() override {
+    env["HLSGATE_API_TOKEN"] = k_token;
+    env["HLSGATE_X264_PRESET"] = "ultrafast";
+  }
+
+  /// A one-second-segment test channel of one small rung (cheap to encode).
+  json create(const std::string& extra = "") {
+    auto r = http_request(port(), "POST", "/live", op,
+                          R"({"name":"Test","source":{"type":"test"},"segment_seconds":1,)"
+                          R"("dvr_window_seconds":6,"ladder":"240:300k")" +
+                              extra + "}");
+    EXPECT_EQ(r.status, 201u) << r.body;
+    return parse_json(r);
+  }
+  std::string media_url(const json& ch) {
+    return "/live/" + ch["channel_id"].get<std::string>() +
+           "/v0/playlist.m3u8?token=" + ch["access_token"].get<std::string>();
+  }
+  /// Polls the rendition's playlist (bounded: 60 s) until `pred` holds.
+  template <class Pred> live_playlist poll(const json& ch, Pred pred) {
+    live_playlist last;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < until) {
+      auto r = http_get(port(), media_url(ch));
+      if (r.status == 200) {
+        last = parse_live(r.body);
+        if (pred(last))
+          return last;
+      } else {
+        EXPECT_EQ(r.status, 503u) << r.body; // waiting for the first segments
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
+    }
+    ADD_FAILURE() << "the playlist never reached the expected state";
+    return last;
+  }
+  fs::path channel_dir() {
+    for (auto& e : fs::directory_iterator(fs::path{data} / "media"))
+      if (e.path().filename().string().rfind("live-", 0) == 0)
+        return e.path();
+    return {};
+  }
+};
+
+TEST_F(live, test_pattern_window_slides_with_markers_and_ends) {
+  start();
+  auto ch = create();
+  const std::string id = ch["channel_id"];
+  const std::string token = ch["access_token"];
+  const std::string key = ch["admin_key"];
+  EXPECT_EQ(ch["playlist_url"], srv->base_url() + "/live/" + id + "/playlist.m3u8?token=" + token);
+
+  // The window slides: at 1 s segments and a 6 s window the sequence moves.
+  auto pl = poll(ch, [](const live_playlist& p) { return p.media_sequence >= 4; });
+  ASSERT_FALSE(pl.segments.empty());
+  EXPECT_LE(pl.segments.size(), 8u);
+  int64_t prev = 0;
+  for (auto& s : pl.segments) {
+    EXPECT_GT(s.pdt_ms, prev) << "PROGRAM-DATE-TIME must increase";
+    prev = s.pdt_ms;
+    EXPECT_NEAR(s.duration, 1.0, 0.05);
+  }
+  const auto& edge = pl.segments.back();
+  EXPECT_LT(std::llabs(now_ms() - (edge.pdt_ms + int64_t(edge.duration * 1000))), 2000)
+      << "the live edge's capture time is within 2 s of the wall clock";
+
+  // Segments are signed /seg/ URLs of this channel, served as MPEG-TS.
+  auto seg = http_get(port(), edge.uri);
+  ASSERT_EQ(seg.status, 200u) << edge.uri;
+  EXPECT_EQ(seg.header("content-type"), "video/mp2t");
+  ASSERT_GT(seg.body.size(), 188u);
+  EXPECT_EQ(seg.body[0], 0x47);
+
+  // What left the window is deleted after its grace: seg_00000 goes.
+  const auto dir = channel_dir();
+  ASSERT_FALSE(dir.empty());
+  const auto first = dir / "v0" / "seg_00000.ts";
+  poll(ch, [&](const live_playlist&) { return !fs::exists(first); });
+  size_t files = 0;
+  for ([[maybe_unused]] auto& e : fs::directory_iterator(dir / "v0"))
+    ++files;
+  EXPECT_LE(files, 20u) << "old segments are removed";
+
+  // A marker appears as EXT-X-DATERANGE in the next playlist and in the list.
+  auto m =
+      http_request(port(), "POST", "/live/" + id + "/markers", {{"X-Admin-Key", key}},
+                   R"({"label":"Goal","class":"sports.goal","duration":3,"data":{"team":"A"}})");
+  ASSERT_EQ(m.status, 201u) << m.body;
+  auto marker = parse_json(m);
+  const std::string mid = marker["id"];
+  pl = poll(ch, [&](const live_playlist& p) {
+    for (auto& d : p.dateranges)
+      if (d.find("ID=\"" + mid + "\"") != std::string::npos)
+        return true;
+    return false;
+  });
+  bool found = false;
+  for (auto& d : pl.dateranges)
+    if (d.find("ID=\"" + mid + "\"") != std::string::npos) {
+      found = true;
+      EXPECT_NE(d.find("CLASS=\"sports.goal\""), std::string::npos) << d;
+      EXPECT_NE(d.find("DURATION=3"), std::string::npos) << d;
+      EXPECT_NE(d.find("X-LABEL=\"Goal\""), std::string::npos) << d;
+      EXPECT_NE(d.find("X-DATA=\"eyJ0ZWFtIjoiQSJ9\""), std::string::npos) << d;
+    }
+  EXPECT_TRUE(found);
+  auto list = parse_json(http_get(port(), "/live/" + id + "/markers?token=" + token));
+  ASSERT_EQ(list["markers"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["markers"][0]["data"]["team"], "A");
+  const int64_t start = list["markers"][0]["start_ms"];
+  auto later = parse_json(http_get(port(), "/live/" + id + "/markers?token=" + token +
+                                               "&since=" + std::to_string(start)));
+  EXPECT_TRUE(later["markers"].empty()) << later.dump();
+
+  // ffmpeg reads 10 s of the live stream without one error.
+  std::string out;
+  const auto url = srv->base_url() + "/live/" + id + "/playlist.m3u8?token=" + token;
+  int rc = run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
+                           " -t 10 -f null - 2>&1",
+                       &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_EQ(out, "") << "decoder reported errors";
+
+  // Status, then the end of the event: ENDLIST.
+  auto info = parse_json(http_get(port(), "/live/" + id, {{"X-Admin-Key", key}}));
+  EXPECT_EQ(info["status"], "live");
+  EXPECT_EQ(info["resolution"], "426x240");
+  EXPECT_GT(info["ingest_bitrate"].get<uint64_t>(), 0u);
+  EXPECT_GE(info["viewers"].get<unsigned>(), 1u);
+  auto stopped = http_request(port(), "POST", "/live/" + id + "/stop", {{"X-Admin-Key", key}});
+  ASSERT_EQ(stopped.status, 200u) << stopped.body;
+  EXPECT_EQ(parse_json(stopped)["status"], "ended");
+  pl = poll(ch, [](const live_playlist& p) { return p.ended; });
+  EXPECT_FALSE(pl.segments.empty());
+
+  // Deleted: playlists, segments and status answer 404.
+  ASSERT_EQ(http_request(port(), "DELETE", "/live/" + id, {{"X-Admin-Key", key}}).status, 200u);
+  EXPECT_EQ(http_get(port(), media_url(ch)).status, 404u);
+  EXPECT_EQ(http_get(port(), edge.uri).status, 404u);
+  EXPECT_EQ(http_get(port(), "/live/" + id, op).status, 404u);
+}
+
+TEST_F(live, channels_and_markers_survive_a_restart) {
+  start();
+  auto ch = create();
+  const std::string id = ch["channel_id"];
+  const std::string key = ch["admin_key"];
+  auto before = poll(ch, [](const live_playlist& p) { return p.segments.size() >= 2; });
+  auto m = http_request(port(), "POST", "/live/" + id + "/markers", {{"X-Admin-Key", key}},
+                        R"({"label":"Kick-off"})");
+  ASSERT_EQ(m.status, 201u) << m.body;
+  ASSERT_EQ(srv->stop(), 0);
+  start();
+  // The saved window is served again, and the ingest resumes after a
+  // discontinuity; numbering goes on.
+  auto after = poll(ch, [&](const live_playlist& p) {
+    for (auto& s : p.segments)
+      if (s.discontinuity)
+        return true;
+    return false;
+  });
+  EXPECT_GE(after.media_sequence, before.media_sequence);
+  // What was listed before the restart and is still in the window plays.
+  for (auto& s : after.segments) {
+    if (s.discontinuity)
+      break;
+    EXPECT_EQ(http_get(port(), s.uri).status, 200u) << s.uri;
+  }
+  int64_t prev = 0;
+  for (auto& s : after.segments) {
+    EXPECT_GT(s.pdt_ms, prev);
+    prev = s.pdt_ms;
+  }
+  auto list = parse_json(
+      http_get(port(), "/live/" + id + "/markers?token=" + ch["access_token"].get<std::string>()));
+  ASSERT_EQ(list["markers"].size(), 1u);
+  EXPECT_EQ(list["markers"][0]["label"], "Kick-off");
+  auto all = parse_json(http_get(port(), "/live", op));
+  ASSERT_EQ(all["channels"].size(), 1u);
+  EXPECT_EQ(all["channels"][0]["channel_id"], id);
+}
+
+TEST_F(live, refusals) {
+  env["HLSGATE_MAX_CHANNELS"] = "1";
+  start();
+  const std::string body = R"({"name":"x","source":{"type":"test"},"ladder":"240:300k"})";
+  EXPECT_EQ(http_request(port(), "POST", "/live", {}, body).status, 401u);
+  EXPECT_EQ(http_request(port(), "POST", "/live", {{"Authorization", "Bearer wrong"}}, body).status,
+            403u);
+  EXPECT_EQ(http_get(port(), "/live").status, 401u);
+  for (std::string bad :
+       {std::string{R"({"source":{"type":"test"}})"}, std::string{R"({"name":"x"})"},
+        std::string{R"({"name":"x","source":{"type":"rtmp"}})"},
+        std::string{R"({"name":"x","source":{"type":"file:///etc/passwd"}})"},
+        std::string{R"({"name":"x","source":{"type":"test"},"url":"y"})"},
+        std::string{R"({"name":"a\"b","source":{"type":"test"}})"},
+        std::string{R"({"name":"x","source":{"type":"test"},"ladder":"9"})"},
+        std::string{R"({"name":"x","source":{"type":"test"},"segment_seconds":0})"},
+        std::string{"not json"}, std::string(5000, '{')}) {
+    auto r = http_request(port(), "POST", "/live", op, bad);
+    EXPECT_EQ(r.status, 422u) << bad.substr(0, 60) << " -> " << r.body;
+    EXPECT_EQ(r.header("content-type"), "application/json") << r.body;
+  }
+  auto ch = create();
+  const std::string id = ch["channel_id"];
+  const std::string token = ch["access_token"];
+  // One channel is the limit here.
+  EXPECT_EQ(http_request(port(), "POST", "/live", op, body).status, 422u);
+  // Its management needs its admin key or the API token.
+  EXPECT_EQ(http_get(port(), "/live/" + id).status, 401u);
+  EXPECT_EQ(http_get(port(), "/live/" + id, {{"X-Admin-Key", "nope"}}).status, 403u);
+  EXPECT_EQ(http_request(port(), "POST", "/live/" + id + "/stop", {{"X-Admin-Key", token}}).status,
+            403u);
+  EXPECT_EQ(http_request(port(), "POST", "/live/" + id + "/markers", {}, R"({"label":"x"})").status,
+            401u);
+  EXPECT_EQ(
+      http_request(port(), "POST", "/live/" + id + "/markers", op, R"({"label":"x","at":"y"})")
+          .status,
+      422u);
+  EXPECT_EQ(http_request(port(), "DELETE", "/live/" + id + "/markers/none", op).status, 404u);
+  // Viewers need a token of this channel.
+  EXPECT_EQ(http_get(port(), "/live/" + id + "/playlist.m3u8").status, 401u);
+  EXPECT_EQ(http_get(port(), "/live/" + id + "/playlist.m3u8?token=x.y.z").status, 403u);
+  EXPECT_EQ(http_get(port(), "/live/" + id + "/markers?token=" + token + "&since=soon").status,
+            422u);
+  EXPECT_EQ(http_get(port(), "/live/unknown/playlist.m3u8?token=" + token).status, 403u);
+  EXPECT_EQ(http_get(port(), "/live/unknown", op).status, 404u);
+  // A refresh revokes every older token of the channel at once.
+  auto refreshed = http_request(port(), "POST", "/live/" + id + "/refresh-token",
+                                {{"X-Admin-Key", ch["admin_key"]}});
+  ASSERT_EQ(refreshed.status, 200u) << refreshed.body;
+  const std::string fresh = parse_json(refreshed)["access_token"];
+  EXPECT_EQ(http_get(port(), "/live/" + id + "/markers?token=" + token).status, 403u);
+  EXPECT_EQ(http_get(port(), "/live/" + id + "/markers?token=" + fresh).status, 200u);
+  ASSERT_EQ(http_request(port(), "DELETE", "/live/" + id, op).status, 200u);
+  EXPECT_EQ(http_request(port(), "DELETE", "/live/" + id, op).status, 404u);
+  // The place is free again.
+  create();
+}
+
+} // namespace
+} // namespace hlsgate::test
