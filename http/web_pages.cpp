@@ -20,6 +20,7 @@ constexpr web_asset app_assets[] = {
     {"app.js", "app/app.js", js},
     {"upload.js", "app/upload.js", js},
     {"pages.js", "app/pages.js", js},
+    {"live.js", "app/live.js", js},
     {"embed.js", "app/embed.js", js},
     {"icon.svg", "app/icon.svg", "image/svg+xml"},
     {"hls.min.js", "node_modules/hls.js/dist/hls.min.js", js, true},

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# ctest docs_browser and app_browser: starts hlsgate (port 0, a temporary data
-# directory, an API token it is given, a small two-rung ladder), runs one of
-# the page scripts (docs_page.js: Swagger UI at /docs; app_page.js: the web
-# app at / and /embed) in headless Chromium against it, and stops the server.
-# Screenshots go to $HLSGATE_ARTIFACTS (default: build/artifacts).
-#   tests/players/browser_test.sh HLSGATE_BINARY docs_page.js|app_page.js SHOT_NAME
+# ctest docs_browser, app_browser and live_browser: starts hlsgate (port 0, a
+# temporary data directory, an API token it is given, a small two-rung
+# ladder), runs one of the page scripts (docs_page.js: Swagger UI at /docs;
+# app_page.js: the web app at / and /embed; live_page.js: the live page and
+# the admin page's live channels) in headless Chromium against it, and stops
+# the server. Screenshots go to $HLSGATE_ARTIFACTS (default: build/artifacts).
+#   tests/players/browser_test.sh HLSGATE_BINARY docs_page.js|app_page.js|live_page.js SHOT_NAME
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="$1"

@@ -74,6 +74,21 @@
       return call('DELETE', '/media?' + q.toString(), cred);
     },
     playlistPath: (id, token) => '/stream/' + enc(id) + '/playlist.m3u8?token=' + enc(token),
+    // Live channels: management with the API token (cred.apiToken) or the
+    // channel's admin key (cred.adminKey); viewers use the access token.
+    live: {
+      create: (cred, body) => call('POST', '/live', cred, body),
+      list: (cred, limit) => call('GET', '/live?limit=' + enc(limit || 100), cred),
+      info: (id, cred) => call('GET', '/live/' + enc(id), cred),
+      stop: (id, cred) => call('POST', '/live/' + enc(id) + '/stop', cred),
+      refreshToken: (id, cred) => call('POST', '/live/' + enc(id) + '/refresh-token', cred),
+      remove: (id, cred) => call('DELETE', '/live/' + enc(id), cred),
+      markers: (id, token) => call('GET', '/live/' + enc(id) + '/markers?token=' + enc(token)),
+      addMarker: (id, cred, body) => call('POST', '/live/' + enc(id) + '/markers', cred, body),
+      removeMarker: (id, cred, mid) => call('DELETE', '/live/' + enc(id) + '/markers/' + enc(mid), cred),
+      playlistPath: (id, token) => '/live/' + enc(id) + '/playlist.m3u8?token=' + enc(token),
+      pagePath: (id, token) => '/#/live/' + enc(id) + '?token=' + enc(token),
+    },
     embedPath: (id, token) => '/embed/' + enc(id) + '?token=' + enc(token),
 
     /// POST /upload?async=true with byte progress (XMLHttpRequest: fetch
@@ -173,6 +188,50 @@
     },
   };
 
+  // -- this browser's live channels ------------------------------------------------
+
+  const LIVE_KEY = 'hlsgate.live.v1';
+
+  function cleanChannel(e) {
+    if (!e || typeof e !== 'object' || !ID.test(e.channel_id)) return null;
+    const out = { channel_id: e.channel_id };
+    if (typeof e.admin_key === 'string' && KEY.test(e.admin_key)) out.admin_key = e.admin_key;
+    if (typeof e.access_token === 'string' && TOKEN.test(e.access_token)) out.access_token = e.access_token;
+    if (!out.admin_key && !out.access_token) return null;
+    out.name = typeof e.name === 'string' ? e.name.slice(0, 256) : '';
+    return out;
+  }
+
+  function loadChannels() {
+    try {
+      const raw = JSON.parse(localStorage.getItem(LIVE_KEY) || '[]');
+      return Array.isArray(raw) ? raw.map(cleanChannel).filter(Boolean) : [];
+    } catch (_) {
+      return [];
+    }
+  }
+
+  /// The keys of the live channels this browser created or was given
+  /// (localStorage, like the media library): {channel_id, name, access_token, admin_key}.
+  const channels = {
+    all: loadChannels,
+    get: (id) => loadChannels().find((e) => e.channel_id === id) || null,
+    put(entry) {
+      const items = loadChannels();
+      const i = items.findIndex((e) => e.channel_id === entry.channel_id);
+      const fields = {};
+      for (const [k, v] of Object.entries(entry)) if (v) fields[k] = v; // never drop a kept key
+      const merged = cleanChannel(Object.assign({}, i >= 0 ? items[i] : {}, fields));
+      if (!merged) return;
+      if (i >= 0) items[i] = merged;
+      else items.unshift(merged);
+      localStorage.setItem(LIVE_KEY, JSON.stringify(items.slice(0, 1000)));
+    },
+    remove(id) {
+      localStorage.setItem(LIVE_KEY, JSON.stringify(loadChannels().filter((e) => e.channel_id !== id)));
+    },
+  };
+
   // This tab only: the admin's API token, and the viewer tokens minted for
   // items this browser holds no token of (one per item, reused).
   const session = {
@@ -182,5 +241,6 @@
     setViewerToken: (id, t) => sessionStorage.setItem('hlsgate.viewer.' + id, t),
   };
 
-  window.hlsgate = { api, library, session, validId: (s) => ID.test(s) };
+  window.hlsgate = { api, library, channels, session, validId: (s) => ID.test(s),
+    validKey: (s) => KEY.test(s), validToken: (s) => TOKEN.test(s) };
 })();

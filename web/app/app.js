@@ -1,8 +1,9 @@
 // The web app at /: upload (drag and drop, byte progress, then transcode
 // progress), the library of media this browser uploaded (keys kept in
 // localStorage, exportable), a page per media (player, share and embed,
-// expiry countdown, extend, refresh, delete) and, for an admin signed in with
-// the API token, every item on the server. Routes live in the URL's hash.
+// expiry countdown, extend, refresh, delete), a page per live channel
+// (live.js) and, for an admin signed in with the API token, every item and
+// channel on the server. Routes live in the URL's hash.
 'use strict';
 
 (function () {
@@ -233,7 +234,9 @@
     const main = document.getElementById('main');
     if (h.startsWith('/') && h !== '/') main.focus({ preventScroll: true }); // views may move focus on
     const m = /^\/media\/([A-Za-z0-9_-]{1,64})$/.exec(h);
+    const live = /^\/live\/([A-Za-z0-9_-]{1,64})(?:\?(.*))?$/.exec(h);
     if (m) window.hlsgateMediaPage(m[1]);
+    else if (live) window.hlsgateLivePage(live[1], live[2] || '');
     else if (h === '/admin') window.hlsgateAdminPage();
     else home();
   }

@@ -251,7 +251,8 @@
       el('div', { class: 'table-wrap' }, [el('table', { class: 'media-table' }, [
         el('caption', { class: 'visually-hidden', text: 'Every media item on this server, newest first' }),
         el('thead', {}, [el('tr', {}, ['Name', 'Status', 'Created', 'Expires', 'Duration', 'Actions']
-          .map((h) => el('th', { scope: 'col', text: h })))]), body])]), more]));
+          .map((h) => el('th', { scope: 'col', text: h })))]), body])]), more]),
+      window.hlsgateLive.adminSection(cred));
 
     let cursor = null;
     let seq = 0; // the latest listing; older answers are dropped

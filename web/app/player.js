@@ -3,6 +3,10 @@
 // pointer (or at the keyboard's position), time, mute, quality, audio and
 // subtitle menus, full screen. Every control is a real button, range or
 // select with a label, so keyboards and screen readers can use it.
+// With `live: true` the seek bar spans the DVR window (the live playlist's
+// segments), a "Go live" button jumps to the live edge and tells whether the
+// playhead is there, and markers (wall-clock times, mapped to media time
+// through the segments' EXT-X-PROGRAM-DATE-TIME) are drawn above the bar.
 'use strict';
 
 (function () {
@@ -52,6 +56,13 @@
     return h > 0 ? h + ':' + String(m).padStart(2, '0') + ':' + sec : m + ':' + sec;
   }
 
+  /// Local wall-clock time of unix milliseconds: "14:05:09".
+  function wallClock(ms) {
+    const d = new Date(ms);
+    if (!isFinite(d.getTime())) return '—';
+    return [d.getHours(), d.getMinutes(), d.getSeconds()].map((v) => String(v).padStart(2, '0')).join(':');
+  }
+
   /// WebVTT storyboard cues: [{start, end, url, x, y, w, h}] (sprite URLs
   /// resolved against the storyboard's own URL).
   function parseStoryboard(text, base) {
@@ -79,8 +90,10 @@
   }
 
   /// Builds a player in `host` for the playlist `src`. Options: poster,
-  /// storyboardUrl, title, onFatal(message). Returns {video, hls, state, destroy}.
+  /// storyboardUrl, title, onFatal(message), live, autoplay, onLevel() (a live
+  /// playlist was loaded). Returns {video, hls, state, live, destroy}.
   function createPlayer(host, opts) {
+    const isLive = !!opts.live;
     // Focusable, so that Space/K and the arrow keys work once it is selected.
     const video = el('video', { playsinline: '', preload: 'metadata', tabindex: '0', 'aria-label': opts.title || 'Video' });
     if (opts.poster) video.poster = opts.poster;
@@ -102,8 +115,10 @@
     const subsWrap = el('label', { class: 'menu', hidden: true }, [el('span', { text: 'Subtitles' }), subs]);
     const fs = el('button', { type: 'button', class: 'fs' });
     setIcon(fs, 'fullscreen', 'Full screen');
-    const controls = el('div', { class: 'controls', role: 'group', 'aria-label': 'Player controls' }, [
-      play, el('div', { class: 'seek-wrap' }, [seek, preview]), time, mute,
+    const goLive = el('button', { type: 'button', class: 'go-live', 'data-state': 'live', hidden: !isLive, text: 'Live' });
+    const strip = el('div', { class: 'marker-strip', hidden: !isLive });
+    const controls = el('div', { class: 'controls' + (isLive ? ' live' : ''), role: 'group', 'aria-label': 'Player controls' }, [
+      play, goLive, el('div', { class: 'seek-wrap' }, [strip, seek, preview]), time, mute,
       el('label', { class: 'menu' }, [el('span', { text: 'Quality' }), quality]), audioWrap, subsWrap, fs]);
     const root = el('div', { class: 'player' }, [el('div', { class: 'stage' }, [video, message]), controls]);
     host.replaceChildren(root);
@@ -137,11 +152,12 @@
       const t = e.target.tagName;
       if (t === 'SELECT' || t === 'INPUT' || t === 'BUTTON') return;
       if (e.key === ' ' || e.key === 'k') { e.preventDefault(); play.click(); }
-      else if (e.key === 'ArrowRight') video.currentTime = Math.min(video.duration || 0, video.currentTime + 5);
-      else if (e.key === 'ArrowLeft') video.currentTime = Math.max(0, video.currentTime - 5);
+      else if (e.key === 'ArrowRight') video.currentTime = Math.min(Number(seek.max) || 0, video.currentTime + 5);
+      else if (e.key === 'ArrowLeft') video.currentTime = Math.max(Number(seek.min) || 0, video.currentTime - 5);
     });
 
     function showTime() {
+      if (isLive) return showLive();
       const d = video.duration;
       if (isFinite(d)) seek.max = String(d);
       if (!dragging) seek.value = String(video.currentTime);
@@ -159,7 +175,8 @@
     }
     function showPreview(t, fraction) {
       const c = thumbAt(t);
-      thumbTime.textContent = clock(t);
+      const wall = isLive ? dateOfTime(t) : null;
+      thumbTime.textContent = isLive ? (wall ? wallClock(wall) : '') : clock(t);
       if (c) {
         thumbImg.style.width = c.w + 'px';
         thumbImg.style.height = c.h + 'px';
@@ -177,7 +194,8 @@
     seek.addEventListener('pointermove', (e) => {
       const r = seek.getBoundingClientRect();
       const f = r.width > 0 ? (e.clientX - r.left) / r.width : 0;
-      showPreview(f * (Number(seek.max) || 0), f);
+      const min = Number(seek.min) || 0;
+      showPreview(min + f * ((Number(seek.max) || 0) - min), f);
     });
     seek.addEventListener('pointerleave', hidePreview);
     seek.addEventListener('blur', hidePreview);
@@ -187,8 +205,9 @@
     window.addEventListener('pointerup', endDrag);
     window.addEventListener('pointercancel', endDrag);
     seek.addEventListener('input', () => {
-      const max = Number(seek.max) || 0;
-      showPreview(Number(seek.value), max > 0 ? Number(seek.value) / max : 0);
+      const min = Number(seek.min) || 0;
+      const span = (Number(seek.max) || 0) - min;
+      showPreview(Number(seek.value), span > 0 ? (Number(seek.value) - min) / span : 0);
       if (!dragging) video.currentTime = Number(seek.value); // keyboard
     });
     seek.addEventListener('change', () => {
@@ -202,6 +221,113 @@
         .then((text) => { state.storyboard = parseStoryboard(text, new URL(opts.storyboardUrl, location.href)); })
         .catch(() => {});
     }
+
+    // -- live: DVR window, live edge, markers ---------------------------------------
+    const details = () => (hls && hls.latestLevelDetails) || null;
+
+    /// The seekable window {start, end, live, td} in media seconds, from the
+    /// live playlist's segments (else the video's seekable range).
+    function liveWindow() {
+      const d = details();
+      if (d && d.fragments.length) return { start: d.fragments[0].start, end: d.edge, live: d.live, td: d.targetduration || 2 };
+      const r = video.seekable;
+      return r.length ? { start: r.start(0), end: r.end(r.length - 1), live: true, td: 2 } : null;
+    }
+
+    /// Where the playhead is against the live edge: sync is where "Go live"
+    /// goes (hls.js's live sync position), behind the seconds before it, atEdge
+    /// whether the playhead is within a few segments of the edge.
+    function liveStatus() {
+      const w = liveWindow();
+      if (!w) return null;
+      const target = (hls && hls.targetLatency) || 3 * w.td;
+      const sync = hls && hls.liveSyncPosition !== null && hls.liveSyncPosition !== undefined
+        ? hls.liveSyncPosition : Math.max(w.start, w.end - target);
+      const t = video.currentTime;
+      const atEdge = w.live && w.end - t <= target + Math.max(3, 2 * w.td);
+      return Object.assign(w, { sync, behind: Math.max(0, sync - t), atEdge, position: t });
+    }
+
+    /// Unix ms of media time t (null outside the window), from the segment
+    /// that holds t and its EXT-X-PROGRAM-DATE-TIME.
+    function dateOfTime(t) {
+      const d = details();
+      if (!d) return null;
+      for (const f of d.fragments)
+        if (f.programDateTime !== null && t >= f.start && t < f.start + f.duration + 0.001)
+          return f.programDateTime + (t - f.start) * 1000;
+      return null;
+    }
+
+    /// Media time of unix ms (null when no segment of the window holds it).
+    function timeOfDate(ms) {
+      const d = details();
+      if (!d || !isFinite(ms)) return null;
+      for (const f of d.fragments) {
+        const p = f.programDateTime;
+        if (p !== null && ms >= p && ms < p + f.duration * 1000) return f.start + (ms - p) / 1000;
+      }
+      return null;
+    }
+
+    let markers = []; // [{id, label, cls, startMs, duration}]
+    let onMarker = null;
+    const ticks = new Map(); // marker id -> element above the seek bar
+    function renderMarkers(w) {
+      const span = w ? w.end - w.start : 0;
+      const keep = new Set();
+      for (const m of markers) {
+        const t = span > 0 ? timeOfDate(m.startMs) : null;
+        if (t === null) continue;
+        keep.add(m.id);
+        let tick = ticks.get(m.id);
+        if (!tick) {
+          tick = el('span', { class: 'tick', 'data-marker-id': m.id });
+          tick.addEventListener('click', () => onMarker && onMarker(m.id));
+          ticks.set(m.id, tick);
+          strip.append(tick);
+        }
+        tick.title = m.label + ' · ' + wallClock(m.startMs) + (m.cls ? ' · ' + m.cls : '');
+        tick.dataset.time = String(t);
+        const left = ((t - w.start) / span) * 100;
+        tick.style.left = left + '%';
+        tick.style.width = m.duration > 0 ? Math.min(100 - left, (m.duration / span) * 100) + '%' : '';
+        tick.classList.toggle('band', m.duration > 0);
+      }
+      for (const [id, tick] of ticks) if (!keep.has(id)) { tick.remove(); ticks.delete(id); }
+    }
+
+    function showLive() {
+      const st = liveStatus();
+      if (!st) return;
+      seek.min = String(st.start);
+      seek.max = String(st.end);
+      if (!dragging) seek.value = String(st.position);
+      const wall = (hls && hls.playingDate && hls.playingDate.getTime()) || dateOfTime(st.position);
+      const where = st.live ? (st.atEdge ? 'live' : clock(st.behind) + ' behind live')
+        : clock(st.position - st.start) + ' of ' + clock(st.end - st.start);
+      seek.setAttribute('aria-valuetext', where + (wall ? ', ' + wallClock(wall) : ''));
+      time.textContent = (st.live ? (st.atEdge ? 'LIVE' : '−' + clock(st.behind)) : clock(st.position - st.start) + ' / ' + clock(st.end - st.start))
+        + (wall ? ' · ' + wallClock(wall) : '');
+      goLive.hidden = !st.live;
+      goLive.dataset.state = st.atEdge ? 'live' : 'behind';
+      // "Live" with a red dot at the edge; "Go live" with a grey one behind it
+      // (how far behind: the time next to the bar, the title and the label).
+      goLive.textContent = st.atEdge ? 'Live' : 'Go live';
+      goLive.title = st.atEdge ? 'At the live edge' : clock(st.behind) + ' behind live: go to the live edge';
+      goLive.setAttribute('aria-label', goLive.title);
+      renderMarkers(st);
+    }
+
+    function goLiveNow() {
+      const st = liveStatus();
+      if (!st) return;
+      video.currentTime = st.sync;
+      if (video.paused) video.play().catch(() => {});
+    }
+    goLive.addEventListener('click', goLiveNow);
+    // The window slides while paused too (no timeupdate then).
+    const liveTimer = isLive ? setInterval(showLive, 1000) : 0;
 
     // -- menus ---------------------------------------------------------------------
     function fillQuality() {
@@ -231,11 +357,18 @@
     // -- source --------------------------------------------------------------------
     const Hls = window.Hls;
     if (Hls && Hls.isSupported()) {
-      hls = new Hls({ workerPath: '/app/hls.worker.js', capLevelToPlayerSize: false });
+      const config = { workerPath: '/app/hls.worker.js', capLevelToPlayerSize: false };
+      // Live: start three segments behind the edge, never jump back to it on
+      // its own (the viewer may stay in the DVR window), keep a minute behind.
+      if (isLive) Object.assign(config, { liveSyncDurationCount: 3, liveDurationInfinity: true, backBufferLength: 60 });
+      hls = new Hls(config);
       hls.on(Hls.Events.MANIFEST_PARSED, (_e, d) => {
         state.levels = d.levels.map((l) => ({ height: l.height, width: l.width, bitrate: l.bitrate }));
         fillQuality();
+        // Unmuted if the browser allows it, else muted (the viewer unmutes).
+        if (opts.autoplay) video.play().catch(() => { video.muted = true; video.play().catch(() => {}); });
       });
+      if (isLive) hls.on(Hls.Events.LEVEL_UPDATED, () => { showLive(); if (opts.onLevel) opts.onLevel(); });
       hls.on(Hls.Events.LEVEL_SWITCHED, (_e, d) => {
         const l = state.levels[d.level];
         const auto = quality.querySelector('option[value="-1"]');
@@ -273,7 +406,18 @@
     return {
       video, state,
       get hls() { return hls; },
+      /// Live only: status(), goLive(), timeOfDate(ms), dateOfTime(t),
+      /// setMarkers([{id, label, cls, startMs, duration}], onClick(id)).
+      live: isLive ? {
+        status: liveStatus, goLive: goLiveNow, timeOfDate, dateOfTime,
+        setMarkers(list, onClick) {
+          markers = list;
+          onMarker = onClick;
+          renderMarkers(liveWindow());
+        },
+      } : null,
       destroy() {
+        clearInterval(liveTimer);
         window.removeEventListener('pointerup', endDrag);
         window.removeEventListener('pointercancel', endDrag);
         if (hls) hls.destroy();
@@ -284,5 +428,5 @@
     };
   }
 
-  window.hlsgatePlayer = { createPlayer, parseStoryboard, clock };
+  window.hlsgatePlayer = { createPlayer, parseStoryboard, clock, wallClock };
 })();
