@@ -60,6 +60,19 @@ std::vector<channel_actor> channel_directory::actors() const {
   return out;
 }
 
+channel_actor channel_directory::find_by_stream_key(std::string_view key,
+                                                    std::string& storage_id) const {
+  const std::string hash = auth::sha256_hex(key);
+  std::lock_guard lk(mu_);
+  channel_actor found;
+  for (auto& [id, e] : entries_)
+    if (!e.stream_key_hash.empty() && auth::constant_time_equal(hash, e.stream_key_hash)) {
+      found = e.actor;
+      storage_id = e.storage_id;
+    }
+  return found;
+}
+
 bool channel_directory::try_reserve(size_t limit) {
   std::lock_guard lk(mu_);
   if (entries_.size() + reserved_ >= limit)
@@ -108,8 +121,9 @@ struct channel_state {
   int64_t request_second = 0;
   int64_t next_test_marker = 0;
   uint64_t test_markers = 0;
-  bool gone = false;     ///< deleted or expired: waiting for the ingest to end
-  bool draining = false; ///< shutting down: no new session
+  int64_t lost_since = 0; ///< unix ms the source went away after being live (0: not lost)
+  bool gone = false;      ///< deleted or expired: waiting for the ingest to end
+  bool draining = false;  ///< shutting down: no new session
   static inline const char* name = "live_channel";
 
   ~channel_state() {
@@ -146,7 +160,7 @@ channel_info make_info(channel_ptr self, bool for_operator) {
   i.channel_id = r.id;
   i.name = r.config.name;
   i.status = st.status;
-  i.source = "test";
+  i.source = live::to_string(r.config.source);
   i.segment_seconds = r.config.segment_seconds;
   i.dvr_seconds = r.config.dvr_seconds;
   i.ladder = r.config.ladder;
@@ -178,6 +192,10 @@ void set_status(channel_ptr self, live::channel_status s) {
     m->live_channels_add(live::to_string(s), +1);
   }
   st.status = s;
+  if (s == live::channel_status::reconnecting && st.lost_since == 0)
+    st.lost_since = st.env->now_ms();
+  else if (s != live::channel_status::reconnecting)
+    st.lost_since = 0;
   st.env->directory->update(st.record.id, make_info(self, false));
 }
 
@@ -219,6 +237,22 @@ bool persist(channel_ptr self) {
     return false;
   }
   return true;
+}
+
+/// The event is over (stopped by its admin, or its source stayed away past
+/// HLSGATE_LIVE_RECONNECT_SECONDS): ENDLIST, no more ingest.
+void end_event(channel_ptr self) {
+  auto& st = self->state;
+  if (st.record.stopped)
+    return;
+  st.record.stopped = true;
+  for (auto& w : st.windows)
+    w.end();
+  persist(self);
+  if (st.cancel)
+    st.cancel->store(true);
+  set_status(self, live::channel_status::ended);
+  publish(self);
 }
 
 void delete_files(channel_ptr self, size_t rendition, const std::vector<std::string>& names) {
@@ -388,7 +422,9 @@ void on_ended(channel_ptr self, uint64_t session, const std::string& reason) {
   st.last_error = reason;
   st.backoff = std::min(max_backoff_seconds, std::max(1u, st.backoff * 2));
   ++st.restarts;
-  set_status(self, live::channel_status::reconnecting);
+  // A channel that never had a picture is still waiting for its source.
+  if (!st.windows.empty())
+    set_status(self, live::channel_status::reconnecting);
   logging::warn("live ingest will restart", {{"channel_id", st.record.id},
                                              {"reason", reason},
                                              {"in_seconds", std::to_string(st.backoff)}});
@@ -407,6 +443,11 @@ void on_tick(channel_ptr self) {
   }
   for (size_t i = 0; i < st.windows.size(); ++i)
     delete_files(self, i, st.windows[i].take_expired(t));
+  if (st.lost_since > 0 &&
+      t - st.lost_since >= int64_t{st.env->cfg.live_reconnect_seconds} * 1000) {
+    logging::info("live source did not come back; the event ends", {{"channel_id", st.record.id}});
+    end_event(self);
+  }
   // The viewer estimate looks at the last `viewer_span` seconds.
   const int64_t sec = t / 1000;
   for (int64_t s = st.request_second + 1; s <= sec && s <= st.request_second + int64_t{viewer_span};
@@ -479,11 +520,16 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
       m->live_channels_add(live::to_string(st.status), +1);
     st.env->revocations->publish(st.record.storage_id,
                                  {st.record.token_gen, st.record.expires_at, {}});
-    st.env->directory->put(st.record.id, {self, make_info(self, false)});
+    st.env->directory->put(st.record.id, {self, make_info(self, false), st.record.storage_id,
+                                          st.record.stream_key_hash});
     if (p.fresh)
       p.creator(std::move(p.created));
     publish(self);
-    start_session(self);
+    // A new RTMP channel waits for its publisher (on_publish sends run);
+    // every other one starts reading now (a restored RTMP channel too: its
+    // publisher may still be connected to nginx-rtmp).
+    if (!(p.fresh && st.record.config.source == live::source_type::rtmp))
+      start_session(self);
     self->send(self, tick_atom_v);
   } else {
     st.gone = true;
@@ -515,20 +561,10 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
         done(make_info(self, who.is_operator));
       },
       [self](stop_atom, const admin_credential& who, completion<channel_info>& done) {
-        auto& st = self->state;
         api_error err;
         if (!may_manage(self, who, err))
           return done(std::move(err));
-        if (!st.record.stopped) {
-          st.record.stopped = true;
-          for (auto& w : st.windows)
-            w.end();
-          persist(self);
-          if (st.cancel)
-            st.cancel->store(true);
-          set_status(self, live::channel_status::ended);
-          publish(self);
-        }
+        end_event(self);
         done(make_info(self, who.is_operator));
       },
       [self](delete_atom, const admin_credential& who, completion<done>& done) {
@@ -600,6 +636,13 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
                          st.markers.end());
         publish(self);
         done(actors::done{});
+      },
+      [self](run_atom) {
+        auto& st = self->state;
+        if (st.ingesting)
+          return;
+        st.backoff = 0;
+        start_session(self);
       },
       [self](drain_atom) {
         auto& st = self->state;

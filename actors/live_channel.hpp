@@ -56,6 +56,7 @@ using channel_actor = caf::typed_actor<
                    completion<std::vector<live::marker>>>,
     caf::reacts_to<marker_del_atom, admin_credential, std::string, completion<done>>,
     caf::reacts_to<drain_atom>, ///< shutting down: stop the ingest, keep everything
+    caf::reacts_to<run_atom>,   ///< a publisher arrived (RTMP): start the ingest now
     // its ingest
     caf::reacts_to<segment_atom, uint64_t, media::segment_event>,
     caf::reacts_to<job_failed_atom, uint64_t, std::string>,
@@ -64,7 +65,9 @@ using channel_actor = caf::typed_actor<
 
 struct channel_entry {
   channel_actor actor;
-  channel_info info; ///< as of its last change
+  channel_info info;           ///< as of its last change
+  std::string storage_id;      ///< the stream name its RTMP publisher is renamed to
+  std::string stream_key_hash; ///< RTMP channels: SHA-256 of the stream key
 };
 
 class channel_directory {
@@ -76,6 +79,9 @@ public:
   channel_actor find(const std::string& id) const;
   std::vector<channel_info> list() const;
   std::vector<channel_actor> actors() const;
+  /// The RTMP channel whose stream key is `key` (compared as a SHA-256 hash
+  /// in constant time), or null; `storage_id` gets its folder name.
+  channel_actor find_by_stream_key(std::string_view key, std::string& storage_id) const;
   /// Holds a place for a channel being created: false when `limit`
   /// channels exist or are being created. put() or release() ends it.
   bool try_reserve(size_t limit);

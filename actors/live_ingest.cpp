@@ -63,6 +63,11 @@ media::transcode_options ingest_options(const config::settings& cfg, const live:
     o.ladder.push_back({g.height, g.video_bitrate});
     top = std::max(top, g.height);
   }
+  if (r.config.source == live::source_type::rtmp) {
+    o.source.kind = media::source_kind::live_url;
+    o.source.url = cfg.rtmp_url + "/" + r.storage_id;
+    return o;
+  }
   o.source.kind = media::source_kind::test_pattern;
   o.source.pattern.height = top > 0 ? top : 720;
   o.source.pattern.width = (o.source.pattern.height * 16 / 9 + 1) & ~1;

@@ -21,6 +21,8 @@ struct channel_created {
   std::string admin_key;    ///< shown once; the store keeps its hash
   std::string storage_id;
   int64_t expires_at = 0;
+  std::string ingest_url; ///< RTMP: where the publisher pushes ("" otherwise)
+  std::string stream_key; ///< RTMP: the publisher's key, shown once ("" otherwise)
 };
 
 /// A channel's state as GET /live/{id} and GET /live show it.

@@ -144,6 +144,10 @@ public:
   /// playlist (counted for the viewer estimate).
   void live_playlist(std::string id, std::string token, bool media_request,
                      completion<live_grant> done);
+  /// nginx-rtmp's on_publish: the stream name the publisher must be renamed
+  /// to (its channel's folder name; the channel starts reading it), or none
+  /// when `stream_key` is no channel's key.
+  std::optional<std::string> rtmp_publish(std::string_view stream_key);
   void add_marker(std::string id, admin_credential who, live::marker m,
                   completion<live::marker> done);
   void list_markers(std::string id, std::string token, int64_t since_ms,

@@ -105,6 +105,9 @@ void service::create_channel(live::channel_config cfg, completion<channel_create
   auto& d = *impl_;
   if (!d.accepting(done, true))
     return;
+  if (cfg.source == live::source_type::rtmp && d.cfg.rtmp_url.empty())
+    return done(api_error{api_errc::bad_parameter,
+                          "RTMP ingest is not configured on this server (HLSGATE_RTMP_URL)"});
   if (!d.channels->try_reserve(d.cfg.max_channels))
     return done(api_error{api_errc::limit_exceeded,
                           "HLSGATE_MAX_CHANNELS channels exist already; delete one first"});
@@ -120,6 +123,11 @@ void service::create_channel(live::channel_config cfg, completion<channel_create
   r.created_at = service_now();
   r.expires_at = r.created_at + int64_t{r.config.expiry_minutes} * 60;
   r.token_gen = 1;
+  if (r.config.source == live::source_type::rtmp) {
+    p.created.stream_key = auth::random_id();
+    r.stream_key_hash = auth::sha256_hex(p.created.stream_key);
+    p.created.ingest_url = d.cfg.rtmp_public_url;
+  }
   p.created.channel_id = r.id;
   p.created.storage_id = r.storage_id;
   p.created.access_token = mint_channel_token(*d.jwt, r.id, r.token_gen, r.created_at);
@@ -172,6 +180,20 @@ void service::refresh_channel_token(std::string id, admin_credential who,
     return;
   if (auto a = channel_or_404(*impl_, id, done))
     caf::anon_send(a, refresh_atom_v, std::move(who), std::move(done));
+}
+
+std::optional<std::string> service::rtmp_publish(std::string_view stream_key) {
+  auto& d = *impl_;
+  if (!ready() || stream_key.empty() || stream_key.size() > 64)
+    return std::nullopt;
+  std::string storage_id;
+  auto a = d.channels->find_by_stream_key(stream_key, storage_id);
+  if (!a) {
+    d.metrics.auth_failure("bad_stream_key");
+    return std::nullopt;
+  }
+  caf::anon_send(a, run_atom_v);
+  return storage_id;
 }
 
 void service::add_marker(std::string id, admin_credential who, live::marker m,

@@ -205,6 +205,16 @@ const std::vector<option>& options() {
                     "folder holding the front-end packages (node_modules/) that "
                     "scripts/build-web.sh installs: Swagger UI at /docs",
                     &settings::web_dir),
+      string_option("HLSGATE_RTMP_URL", "rtmp-url",
+                    "nginx-rtmp application hlsgate reads published streams from, "
+                    "rtmp://HOST:PORT/APP (empty = no RTMP ingest)",
+                    &settings::rtmp_url),
+      string_option("HLSGATE_RTMP_PUBLIC_URL", "rtmp-public-url",
+                    "RTMP URL publishers are told to push to (default: HLSGATE_RTMP_URL)",
+                    &settings::rtmp_public_url),
+      unsigned_option<unsigned>("HLSGATE_LIVE_RECONNECT_SECONDS", "live-reconnect-seconds",
+                                "a live channel whose source stays away this long ends (10-86400)",
+                                &settings::live_reconnect_seconds, 10, 86400),
       string_option("HLSGATE_IMPORT_ROOT", "import-root",
                     "folder the admin import API may read from (empty = import API disabled)",
                     &settings::import_root),
@@ -358,6 +368,19 @@ std::string resolve(settings& s) {
     return "HLSGATE_API_TOKEN must be at least 16 characters";
   if (s.media_dir.empty())
     s.media_dir = s.data_dir + "/media";
+  for (auto* u : {&s.rtmp_url, &s.rtmp_public_url}) {
+    while (!u->empty() && u->back() == '/')
+      u->pop_back();
+    // hlsgate appends a stream name and hands the URL to libav: nothing but
+    // rtmp://host[:port]/app in plain characters.
+    if (!u->empty() && (u->rfind("rtmp://", 0) != 0 || u->size() > 200 ||
+                        u->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789.-_:/[]") != std::string::npos ||
+                        u->find('/', 7) == std::string::npos))
+      return "HLSGATE_RTMP_URL and HLSGATE_RTMP_PUBLIC_URL must look like rtmp://HOST:PORT/APP";
+  }
+  if (s.rtmp_public_url.empty())
+    s.rtmp_public_url = s.rtmp_url;
   if (!s.import_root.empty()) {
     // Compared against resolved paths when files are opened: absolute,
     // normalised, no trailing slash.

@@ -43,6 +43,14 @@ struct settings {
   std::string media_dir;   ///< HLSGATE_MEDIA_DIR (resolved: default DATA_DIR/media)
   std::string media_group; ///< HLSGATE_MEDIA_GROUP: group of media files (name or GID)
   std::string import_root; ///< HLSGATE_IMPORT_ROOT: imports only read below it
+  /// HLSGATE_RTMP_URL: the nginx-rtmp application hlsgate reads published
+  /// streams from (rtmp://HOST:PORT/APP); empty = no RTMP ingest.
+  std::string rtmp_url;
+  /// HLSGATE_RTMP_PUBLIC_URL: the ingest_url given to publishers (default rtmp_url).
+  std::string rtmp_public_url;
+  /// HLSGATE_LIVE_RECONNECT_SECONDS: a channel whose source stays away this
+  /// long ends (ENDLIST).
+  unsigned live_reconnect_seconds = 300;
 
   // -- secrets ---------------------------------------------------------------
   std::string secret_key; ///< SECRET_KEY (PyHLS): >= 32 bytes; empty = generated, persisted

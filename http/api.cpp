@@ -98,6 +98,7 @@ struct api::impl {
         {both, "/webhooks/{id}/deliveries", route::webhooks, route_wait::none,
          &impl::webhook_deliveries},
         {m_post, "/live", route::live, route_wait::none, &impl::create_channel},
+        {m_post, "/ingest/rtmp/on_publish", route::live, route_wait::none, &impl::rtmp_publish},
         {both, "/live", route::live, route_wait::none, &impl::list_channels},
         {both, "/live/{id}", route::live, route_wait::none, &impl::channel_info},
         {m_delete, "/live/{id}", route::live, route_wait::none, &impl::delete_channel},
@@ -425,6 +426,9 @@ struct api::impl {
   }
   void stop_channel(request& req, const route_params& p, reply_fn& reply) {
     live_routes::stop(svc, req, p, reply);
+  }
+  void rtmp_publish(request& req, const route_params& p, reply_fn& reply) {
+    live_routes::rtmp_publish(svc, req, p, reply);
   }
   void refresh_channel(request& req, const route_params& p, reply_fn& reply) {
     live_routes::refresh(svc, req, p, reply);

@@ -12,6 +12,7 @@
 #include "config/ladder.hpp"
 #include "http/api_json.hpp"
 #include "http/errors.hpp"
+#include "http/query.hpp"
 #include "http/request_params.hpp"
 #include "http/segment_route.hpp"
 #include "live/live_playlist.hpp"
@@ -110,16 +111,36 @@ void create(actors::service& svc, request& req, const route_params&, reply_fn& r
     if (auto* e = std::get_if<api_error>(&r))
       return reply(error_response(*e));
     auto& c = std::get<actors::channel_created>(r);
-    reply(json_response(201, {{"channel_id", c.channel_id},
-                              {"access_token", c.access_token},
-                              {"admin_key", c.admin_key},
-                              {"playlist_url", playlist_url(svc, c.channel_id, c.access_token)},
-                              {"ingest_url", nullptr},
-                              {"stream_key", nullptr},
-                              {"expires_at", iso8601(c.expires_at)},
-                              {"message", "Channel created; keep the admin key, it is shown only "
-                                          "now"}}));
+    reply(json_response(201,
+                        {{"channel_id", c.channel_id},
+                         {"access_token", c.access_token},
+                         {"admin_key", c.admin_key},
+                         {"playlist_url", playlist_url(svc, c.channel_id, c.access_token)},
+                         {"ingest_url", c.ingest_url.empty() ? json(nullptr) : json(c.ingest_url)},
+                         {"stream_key", c.stream_key.empty() ? json(nullptr) : json(c.stream_key)},
+                         {"expires_at", iso8601(c.expires_at)},
+                         {"message", "Channel created; keep the admin key, it is shown only "
+                                     "now"}}));
   });
+}
+
+void rtmp_publish(actors::service& svc, request& req, const route_params&, reply_fn& reply) {
+  // nginx-rtmp posts the publish command's fields as a form; `name` is the
+  // stream key the publisher used.
+  std::string key;
+  if (!query::param(req.body, "name", key) || key.empty())
+    return reply(error_response(403, "Stream key required"));
+  auto storage = svc.rtmp_publish(key);
+  if (!storage)
+    return reply(error_response(403, "Unknown stream key"));
+  // A 3xx makes nginx-rtmp rename the stream to the Location: hlsgate reads
+  // it under its channel's folder name, which no publisher may use itself.
+  response res;
+  res.status = 302;
+  res.headers.emplace_back("Location", *storage);
+  res.content_type = "application/json";
+  res.body = R"({"message":"Publishing accepted"})";
+  reply(std::move(res));
 }
 
 void list(actors::service& svc, request& req, const route_params&, reply_fn& reply) {

@@ -17,6 +17,9 @@ using handler = void (*)(actors::service&, request&, const route_params&, reply_
 
 /// POST /live (the caller checked the API token) -> 201 with the keys.
 void create(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
+/// POST /ingest/rtmp/on_publish: nginx-rtmp's publish check (302 to the
+/// channel's stream name, or 403).
+void rtmp_publish(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// GET /live?limit=&offset= (API token checked by the caller).
 void list(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// GET /live/{id}.

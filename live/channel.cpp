@@ -28,7 +28,7 @@ bool number_in(const json& v, double lo, double hi, double& out) {
 
 std::string parse_source(const json& v, channel_config& out) {
   if (!v.is_object())
-    return "source must be an object {\"type\": \"test\"}";
+    return "source must be an object {\"type\": \"test\"} or {\"type\": \"rtmp\"}";
   for (auto& [k, t] : v.items()) {
     if (k != "type")
       return "unknown field in source: " + k.substr(0, 40);
@@ -37,10 +37,12 @@ std::string parse_source(const json& v, channel_config& out) {
     const auto& type = t.get_ref<const std::string&>();
     if (type == "test") {
       out.source = source_type::test;
-    } else if (type == "rtmp" || type == "srt" || type == "pull") {
-      return "source type '" + type + "' is not available yet; use \"test\"";
+    } else if (type == "rtmp") {
+      out.source = source_type::rtmp;
+    } else if (type == "srt" || type == "pull") {
+      return "source type '" + type + "' is not available yet; use \"test\" or \"rtmp\"";
     } else {
-      return "source.type must be \"test\"";
+      return "source.type must be \"test\" or \"rtmp\"";
     }
   }
   if (!v.contains("type"))
@@ -131,6 +133,10 @@ std::string parse_channel_request(std::string_view body, channel_config& out) {
   return "";
 }
 
+const char* to_string(source_type t) {
+  return t == source_type::rtmp ? "rtmp" : "test";
+}
+
 const char* to_string(channel_status s) {
   switch (s) {
   case channel_status::waiting:
@@ -165,8 +171,9 @@ std::string to_json(const channel_record& r) {
             {"id", r.id},
             {"storage_id", r.storage_id},
             {"admin_key_hash", r.admin_key_hash},
+            {"stream_key_hash", r.stream_key_hash},
             {"name", r.config.name},
-            {"source", "test"},
+            {"source", to_string(r.config.source)},
             {"segment_seconds", r.config.segment_seconds},
             {"dvr_seconds", r.config.dvr_seconds},
             {"ladder", r.config.ladder},
@@ -189,8 +196,12 @@ bool from_json(std::string_view text, channel_record& out) {
     r.id = j.at("id").get<std::string>();
     r.storage_id = j.at("storage_id").get<std::string>();
     r.admin_key_hash = j.at("admin_key_hash").get<std::string>();
+    r.stream_key_hash = j.value("stream_key_hash", std::string{});
     r.config.name = j.at("name").get<std::string>();
-    if (j.at("source").get<std::string>() != "test")
+    const auto source = j.at("source").get<std::string>();
+    if (source == "rtmp")
+      r.config.source = source_type::rtmp;
+    else if (source != "test")
       return false;
     r.config.segment_seconds = j.at("segment_seconds").get<double>();
     r.config.dvr_seconds = j.at("dvr_seconds").get<double>();

@@ -14,9 +14,11 @@
 
 namespace hlsgate::live {
 
-/// Where a channel's pictures come from. Only `test` is built so far; the
-/// others are refused by parse_channel_request with a clear reason.
-enum class source_type { test };
+/// Where a channel's pictures come from: the built-in test pattern, or RTMP
+/// pushed to the nginx-rtmp application hlsgate reads from. SRT and pull
+/// are not built yet: parse_channel_request refuses them with a reason.
+enum class source_type { test, rtmp };
+const char* to_string(source_type t);
 
 struct channel_config {
   std::string name; ///< 1-200 bytes of UTF-8, no control characters
@@ -54,6 +56,7 @@ struct channel_record {
   std::string id;         ///< public id (auth::random_id)
   std::string storage_id; ///< folder under the media root: "live-" + random id
   std::string admin_key_hash;
+  std::string stream_key_hash; ///< RTMP: SHA-256 of the publisher's stream key
   channel_config config;
   int64_t created_at = 0; ///< unix seconds
   int64_t expires_at = 0; ///< unix seconds: the channel and its files go then

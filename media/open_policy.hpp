@@ -27,6 +27,10 @@ enum class source_kind {
                 ///< input path is ignored; libav's lavfi device runs a filter
                 ///< graph that hlsgate writes itself (test_pattern_graph), in
                 ///< real time and without end
+  live_url,     ///< a live stream at a URL hlsgate built itself from its own
+                ///< configuration (rtmp:// of its nginx-rtmp application):
+                ///< read with the rtmp and tcp protocols and the FLV demuxer
+                ///< only; nested opens refused
 };
 
 struct open_policy {
@@ -42,6 +46,8 @@ struct open_policy {
   source_kind kind = source_kind::file;
   /// source_kind::test_pattern: its size and rate.
   test_pattern pattern;
+  /// source_kind::live_url: the URL (the input path is ignored).
+  std::string url;
 };
 
 /// The policy of files under `root` (no FIFO).

@@ -240,11 +240,57 @@ result<input_ptr> open_test_pattern(const test_pattern& p) {
   return result<input_ptr>{std::move(fmt)};
 }
 
+/// libavformat opens the input URL itself through io_open: this one lets
+/// exactly that URL (the context's own, which hlsgate built) through, with
+/// the protocol allowlist, and refuses every other open.
+int open_only_own_url(AVFormatContext* s, AVIOContext** pb, const char* url, int flags,
+                      AVDictionary** options) {
+  if (url == nullptr || s->url == nullptr || std::strcmp(url, s->url) != 0 ||
+      (flags & AVIO_FLAG_WRITE) != 0)
+    return AVERROR(EPERM);
+  av_dict_set(options, "protocol_whitelist", "rtmp,tcp", 0);
+  return avio_open2(pb, url, flags, &s->interrupt_callback, options);
+}
+
+/// A live RTMP stream from hlsgate's own nginx-rtmp application: only the
+/// rtmp and tcp protocols and the FLV demuxer; a stalled stream fails
+/// after 5 s instead of holding the thread.
+result<input_ptr> open_live_url(const std::string& url) {
+  constexpr const char* stage = "open live source";
+  if (url.rfind("rtmp://", 0) != 0)
+    return fail(errc::unsupported_media, "not a live source hlsgate reads", stage, AVERROR(EINVAL));
+  const AVInputFormat* flv = av_find_input_format("flv");
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw)
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  raw->io_open = open_only_own_url;
+  raw->protocol_whitelist = av_strdup("rtmp,tcp");
+  raw->format_whitelist = av_strdup("flv");
+  if (!raw->protocol_whitelist || !raw->format_whitelist) {
+    avformat_free_context(raw);
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  }
+  AVDictionary* opts = nullptr;
+  av_dict_set(&opts, "rtmp_live", "live", 0);
+  av_dict_set(&opts, "rw_timeout", "5000000", 0);
+  av_dict_set(&opts, "analyzeduration", "2000000", 0);
+  const int e = avformat_open_input(&raw, url.c_str(), flv, &opts);
+  av_dict_free(&opts);
+  if (e < 0)
+    return fail(errc::invalid_input, "the live source is not available", stage, e);
+  input_ptr fmt(raw);
+  if (int e2 = avformat_find_stream_info(fmt.get(), nullptr); e2 < 0)
+    return fail(errc::invalid_input, "could not read the live source", "read stream info", e2);
+  return result<input_ptr>{std::move(fmt)};
+}
+
 } // namespace
 
 result<input_ptr> open_source(const std::string& path, const open_policy& policy) {
   if (policy.kind == source_kind::test_pattern)
     return open_test_pattern(policy.pattern);
+  if (policy.kind == source_kind::live_url)
+    return open_live_url(policy.url);
   auto fd = open_checked(path, policy);
   if (!fd)
     return fd.err();

@@ -37,9 +37,10 @@ constexpr const char* method_names[] = {"GET", "HEAD", "POST", "DELETE", "OPTION
 constexpr size_t method_count = static_cast<size_t>(method::count_);
 static_assert(std::size(method_names) == method_count);
 
-constexpr const char* auth_reasons[] = {
-    "missing", "malformed",   "bad_algorithm", "bad_signature",     "expired",
-    "revoked", "wrong_media", "bad_admin_key", "bad_url_signature", "expired_url"};
+constexpr const char* auth_reasons[] = {"missing",       "malformed",     "bad_algorithm",
+                                        "bad_signature", "expired",       "revoked",
+                                        "wrong_media",   "bad_admin_key", "bad_url_signature",
+                                        "expired_url",   "bad_stream_key"};
 constexpr size_t auth_reason_count = std::size(auth_reasons);
 
 constexpr const char* transcode_reasons[] = {"invalid_input", "unsupported_media", "io_error",

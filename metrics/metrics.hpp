@@ -67,7 +67,7 @@ public:
   void token_issued() noexcept;
   /// reason: "missing", "malformed", "bad_algorithm", "bad_signature",
   /// "expired", "revoked", "wrong_media", "bad_admin_key", "bad_url_signature",
-  /// "expired_url".
+  /// "expired_url", "bad_stream_key" (an RTMP publisher with an unknown key).
   void auth_failure(const char* reason) noexcept;
 
   // -- transcoding -------------------------------------------------------------

@@ -102,7 +102,7 @@ curl -fsS -m 10 "$edge/docs/swagger-ui-bundle.js" | grep -q SwaggerUIBundle ||
 curl -fsS -m 10 "$edge/openapi.json" | json '["openapi"]' >/dev/null || fail "no /openapi.json"
 step "web app from the image"
 curl -fsS -m 10 "$edge/" | grep -q '/app/hls.min.js' || fail "no web app at /"
-for f in app.js upload.js pages.js player.js api.js app.css hls.min.js hls.worker.js; do
+for f in app.js upload.js pages.js player.js api.js live.js app.css hls.min.js hls.worker.js; do
   curl -fsS -m 10 -o /dev/null "$edge/app/$f" || fail "/app/$f is not in the image"
 done
 

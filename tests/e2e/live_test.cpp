@@ -3,7 +3,14 @@
 // player would, checks the sliding window, PROGRAM-DATE-TIME, markers as
 // EXT-X-DATERANGE, deletion of old segments, ffmpeg decoding the live
 // stream, the end of the event, a restart of the server, and the refusals.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
 #include "tests/e2e/e2e_fixture.hpp"
+#include "tests/support/nginx_process.hpp"
+
+extern char** environ;
 
 namespace hlsgate::test {
 namespace {
@@ -255,6 +262,151 @@ TEST_F(live, channels_and_markers_survive_a_restart) {
   EXPECT_EQ(all["channels"][0]["channel_id"], id);
 }
 
+/// An RTMP publisher: the ffmpeg CLI pushing a lavfi source in real time
+/// (at most 120 s), killed by the test or the destructor.
+class publisher {
+public:
+  explicit publisher(const std::string& url) {
+    std::vector<std::string> args = {"ffmpeg",
+                                     "-nostdin",
+                                     "-v",
+                                     "error",
+                                     "-re",
+                                     "-f",
+                                     "lavfi",
+                                     "-i",
+                                     "testsrc2=size=426x240:rate=25",
+                                     "-f",
+                                     "lavfi",
+                                     "-i",
+                                     "sine=frequency=440",
+                                     "-c:v",
+                                     "libx264",
+                                     "-preset",
+                                     "ultrafast",
+                                     "-tune",
+                                     "zerolatency",
+                                     "-g",
+                                     "25",
+                                     "-pix_fmt",
+                                     "yuv420p",
+                                     "-c:a",
+                                     "aac",
+                                     "-t",
+                                     "120",
+                                     "-f",
+                                     "flv",
+                                     url};
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid_, "ffmpeg", nullptr, nullptr, argv.data(), environ) != 0)
+      pid_ = -1;
+  }
+  ~publisher() { kill(); }
+  void kill() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  bool started() const { return pid_ > 0; }
+
+private:
+  pid_t pid_ = -1;
+};
+
+TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
+  if (::access("/usr/lib/nginx/modules/ngx_rtmp_module.so", R_OK) != 0)
+    GTEST_SKIP() << "libnginx-mod-rtmp is not installed (scripts/install-deps.sh --test)";
+  const uint16_t rtmp_port = free_port();
+  const std::string rtmp = "rtmp://127.0.0.1:" + std::to_string(rtmp_port) + "/live";
+  env["HLSGATE_RTMP_URL"] = rtmp;
+  start();
+  nginx_process nginx{make_temp_dir("nginx-rtmp")};
+  ASSERT_TRUE(nginx.start("load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;\n"
+                          "events { worker_connections 64; }\n"
+                          "rtmp { server { listen 127.0.0.1:" +
+                              std::to_string(rtmp_port) +
+                              ";\n application live { live on;\n"
+                              "  on_publish http://127.0.0.1:" +
+                              std::to_string(port()) +
+                              "/ingest/rtmp/on_publish;\n"
+                              "  allow play 127.0.0.1; deny play all; } } }\n",
+                          rtmp_port))
+      << read_file(nginx.error_log());
+
+  auto r = http_request(port(), "POST", "/live", op,
+                        R"({"name":"Push","source":{"type":"rtmp"},"segment_seconds":1,)"
+                        R"("dvr_window_seconds":30,"ladder":"240:300k"})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  auto ch = parse_json(r);
+  const std::string id = ch["channel_id"];
+  const std::string key = ch["stream_key"];
+  EXPECT_EQ(ch["ingest_url"], rtmp);
+  ASSERT_FALSE(key.empty());
+  auto status = [&] {
+    return parse_json(http_get(port(), "/live/" + id, op))["status"].get<std::string>();
+  };
+  EXPECT_EQ(status(), "waiting");
+
+  // Publishing with an unknown key is refused by hlsgate's on_publish.
+  auto push_refused = [&](const std::string& name) {
+    std::string out;
+    const int rc = run_command(
+        "timeout 30 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=160x120:rate=10 -t 2 "
+        "-c:v libx264 -preset ultrafast -f flv " +
+            shell_quote(rtmp + "/" + name) + " 2>&1",
+        &out);
+    EXPECT_NE(rc, 0) << "publishing as " << name << " must be refused: " << out;
+  };
+  push_refused("wrong-key");
+
+  // The publisher's picture becomes the channel's window.
+  publisher first{rtmp + "/" + key};
+  ASSERT_TRUE(first.started());
+  auto pl = poll(ch, [](const live_playlist& p) { return p.segments.size() >= 3; });
+  EXPECT_EQ(status(), "live");
+  std::string out;
+  const auto url = srv->base_url() + "/live/" + id +
+                   "/playlist.m3u8?token=" + ch["access_token"].get<std::string>();
+  EXPECT_EQ(run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
+                            " -t 3 -f null - 2>&1",
+                        &out),
+            0)
+      << out;
+
+  // The publisher goes away: reconnecting; it comes back: a discontinuity,
+  // and the window goes on.
+  first.kill();
+  // The name the accepted stream was renamed to (the channel's folder, seen
+  // in its segment URLs) is no key either.
+  const auto& u = pl.segments.front().uri; // /seg/<folder>/v0/seg_N.ts?...
+  push_refused(u.substr(5, u.find('/', 5) - 5));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (status() != "reconnecting" && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
+  ASSERT_EQ(status(), "reconnecting");
+  const uint64_t before = pl.media_sequence + pl.segments.size();
+  publisher second{rtmp + "/" + key};
+  pl = poll(ch, [&](const live_playlist& p) {
+    for (size_t i = 0; i < p.segments.size(); ++i)
+      if (p.segments[i].discontinuity && p.media_sequence + i >= before &&
+          i + 2 < p.segments.size())
+        return true;
+    return false;
+  });
+  EXPECT_EQ(status(), "live");
+  int64_t prev = 0;
+  for (auto& s : pl.segments) {
+    EXPECT_GT(s.pdt_ms, prev);
+    prev = s.pdt_ms;
+  }
+  second.kill();
+}
+
 TEST_F(live, refusals) {
   env["HLSGATE_MAX_CHANNELS"] = "1";
   start();
@@ -279,6 +431,13 @@ TEST_F(live, refusals) {
   auto ch = create();
   const std::string id = ch["channel_id"];
   const std::string token = ch["access_token"];
+  // RTMP needs HLSGATE_RTMP_URL.
+  EXPECT_EQ(http_request(port(), "POST", "/live", op,
+                         R"({"name":"x","source":{"type":"rtmp"},"ladder":"240:300k"})")
+                .status,
+            422u);
+  EXPECT_EQ(http_request(port(), "POST", "/ingest/rtmp/on_publish", {}, "name=anything").status,
+            403u);
   // One channel is the limit here.
   EXPECT_EQ(http_request(port(), "POST", "/live", op, body).status, 422u);
   // Its management needs its admin key or the API token.

@@ -12,8 +12,9 @@ namespace hlsgate::http {
 namespace {
 
 TEST(web_pages, app_and_docs_files_are_named_ones_inside_the_web_dir) {
-  const char* app[] = {"app.css",   "api.js",   "player.js", "app.js",     "pages.js",
-                       "upload.js", "embed.js", "icon.svg",  "hls.min.js", "hls.worker.js"};
+  const char* app[] = {"app.css",    "api.js",        "player.js", "app.js",
+                       "pages.js",   "upload.js",     "embed.js",  "icon.svg",
+                       "hls.min.js", "hls.worker.js", "live.js"};
   std::set<std::string_view> paths;
   for (const char* n : app) {
     const web_asset* a = find_app_asset(n);

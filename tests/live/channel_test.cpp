@@ -27,6 +27,21 @@ TEST(channel_request, reads_every_field) {
   EXPECT_TRUE(c.keep_event);
 }
 
+TEST(channel_request, rtmp_sources_round_trip) {
+  channel_config c;
+  ASSERT_EQ(parse_channel_request(R"({"name":"x","source":{"type":"rtmp"}})", c), "");
+  EXPECT_EQ(c.source, source_type::rtmp);
+  channel_record r;
+  r.id = "c";
+  r.storage_id = channel_storage_id("0123456789abcdefghij_-");
+  r.stream_key_hash = "abc";
+  r.config = c;
+  channel_record back;
+  ASSERT_TRUE(from_json(to_json(r), back));
+  EXPECT_EQ(back.config.source, source_type::rtmp);
+  EXPECT_EQ(back.stream_key_hash, "abc");
+}
+
 TEST(channel_request, keeps_defaults_for_missing_fields) {
   channel_config c;
   c.ladder = "480:1200k";
@@ -46,7 +61,8 @@ TEST(channel_request, refuses_what_it_does_not_know) {
       R"({"name":"","source":{"type":"test"}})",
       R"({"name":"a\"b","source":{"type":"test"}})",
       R"({"name":"a\nb","source":{"type":"test"}})",
-      R"({"name":"x","source":{"type":"rtmp"}})",
+      R"({"name":"x","source":{"type":"srt"}})",
+      R"({"name":"x","source":{"type":"rtmp","url":"rtmp://10.0.0.1/x"}})",
       R"({"name":"x","source":{"type":"pull","url":"http://10.0.0.1/"}})",
       R"({"name":"x","source":{}})",
       R"({"name":"x","source":"test"})",
