@@ -11,81 +11,12 @@
 #include "actors/live_ingest.hpp"
 #include "actors/tokens.hpp"
 #include "auth/crypto.hpp"
+#include "media/names.hpp"
 #include "metrics/log.hpp"
 
 namespace fs = std::filesystem;
 
 namespace hlsgate::actors {
-
-// -- directory -------------------------------------------------------------------
-
-void channel_directory::put(const std::string& id, channel_entry e) {
-  std::lock_guard lk(mu_);
-  entries_[id] = std::move(e);
-  if (reserved_ > 0)
-    --reserved_;
-}
-
-void channel_directory::update(const std::string& id, const channel_info& info) {
-  std::lock_guard lk(mu_);
-  if (auto it = entries_.find(id); it != entries_.end())
-    it->second.info = info;
-}
-
-void channel_directory::erase(const std::string& id) {
-  std::lock_guard lk(mu_);
-  entries_.erase(id);
-}
-
-channel_actor channel_directory::find(const std::string& id) const {
-  std::lock_guard lk(mu_);
-  auto it = entries_.find(id);
-  return it == entries_.end() ? channel_actor{} : it->second.actor;
-}
-
-std::vector<channel_info> channel_directory::list() const {
-  std::lock_guard lk(mu_);
-  std::vector<channel_info> out;
-  out.reserve(entries_.size());
-  for (auto& [id, e] : entries_)
-    out.push_back(e.info);
-  return out;
-}
-
-std::vector<channel_actor> channel_directory::actors() const {
-  std::lock_guard lk(mu_);
-  std::vector<channel_actor> out;
-  for (auto& [id, e] : entries_)
-    out.push_back(e.actor);
-  return out;
-}
-
-channel_actor channel_directory::find_by_stream_key(std::string_view key,
-                                                    std::string& storage_id) const {
-  const std::string hash = auth::sha256_hex(key);
-  std::lock_guard lk(mu_);
-  channel_actor found;
-  for (auto& [id, e] : entries_)
-    if (!e.stream_key_hash.empty() && auth::constant_time_equal(hash, e.stream_key_hash)) {
-      found = e.actor;
-      storage_id = e.storage_id;
-    }
-  return found;
-}
-
-bool channel_directory::try_reserve(size_t limit) {
-  std::lock_guard lk(mu_);
-  if (entries_.size() + reserved_ >= limit)
-    return false;
-  ++reserved_;
-  return true;
-}
-
-void channel_directory::release() {
-  std::lock_guard lk(mu_);
-  if (reserved_ > 0)
-    --reserved_;
-}
 
 // -- the channel -------------------------------------------------------------------
 
@@ -240,19 +171,35 @@ bool persist(channel_ptr self) {
 }
 
 /// The event is over (stopped by its admin, or its source stayed away past
-/// HLSGATE_LIVE_RECONNECT_SECONDS): ENDLIST, no more ingest.
-void end_event(channel_ptr self) {
+/// HLSGATE_LIVE_RECONNECT_SECONDS): ENDLIST, no more ingest. False (and
+/// nothing changed) when the record could not be stored.
+bool end_event(channel_ptr self) {
   auto& st = self->state;
   if (st.record.stopped)
-    return;
+    return true;
   st.record.stopped = true;
+  if (!persist(self)) {
+    st.record.stopped = false;
+    return false;
+  }
   for (auto& w : st.windows)
     w.end();
-  persist(self);
   if (st.cancel)
     st.cancel->store(true);
   set_status(self, live::channel_status::ended);
   publish(self);
+  return true;
+}
+
+/// Every rendition the ingest produces has a name and a listed segment:
+/// the master playlist is complete and the channel is live.
+bool renditions_ready(const channel_state& st) {
+  if (st.windows.empty() || st.windows.size() < st.expected)
+    return false;
+  for (size_t i = 0; i < st.windows.size(); ++i)
+    if (st.windows[i].segments().empty() || st.record.renditions[i].name.empty())
+      return false;
+  return true;
 }
 
 void delete_files(channel_ptr self, size_t rendition, const std::vector<std::string>& names) {
@@ -358,6 +305,13 @@ void on_segment(channel_ptr self, uint64_t session, const media::segment_event& 
   auto& st = self->state;
   if (session != st.session || st.gone)
     return;
+  if (st.record.stopped) {
+    // Finished before the ingest saw the stop: not part of the event.
+    std::error_code ec;
+    if (media::is_rendition_name(ev.rendition.name))
+      fs::remove(folder(self) / ev.rendition.name / ev.segment.uri, ec);
+    return;
+  }
   const size_t variants = ev.variant_count == 0 ? ev.rendition_count : ev.variant_count;
   const size_t i = ev.rendition_index;
   if (i >= variants || i >= 16)
@@ -398,9 +352,9 @@ void on_segment(channel_ptr self, uint64_t session, const media::segment_event& 
     if (auto* m = st.env->metrics)
       m->live_segment_listed(std::max(0.0, latency));
   }
-  if (st.windows.size() >= st.expected && st.status != live::channel_status::live) {
+  if (renditions_ready(st) && st.status != live::channel_status::live) {
     set_status(self, live::channel_status::live);
-    if (st.next_test_marker == 0)
+    if (st.next_test_marker == 0 && st.record.config.source == live::source_type::test)
       st.next_test_marker = t + test_marker_interval_ms;
   }
   publish(self);
@@ -485,9 +439,10 @@ void restore_windows(channel_ptr self) {
     w.restore(rs.listed, rs.next_sequence, rs.discontinuity_sequence);
     st.windows.push_back(std::move(w));
     std::error_code ec;
-    for (auto& e : fs::directory_iterator(folder(self) / rs.name, ec))
-      if (keep.count(e.path().filename().string()) == 0)
-        fs::remove(e.path(), ec);
+    if (media::is_rendition_name(rs.name)) // never the channel folder itself
+      for (auto& e : fs::directory_iterator(folder(self) / rs.name, ec))
+        if (keep.count(e.path().filename().string()) == 0)
+          fs::remove(e.path(), ec);
   }
   st.expected = st.windows.size();
   if (st.record.stopped) {
@@ -496,6 +451,7 @@ void restore_windows(channel_ptr self) {
     st.status = live::channel_status::ended;
   } else if (!st.windows.empty()) {
     st.status = live::channel_status::reconnecting;
+    st.lost_since = now_ms(self); // it ends if the source does not come back
   }
 }
 
@@ -542,7 +498,7 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
         api_error err;
         if (!may_view(self, claims, err))
           return done(std::move(err));
-        if (st.windows.empty() || st.windows.size() < st.expected)
+        if (!renditions_ready(st))
           return done(api_error{api_errc::try_later, "The channel is waiting for its source"});
         if (media_request)
           ++st.requests[static_cast<size_t>(now_ms(self) / 1000) % viewer_span];
@@ -564,7 +520,8 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
         api_error err;
         if (!may_manage(self, who, err))
           return done(std::move(err));
-        end_event(self);
+        if (!end_event(self))
+          return done(api_error{api_errc::internal, "Cannot store the channel"});
         done(make_info(self, who.is_operator));
       },
       [self](delete_atom, const admin_credential& who, completion<done>& done) {

@@ -80,7 +80,8 @@ public:
   std::vector<channel_info> list() const;
   std::vector<channel_actor> actors() const;
   /// The RTMP channel whose stream key is `key` (compared as a SHA-256 hash
-  /// in constant time), or null; `storage_id` gets its folder name.
+  /// in constant time) and whose event has not ended, or null; `storage_id`
+  /// gets its folder name.
   channel_actor find_by_stream_key(std::string_view key, std::string& storage_id) const;
   /// Holds a place for a channel being created: false when `limit`
   /// channels exist or are being created. put() or release() ends it.

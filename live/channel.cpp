@@ -15,6 +15,9 @@ using json = nlohmann::json;
 
 constexpr size_t max_channel_body = 4096;
 constexpr const char* channel_prefix = "live-";
+/// Segments one window may list: bounds the record written at each segment,
+/// the view copied for playlists and each playlist's size.
+constexpr double max_window_segments = 1800;
 
 bool number_in(const json& v, double lo, double hi, double& out) {
   if (!v.is_number())
@@ -129,6 +132,8 @@ std::string parse_channel_request(std::string_view body, channel_config& out) {
     return "source is required, e.g. {\"type\": \"test\"}";
   if (c.dvr_seconds < 3 * c.segment_seconds)
     return "dvr_window_seconds must hold at least three segments";
+  if (c.dvr_seconds > max_window_segments * c.segment_seconds)
+    return "dvr_window_seconds may hold at most 1800 segments (raise segment_seconds)";
   out = std::move(c);
   return "";
 }

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   live::channel_config cfg;
   if (live::parse_channel_request(body, cfg).empty()) {
     if (!live::valid_label(cfg.name) || !(cfg.segment_seconds >= 1 && cfg.segment_seconds <= 10) ||
-        !(cfg.dvr_seconds >= 3 * cfg.segment_seconds) || cfg.expiry_minutes < 1 ||
+        !(cfg.dvr_seconds >= 3 * cfg.segment_seconds) ||
+        cfg.dvr_seconds > 1800 * cfg.segment_seconds || cfg.expiry_minutes < 1 ||
         cfg.expiry_minutes > 10080)
       fuzz::fail();
     live::channel_record r;

@@ -71,6 +71,7 @@ TEST(channel_request, refuses_what_it_does_not_know) {
       R"({"name":"x","source":{"type":"test"},"segment_seconds":"2"})",
       R"({"name":"x","source":{"type":"test"},"dvr_window_seconds":5})",
       R"({"name":"x","source":{"type":"test"},"segment_seconds":10,"dvr_window_seconds":20})",
+      R"({"name":"x","source":{"type":"test"},"segment_seconds":1,"dvr_window_seconds":1801})",
       R"({"name":"x","source":{"type":"test"},"ladder":"720"})",
       R"({"name":"x","source":{"type":"test"},"expiry_minutes":0})",
       R"({"name":"x","source":{"type":"test"},"expiry_minutes":10081})",
