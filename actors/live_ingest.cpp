@@ -54,6 +54,7 @@ media::transcode_options ingest_options(const config::settings& cfg, const live:
   o.segment_seconds = r.config.segment_seconds;
   o.x264_preset = cfg.x264_preset;
   o.allow_remux = false;
+  o.low_latency = true;
   o.first_segment = first_segment;
   std::vector<config::rung> rungs;
   if (r.config.ladder.empty() || !config::parse_ladder(r.config.ladder, rungs).empty())

@@ -85,7 +85,8 @@ cat "$tmp/latency"
 h_cores=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" -v hz="$hz" 'BEGIN { printf "%.3f", (b - a) / hz / (t1 - t0) }')
 
 # The reference: the ffmpeg CLI encoding the same ladder live from the same
-# source (x264 veryfast, AAC, 2 s GOPs, HLS muxer) for the same time.
+# source (x264 veryfast with the zerolatency tuning hlsgate uses live, AAC,
+# 2 s GOPs, HLS muxer) for the same time.
 font=/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf
 IFS=, read -r -a rungs <<<"$ladder"
 top=${rungs[0]%%:*}
@@ -101,7 +102,7 @@ done
 mkdir -p "$tmp/ff"
 ffmpeg -nostdin -v error -f lavfi \
   -i "testsrc2=size=${w}x${top}:rate=30,drawtext=fontfile=$font:text='%{gmtime\:%T}':fontsize=$((top / 12)):fontcolor=white:box=1:boxcolor=black@0.6,realtime[out0];sine=frequency=440:sample_rate=48000:samples_per_frame=1024,arealtime[out1]" \
-  "${maps[@]}" -c:v libx264 -preset veryfast -pix_fmt yuv420p -g 60 -keyint_min 60 -sc_threshold 0 \
+  "${maps[@]}" -c:v libx264 -preset veryfast -tune zerolatency -pix_fmt yuv420p -g 60 -keyint_min 60 -sc_threshold 0 \
   -c:a aac -b:a 128k -f hls -hls_time 2 -hls_list_size 30 -hls_flags delete_segments \
   -var_stream_map "${streams% }" "$tmp/ff/v%v.m3u8" 2>"$tmp/fflog" &
 ff=$!

@@ -241,6 +241,7 @@ status job::open_rungs(const fs::path& out_dir) {
   es.fps = fps_;
   es.segment_seconds = opts_.segment_seconds;
   es.preset = opts_.x264_preset;
+  es.low_latency = opts_.low_latency;
   es.threads = opts_.threads;
   es.source = st->codecpar;
   es.rotation = geom_.rotation;

@@ -27,6 +27,9 @@ struct transcode_options {
   int video_bitrate = 0; ///< bits/s of the single rung when `ladder` is empty; 0 = from its size
   int audio_bitrate = 128000; ///< bits/s
   std::string x264_preset = "veryfast";
+  /// Live ingest: x264's zerolatency tuning (no lookahead, no B-frames), so
+  /// segments complete as soon as their last frame was captured.
+  bool low_latency = false;
   int threads = 0; ///< encoder/decoder threads; 0 = libav's choice
   /// When the source is H.264 (yuv420p, 8-bit) + AAC (or H.264 alone), copy
   /// it as the top rung without re-encoding (segmented on its keyframes) and

@@ -206,6 +206,10 @@ result<codec_ptr> open_h264_encoder(int width, int height, int64_t bitrate, int 
     if (e >= 0)
       e = av_opt_set(priv, key, value, 0);
   }
+  // Live: no lookahead and no B-frames, so a frame leaves the encoder as
+  // soon as it is in, and a segment is complete right after its last frame.
+  if (e >= 0 && es.low_latency)
+    e = av_opt_set(priv, "tune", "zerolatency", 0);
   if (e < 0)
     return fail(errc::internal, "H.264 encoder rejected its options", stage, e);
   if (e = avcodec_open2(enc.get(), codec, nullptr); e < 0)

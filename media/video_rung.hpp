@@ -39,6 +39,7 @@ struct encoder_settings {
   double fps = 30;
   double segment_seconds = 6;
   std::string preset;                        ///< x264 preset; empty = "veryfast"
+  bool low_latency = false;                  ///< x264 tune zerolatency (live)
   int threads = 0;                           ///< 0 = the rung's share (rung_plan::threads)
   const AVCodecParameters* source = nullptr; ///< colour description
   int rotation = 0;

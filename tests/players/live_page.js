@@ -296,7 +296,10 @@ async function main() {
     check(!(await vp.$('#marker-form')) && !(await vp.$('#stop-event')) && !!(await vp.$('details.manage-key')),
       'a viewer gets no management, only the admin key field');
     await vp.waitForFunction(() => window.hlsgateCurrentPlayer && window.hlsgateCurrentPlayer.video.currentTime > 0.5, { timeout: 15000 });
-    check(await vp.$eval('#live-status', (e) => /^The event has ended/.test(e.textContent)), 'a viewer sees the event ended');
+    // The status follows the player's own view of the playlist (ENDLIST), which
+    // it updates on its next check: wait for it, bounded.
+    check(!!(await until('the viewer status', 10000, () => vp.$eval('#live-status', (e) => /^The event has ended/.test(e.textContent)))),
+      'a viewer sees the event ended');
     const overflow = await vp.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, 'no horizontal overflow on a phone (' + overflow + ' px)');
     await vp.screenshot({ path: shotPath('phone'), fullPage: true });
