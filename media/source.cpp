@@ -10,12 +10,12 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <utility>
 
+#include <dlfcn.h>
+
 extern "C" {
-#include <libavdevice/avdevice.h>
 #include <libavformat/avio.h>
 #include <libavutil/mem.h>
 }
@@ -215,13 +215,34 @@ namespace {
 
 /// The live test signal: libav's lavfi device running the graph hlsgate
 /// wrote (media/test_pattern.hpp); nothing of it comes from a caller.
+///
+/// libavdevice (and the libavfilter it runs) is loaded only here, at run
+/// time: linking it would pull dozens of libraries (SDL, PulseAudio,
+/// speech recognition, OCR) into every install and the container image for
+/// a demo source. Without it (Debian package libavdevice59) the test
+/// pattern is refused with a clear reason.
+bool load_devices() {
+  static const bool loaded = [] {
+    for (const char* name : {"libavdevice.so.59", "libavdevice.so"}) {
+      void* lib = ::dlopen(name, RTLD_NOW | RTLD_LOCAL);
+      if (lib == nullptr)
+        continue;
+      if (auto* reg = reinterpret_cast<void (*)()>(::dlsym(lib, "avdevice_register_all"))) {
+        reg();
+        return true;
+      }
+    }
+    return false;
+  }();
+  return loaded;
+}
+
 result<input_ptr> open_test_pattern(const test_pattern& p) {
-  static std::once_flag devices;
-  std::call_once(devices, [] { avdevice_register_all(); });
   constexpr const char* stage = "open test pattern";
-  const AVInputFormat* lavfi = av_find_input_format("lavfi");
+  const AVInputFormat* lavfi = load_devices() ? av_find_input_format("lavfi") : nullptr;
   if (!lavfi)
-    return fail(errc::internal, "the test pattern is not available", stage,
+    return fail(errc::unsupported_media,
+                "the test pattern needs libavdevice59, which is not installed", stage,
                 AVERROR_DEMUXER_NOT_FOUND);
   AVFormatContext* raw = avformat_alloc_context();
   if (!raw)
