@@ -26,7 +26,7 @@ TEST=(
   curl ffmpeg nginx-light libnginx-mod-rtmp prometheus wrk clang-format clang libclang-rt-14-dev
   chromium gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-libav systemd python3
-  podman buildah runc podman-compose netavark aardvark-dns debootstrap uidmap
+  podman buildah runc podman-compose netavark aardvark-dns iptables debootstrap uidmap
 )
 
 want=("${BUILD[@]}")
