@@ -97,21 +97,25 @@ struct api::impl {
         {m_delete, "/webhooks/{id}", route::webhooks, route_wait::none, &impl::delete_webhook},
         {both, "/webhooks/{id}/deliveries", route::webhooks, route_wait::none,
          &impl::webhook_deliveries},
-        {m_post, "/live", route::live, route_wait::none, &impl::create_channel},
-        {m_post, "/ingest/rtmp/on_publish", route::live, route_wait::none, &impl::rtmp_publish},
-        {both, "/live", route::live, route_wait::none, &impl::list_channels},
-        {both, "/live/{id}", route::live, route_wait::none, &impl::channel_info},
-        {m_delete, "/live/{id}", route::live, route_wait::none, &impl::delete_channel},
-        {m_post, "/live/{id}/stop", route::live, route_wait::none, &impl::stop_channel},
-        {m_post, "/live/{id}/refresh-token", route::live, route_wait::none, &impl::refresh_channel},
-        {m_post, "/live/{id}/markers", route::live, route_wait::none, &impl::add_marker},
-        {both, "/live/{id}/markers", route::live, route_wait::none, &impl::list_markers},
+        {m_post, "/live", route::live, route_wait::none, &impl::live<&live_routes::create, true>},
+        {m_post, "/ingest/rtmp/on_publish", route::live, route_wait::none,
+         &impl::live<&live_routes::rtmp_publish>},
+        {both, "/live", route::live, route_wait::none, &impl::live<&live_routes::list, true>},
+        {both, "/live/{id}", route::live, route_wait::none, &impl::live<&live_routes::info>},
+        {m_delete, "/live/{id}", route::live, route_wait::none, &impl::live<&live_routes::remove>},
+        {m_post, "/live/{id}/stop", route::live, route_wait::none, &impl::live<&live_routes::stop>},
+        {m_post, "/live/{id}/refresh-token", route::live, route_wait::none,
+         &impl::live<&live_routes::refresh>},
+        {m_post, "/live/{id}/markers", route::live, route_wait::none,
+         &impl::live<&live_routes::add_marker>},
+        {both, "/live/{id}/markers", route::live, route_wait::none,
+         &impl::live<&live_routes::markers>},
         {m_delete, "/live/{id}/markers/{name}", route::live, route_wait::none,
-         &impl::delete_marker},
+         &impl::live<&live_routes::delete_marker>},
         {both, "/live/{id}/{playlist}", route::live_playlist, route_wait::none,
-         &impl::live_playlist},
+         &impl::live<&live_routes::playlist>},
         {both, "/live/{id}/{rendition}/{playlist}", route::live_playlist, route_wait::none,
-         &impl::live_playlist},
+         &impl::live<&live_routes::playlist>},
         {both, "/openapi.json", route::docs, route_wait::none, &impl::openapi},
         {both, "/docs", route::docs, route_wait::none, &impl::docs},
         {both, "/docs/{name}", route::docs, route_wait::none, &impl::docs_file},
@@ -410,40 +414,14 @@ struct api::impl {
     operator_only(req, p, reply, &webhook_routes::deliveries);
   }
 
-  // -- /live ------------------------------------------------------------------------
+  // -- /live: the handlers of http/api_live.cpp, bound to this service ----------
 
-  void create_channel(request& req, const route_params& p, reply_fn& reply) {
-    operator_only(req, p, reply, &live_routes::create);
-  }
-  void list_channels(request& req, const route_params& p, reply_fn& reply) {
-    operator_only(req, p, reply, &live_routes::list);
-  }
-  void channel_info(request& req, const route_params& p, reply_fn& reply) {
-    live_routes::info(svc, req, p, reply);
-  }
-  void delete_channel(request& req, const route_params& p, reply_fn& reply) {
-    live_routes::remove(svc, req, p, reply);
-  }
-  void stop_channel(request& req, const route_params& p, reply_fn& reply) {
-    live_routes::stop(svc, req, p, reply);
-  }
-  void rtmp_publish(request& req, const route_params& p, reply_fn& reply) {
-    live_routes::rtmp_publish(svc, req, p, reply);
-  }
-  void refresh_channel(request& req, const route_params& p, reply_fn& reply) {
-    live_routes::refresh(svc, req, p, reply);
-  }
-  void add_marker(request& req, const route_params& p, reply_fn& reply) {
-    live_routes::add_marker(svc, req, p, reply);
-  }
-  void list_markers(request& req, const route_params& p, reply_fn& reply) {
-    live_routes::markers(svc, req, p, reply);
-  }
-  void delete_marker(request& req, const route_params& p, reply_fn& reply) {
-    live_routes::delete_marker(svc, req, p, reply);
-  }
-  void live_playlist(request& req, const route_params& p, reply_fn& reply) {
-    live_routes::playlist(svc, req, p, reply);
+  /// `H` as a route handler; `operator_only`: the API token is checked first.
+  template <live_routes::handler H, bool operator_only_route = false>
+  void live(request& req, const route_params& p, reply_fn& reply) {
+    if (operator_only_route)
+      return operator_only(req, p, reply, H);
+    H(svc, req, p, reply);
   }
 
   // -- POST /import (API token) --------------------------------------------------------
