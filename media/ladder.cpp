@@ -111,6 +111,20 @@ std::vector<rung_plan> plan_ladder(const source_geometry& g, const std::vector<r
   return plan;
 }
 
+source_geometry fit_to_ladder(const source_geometry& g, const std::vector<rung>& ladder) {
+  const double short_side = std::min(g.display_w, g.display_h);
+  int top = 0;
+  for (const rung& r : ladder)
+    top = std::max(top, r.height);
+  if (!(short_side > 0) || short_side >= top)
+    return g;
+  source_geometry out = g;
+  const double k = top / short_side;
+  out.display_w = g.display_w * k;
+  out.display_h = g.display_h * k;
+  return out;
+}
+
 std::vector<int> cascade_parents(const std::vector<rung_plan>& plan, double source_pixels) {
   std::vector<int> parent(plan.size(), -1);
   for (size_t i = 1; i < plan.size(); ++i) {

@@ -74,6 +74,13 @@ int64_t source_size_bitrate(int width, int height);
 std::vector<rung_plan> plan_ladder(const source_geometry& g, const std::vector<rung>& ladder,
                                    int max_height, int single_bitrate, unsigned cores);
 
+/// A live channel's geometry for plan_ladder: `g` with its upright size
+/// scaled up (aspect kept) until the short side reaches the tallest rung of
+/// `ladder`, so that every rung is kept and a channel offers the same
+/// renditions whatever size its source sends after a reconnect (a smaller
+/// source is upscaled). `g` itself when it is large enough or has no picture.
+source_geometry fit_to_ladder(const source_geometry& g, const std::vector<rung>& ladder);
+
 /// The cascade: for each rung of `plan`, the index of the rung whose output it
 /// is scaled from, or -1 for the source. A rung is scaled from the nearest
 /// rung above it that is encoded (not remuxed), smaller than the source

@@ -202,8 +202,8 @@ void job::plan_video() {
   fps_ = av_q2d(rate);
   frame_ticks_ = std::max<int64_t>(1, std::llround(90000 / fps_));
   geom_ = libav::geometry_of(in_.get(), st);
-  plan_ = plan_ladder(geom_, opts_.ladder, opts_.max_height, opts_.video_bitrate,
-                      std::thread::hardware_concurrency());
+  plan_ = plan_ladder(opts_.fixed_ladder ? fit_to_ladder(geom_, opts_.ladder) : geom_, opts_.ladder,
+                      opts_.max_height, opts_.video_bitrate, std::thread::hardware_concurrency());
   if (opts_.allow_remux && !plan_.empty() &&
       can_remux(in_.get(), vidx_, aidx_, geom_, plan_[0], start_ticks_ / 90000.0,
                 opts_.segment_seconds)) {

@@ -30,6 +30,9 @@ struct transcode_options {
   /// Live ingest: x264's zerolatency tuning (no lookahead, no B-frames), so
   /// segments complete as soon as their last frame was captured.
   bool low_latency = false;
+  /// Live ingest: every rung of `ladder` is produced whatever the source's
+  /// size (fit_to_ladder), so a channel's renditions never change.
+  bool fixed_ladder = false;
   int threads = 0; ///< encoder/decoder threads; 0 = libav's choice
   /// When the source is H.264 (yuv420p, 8-bit) + AAC (or H.264 alone), copy
   /// it as the top rung without re-encoding (segmented on its keyframes) and

@@ -37,6 +37,21 @@ std::vector<rung_plan> plan_of(const source_geometry& g, const std::vector<rung>
 // ---------------------------------------------------------------------------
 // geometry
 
+TEST(Geometry, LiveChannelsKeepEveryRungOfASmallSource) {
+  // A reconnecting publisher sending 640x360 to a 720p/360p channel: both
+  // renditions stay, the top one upscaled, with the source's aspect.
+  const auto small = make_geometry(640, 360, 0, 1, 1);
+  const std::vector<rung> ladder = {{720, 2800000}, {360, 800000}};
+  expect_sizes(plan_of(fit_to_ladder(small, ladder), ladder), {{720, 1280, 720}, {360, 640, 360}});
+  expect_sizes(plan_of(small, ladder), {{360, 640, 360}}); // VOD never upscales
+  const auto portrait = make_geometry(360, 480, 0, 1, 1);
+  expect_sizes(plan_of(fit_to_ladder(portrait, ladder), ladder),
+               {{720, 720, 960}, {360, 360, 480}});
+  const auto big = make_geometry(1920, 1080, 0, 1, 1);
+  EXPECT_EQ(fit_to_ladder(big, ladder).display_w, big.display_w);
+  EXPECT_EQ(fit_to_ladder(source_geometry{}, ladder).display_w, 0);
+}
+
 TEST(Geometry, UprightRotationFromTheDisplayMatrixAngle) {
   // The matrix angle is counterclockwise; the rotation that undoes it clockwise.
   EXPECT_EQ(upright_rotation(0), 0);
