@@ -37,6 +37,9 @@ struct channel_state {
   uint64_t session = 0;
   bool ingesting = false;
   std::shared_ptr<std::atomic<bool>> cancel;
+  /// SRT: a publisher that connected while the previous session was still
+  /// ending; its session starts as soon as that one has.
+  std::shared_ptr<media::stream_reader> next_publisher;
   unsigned backoff = 0;
   uint64_t restarts = 0;
   std::string last_error;
@@ -45,7 +48,9 @@ struct channel_state {
   /// media each rendition got from it: a live source delivers frame t at
   /// start + t, which is the capture time its PROGRAM-DATE-TIME carries.
   int64_t session_start_ms = 0;
-  std::vector<double> session_media; ///< seconds, per rendition
+  std::vector<double> session_media;   ///< seconds, per rendition
+  uint64_t session_first = 0;          ///< the session's first segment file number
+  std::vector<uint64_t> session_files; ///< segments per rendition this session
   std::shared_ptr<const live_view> view;
   uint64_t last_bitrate = 0;
   std::array<uint32_t, viewer_span> requests{};
@@ -159,6 +164,7 @@ bool persist(channel_ptr self) {
     auto& rs = st.record.renditions[i];
     auto& w = st.windows[i];
     rs.listed.assign(w.segments().begin(), w.segments().end());
+    rs.retired.assign(w.retired().begin(), w.retired().end());
     rs.next_sequence = w.next_sequence();
     rs.discontinuity_sequence = w.discontinuity_sequence();
   }
@@ -211,22 +217,33 @@ void delete_files(channel_ptr self, size_t rendition, const std::vector<std::str
     fs::remove(dir / n, ec);
 }
 
-void start_session(channel_ptr self) {
+/// Starts an ingest session. An SRT channel needs its publisher's
+/// connection (`publisher`): without one it waits for the next to connect.
+void start_session(channel_ptr self, std::shared_ptr<media::stream_reader> publisher = nullptr) {
   auto& st = self->state;
   if (st.ingesting || st.gone || st.draining || st.record.stopped)
     return;
-  size_t first = 0;
+  const bool srt = st.record.config.source == live::source_type::srt;
+  if (srt && !publisher)
+    return;
+  uint64_t first = st.record.next_file;
   for (auto& w : st.windows) {
-    first = std::max<size_t>(first, w.next_sequence());
+    first = std::max(first, w.next_sequence()); // records written before next_file
     w.mark_discontinuity();
   }
   st.session_start_ms = now_ms(self);
   st.session_media.assign(st.windows.size(), 0.0);
+  st.session_first = first;
+  st.session_files.assign(st.windows.size(), 0);
   ingest_job j;
   j.session = ++st.session;
   j.channel_id = st.record.id;
   j.out_dir = folder(self).string();
-  j.options = ingest_options(st.env->cfg, st.record, first);
+  j.options = ingest_options(st.env->cfg, st.record, static_cast<size_t>(first));
+  if (srt) {
+    publisher->watch(j.cancel);
+    j.options.source.stream = std::move(publisher);
+  }
   j.owner = self;
   st.cancel = j.cancel;
   st.ingesting = true;
@@ -330,8 +347,13 @@ void on_segment(channel_ptr self, uint64_t session, const media::segment_event& 
   rs.frame_rate = ev.rendition.frame_rate;
   rs.codecs = ev.rendition.codecs;
   const int64_t t = now_ms(self);
-  if (st.session_media.size() <= i)
+  if (st.session_media.size() <= i) {
     st.session_media.resize(i + 1, 0.0);
+    st.session_files.resize(i + 1, 0);
+  }
+  // Files numbered from session_first in every rendition: the next session
+  // starts above the highest any of them reached.
+  st.record.next_file = std::max(st.record.next_file, st.session_first + ++st.session_files[i]);
   live::live_segment seg;
   seg.uri = ev.segment.uri;
   seg.duration = ev.segment.duration;
@@ -373,12 +395,22 @@ void on_ended(channel_ptr self, uint64_t session, const std::string& reason) {
   }
   if (st.draining || st.record.stopped)
     return;
+  if (st.next_publisher) { // an SRT publisher took over
+    start_session(self, std::move(st.next_publisher));
+    return;
+  }
   st.last_error = reason;
   st.backoff = std::min(max_backoff_seconds, std::max(1u, st.backoff * 2));
   ++st.restarts;
   // A channel that never had a picture is still waiting for its source.
   if (!st.windows.empty())
     set_status(self, live::channel_status::reconnecting);
+  if (st.record.config.source == live::source_type::srt) {
+    // SRT is pushed: the channel waits for its publisher to connect again.
+    logging::warn("live ingest stopped; waiting for the publisher",
+                  {{"channel_id", st.record.id}, {"reason", reason}});
+    return;
+  }
   logging::warn("live ingest will restart", {{"channel_id", st.record.id},
                                              {"reason", reason},
                                              {"in_seconds", std::to_string(st.backoff)}});
@@ -436,7 +468,9 @@ void restore_windows(channel_ptr self) {
     std::unordered_set<std::string> keep;
     for (auto& s : rs.listed)
       keep.insert(s.uri);
-    w.restore(rs.listed, rs.next_sequence, rs.discontinuity_sequence);
+    for (auto& s : rs.retired) // deleted by the tick when their grace ends
+      keep.insert(s.uri);
+    w.restore(rs.listed, rs.next_sequence, rs.discontinuity_sequence, rs.retired);
     st.windows.push_back(std::move(w));
     std::error_code ec;
     if (media::is_rendition_name(rs.name)) // never the channel folder itself
@@ -600,6 +634,20 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
           return;
         st.backoff = 0;
         start_session(self);
+      },
+      [self](run_atom, std::shared_ptr<media::stream_reader>& publisher) {
+        auto& st = self->state;
+        if (st.record.config.source != live::source_type::srt)
+          return;
+        if (!st.ingesting) {
+          st.backoff = 0;
+          return start_session(self, std::move(publisher));
+        }
+        // A publisher reconnecting before its old connection timed out: the
+        // newest one wins (each holds the key); the old session ends first.
+        st.next_publisher = std::move(publisher);
+        if (st.cancel)
+          st.cancel->store(true);
       },
       [self](drain_atom) {
         auto& st = self->state;

@@ -22,6 +22,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/live_store.hpp"
 #include "actors/live_types.hpp"
+#include "media/open_policy.hpp"
 
 namespace hlsgate::actors {
 
@@ -57,6 +58,8 @@ using channel_actor = caf::typed_actor<
     caf::reacts_to<marker_del_atom, admin_credential, std::string, completion<done>>,
     caf::reacts_to<drain_atom>, ///< shutting down: stop the ingest, keep everything
     caf::reacts_to<run_atom>,   ///< a publisher arrived (RTMP): start the ingest now
+    /// an SRT publisher connected: its ingest reads this connection
+    caf::reacts_to<run_atom, std::shared_ptr<media::stream_reader>>,
     // its ingest
     caf::reacts_to<segment_atom, uint64_t, media::segment_event>,
     caf::reacts_to<job_failed_atom, uint64_t, std::string>,
@@ -67,7 +70,7 @@ struct channel_entry {
   channel_actor actor;
   channel_info info;           ///< as of its last change
   std::string storage_id;      ///< the stream name its RTMP publisher is renamed to
-  std::string stream_key_hash; ///< RTMP channels: SHA-256 of the stream key
+  std::string stream_key_hash; ///< RTMP and SRT channels: SHA-256 of the stream key
 };
 
 class channel_directory {
@@ -79,10 +82,11 @@ public:
   channel_actor find(const std::string& id) const;
   std::vector<channel_info> list() const;
   std::vector<channel_actor> actors() const;
-  /// The RTMP channel whose stream key is `key` (compared as a SHA-256 hash
-  /// in constant time) and whose event has not ended, or null; `storage_id`
-  /// gets its folder name.
-  channel_actor find_by_stream_key(std::string_view key, std::string& storage_id) const;
+  /// The channel with source `type` whose stream key is `key` (compared as
+  /// a SHA-256 hash in constant time) and whose event has not ended, or
+  /// null; `storage_id` gets its folder name.
+  channel_actor find_by_stream_key(std::string_view key, live::source_type type,
+                                   std::string& storage_id) const;
   /// Holds a place for a channel being created: false when `limit`
   /// channels exist or are being created. put() or release() ends it.
   bool try_reserve(size_t limit);
@@ -116,6 +120,7 @@ channel_actor spawn_channel(caf::actor_system& sys, channel_params p);
 } // namespace hlsgate::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::live::marker)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<hlsgate::media::stream_reader>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::live_grant>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::channel_info>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::channel_created>)

@@ -48,14 +48,15 @@ std::vector<channel_actor> channel_directory::actors() const {
   return out;
 }
 
-channel_actor channel_directory::find_by_stream_key(std::string_view key,
+channel_actor channel_directory::find_by_stream_key(std::string_view key, live::source_type type,
                                                     std::string& storage_id) const {
   const std::string hash = auth::sha256_hex(key);
+  const std::string_view source = live::to_string(type);
   std::lock_guard lk(mu_);
   channel_actor found;
   for (auto& [id, e] : entries_)
     if (!e.stream_key_hash.empty() && auth::constant_time_equal(hash, e.stream_key_hash) &&
-        e.info.status != live::channel_status::ended) {
+        e.info.source == source && e.info.status != live::channel_status::ended) {
       found = e.actor;
       storage_id = e.storage_id;
     }

@@ -55,6 +55,7 @@ media::transcode_options ingest_options(const config::settings& cfg, const live:
   o.x264_preset = cfg.x264_preset;
   o.allow_remux = false;
   o.low_latency = true;
+  o.fixed_ladder = true;
   o.first_segment = first_segment;
   std::vector<config::rung> rungs;
   if (r.config.ladder.empty() || !config::parse_ladder(r.config.ladder, rungs).empty())
@@ -67,6 +68,10 @@ media::transcode_options ingest_options(const config::settings& cfg, const live:
   if (r.config.source == live::source_type::rtmp) {
     o.source.kind = media::source_kind::live_url;
     o.source.url = cfg.rtmp_url + "/" + r.storage_id;
+    return o;
+  }
+  if (r.config.source == live::source_type::srt) {
+    o.source.kind = media::source_kind::stream; // the caller gives the connection
     return o;
   }
   o.source.kind = media::source_kind::test_pattern;

@@ -12,6 +12,7 @@
 #include "actors/data_dir.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/live_channel.hpp"
+#include "actors/live_srt.hpp"
 #include "actors/liveness.hpp"
 #include "actors/service.hpp"
 #include "actors/store.hpp"
@@ -46,6 +47,7 @@ struct service::impl {
   std::shared_ptr<live_store> live_db;
   std::shared_ptr<channel_directory> channels = std::make_shared<channel_directory>();
   live_env_ptr live;
+  std::unique_ptr<srt_listener> srt; ///< HLSGATE_SRT_PORT: SRT publishers connect here
   /// Records the first of store, pool and registry to terminate: /ready
   /// reports it and uploads are refused (no job could run).
   liveness alive;

@@ -88,10 +88,18 @@ media::status start_live(service::impl& d) {
   logging::info("live channels restored", {{"channels", std::to_string(restored)},
                                            {"expired_while_down", std::to_string(lapsed)},
                                            {"swept", std::to_string(swept)}});
+  if (d.cfg.srt_port != 0) {
+    d.srt = std::make_unique<srt_listener>(d.channels, &d.metrics);
+    if (auto why = d.srt->start(d.cfg.bind, d.cfg.srt_port); !why.empty())
+      return media::error{media::errc::io_error, why};
+    logging::info("SRT ingest listening", {{"port", std::to_string(d.cfg.srt_port)}});
+  }
   return media::ok_status();
 }
 
 void drain_live(service::impl& d) {
+  if (d.srt)
+    d.srt->stop(); // no new publisher; connected ones end with their channels' ingest
   for (auto& a : d.channels->actors())
     caf::anon_send(a, drain_atom_v);
 }
@@ -108,6 +116,9 @@ void service::create_channel(live::channel_config cfg, completion<channel_create
   if (cfg.source == live::source_type::rtmp && d.cfg.rtmp_url.empty())
     return done(api_error{api_errc::bad_parameter,
                           "RTMP ingest is not configured on this server (HLSGATE_RTMP_URL)"});
+  if (cfg.source == live::source_type::srt && d.cfg.srt_port == 0)
+    return done(api_error{api_errc::bad_parameter,
+                          "SRT ingest is off on this server (HLSGATE_SRT_PORT=0)"});
   if (!d.channels->try_reserve(d.cfg.max_channels))
     return done(api_error{api_errc::limit_exceeded,
                           "HLSGATE_MAX_CHANNELS channels exist already; delete one first"});
@@ -123,10 +134,12 @@ void service::create_channel(live::channel_config cfg, completion<channel_create
   r.created_at = service_now();
   r.expires_at = r.created_at + int64_t{r.config.expiry_minutes} * 60;
   r.token_gen = 1;
-  if (r.config.source == live::source_type::rtmp) {
+  if (live::pushed(r.config.source)) {
     p.created.stream_key = auth::random_id();
     r.stream_key_hash = auth::sha256_hex(p.created.stream_key);
-    p.created.ingest_url = d.cfg.rtmp_public_url;
+    p.created.ingest_url = r.config.source == live::source_type::rtmp
+                               ? d.cfg.rtmp_public_url
+                               : d.cfg.effective_srt_url() + "?streamid=" + p.created.stream_key;
   }
   p.created.channel_id = r.id;
   p.created.storage_id = r.storage_id;
@@ -187,7 +200,7 @@ std::optional<std::string> service::rtmp_publish(std::string_view stream_key) {
   if (!ready() || stream_key.empty() || stream_key.size() > 64)
     return std::nullopt;
   std::string storage_id;
-  auto a = d.channels->find_by_stream_key(stream_key, storage_id);
+  auto a = d.channels->find_by_stream_key(stream_key, live::source_type::rtmp, storage_id);
   if (!a) {
     d.metrics.auth_failure("bad_stream_key");
     return std::nullopt;

@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 token=bench-live-token-0123456789
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-HLSGATE_DATA_DIR="$tmp/data" HLSGATE_PORT=$port HLSGATE_API_TOKEN=$token HLSGATE_ACCESS_LOG=off \
+HLSGATE_DATA_DIR="$tmp/data" HLSGATE_PORT=$port HLSGATE_SRT_PORT=0 HLSGATE_API_TOKEN=$token HLSGATE_ACCESS_LOG=off \
   "$bin" 2>"$tmp/log" &
 pid=$!
 base=http://127.0.0.1:$port

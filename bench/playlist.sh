@@ -39,7 +39,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 # The server, on its defaults apart from one-second segments.
 port=$(free_port)
 mkdir -m 700 "$tmp/data"
-HLSGATE_DATA_DIR="$tmp/data" HLSGATE_BIND=127.0.0.1 HLSGATE_PORT="$port" HLSGATE_SEGMENT_SECONDS=1 \
+HLSGATE_DATA_DIR="$tmp/data" HLSGATE_BIND=127.0.0.1 HLSGATE_PORT="$port" HLSGATE_SRT_PORT=0 HLSGATE_SEGMENT_SECONDS=1 \
   "$bin" >"$tmp/server.log" 2>&1 &
 server_pid=$!
 base="http://127.0.0.1:$port"

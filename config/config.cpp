@@ -212,6 +212,14 @@ const std::vector<option>& options() {
       string_option("HLSGATE_RTMP_PUBLIC_URL", "rtmp-public-url",
                     "RTMP URL publishers are told to push to (default: HLSGATE_RTMP_URL)",
                     &settings::rtmp_public_url),
+      unsigned_option<uint16_t>(
+          "HLSGATE_SRT_PORT", "srt-port",
+          "UDP port of the SRT listener for live channels (0 = no SRT ingest)", &settings::srt_port,
+          0, 65535),
+      string_option("HLSGATE_SRT_PUBLIC_URL", "srt-public-url",
+                    "SRT URL publishers are told to push to (default: srt://HOST:PORT, the host "
+                    "of the public URL)",
+                    &settings::srt_public_url),
       unsigned_option<unsigned>("HLSGATE_LIVE_RECONNECT_SECONDS", "live-reconnect-seconds",
                                 "a live channel whose source stays away this long ends (10-86400)",
                                 &settings::live_reconnect_seconds, 10, 86400),
@@ -381,6 +389,14 @@ std::string resolve(settings& s) {
   }
   if (s.rtmp_public_url.empty())
     s.rtmp_public_url = s.rtmp_url;
+  while (!s.srt_public_url.empty() && s.srt_public_url.back() == '/')
+    s.srt_public_url.pop_back();
+  if (!s.srt_public_url.empty() &&
+      (s.srt_public_url.rfind("srt://", 0) != 0 || s.srt_public_url.size() > 200 ||
+       s.srt_public_url.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789.-_:[]",
+                                          6) != std::string::npos))
+    return "HLSGATE_SRT_PUBLIC_URL must look like srt://HOST:PORT";
   if (!s.import_root.empty()) {
     // Compared against resolved paths when files are opened: absolute,
     // normalised, no trailing slash.
@@ -412,6 +428,22 @@ std::string settings::effective_public_url() const {
   if (host.find(':') != std::string::npos)
     host = "[" + host + "]";
   return "http://" + host + ":" + std::to_string(port);
+}
+
+std::string settings::effective_srt_url() const {
+  if (srt_port == 0)
+    return "";
+  if (!srt_public_url.empty())
+    return srt_public_url;
+  // The host of the public URL (scheme://host[:port]/...), bracketed IPv6 kept.
+  const auto url = effective_public_url();
+  const size_t start = url.find("://");
+  std::string host = start == std::string::npos ? url : url.substr(start + 3);
+  host = host.substr(0, host.find('/'));
+  const size_t colon = host.rfind(':');
+  if (colon != std::string::npos && host.find(']', colon) == std::string::npos)
+    host.resize(colon);
+  return "srt://" + host + ":" + std::to_string(srt_port);
 }
 
 std::string help_text() {

@@ -48,6 +48,13 @@ struct settings {
   std::string rtmp_url;
   /// HLSGATE_RTMP_PUBLIC_URL: the ingest_url given to publishers (default rtmp_url).
   std::string rtmp_public_url;
+  /// HLSGATE_SRT_PORT: the UDP port of hlsgate's SRT listener, where
+  /// publishers push MPEG-TS with their channel's stream key as stream id
+  /// (on HLSGATE_BIND); 0 = no SRT ingest.
+  uint16_t srt_port = 8890;
+  /// HLSGATE_SRT_PUBLIC_URL: the ingest_url given to SRT publishers
+  /// (default srt://HOST:PORT with the host of the public URL).
+  std::string srt_public_url;
   /// HLSGATE_LIVE_RECONNECT_SECONDS: a channel whose source stays away this
   /// long ends (ENDLIST).
   unsigned live_reconnect_seconds = 300;
@@ -105,6 +112,9 @@ struct settings {
 
   /// Base for URLs returned to clients (never derived from the Host header).
   std::string effective_public_url() const;
+  /// Where SRT publishers push (HLSGATE_SRT_PUBLIC_URL, or srt://HOST:PORT
+  /// with the public URL's host); "" when SRT ingest is off.
+  std::string effective_srt_url() const;
 };
 
 /// The outcome of parsing: settings, or a message for the user (and whether

@@ -31,7 +31,8 @@ bool number_in(const json& v, double lo, double hi, double& out) {
 
 std::string parse_source(const json& v, channel_config& out) {
   if (!v.is_object())
-    return "source must be an object {\"type\": \"test\"} or {\"type\": \"rtmp\"}";
+    return "source must be an object {\"type\": \"test\"}, {\"type\": \"rtmp\"} or "
+           "{\"type\": \"srt\"}";
   for (auto& [k, t] : v.items()) {
     if (k != "type")
       return "unknown field in source: " + k.substr(0, 40);
@@ -42,10 +43,12 @@ std::string parse_source(const json& v, channel_config& out) {
       out.source = source_type::test;
     } else if (type == "rtmp") {
       out.source = source_type::rtmp;
-    } else if (type == "srt" || type == "pull") {
-      return "source type '" + type + "' is not available yet; use \"test\" or \"rtmp\"";
+    } else if (type == "srt") {
+      out.source = source_type::srt;
+    } else if (type == "pull") {
+      return "source type 'pull' is not available yet; use \"test\", \"rtmp\" or \"srt\"";
     } else {
-      return "source.type must be \"test\" or \"rtmp\"";
+      return "source.type must be \"test\", \"rtmp\" or \"srt\"";
     }
   }
   if (!v.contains("type"))
@@ -139,7 +142,58 @@ std::string parse_channel_request(std::string_view body, channel_config& out) {
 }
 
 const char* to_string(source_type t) {
-  return t == source_type::rtmp ? "rtmp" : "test";
+  switch (t) {
+  case source_type::rtmp:
+    return "rtmp";
+  case source_type::srt:
+    return "srt";
+  case source_type::test:
+    break;
+  }
+  return "test";
+}
+
+bool pushed(source_type t) {
+  return t == source_type::rtmp || t == source_type::srt;
+}
+
+std::string srt_stream_key(std::string_view id) {
+  constexpr std::string_view access_control = "#!::";
+  if (id.size() > 512)
+    return "";
+  std::string_view key = id;
+  if (id.substr(0, access_control.size()) == access_control) {
+    // SRT's access control syntax: comma-separated key=value pairs; the
+    // resource "r" names the channel by its stream key, the mode "m" (when
+    // given) must be publish.
+    key = {};
+    bool has_key = false;
+    std::string_view rest = id.substr(access_control.size());
+    while (!rest.empty()) {
+      const size_t comma = rest.find(',');
+      const std::string_view pair = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      const size_t eq = pair.find('=');
+      if (eq == std::string_view::npos)
+        return "";
+      const std::string_view k = pair.substr(0, eq), v = pair.substr(eq + 1);
+      if (k == "r") {
+        if (has_key)
+          return "";
+        key = v;
+        has_key = true;
+      } else if (k == "m" && v != "publish") {
+        return "";
+      }
+    }
+  }
+  if (key.empty() || key.size() > 64)
+    return "";
+  for (char c : key)
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '_'))
+      return "";
+  return std::string(key);
 }
 
 const char* to_string(channel_status s) {
@@ -162,6 +216,9 @@ std::string to_json(const channel_record& r) {
     json segs = json::array();
     for (auto& s : x.listed)
       segs.push_back(segment_json(s));
+    json retired = json::array();
+    for (auto& s : x.retired)
+      retired.push_back(json::array({s.uri, s.delete_at_ms}));
     rends.push_back({{"name", x.name},
                      {"width", x.width},
                      {"height", x.height},
@@ -170,7 +227,8 @@ std::string to_json(const channel_record& r) {
                      {"bandwidth", x.bandwidth},
                      {"next", x.next_sequence},
                      {"disc", x.discontinuity_sequence},
-                     {"segments", std::move(segs)}});
+                     {"segments", std::move(segs)},
+                     {"retired", std::move(retired)}});
   }
   json j = {{"v", 1},
             {"id", r.id},
@@ -188,6 +246,7 @@ std::string to_json(const channel_record& r) {
             {"expires_at", r.expires_at},
             {"token_gen", r.token_gen},
             {"stopped", r.stopped},
+            {"next_file", r.next_file},
             {"renditions", std::move(rends)}};
   return j.dump();
 }
@@ -206,6 +265,8 @@ bool from_json(std::string_view text, channel_record& out) {
     const auto source = j.at("source").get<std::string>();
     if (source == "rtmp")
       r.config.source = source_type::rtmp;
+    else if (source == "srt")
+      r.config.source = source_type::srt;
     else if (source != "test")
       return false;
     r.config.segment_seconds = j.at("segment_seconds").get<double>();
@@ -217,6 +278,7 @@ bool from_json(std::string_view text, channel_record& out) {
     r.expires_at = j.at("expires_at").get<int64_t>();
     r.token_gen = j.at("token_gen").get<uint64_t>();
     r.stopped = j.at("stopped").get<bool>();
+    r.next_file = j.value("next_file", uint64_t{0}); // absent in records of 0.x
     for (auto& x : j.at("renditions")) {
       rendition_state s;
       s.name = x.at("name").get<std::string>();
@@ -233,6 +295,12 @@ bool from_json(std::string_view text, channel_record& out) {
           return false;
         s.listed.push_back(std::move(seg));
       }
+      if (auto it = x.find("retired"); it != x.end())
+        for (auto& a : *it) {
+          if (!a.is_array() || a.size() != 2 || !a[0].is_string() || !a[1].is_number_integer())
+            return false;
+          s.retired.push_back({a[0].get<std::string>(), a[1].get<int64_t>()});
+        }
       r.renditions.push_back(std::move(s));
     }
   } catch (const json::exception&) {

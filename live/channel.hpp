@@ -14,11 +14,20 @@
 
 namespace hlsgate::live {
 
-/// Where a channel's pictures come from: the built-in test pattern, or RTMP
-/// pushed to the nginx-rtmp application hlsgate reads from. SRT and pull
-/// are not built yet: parse_channel_request refuses them with a reason.
-enum class source_type { test, rtmp };
+/// Where a channel's pictures come from: the built-in test pattern, RTMP
+/// pushed to the nginx-rtmp application hlsgate reads from, or MPEG-TS
+/// pushed over SRT to hlsgate's own listener. Pull is not built yet:
+/// parse_channel_request refuses it with a reason.
+enum class source_type { test, rtmp, srt };
 const char* to_string(source_type t);
+/// Whether a publisher pushes the source (with the channel's stream key).
+bool pushed(source_type t);
+
+/// The stream key an SRT caller names in its stream id: the whole id, or
+/// the resource "r" of SRT's access control syntax ("#!::r=KEY,m=publish";
+/// a mode other than publish is refused). "" when there is none or it is
+/// not 1-64 characters of [A-Za-z0-9_-] (stream keys are auth::random_id).
+std::string srt_stream_key(std::string_view streamid);
 
 struct channel_config {
   std::string name; ///< 1-200 bytes of UTF-8, no control characters
@@ -43,8 +52,9 @@ struct rendition_state {
   int width = 0, height = 0;
   double frame_rate = 0;
   std::string codecs;
-  uint64_t bandwidth = 0;           ///< peak bits/s so far
-  std::vector<live_segment> listed; ///< the window's segments (oldest first)
+  uint64_t bandwidth = 0;               ///< peak bits/s so far
+  std::vector<live_segment> listed;     ///< the window's segments (oldest first)
+  std::vector<retired_segment> retired; ///< left the window, still in their grace
   uint64_t next_sequence = 0;
   uint64_t discontinuity_sequence = 0;
 };
@@ -62,6 +72,10 @@ struct channel_record {
   int64_t expires_at = 0; ///< unix seconds: the channel and its files go then
   uint64_t token_gen = 1;
   bool stopped = false; ///< the event ended (ENDLIST); ingest does not resume
+  /// The number of the next ingest session's first segment file: above every
+  /// file any session wrote in any rendition (renditions of one session can
+  /// end with different counts, so their windows' sequence numbers are not).
+  uint64_t next_file = 0;
   std::vector<rendition_state> renditions;
 };
 

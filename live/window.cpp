@@ -13,8 +13,9 @@ void dvr_window::resume(uint64_t next, uint64_t discontinuities) noexcept {
   discontinuity_sequence_ = discontinuities;
 }
 
-void dvr_window::restore(std::vector<live_segment> listed, uint64_t next,
-                         uint64_t discontinuities) {
+void dvr_window::restore(std::vector<live_segment> listed, uint64_t next, uint64_t discontinuities,
+                         std::vector<retired_segment> retired) {
+  retired_.assign(std::make_move_iterator(retired.begin()), std::make_move_iterator(retired.end()));
   listed_.clear();
   listed_seconds_ = 0;
   for (auto& s : listed) {

@@ -21,6 +21,12 @@ struct live_segment {
   uint64_t bytes = 0;
 };
 
+/// A segment that left the playlist, kept on disk until its grace ends.
+struct retired_segment {
+  std::string uri;
+  int64_t delete_at_ms = 0; ///< unix ms
+};
+
 class dvr_window {
 public:
   /// `dvr_seconds`: how much of the past the playlist lists (at least three
@@ -44,6 +50,9 @@ public:
   /// Every dropped segment still in its grace, for a shutdown that deletes
   /// them at once.
   std::vector<std::string> take_all_retired();
+  /// The dropped segments still in their grace (saved with the window, so a
+  /// restart deletes them when their grace ends, not before).
+  const std::deque<retired_segment>& retired() const noexcept { return retired_; }
 
   void end() noexcept { ended_ = true; }
   bool ended() const noexcept { return ended_; }
@@ -63,20 +72,16 @@ public:
   void resume(uint64_t next, uint64_t discontinuities) noexcept;
   /// Restores a window saved before a restart: its segments (oldest first,
   /// with their sequence numbers), the next number and the discontinuity
-  /// sequence. The next segment appended starts a discontinuity (the source
-  /// cannot continue where it was).
-  void restore(std::vector<live_segment> listed, uint64_t next, uint64_t discontinuities);
+  /// sequence, and the segments still in their grace. The next segment
+  /// appended starts a discontinuity (the source cannot continue where it was).
+  void restore(std::vector<live_segment> listed, uint64_t next, uint64_t discontinuities,
+               std::vector<retired_segment> retired = {});
 
 private:
-  struct retired {
-    std::string uri;
-    int64_t delete_at_ms;
-  };
-
   double dvr_seconds_;
   int target_;
   std::deque<live_segment> listed_;
-  std::deque<retired> retired_;
+  std::deque<retired_segment> retired_;
   double listed_seconds_ = 0;
   double longest_listed_ = 0; ///< the longest playlist so far, seconds
   uint64_t next_ = 0;

@@ -13,6 +13,9 @@
 // What a refusal returns: errc::unsupported_media with a short, path-free reason.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -31,6 +34,27 @@ enum class source_kind {
                 ///< configuration (rtmp:// of its nginx-rtmp application):
                 ///< read with the rtmp and tcp protocols and the FLV demuxer
                 ///< only; nested opens refused
+  stream,       ///< MPEG-TS a publisher pushes to hlsgate (SRT): bytes from
+                ///< a stream_reader, the MPEG-TS demuxer only, nothing opened
+};
+
+/// A live byte stream hlsgate reads (an SRT publisher's connection). Read
+/// on the ingest's thread only.
+class stream_reader {
+public:
+  virtual ~stream_reader() = default;
+  /// Up to `size` bytes into `buf`: how many, 0 at the end of the stream, or
+  /// a negative AVERROR (a stall, a lost connection). Returns within about a
+  /// second of `cancel` (watch) becoming true.
+  virtual int read(uint8_t* buf, int size) = 0;
+  /// The flag that stops a blocked read: the ingest session's cancel flag.
+  void watch(std::shared_ptr<std::atomic<bool>> cancel) { cancel_ = std::move(cancel); }
+
+protected:
+  bool cancelled() const noexcept { return cancel_ && cancel_->load(); }
+
+private:
+  std::shared_ptr<std::atomic<bool>> cancel_;
 };
 
 struct open_policy {
@@ -48,6 +72,8 @@ struct open_policy {
   test_pattern pattern;
   /// source_kind::live_url: the URL (the input path is ignored).
   std::string url;
+  /// source_kind::stream: where the bytes come from.
+  std::shared_ptr<stream_reader> stream;
 };
 
 /// The policy of files under `root` (no FIFO).

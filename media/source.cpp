@@ -61,6 +61,7 @@ constexpr const char* kRefusedContainer = "not a supported media container";
 /// The descriptor libav reads through our AVIOContext.
 struct fd_source {
   int fd = -1;
+  std::shared_ptr<stream_reader> stream; ///< read instead of `fd` when set
   ~fd_source() {
     if (fd >= 0)
       ::close(fd);
@@ -68,7 +69,12 @@ struct fd_source {
 };
 
 int read_fd(void* opaque, uint8_t* buf, int size) {
-  const int fd = static_cast<fd_source*>(opaque)->fd;
+  auto* src = static_cast<fd_source*>(opaque);
+  if (src->stream) {
+    const int n = src->stream->read(buf, size);
+    return n == 0 ? AVERROR_EOF : n;
+  }
+  const int fd = src->fd;
   for (;;) {
     const ssize_t n = ::read(fd, buf, static_cast<size_t>(size));
     if (n > 0)
@@ -105,6 +111,21 @@ struct io_closer {
   void operator()(AVIOContext* pb) const noexcept { free_io(pb); }
 };
 using io_ptr = std::unique_ptr<AVIOContext, io_closer>;
+
+/// Our I/O context over `src` (owned by it from now on); null when out of memory.
+io_ptr make_io(std::unique_ptr<fd_source> src, bool seekable) {
+  auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));
+  if (!buffer)
+    return nullptr;
+  io_ptr io(avio_alloc_context(buffer, kBufferSize, 0, src.get(), read_fd, nullptr,
+                               seekable ? seek_fd : nullptr));
+  if (!io) {
+    av_free(buffer);
+    return nullptr;
+  }
+  src.release(); // owned by io now (free_io)
+  return io;
+}
 
 /// Demuxers must not open anything besides the source itself.
 int refuse_nested_open(AVFormatContext*, AVIOContext**, const char*, int, AVDictionary**) {
@@ -305,6 +326,41 @@ result<input_ptr> open_live_url(const std::string& url) {
   return result<input_ptr>{std::move(fmt)};
 }
 
+/// MPEG-TS pushed by a publisher (SRT): only the MPEG-TS demuxer reads it,
+/// through our I/O context; it opens nothing.
+result<input_ptr> open_stream(std::shared_ptr<stream_reader> reader) {
+  constexpr const char* stage = "open live source";
+  if (!reader)
+    return fail(errc::unsupported_media, "not a live source hlsgate reads", stage, AVERROR(EINVAL));
+  auto src = std::make_unique<fd_source>();
+  src->stream = std::move(reader);
+  io_ptr io = make_io(std::move(src), false);
+  const AVInputFormat* ts = av_find_input_format("mpegts");
+  AVFormatContext* raw = io ? avformat_alloc_context() : nullptr;
+  if (!raw)
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  raw->pb = io.get();
+  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+  raw->io_open = refuse_nested_open;
+  raw->format_whitelist = av_strdup("mpegts");
+  raw->protocol_whitelist = av_strdup("none");
+  if (!raw->format_whitelist || !raw->protocol_whitelist) {
+    avformat_free_context(raw);
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  }
+  AVDictionary* opts = nullptr;
+  av_dict_set(&opts, "analyzeduration", "2000000", 0);
+  const int e = avformat_open_input(&raw, "", ts, &opts);
+  av_dict_free(&opts);
+  if (e < 0)
+    return fail(errc::invalid_input, "the live source is not MPEG-TS", stage, e);
+  input_ptr fmt(raw);
+  io.release(); // freed with the input (input_closer)
+  if (int e2 = avformat_find_stream_info(fmt.get(), nullptr); e2 < 0)
+    return fail(errc::invalid_input, "could not read the live source", "read stream info", e2);
+  return result<input_ptr>{std::move(fmt)};
+}
+
 } // namespace
 
 result<input_ptr> open_source(const std::string& path, const open_policy& policy) {
@@ -312,6 +368,8 @@ result<input_ptr> open_source(const std::string& path, const open_policy& policy
     return open_test_pattern(policy.pattern);
   if (policy.kind == source_kind::live_url)
     return open_live_url(policy.url);
+  if (policy.kind == source_kind::stream)
+    return open_stream(policy.stream);
   auto fd = open_checked(path, policy);
   if (!fd)
     return fd.err();
@@ -321,16 +379,9 @@ result<input_ptr> open_source(const std::string& path, const open_policy& policy
   const bool seekable = ::fstat(src->fd, &st) == 0 && S_ISREG(st.st_mode);
 
   constexpr const char* stage = "open input";
-  auto* buffer = static_cast<unsigned char*>(av_malloc(kBufferSize));
-  if (!buffer)
+  io_ptr io = make_io(std::move(src), seekable);
+  if (!io)
     return fail(errc::internal, "out of memory", stage, kNoMemory);
-  io_ptr io(avio_alloc_context(buffer, kBufferSize, 0, src.get(), read_fd, nullptr,
-                               seekable ? seek_fd : nullptr));
-  if (!io) {
-    av_free(buffer);
-    return fail(errc::internal, "out of memory", stage, kNoMemory);
-  }
-  src.release(); // owned by io now (free_io)
 
   // The container, judged from the bytes only (no file name to guess from).
   const AVInputFormat* format = nullptr;

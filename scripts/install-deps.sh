@@ -17,7 +17,7 @@ BUILD=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libcaf-dev libboost1.81-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev
-  libavdevice59
+  libavdevice59 libsrt-gnutls-dev
   nlohmann-json3-dev prometheus-cpp-dev libssl-dev libsqlite3-dev zlib1g-dev
   fonts-dejavu-core
 )

@@ -100,6 +100,24 @@ TEST(config, pyhls_names_and_public_url) {
   EXPECT_EQ(r.value.effective_public_url(), "https://media.example");
 }
 
+TEST(config, srt_ingest_url) {
+  argv_builder a;
+  auto r = parse(a.argc(), a.get(), {{"HLSGATE_PUBLIC_URL", "https://media.example:8443/"}});
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(r.value.effective_srt_url(), "srt://media.example:8890");
+  r = parse(a.argc(), a.get(), {{"HLSGATE_BIND", "::1"}, {"HLSGATE_SRT_PORT", "9000"}});
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(r.value.effective_srt_url(), "srt://[::1]:9000");
+  r = parse(a.argc(), a.get(), {{"HLSGATE_SRT_PUBLIC_URL", "srt://ingest.example:7000/"}});
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(r.value.effective_srt_url(), "srt://ingest.example:7000");
+  r = parse(a.argc(), a.get(), {{"HLSGATE_SRT_PORT", "0"}});
+  ASSERT_TRUE(r.ok) << r.message;
+  EXPECT_EQ(r.value.effective_srt_url(), "") << "SRT ingest off";
+  for (const char* bad : {"http://x:1", "srt://x:1?streamid=a", "srt://x y"})
+    EXPECT_FALSE(parse(a.argc(), a.get(), {{"HLSGATE_SRT_PUBLIC_URL", bad}}).ok) << bad;
+}
+
 TEST(config, help_lists_every_variable) {
   argv_builder a;
   a.args = {"hlsgate", "--help"};

@@ -2,10 +2,13 @@
 // pattern through libav in real time; the test reads its playlists like a
 // player would, checks the sliding window, PROGRAM-DATE-TIME, markers as
 // EXT-X-DATERANGE, deletion of old segments, ffmpeg decoding the live
-// stream, the end of the event, a restart of the server, and the refusals.
+// stream, the end of the event, a restart of the server, RTMP (through a
+// real nginx-rtmp) and SRT publishers pushed by the ffmpeg CLI, and the refusals.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+
+#include <set>
 
 #include "tests/e2e/e2e_fixture.hpp"
 #include "tests/support/nginx_process.hpp"
@@ -262,11 +265,12 @@ TEST_F(live, channels_and_markers_survive_a_restart) {
   EXPECT_EQ(all["channels"][0]["channel_id"], id);
 }
 
-/// An RTMP publisher: the ffmpeg CLI pushing a lavfi source in real time
-/// (at most 120 s), killed by the test or the destructor.
+/// A publisher: the ffmpeg CLI pushing a lavfi source in real time (at most
+/// 120 s) as FLV (RTMP) or MPEG-TS (SRT, `output` options first), killed by
+/// the test or the destructor.
 class publisher {
 public:
-  explicit publisher(const std::string& url) {
+  explicit publisher(const std::string& url, std::vector<std::string> output = {"-f", "flv"}) {
     std::vector<std::string> args = {"ffmpeg",
                                      "-nostdin",
                                      "-v",
@@ -293,10 +297,9 @@ public:
                                      "-c:a",
                                      "aac",
                                      "-t",
-                                     "120",
-                                     "-f",
-                                     "flv",
-                                     url};
+                                     "120"};
+    args.insert(args.end(), output.begin(), output.end());
+    args.push_back(url);
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
@@ -407,6 +410,79 @@ TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
   second.kill();
 }
 
+TEST_F(live, srt_push_reconnect_and_wrong_keys) {
+  const uint16_t srt_port = free_port(); // a free TCP port; UDP is free there too here
+  env["HLSGATE_SRT_PORT"] = std::to_string(srt_port);
+  start();
+  auto r = http_request(port(), "POST", "/live", op,
+                        R"({"name":"SRT","source":{"type":"srt"},"segment_seconds":1,)"
+                        R"("dvr_window_seconds":30,"ladder":"240:300k"})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  auto ch = parse_json(r);
+  const std::string id = ch["channel_id"];
+  const std::string key = ch["stream_key"];
+  const std::string srt = "srt://127.0.0.1:" + std::to_string(srt_port);
+  EXPECT_EQ(ch["ingest_url"], srt + "?streamid=" + key);
+  auto status = [&] {
+    return parse_json(http_get(port(), "/live/" + id, op))["status"].get<std::string>();
+  };
+  EXPECT_EQ(status(), "waiting");
+
+  // Unknown keys are refused in the SRT handshake, before any media.
+  for (const std::string& bad :
+       std::vector<std::string>{"wrong-key", "", "#!::r=" + key + ",m=request"}) {
+    std::string out;
+    const int rc = run_command(
+        "timeout 30 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=160x120:rate=10 -t 2 "
+        "-c:v libx264 -preset ultrafast -f mpegts " +
+            shell_quote(srt + "?streamid=" + bad) + " 2>&1",
+        &out);
+    EXPECT_NE(rc, 0) << "publishing as '" << bad << "' must be refused: " << out;
+  }
+  const auto metrics = http_get(port(), "/metrics").body;
+  const auto at = metrics.find(R"(reason="bad_stream_key"} )");
+  ASSERT_NE(at, std::string::npos) << "refusals are counted";
+  EXPECT_GE(std::stod(metrics.substr(at + 25, 12)), 3.0);
+
+  publisher first{srt + "?streamid=" + key, {"-f", "mpegts"}};
+  ASSERT_TRUE(first.started());
+  auto pl = poll(ch, [](const live_playlist& p) { return p.segments.size() >= 3; });
+  EXPECT_EQ(status(), "live");
+  std::string out;
+  const auto url = srv->base_url() + "/live/" + id +
+                   "/playlist.m3u8?token=" + ch["access_token"].get<std::string>();
+  EXPECT_EQ(run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
+                            " -t 3 -f null - 2>&1",
+                        &out),
+            0)
+      << out;
+
+  // The publisher vanishes (no SRT shutdown): reconnecting once the
+  // connection times out; it comes back with SRT's access-control stream id
+  // syntax: a discontinuity, and the window goes on.
+  first.kill();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (status() != "reconnecting" && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
+  ASSERT_EQ(status(), "reconnecting");
+  const uint64_t before = pl.media_sequence + pl.segments.size();
+  // (ffmpeg 5.1 passes the stream id from the URL as it is, undecoded.)
+  publisher second{srt + "?streamid=#!::r=" + key + ",m=publish", {"-f", "mpegts"}};
+  pl = poll(ch, [&](const live_playlist& p) {
+    for (size_t i = 0; i < p.segments.size(); ++i)
+      if (p.segments[i].discontinuity && p.media_sequence + i >= before &&
+          i + 2 < p.segments.size())
+        return true;
+    return false;
+  });
+  EXPECT_EQ(status(), "live");
+  // Segment files are never reused across sessions.
+  std::set<std::string> uris;
+  for (auto& s : pl.segments)
+    EXPECT_TRUE(uris.insert(s.uri.substr(0, s.uri.find('?'))).second) << s.uri;
+  second.kill();
+}
+
 TEST_F(live, refusals) {
   env["HLSGATE_MAX_CHANNELS"] = "1";
   start();
@@ -418,6 +494,7 @@ TEST_F(live, refusals) {
   for (std::string bad :
        {std::string{R"({"source":{"type":"test"}})"}, std::string{R"({"name":"x"})"},
         std::string{R"({"name":"x","source":{"type":"rtmp"}})"},
+        std::string{R"({"name":"x","source":{"type":"pull"}})"},
         std::string{R"({"name":"x","source":{"type":"file:///etc/passwd"}})"},
         std::string{R"({"name":"x","source":{"type":"test"},"url":"y"})"},
         std::string{R"({"name":"a\"b","source":{"type":"test"}})"},
@@ -438,6 +515,11 @@ TEST_F(live, refusals) {
             422u);
   EXPECT_EQ(http_request(port(), "POST", "/ingest/rtmp/on_publish", {}, "name=anything").status,
             403u);
+  // SRT is off in the tests' servers unless a test sets HLSGATE_SRT_PORT.
+  EXPECT_EQ(http_request(port(), "POST", "/live", op,
+                         R"({"name":"x","source":{"type":"srt"},"ladder":"240:300k"})")
+                .status,
+            422u);
   // One channel is the limit here.
   EXPECT_EQ(http_request(port(), "POST", "/live", op, body).status, 422u);
   // Its management needs its admin key or the API token.

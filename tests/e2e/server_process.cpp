@@ -36,6 +36,7 @@ bool server_process::start() {
   env["HLSGATE_PORT"] = std::to_string(port_);
   env["HLSGATE_BIND"] = "127.0.0.1";
   env["HLSGATE_DATA_DIR"] = data_dir_;
+  env["HLSGATE_SRT_PORT"] = "0"; // no fixed UDP port shared by parallel servers (a test sets one)
   env.erase("SECRET_KEY");
   for (auto& [k, v] : env_)
     env[k] = v;

@@ -13,9 +13,10 @@ namespace {
 /// bounded to 30 s; returns its exit status and puts stderr+stdout in `out`.
 int run_binary(const std::string& data, const std::string& env, std::string& out,
                const std::string& args = "") {
-  std::string cmd = "env -u SECRET_KEY HLSGATE_DATA_DIR=" + shell_quote(data) +
-                    " HLSGATE_BIND=127.0.0.1 HLSGATE_PORT=" + std::to_string(free_port()) + " " +
-                    env + " timeout 30 " + shell_quote(HLSGATE_BINARY) + " " + args + " 2>&1";
+  std::string cmd =
+      "env -u SECRET_KEY HLSGATE_DATA_DIR=" + shell_quote(data) +
+      " HLSGATE_BIND=127.0.0.1 HLSGATE_SRT_PORT=0 HLSGATE_PORT=" + std::to_string(free_port()) +
+      " " + env + " timeout 30 " + shell_quote(HLSGATE_BINARY) + " " + args + " 2>&1";
   return run_command(cmd, &out);
 }
 

@@ -4,7 +4,8 @@
 // round trip through its ISO 8601 form, bounded data; its EXT-X-DATERANGE is
 // one line. Also: the ISO 8601 reader on arbitrary text, and POST /live's
 // body (live/channel): an accepted channel has a quotable name, bounds kept,
-// and survives a round trip through the store's JSON form.
+// and survives a round trip through the store's JSON form. And an SRT
+// caller's stream id: a key found is 1-64 characters of [A-Za-z0-9_-].
 #include "live/channel.hpp"
 #include "live/markers.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
@@ -15,6 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   int64_t ms = 0;
   (void)live::parse_iso8601_ms(body, ms); // any text: no crash, no overflow (UBSan)
+  const std::string key = live::srt_stream_key(body);
+  if (key.size() > 64 ||
+      key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                            "0123456789-_") != std::string::npos)
+    fuzz::fail();
   live::channel_config cfg;
   if (live::parse_channel_request(body, cfg).empty()) {
     if (!live::valid_label(cfg.name) || !(cfg.segment_seconds >= 1 && cfg.segment_seconds <= 10) ||

@@ -61,7 +61,7 @@ TEST(channel_request, refuses_what_it_does_not_know) {
       R"({"name":"","source":{"type":"test"}})",
       R"({"name":"a\"b","source":{"type":"test"}})",
       R"({"name":"a\nb","source":{"type":"test"}})",
-      R"({"name":"x","source":{"type":"srt"}})",
+      R"({"name":"x","source":{"type":"srt","port":1}})",
       R"({"name":"x","source":{"type":"rtmp","url":"rtmp://10.0.0.1/x"}})",
       R"({"name":"x","source":{"type":"pull","url":"http://10.0.0.1/"}})",
       R"({"name":"x","source":{}})",
@@ -115,11 +115,17 @@ TEST(channel_record, round_trips_through_the_store_form) {
   seg.discontinuity = true;
   seg.bytes = 4242;
   s.listed.push_back(seg);
+  s.retired.push_back({"seg_00010.ts", 1796587210000});
   r.renditions.push_back(s);
+  r.next_file = 14;
   channel_record back;
   ASSERT_TRUE(from_json(to_json(r), back));
   EXPECT_EQ(to_json(back), to_json(r));
   EXPECT_EQ(back.renditions.at(0).listed.at(0).uri, "seg_00011.ts");
+  ASSERT_EQ(back.renditions[0].retired.size(), 1u);
+  EXPECT_EQ(back.renditions[0].retired[0].uri, "seg_00010.ts");
+  EXPECT_EQ(back.renditions[0].retired[0].delete_at_ms, 1796587210000);
+  EXPECT_EQ(back.next_file, 14u);
   EXPECT_TRUE(back.renditions[0].listed[0].discontinuity);
   EXPECT_TRUE(back.stopped);
 
@@ -128,6 +134,30 @@ TEST(channel_record, round_trips_through_the_store_form) {
   auto text = to_json(r);
   text.replace(text.find("live-"), 5, "xxxx-"); // not a channel folder
   EXPECT_FALSE(from_json(text, back));
+}
+
+TEST(channel_request, srt_sources_and_stream_ids) {
+  channel_config c;
+  ASSERT_EQ(parse_channel_request(R"({"name":"x","source":{"type":"srt"}})", c), "");
+  EXPECT_EQ(c.source, source_type::srt);
+  EXPECT_TRUE(pushed(c.source));
+  EXPECT_FALSE(pushed(source_type::test));
+  channel_record r;
+  r.id = "a";
+  r.storage_id = channel_storage_id("0123456789abcdefghij_-");
+  r.config = c;
+  channel_record back;
+  ASSERT_TRUE(from_json(to_json(r), back));
+  EXPECT_EQ(back.config.source, source_type::srt);
+
+  EXPECT_EQ(srt_stream_key("AbC_-123"), "AbC_-123");
+  EXPECT_EQ(srt_stream_key("#!::r=AbC_-123,m=publish"), "AbC_-123");
+  EXPECT_EQ(srt_stream_key("#!::u=joe,r=key"), "key");
+  for (std::string bad :
+       std::vector<std::string>{"", "#!::m=publish", "#!::r=key,m=request", "#!::r=a,r=b", "#!::r",
+                                "#!::r=", "key with space", "key/../x", "#!::r=k\n",
+                                std::string(65, 'a'), "#!::r=" + std::string(600, 'a')})
+    EXPECT_EQ(srt_stream_key(bad), "") << bad;
 }
 
 TEST(channel_record, storage_ids_are_not_vod_ids) {
@@ -185,6 +215,28 @@ TEST(dvr_window, restores_after_a_restart_with_a_discontinuity) {
   ASSERT_EQ(w.segments().size(), 4u);
   EXPECT_EQ(w.segments().back().sequence, 10u);
   EXPECT_TRUE(w.segments().back().discontinuity) << "the source cannot continue where it was";
+}
+
+TEST(dvr_window, segments_in_their_grace_survive_a_restart) {
+  dvr_window w(4, 1); // keeps max(4 s, 3 targets) = 4 s
+  for (int i = 0; i < 4; ++i) {
+    live_segment s;
+    s.uri = "seg_0000" + std::to_string(i) + ".ts";
+    s.duration = 2;
+    w.append(s, 1000 * i);
+  }
+  ASSERT_EQ(w.retired().size(), 2u);
+  const int64_t due = w.retired().back().delete_at_ms;
+
+  dvr_window back(4, 1);
+  back.restore({w.segments().begin(), w.segments().end()}, w.next_sequence(),
+               w.discontinuity_sequence(), {w.retired().begin(), w.retired().end()});
+  EXPECT_TRUE(back.take_expired(due - 1).size() < 2u) << "nothing is deleted before its grace";
+  auto later = back.take_expired(due);
+  auto all = back.take_expired(due); // each is returned once
+  EXPECT_TRUE(all.empty());
+  EXPECT_TRUE(back.retired().empty());
+  EXPECT_FALSE(later.empty());
 }
 
 } // namespace
