@@ -8,10 +8,13 @@
 #      an upload through the edge becomes playable; ffmpeg -xerror plays it
 #      through the edge, whose nginx serves the segments itself (a forged
 #      signature gets nginx's 403) with the key from HLSGATE_EDGE_KEY_FILE.
-#   3. Prometheus scrapes hlsgate (up == 1, hlsgate_build_info returned) and
+#   3. A live channel: ffmpeg pushes MPEG-TS over SRT to the published UDP
+#      port with the channel's stream key; ffmpeg -xerror plays it through
+#      the edge.
+#   4. Prometheus scrapes hlsgate (up == 1, hlsgate_build_info returned) and
 #      every expression of deploy/grafana/hlsgate.json parses and returns data.
-#   4. `podman healthcheck run` passes on the hlsgate container.
-#   5. `podman-compose stop` (SIGTERM, 10 s) stops hlsgate after its drain
+#   5. `podman healthcheck run` passes on the hlsgate container.
+#   6. `podman-compose stop` (SIGTERM, 10 s) stops hlsgate after its drain
 #      (exit 0); after `up` again the item plays with the same token.
 # It tags the images it builds as localhost/*:latest, as build-image.sh does.
 # Everything it creates (containers, volumes, network) is removed at the end.
@@ -31,6 +34,9 @@ compose=(podman-compose -p "$project" -f "$src/deploy/compose.yaml")
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 edge_port="$(free_port)"
 prom_port="$(free_port)"
+srt_port="$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+export HLSGATE_SRT_ADDRESS="127.0.0.1:$srt_port"
+export HLSGATE_SRT_PUBLIC_URL="srt://127.0.0.1:$srt_port"
 export HLSGATE_EDGE_ADDRESS="127.0.0.1:$edge_port"
 export HLSGATE_PROMETHEUS_ADDRESS="127.0.0.1:$prom_port"
 export HLSGATE_PUBLIC_URL="http://127.0.0.1:$edge_port"
@@ -144,6 +150,23 @@ if podman logs "$(podman ps --filter "label=io.podman.compose.project=$project" 
   grep -qE 'token=|md5='; then
   fail "the edge's log holds a query string"
 fi
+
+step "a live channel pushed over SRT, played through the edge"
+curl -fsS -m 30 -H "Authorization: Bearer $HLSGATE_API_TOKEN" -H 'Content-Type: application/json' \
+  -d '{"name":"Stack","source":{"type":"srt"},"segment_seconds":1,"dvr_window_seconds":30,"ladder":"240:300k"}' \
+  "$edge/live" >"$work/live.json" || fail "POST /live through the edge"
+ingest=$(json '["ingest_url"]' <"$work/live.json")
+live_playlist=$(json '["playlist_url"]' <"$work/live.json")
+case "$ingest" in "srt://127.0.0.1:$srt_port?streamid="*) ;; *) fail "ingest_url $ingest" ;; esac
+timeout 60 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=426x240:rate=25 -f lavfi \
+  -i sine=frequency=440 -t 40 -c:v libx264 -preset ultrafast -tune zerolatency -g 25 \
+  -pix_fmt yuv420p -c:a aac -f mpegts "$ingest" >"$work/srt.log" 2>&1 &
+publisher=$!
+until_ok 60 curl -fsS -m 5 "$live_playlist" || { cat "$work/srt.log"; fail "the SRT channel never went live"; }
+out=$(timeout 60 ffmpeg -nostdin -v error -xerror -i "$live_playlist" -t 3 -f null - 2>&1) ||
+  fail "ffmpeg -xerror on the live channel through the edge: $out"
+kill "$publisher" 2>/dev/null || true
+wait "$publisher" 2>/dev/null || true
 
 step "healthcheck"
 podman healthcheck run "$container" || fail "podman healthcheck run"
