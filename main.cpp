@@ -32,7 +32,8 @@ namespace {
 /// `hlsgate import PATH...`: registers library files as on-demand items
 /// (no copy; transcoded on their first playlist request) and prints one JSON
 /// line per file. Run it while the server is stopped: it opens the same store.
-int run_import(const config::settings& cfg, const std::vector<std::string>& paths) {
+int run_import(config::settings cfg, const std::vector<std::string>& paths) {
+  cfg.srt_port = 0; // an import takes no publisher (and may run beside the server)
   metrics::registry metrics;
   metrics.data_volume(cfg.data_dir);
   actors::service svc{cfg, metrics};

@@ -388,13 +388,16 @@ void on_ended(channel_ptr self, uint64_t session, const std::string& reason) {
     return;
   st.ingesting = false;
   if (st.gone) {
+    st.next_publisher.reset();
     std::error_code ec;
     fs::remove_all(folder(self), ec);
     self->quit();
     return;
   }
-  if (st.draining || st.record.stopped)
+  if (st.draining || st.record.stopped) {
+    st.next_publisher.reset(); // its connection closes
     return;
+  }
   if (st.next_publisher) { // an SRT publisher took over
     start_session(self, std::move(st.next_publisher));
     return;
@@ -637,7 +640,9 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
       },
       [self](run_atom, std::shared_ptr<media::stream_reader>& publisher) {
         auto& st = self->state;
-        if (st.record.config.source != live::source_type::srt)
+        // Dropping the reader closes the publisher's connection.
+        if (st.record.config.source != live::source_type::srt || st.gone || st.draining ||
+            st.record.stopped)
           return;
         if (!st.ingesting) {
           st.backoff = 0;

@@ -47,8 +47,10 @@ public:
         off_ = 0;
         break;
       }
-      if (n == SRT_ERROR && srt_getlasterror(nullptr) == SRT_EASYNCRCV) {
-        // The receive timeout: nothing arrived.
+      const int e = n == SRT_ERROR ? srt_getlasterror(nullptr) : 0;
+      if (e == SRT_ETIMEOUT || e == SRT_EASYNCRCV) {
+        // The receive timeout (a blocking socket reports SRT_ETIMEOUT):
+        // nothing arrived for read_timeout_ms; a stall ends the session.
         idle_ms += read_timeout_ms;
         if (idle_ms >= stall_timeout_ms)
           return AVERROR(ETIMEDOUT);
@@ -68,9 +70,15 @@ private:
   int have_ = 0, off_ = 0;
 };
 
-/// libsrt's own log lines (errors only) go to hlsgate's log, not to stderr.
+/// libsrt's own log lines (errors only) go to hlsgate's log, not to stderr,
+/// at most 5 a second: a stray or spoofed UDP packet makes one, so anyone can
+/// send them.
 void log_srt(void*, int, const char*, int, const char*, const char* message) {
-  logging::warn("libsrt", {{"detail", message ? message : ""}});
+  static logging::rate_limit lines{5};
+  uint64_t suppressed = 0;
+  if (lines.allow(suppressed))
+    logging::warn("libsrt", {{"detail", message ? message : ""},
+                             {"suppressed_before", std::to_string(suppressed)}});
 }
 
 std::string last_error() {
@@ -131,6 +139,10 @@ std::string srt_listener::start(const std::string& bind, uint16_t port) {
   // Accepted connections inherit these: blocking reads with a timeout.
   srt_setsockflag(socket_, SRTO_RCVSYN, &yes, sizeof yes);
   srt_setsockflag(socket_, SRTO_RCVTIMEO, &timeout, sizeof timeout);
+  if (addr.ss_family == AF_INET6) {
+    const int dual_stack = 0; // libsrt 1.5.2+ refuses "::" unless this is set
+    srt_setsockflag(socket_, SRTO_IPV6ONLY, &dual_stack, sizeof dual_stack);
+  }
   if (srt_bind(socket_, reinterpret_cast<sockaddr*>(&addr), static_cast<int>(len)) == SRT_ERROR)
     return "cannot listen for SRT on UDP port " + std::to_string(port) + ": " + last_error();
   if (srt_listen_callback(socket_, &srt_listener::on_handshake, this) == SRT_ERROR ||
@@ -158,7 +170,7 @@ void srt_listener::run() {
       continue;
     auto reader = std::make_shared<srt_reader>(s); // closes the socket when dropped
     char id[513];
-    int id_len = sizeof id - 1;
+    int id_len = sizeof id; // libsrt needs room for the terminating NUL
     if (srt_getsockflag(s, SRTO_STREAMID, id, &id_len) == SRT_ERROR)
       continue;
     id[std::clamp(id_len, 0, static_cast<int>(sizeof id - 1))] = '\0';
@@ -175,12 +187,14 @@ void srt_listener::run() {
 void srt_listener::stop() {
   if (stopping_.exchange(true))
     return;
+  // Closed first: that wakes an srt_accept blocked on a caller that vanished
+  // between its handshake and the accept.
+  if (socket_ != -1 && socket_ != SRT_INVALID_SOCK)
+    srt_close(socket_);
   if (thread_.joinable())
     thread_.join();
   if (poll_ >= 0)
     srt_epoll_release(poll_);
-  if (socket_ != -1 && socket_ != SRT_INVALID_SOCK)
-    srt_close(socket_);
   poll_ = -1;
   socket_ = -1;
 }

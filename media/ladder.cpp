@@ -119,7 +119,12 @@ source_geometry fit_to_ladder(const source_geometry& g, const std::vector<rung>&
   if (!(short_side > 0) || short_side >= top)
     return g;
   source_geometry out = g;
-  const double k = top / short_side;
+  // The long side stays within what every encoder and player takes: a
+  // 8192x64 source must not become a 138240x1080 picture (the rungs then
+  // keep the aspect of the capped size, and plan_ladder never exceeds it).
+  constexpr double max_long_side = 4096;
+  const double long_side = std::max(g.display_w, g.display_h);
+  const double k = std::max(1.0, std::min(top / short_side, max_long_side / long_side));
   out.display_w = g.display_w * k;
   out.display_h = g.display_h * k;
   return out;

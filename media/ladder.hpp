@@ -78,7 +78,9 @@ std::vector<rung_plan> plan_ladder(const source_geometry& g, const std::vector<r
 /// scaled up (aspect kept) until the short side reaches the tallest rung of
 /// `ladder`, so that every rung is kept and a channel offers the same
 /// renditions whatever size its source sends after a reconnect (a smaller
-/// source is upscaled). `g` itself when it is large enough or has no picture.
+/// source is upscaled). The long side is never scaled past 4096 pixels (a
+/// very wide source keeps fewer rungs rather than a huge picture). `g`
+/// itself when it is large enough or has no picture.
 source_geometry fit_to_ladder(const source_geometry& g, const std::vector<rung>& ladder);
 
 /// The cascade: for each rung of `plan`, the index of the rung whose output it

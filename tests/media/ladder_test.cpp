@@ -50,6 +50,13 @@ TEST(Geometry, LiveChannelsKeepEveryRungOfASmallSource) {
   const auto big = make_geometry(1920, 1080, 0, 1, 1);
   EXPECT_EQ(fit_to_ladder(big, ladder).display_w, big.display_w);
   EXPECT_EQ(fit_to_ladder(source_geometry{}, ladder).display_w, 0);
+  // A hostile sliver of a picture is never upscaled past 4096 wide (fewer
+  // rungs instead), and one already wider is not upscaled at all.
+  const auto sliver = fit_to_ladder(make_geometry(2000, 100, 0, 1, 1), ladder);
+  EXPECT_DOUBLE_EQ(sliver.display_w, 4096.0);
+  for (auto& p : plan_of(sliver, ladder))
+    EXPECT_LE(p.width, 4096);
+  EXPECT_EQ(fit_to_ladder(make_geometry(8192, 64, 0, 1, 1), ladder).display_w, 8192);
 }
 
 TEST(Geometry, UprightRotationFromTheDisplayMatrixAngle) {
