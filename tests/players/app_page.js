@@ -210,7 +210,7 @@ async function main() {
     await checkLabels(page, 'media');
     const q = await page.$$eval('.controls select.quality option', (o) => o.map((x) => x.textContent));
     check(q.length === 3 && q[0].startsWith('Auto') && /360p/.test(q[1]) && /240p/.test(q[2]), 'quality menu ' + q);
-    await page.waitForFunction(() => !document.querySelector('select.subs').closest('label').hidden, { timeout: 15000 });
+    await page.waitForFunction(() => !document.querySelector('select.subs').closest('label').hidden, { timeout: 30000 });
     const subsMenu = await page.$$eval('select.subs option', (o) => o.map((x) => x.textContent));
     check(subsMenu.length === 2 && subsMenu[1] === 'Français', 'subtitle menu ' + subsMenu);
     check(await page.$eval('video', (v) => /\/poster\.jpg\?token=/.test(v.poster)), 'poster set');
@@ -228,12 +228,12 @@ async function main() {
     await page.waitForFunction(() => !document.querySelector('video').paused, { timeout: 5000 });
     await page.select('select.subs', '0');
     await page.waitForFunction(() => Array.from(document.querySelector('video').textTracks)
-      .some((t) => t.mode === 'showing' && t.cues && t.cues.length > 0), { timeout: 15000 });
+      .some((t) => t.mode === 'showing' && t.cues && t.cues.length > 0), { timeout: 30000 });
     await page.select('select.audio', '1');
-    await page.waitForFunction(() => window.hlsgateCurrentPlayer.hls.audioTrack === 1, { timeout: 15000 });
+    await page.waitForFunction(() => window.hlsgateCurrentPlayer.hls.audioTrack === 1, { timeout: 30000 });
     const lowest = await page.$eval('select.quality', (s) => s.options[2].value);
     await page.select('select.quality', lowest);
-    await page.waitForFunction((l) => window.hlsgateCurrentPlayer.hls.currentLevel === Number(l), { timeout: 15000 }, lowest);
+    await page.waitForFunction((l) => window.hlsgateCurrentPlayer.hls.currentLevel === Number(l), { timeout: 30000 }, lowest);
     await page.waitForFunction(() => window.hlsgateCurrentPlayer.state.storyboard.length > 1, { timeout: 10000 });
     const bar = await (await page.$('.seek')).boundingBox();
     await page.mouse.move(bar.x + bar.width * 0.6, bar.y + bar.height / 2);
@@ -380,7 +380,9 @@ async function main() {
   if (allowedErrors.length) problems.push('expected HTTP errors not seen: ' + JSON.stringify(allowedErrors));
 }
 
-main().catch((e) => problems.push('error: ' + e.message)).finally(() => {
+// A failed wait names its line of this file (puppeteer's message does not).
+main().catch((e) => problems.push('error: ' + e.message + ' at ' +
+  ((e.stack || '').split('\n').find((l) => l.includes('app_page.js')) || '?').trim())).finally(() => {
   console.log(JSON.stringify({ steps, problems }));
   process.exit(problems.length === 0 && steps.includes('phone') ? 0 : 1);
 });
