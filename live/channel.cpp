@@ -19,6 +19,12 @@ constexpr const char* channel_prefix = "live-";
 /// the view copied for playlists and each playlist's size.
 constexpr double max_window_segments = 1800;
 
+/// The alphabet of auth::random_id (base64url): ids, stream keys.
+bool id_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '_';
+}
+
 bool number_in(const json& v, double lo, double hi, double& out) {
   if (!v.is_number())
     return false;
@@ -190,8 +196,7 @@ std::string srt_stream_key(std::string_view id) {
   if (key.empty() || key.size() > 64)
     return "";
   for (char c : key)
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '_'))
+    if (!id_char(c))
       return "";
   return std::string(key);
 }
@@ -350,8 +355,7 @@ bool is_channel_storage_id(std::string_view name) {
   if (name.size() != 27 || name.substr(0, 5) != channel_prefix)
     return false;
   for (char c : name.substr(5))
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '_'))
+    if (!id_char(c))
       return false;
   return true;
 }

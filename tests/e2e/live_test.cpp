@@ -119,6 +119,27 @@ protected:
     ADD_FAILURE() << "the playlist never reached the expected state";
     return last;
   }
+  std::string status_of(const std::string& id) {
+    return parse_json(http_get(port(), "/live/" + id, op))["status"].get<std::string>();
+  }
+  /// Polls (bounded: 60 s) until channel `id` shows `status`.
+  void wait_for_status(const std::string& id, const std::string& status) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (status_of(id) != status && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
+    ASSERT_EQ(status_of(id), status);
+  }
+  /// The playlist once a discontinuity at or after media sequence `before`
+  /// has two segments after it (a resumed source).
+  live_playlist poll_resumed(const json& ch, uint64_t before) {
+    return poll(ch, [&](const live_playlist& p) {
+      for (size_t i = 0; i < p.segments.size(); ++i)
+        if (p.segments[i].discontinuity && p.media_sequence + i >= before &&
+            i + 2 < p.segments.size())
+          return true;
+      return false;
+    });
+  }
   fs::path channel_dir() {
     for (auto& e : fs::directory_iterator(fs::path{data} / "media"))
       if (e.path().filename().string().rfind("live-", 0) == 0)
@@ -350,9 +371,7 @@ TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
   const std::string key = ch["stream_key"];
   EXPECT_EQ(ch["ingest_url"], rtmp);
   ASSERT_FALSE(key.empty());
-  auto status = [&] {
-    return parse_json(http_get(port(), "/live/" + id, op))["status"].get<std::string>();
-  };
+  auto status = [&] { return status_of(id); };
   EXPECT_EQ(status(), "waiting");
 
   // Publishing with an unknown key is refused by hlsgate's on_publish.
@@ -388,19 +407,12 @@ TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
   // in its segment URLs) is no key either.
   const auto& u = pl.segments.front().uri; // /seg/<folder>/v0/seg_N.ts?...
   push_refused(u.substr(5, u.find('/', 5) - 5));
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (status() != "reconnecting" && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
-  ASSERT_EQ(status(), "reconnecting");
+  wait_for_status(id, "reconnecting");
+  if (HasFatalFailure())
+    return;
   const uint64_t before = pl.media_sequence + pl.segments.size();
   publisher second{rtmp + "/" + key};
-  pl = poll(ch, [&](const live_playlist& p) {
-    for (size_t i = 0; i < p.segments.size(); ++i)
-      if (p.segments[i].discontinuity && p.media_sequence + i >= before &&
-          i + 2 < p.segments.size())
-        return true;
-    return false;
-  });
+  pl = poll_resumed(ch, before);
   EXPECT_EQ(status(), "live");
   int64_t prev = 0;
   for (auto& s : pl.segments) {
@@ -423,9 +435,7 @@ TEST_F(live, srt_push_reconnect_and_wrong_keys) {
   const std::string key = ch["stream_key"];
   const std::string srt = "srt://127.0.0.1:" + std::to_string(srt_port);
   EXPECT_EQ(ch["ingest_url"], srt + "?streamid=" + key);
-  auto status = [&] {
-    return parse_json(http_get(port(), "/live/" + id, op))["status"].get<std::string>();
-  };
+  auto status = [&] { return status_of(id); };
   EXPECT_EQ(status(), "waiting");
 
   // Unknown keys are refused in the SRT handshake, before any media.
@@ -461,20 +471,13 @@ TEST_F(live, srt_push_reconnect_and_wrong_keys) {
   // connection times out; it comes back with SRT's access-control stream id
   // syntax: a discontinuity, and the window goes on.
   first.kill();
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (status() != "reconnecting" && std::chrono::steady_clock::now() < until)
-    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
-  ASSERT_EQ(status(), "reconnecting");
+  wait_for_status(id, "reconnecting");
+  if (HasFatalFailure())
+    return;
   const uint64_t before = pl.media_sequence + pl.segments.size();
   // (ffmpeg 5.1 passes the stream id from the URL as it is, undecoded.)
   publisher second{srt + "?streamid=#!::r=" + key + ",m=publish", {"-f", "mpegts"}};
-  pl = poll(ch, [&](const live_playlist& p) {
-    for (size_t i = 0; i < p.segments.size(); ++i)
-      if (p.segments[i].discontinuity && p.media_sequence + i >= before &&
-          i + 2 < p.segments.size())
-        return true;
-    return false;
-  });
+  pl = poll_resumed(ch, before);
   EXPECT_EQ(status(), "live");
   // Segment files are never reused across sessions.
   std::set<std::string> uris;
