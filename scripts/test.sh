@@ -12,15 +12,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Each step prints how long it took.
 timed() {
-  local name="$1" s
+  local name="$1" s rc=0
   shift
   s=$(date +%s)
-  "$@"
+  "$@" || rc=$?
   echo "-- $name: $(($(date +%s) - s)) s"
+  return $rc
 }
 timed "install" bash scripts/install-deps.sh --test
 timed "players setup" bash tests/players/setup.sh
 timed "web packages" bash scripts/build-web.sh
+
+# After a failed ctest: the assertions that failed, last in the output (a CI
+# log is often read from its tail; ctest's own log holds everything).
+failure_digest() {
+  local log="$dir/Testing/Temporary/LastTest.log"
+  echo "== what failed (from $log):"
+  grep -a -E -A 12 '^[^ ]*:[0-9]+: Failure$|^\[ retry   \]' "$log" | cut -c1-400 | tail -n 150 || true
+  return 1
+}
 
 dir=build
 # -g1 (line tables: backtraces keep file:line) instead of -g: a third less
@@ -48,7 +58,7 @@ if [ "$asan" = 1 ]; then
   # under ASan's slowdown failed once and passed on every rerun). A
   # sanitizer report in either run stays in the log: read it, it is a bug.
   timed "ctest (asan)" ctest --test-dir "$dir" --output-on-failure --timeout 900 -j 2 \
-    --repeat until-pass:2 "${ctest_args[@]}"
+    --repeat until-pass:2 "${ctest_args[@]}" || failure_digest
 else
   # Units and end-to-end suites two at a time; a failed case runs once more
   # (--repeat until-pass:2), both outcomes in the log: added after an
@@ -58,8 +68,9 @@ else
   # players in Chromium, GStreamer, nginx) one at a time, so that a player
   # never starves for CPU behind a transcoding suite.
   timed "ctest (units, end to end)" ctest --test-dir "$dir" --output-on-failure --timeout 900 \
-    -j 2 --repeat until-pass:2 -LE system
-  timed "ctest (system)" ctest --test-dir "$dir" --output-on-failure --timeout 1800 -j 1 -L system
+    -j 2 --repeat until-pass:2 -LE system || failure_digest
+  timed "ctest (system)" ctest --test-dir "$dir" --output-on-failure --timeout 1800 -j 1 -L system ||
+    failure_digest
 fi
 if [ "$asan" = 0 ] && [ "${HLSGATE_FUZZ_SECONDS:-10}" != 0 ]; then
   timed "fuzzers" bash tests/fuzz/run.sh "${HLSGATE_FUZZ_SECONDS:-10}"
