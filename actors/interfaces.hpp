@@ -84,6 +84,7 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, marker_add_atom, "mkadd")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, marker_list_atom, "mklist")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, marker_del_atom, "mkdel")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, restart_atom, "restart")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, archive_atom, "archive")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 

@@ -318,6 +318,19 @@ media::status add_marker(channel_ptr self, live::marker& m) {
   return media::ok_status();
 }
 
+/// The top rendition's window as files to join; empty before the first
+/// segment.
+archive_plan plan_archive(channel_ptr self) {
+  auto& st = self->state;
+  archive_plan p{st.record.id, st.record.config.name, st.record.config.ladder, {}};
+  if (st.windows.empty() || !media::is_rendition_name(st.record.renditions[0].name))
+    return p;
+  const auto dir = folder(self) / st.record.renditions[0].name;
+  for (auto& seg : st.windows[0].segments())
+    p.segments.push_back({(dir / seg.uri).string(), seg.discontinuity});
+  return p;
+}
+
 void on_segment(channel_ptr self, uint64_t session, const media::segment_event& ev) {
   auto& st = self->state;
   if (session != st.session || st.gone)
@@ -630,6 +643,15 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
                          st.markers.end());
         publish(self);
         done(actors::done{});
+      },
+      [self](archive_atom, const admin_credential& who, completion<archive_plan>& done) {
+        api_error err;
+        if (!may_manage(self, who, err))
+          return done(std::move(err));
+        auto plan = plan_archive(self);
+        if (plan.segments.empty())
+          return done(api_error{api_errc::not_ready, "The channel has no segment to archive yet"});
+        done(std::move(plan));
       },
       [self](run_atom) {
         auto& st = self->state;

@@ -56,6 +56,8 @@ using channel_actor = caf::typed_actor<
     caf::reacts_to<marker_list_atom, auth::token_claims, int64_t,
                    completion<std::vector<live::marker>>>,
     caf::reacts_to<marker_del_atom, admin_credential, std::string, completion<done>>,
+    /// the segments an archive of the channel is made from
+    caf::reacts_to<archive_atom, admin_credential, completion<archive_plan>>,
     caf::reacts_to<drain_atom>, ///< shutting down: stop the ingest, keep everything
     caf::reacts_to<run_atom>,   ///< a publisher arrived (RTMP): start the ingest now
     /// an SRT publisher connected: its ingest reads this connection
@@ -125,4 +127,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::live_
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::channel_info>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::channel_created>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::live::marker>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<hlsgate::actors::archive_plan>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(hlsgate::actors::completion<std::vector<hlsgate::live::marker>>)

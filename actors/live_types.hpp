@@ -11,6 +11,7 @@
 #include "live/channel.hpp"
 #include "live/markers.hpp"
 #include "live/window.hpp"
+#include "media/concat.hpp"
 #include "media/playlist.hpp"
 
 namespace hlsgate::actors {
@@ -66,6 +67,15 @@ struct live_grant {
   std::string jti;
   int64_t token_exp = 0; ///< 0: as long as the channel
   int64_t deadline = 0;  ///< the channel's expiry, unix seconds
+};
+
+/// What POST /live/{id}/archive makes a VOD item from: the channel's top
+/// rendition, segment by segment (oldest first), and how to transcode it.
+struct archive_plan {
+  std::string channel_id;
+  std::string name;   ///< the channel's name
+  std::string ladder; ///< the channel's ladder spec
+  std::vector<media::concat_input> segments;
 };
 
 } // namespace hlsgate::actors

@@ -150,6 +150,11 @@ public:
   std::optional<std::string> rtmp_publish(std::string_view stream_key);
   void add_marker(std::string id, admin_credential who, live::marker m,
                   completion<live::marker> done);
+  /// Makes the channel's DVR window a VOD item (live_archive.cpp): its top
+  /// rendition joined into one file and uploaded as if posted, transcoded
+  /// to the channel's ladder; answers as an asynchronous upload does.
+  void archive_channel(std::string id, admin_credential who, unsigned expiry_minutes,
+                       std::string request_id, completion<upload_result> done);
   void list_markers(std::string id, std::string token, int64_t since_ms,
                     completion<std::vector<live::marker>> done);
   void delete_marker(std::string id, admin_credential who, std::string marker_id,

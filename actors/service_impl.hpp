@@ -47,6 +47,12 @@ struct service::impl {
   std::shared_ptr<live_store> live_db;
   std::shared_ptr<channel_directory> channels = std::make_shared<channel_directory>();
   live_env_ptr live;
+  /// Archives being joined (live_archive.cpp); set to cancel at shutdown.
+  struct archive_jobs {
+    std::atomic<bool> cancel{false};
+    std::atomic<unsigned> running{0};
+  };
+  std::shared_ptr<archive_jobs> archives = std::make_shared<archive_jobs>();
   std::unique_ptr<srt_listener> srt; ///< HLSGATE_SRT_PORT: SRT publishers connect here
   /// Records the first of store, pool and registry to terminate: /ready
   /// reports it and uploads are refused (no job could run).

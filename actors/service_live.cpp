@@ -98,6 +98,7 @@ media::status start_live(service::impl& d) {
 }
 
 void drain_live(service::impl& d) {
+  d.archives->cancel.store(true); // an archive being joined is dropped, its file removed
   if (d.srt)
     d.srt->stop(); // no new publisher; connected ones end with their channels' ingest
   for (auto& a : d.channels->actors())

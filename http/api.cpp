@@ -42,8 +42,6 @@ using actors::api_errc;
 using actors::api_error;
 using json = nlohmann::json;
 
-constexpr unsigned max_expiry_minutes = 10080; // 7 days
-
 int64_t unix_now() {
   using namespace std::chrono;
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
@@ -104,6 +102,8 @@ struct api::impl {
         {both, "/live/{id}", route::live, route_wait::none, &impl::live<&live_routes::info>},
         {m_delete, "/live/{id}", route::live, route_wait::none, &impl::live<&live_routes::remove>},
         {m_post, "/live/{id}/stop", route::live, route_wait::none, &impl::live<&live_routes::stop>},
+        {m_post, "/live/{id}/archive", route::live, route_wait::none,
+         &impl::live<&live_routes::archive>},
         {m_post, "/live/{id}/refresh-token", route::live, route_wait::none,
          &impl::live<&live_routes::refresh>},
         {m_post, "/live/{id}/markers", route::live, route_wait::none,
@@ -140,7 +140,7 @@ struct api::impl {
   }
 
   std::string playlist_url(const std::string& id, const std::string& token) const {
-    return public_url + "/stream/" + id + "/playlist.m3u8?token=" + token;
+    return vod_playlist_url(public_url, id, token);
   }
 
   /// The item's admin key (X-Admin-Key or ?admin_key=); the API token as a

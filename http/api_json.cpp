@@ -68,6 +68,11 @@ std::string iso8601(int64_t t) {
   return logging::utc_iso8601(static_cast<std::time_t>(t));
 }
 
+std::string vod_playlist_url(const std::string& public_url, const std::string& id,
+                             const std::string& token) {
+  return public_url + "/stream/" + id + "/playlist.m3u8?token=" + token;
+}
+
 json upload_json(const actors::upload_result& u, const std::string& playlist_url) {
   const bool ready = u.status == actors::media_status::ready;
   return {{"media_id", u.media_id},

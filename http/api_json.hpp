@@ -19,6 +19,13 @@ response json_response(unsigned status, const nlohmann::json& body);
 /// "2024-01-02T03:04:05Z"; empty for t <= 0.
 std::string iso8601(int64_t t);
 
+/// The longest expiry a caller may ask for: 7 days.
+constexpr unsigned max_expiry_minutes = 10080;
+
+/// A media item's master playlist URL with its viewer token.
+std::string vod_playlist_url(const std::string& public_url, const std::string& id,
+                             const std::string& token);
+
 nlohmann::json upload_json(const actors::upload_result& u, const std::string& playlist_url);
 nlohmann::json token_json(const actors::token_result& t, const std::string& playlist_url);
 nlohmann::json token_list_json(const actors::token_list& l);

@@ -184,6 +184,28 @@ void stop(actors::service& svc, request& req, const route_params& p, reply_fn& r
       [reply](actors::reply<actors::channel_info> r) mutable { answer_info(reply, r); });
 }
 
+void archive(actors::service& svc, request& req, const route_params& p, reply_fn& reply) {
+  unsigned minutes = svc.settings().default_expiry_minutes;
+  api_error err;
+  if (!int_param(req, "expiry_minutes", 1, max_expiry_minutes, minutes, err))
+    return reply(error_response(err));
+  svc.archive_channel(
+      std::string{p.id}, who(svc, req), minutes, std::move(req.request_id),
+      [&svc, reply, id = std::string{p.id}](actors::reply<actors::upload_result> r) {
+        if (auto* e = std::get_if<api_error>(&r))
+          return reply(error_response(*e));
+        auto& u = std::get<actors::upload_result>(r);
+        auto body = upload_json(
+            u, vod_playlist_url(svc.settings().effective_public_url(), u.media_id, u.access_token));
+        body["channel_id"] = id;
+        body["message"] = "Archive made from the channel's window; transcoding in progress";
+        response res = json_response(202, std::move(body));
+        // Nobody else knows the item's keys (as for an upload).
+        res.on_undelivered = [svc = &svc, media_id = u.media_id] { svc->abandon(media_id); };
+        reply(std::move(res));
+      });
+}
+
 void remove(actors::service& svc, request& req, const route_params& p, reply_fn& reply) {
   svc.delete_channel(std::string{p.id}, who(svc, req), [reply](actors::reply<actors::done> r) {
     if (auto* e = std::get_if<api_error>(&r))

@@ -26,6 +26,9 @@ void list(actors::service& svc, request& req, const route_params& p, reply_fn& r
 void info(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// POST /live/{id}/stop.
 void stop(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
+/// POST /live/{id}/archive?expiry_minutes=: the DVR window becomes a VOD
+/// item (202 with its keys, as an asynchronous upload answers).
+void archive(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// DELETE /live/{id}.
 void remove(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// POST /live/{id}/refresh-token.

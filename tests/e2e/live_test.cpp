@@ -246,6 +246,65 @@ TEST_F(live, test_pattern_window_slides_with_markers_and_ends) {
   EXPECT_EQ(http_get(port(), "/live/" + id, op).status, 404u);
 }
 
+TEST_F(live, archive_makes_a_vod_item_of_the_window) {
+  start();
+  auto ch = create();
+  const std::string id = ch["channel_id"];
+  const header_list admin{{"X-Admin-Key", ch["admin_key"].get<std::string>()}};
+  const std::string path = "/live/" + id + "/archive";
+  // Nothing to archive before the first segment (the pattern runs in real
+  // time: its first 1 s segment cannot be there yet).
+  EXPECT_EQ(http_request(port(), "POST", path, admin).status, 409u);
+  EXPECT_EQ(http_request(port(), "POST", path).status, 401u);
+  EXPECT_EQ(http_request(port(), "POST", path, {{"X-Admin-Key", ch["access_token"]}}).status, 403u);
+  EXPECT_EQ(http_request(port(), "POST", "/live/unknown/archive", op).status, 404u);
+  EXPECT_EQ(http_request(port(), "POST", path + "?expiry_minutes=0", admin).status, 422u);
+
+  auto pl = poll(ch, [](const live_playlist& p) { return p.media_sequence >= 3; });
+  double window = 0;
+  for (auto& s : pl.segments)
+    window += s.duration;
+  auto r = http_request(port(), "POST", path + "?expiry_minutes=30", admin);
+  ASSERT_EQ(r.status, 202u) << r.body;
+  auto a = parse_json(r);
+  EXPECT_EQ(a["channel_id"], id);
+  EXPECT_EQ(a["expires_in_minutes"], 30);
+  const std::string media_id = a["media_id"];
+  const std::string token = a["access_token"];
+  const header_list item_admin{{"X-Admin-Key", a["admin_key"].get<std::string>()}};
+  EXPECT_EQ(a["playlist_url"],
+            srv->base_url() + "/stream/" + media_id + "/playlist.m3u8?token=" + token);
+
+  // The item transcodes like an upload, then plays as VOD: every frame of
+  // the window (at least what was listed when it was asked for) decodes.
+  json info;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
+    info = parse_json(http_get(port(), "/media/" + media_id + "/info", item_admin));
+  } while (info["status"] != "ready" && info["status"] != "failed" &&
+           std::chrono::steady_clock::now() < until);
+  ASSERT_EQ(info["status"], "ready") << info.dump();
+  const std::string url = a["playlist_url"];
+  std::string out;
+  EXPECT_EQ(run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
+                            " -f null - 2>&1",
+                        &out),
+            0)
+      << out;
+  EXPECT_EQ(out, "") << "decoder reported errors";
+  out.clear();
+  run_command("ffprobe -v error -show_entries format=duration -of csv=p=0 " + shell_quote(url),
+              &out);
+  const double seconds = std::atof(out.c_str());
+  EXPECT_GE(seconds, window - 0.5) << "the archive holds the window listed before it was asked for";
+  EXPECT_LE(seconds, window + 8) << "and not more than the window it saw";
+  // The channel goes on; the item is the channel admin's no more than any
+  // viewer's: its own keys manage it.
+  EXPECT_EQ(status_of(id), "live");
+  EXPECT_EQ(http_get(port(), "/media/" + media_id + "/info", admin).status, 403u);
+}
+
 TEST_F(live, channels_and_markers_survive_a_restart) {
   start();
   auto ch = create();

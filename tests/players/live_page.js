@@ -237,6 +237,18 @@ async function main() {
     await page.screenshot({ path: shot, fullPage: true });
     step('marker');
 
+    // -- archive the window: a media item of this browser's library ----------------------
+    await page.click('#archive-window');
+    await page.waitForSelector('#archive-link', { timeout: 15000 });
+    const archiveId = (await page.$eval('#archive-link', (a) => a.getAttribute('href'))).replace('#/media/', '');
+    const archiveEntry = await page.evaluate((mid) => JSON.parse(localStorage.getItem('hlsgate.library.v1') || '[]')
+      .find((e) => e.media_id === mid) || null, archiveId);
+    check(archiveEntry && archiveEntry.admin_key && archiveEntry.access_token && /\(archive\)$/.test(archiveEntry.name), 'the archive is in the library with its keys: ' + JSON.stringify(archiveEntry));
+    const archived = await apiFetch('/media/' + archiveId + '/info', { headers: { 'X-Admin-Key': archiveEntry.admin_key } });
+    check(archived.status === 200, 'the archive exists (info ' + archived.status + ')');
+    await page.screenshot({ path: shotPath('archived'), fullPage: true });
+    step('archive');
+
     // -- end the event: the playlist closes, the player knows ---------------------------
     await page.click('#stop-event');
     await page.waitForSelector('#confirm[open]', { timeout: 5000 });

@@ -81,6 +81,7 @@
       list: (cred, limit) => call('GET', '/live?limit=' + enc(limit || 100), cred),
       info: (id, cred) => call('GET', '/live/' + enc(id), cred),
       stop: (id, cred) => call('POST', '/live/' + enc(id) + '/stop', cred),
+      archive: (id, cred) => call('POST', '/live/' + enc(id) + '/archive', cred),
       refreshToken: (id, cred) => call('POST', '/live/' + enc(id) + '/refresh-token', cred),
       remove: (id, cred) => call('DELETE', '/live/' + enc(id), cred),
       markers: (id, token) => call('GET', '/live/' + enc(id) + '/markers?token=' + enc(token)),

@@ -8,7 +8,7 @@
 'use strict';
 
 (function () {
-  const { api, channels, session, validKey, validToken } = window.hlsgate;
+  const { api, channels, library, session, validKey, validToken } = window.hlsgate;
   const { createPlayer, clock, wallClock } = window.hlsgatePlayer;
   const app = window.hlsgateApp;
   const { el, toast, confirmAction, copy } = app;
@@ -328,6 +328,23 @@
           toast('Stop refused: ' + e.message);
         }
       }));
+      // The window becomes a media item of this browser's library (its keys
+      // are shown once, as for an upload).
+      const archive = el('button', { type: 'button', id: 'archive-window', class: 'secondary', text: 'Archive the window' });
+      archive.addEventListener('click', () => once(archive, async () => {
+        try {
+          const r = await api.live.archive(id, cred);
+          const name = (channels.get(id) || {}).name || 'Live channel';
+          library.put({ media_id: r.media_id, admin_key: r.admin_key, access_token: r.access_token,
+            name: name + ' (archive)', added_at: new Date().toISOString(), expires_at: r.expires_at });
+          app.refreshLibrary();
+          toast('Archive made; it is in your library and plays once transcoded');
+          archived.replaceChildren(el('a', { id: 'archive-link', href: '#/media/' + r.media_id, text: 'Open the archive' }));
+        } catch (e) {
+          toast('Archive refused: ' + e.message);
+        }
+      }));
+      const archived = el('p', { class: 'hint', 'aria-live': 'polite' });
       const refresh = el('button', { type: 'button', id: 'refresh-token', class: 'secondary', text: 'Refresh token' });
       refresh.addEventListener('click', () => once(refresh, async () => {
         if (!(await confirmAction('Issue a new viewer token? Every link shared so far stops working at once.', 'Refresh')))
@@ -362,7 +379,7 @@
       return el('section', { 'aria-labelledby': 'manage-h' }, [
         el('h2', { id: 'manage-h', text: 'Manage' }), form,
         el('p', { class: 'hint', text: 'Refreshing issues a new viewer token: every link shared so far stops working at once.' }),
-        el('div', { class: 'row' }, [stop, refresh, remove])]);
+        el('div', { class: 'row' }, [stop, archive, refresh, remove]), archived]);
     }
 
     function adminKeyField() {

@@ -1,0 +1,106 @@
+// POST /live/{id}/archive: the channel's actor names the segments of its DVR
+// window (top rendition); a detached actor joins them into one MPEG-TS file
+// in the upload folder (media::concat_segments, no re-encoding) and hands it
+// to the media registry exactly as an asynchronous upload: the new item is
+// recorded durably, gets its own admin key and viewer token, and its
+// transcode to the channel's ladder is queued like any other.
+//
+//   HTTP ──► service ──archive──► channel_actor ──plan──► joiner (own thread)
+//                                                            │ upload
+//                                                            ▼
+//                                                   media registry (item, keys)
+#include <filesystem>
+#include <system_error>
+
+#include "actors/service_impl.hpp"
+#include "auth/crypto.hpp"
+#include "media/concat.hpp"
+#include "metrics/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hlsgate::actors {
+
+namespace {
+
+/// Joins run on threads of their own: a few at a time is plenty.
+constexpr unsigned max_archives = 2;
+
+struct archive_job {
+  archive_plan plan;
+  upload_params upload; ///< all but the file
+  std::shared_ptr<service::impl::archive_jobs> jobs;
+  registry_actor registry;
+  completion<upload_result> done;
+};
+
+/// The joiner's thread: the file, then the registry (which owns it from
+/// then on). Every way out answers `done` once and releases the slot.
+void join_and_upload(archive_job& j) {
+  std::error_code ec;
+  const auto joined = media::concat_segments(j.plan.segments, j.upload.file_path, &j.jobs->cancel);
+  if (!joined || j.jobs->cancel.load()) {
+    fs::remove(j.upload.file_path, ec);
+    j.jobs->running.fetch_sub(1);
+    if (!joined)
+      logging::warn(
+          "cannot archive a live channel",
+          {{"channel_id", j.plan.channel_id},
+           {"detail", joined.err().detail.empty() ? joined.err().reason : joined.err().detail}});
+    if (j.jobs->cancel.load() || joined.err().code == media::errc::cancelled)
+      return j.done(api_error{api_errc::shutting_down, "Server is shutting down"});
+    return j.done(api_error{api_errc::internal, "Cannot join the channel's segments"});
+  }
+  j.upload.bytes = fs::file_size(j.upload.file_path, ec);
+  logging::info("live channel archived",
+                {{"channel_id", j.plan.channel_id},
+                 {"segments", std::to_string(joined->segments)},
+                 {"skipped", std::to_string(joined->skipped)},
+                 {"seconds", std::to_string(static_cast<int64_t>(joined->seconds))}});
+  j.jobs->running.fetch_sub(1);
+  caf::anon_send(j.registry, upload_atom_v, std::move(j.upload), std::move(j.done));
+}
+
+} // namespace
+
+void service::archive_channel(std::string id, admin_credential who, unsigned expiry_minutes,
+                              std::string request_id, completion<upload_result> done) {
+  auto& d = *impl_;
+  if (!d.accepting(done, true))
+    return;
+  auto a = d.channels->find(id);
+  if (!a)
+    return done(api_error{api_errc::not_found, "Channel not found"});
+  auto jobs = d.archives;
+  if (jobs->running.fetch_add(1) >= max_archives) {
+    jobs->running.fetch_sub(1);
+    return done(api_error{api_errc::queue_full, "Archives are being made; try again shortly"});
+  }
+  auto job = std::make_shared<archive_job>();
+  job->jobs = jobs;
+  job->registry = d.registry;
+  job->done = std::move(done);
+  job->upload.file_path = d.dir->uploads() + "/archive-" + auth::random_id() + ".ts";
+  job->upload.expiry_minutes = expiry_minutes;
+  job->upload.wait_ready = false;
+  job->upload.request_id = std::move(request_id);
+  caf::actor_system* sys = d.sys.get();
+  // The channel answers once (a dropped message answers "unavailable").
+  caf::anon_send(a, archive_atom_v, std::move(who),
+                 completion<archive_plan>{[job, sys](reply<archive_plan> r) {
+                   if (auto* e = std::get_if<api_error>(&r)) {
+                     job->jobs->running.fetch_sub(1);
+                     return job->done(std::move(*e));
+                   }
+                   job->plan = std::move(std::get<archive_plan>(r));
+                   job->upload.original_name = job->plan.name + " (archive).ts";
+                   job->upload.ladder = job->plan.ladder;
+                   // Detached: the join reads and writes files for seconds.
+                   sys->spawn<caf::detached>([job](caf::event_based_actor* self) {
+                     join_and_upload(*job);
+                     self->quit();
+                   });
+                 }});
+}
+
+} // namespace hlsgate::actors
