@@ -1,4 +1,4 @@
-#include "actors/live_channel.hpp"
+#include "actors/live_channel_state.hpp"
 
 #include <algorithm>
 #include <array>
@@ -26,59 +26,6 @@ constexpr auto tick_interval = std::chrono::seconds(1);
 constexpr unsigned max_backoff_seconds = 30;
 constexpr size_t max_markers = 1000;
 constexpr int64_t test_marker_interval_ms = 30000;
-constexpr size_t viewer_span = 10; ///< seconds of playlist requests the estimate looks at
-
-struct channel_state {
-  live_env_ptr env;
-  live::channel_record record;
-  std::vector<live::dvr_window> windows; ///< parallel to record.renditions
-  std::vector<live::marker> markers;     ///< by start time
-  live::channel_status status = live::channel_status::waiting;
-  uint64_t session = 0;
-  bool ingesting = false;
-  std::shared_ptr<std::atomic<bool>> cancel;
-  /// SRT: a publisher that connected while the previous session was still
-  /// ending; its session starts as soon as that one has.
-  std::shared_ptr<media::stream_reader> next_publisher;
-  unsigned backoff = 0;
-  uint64_t restarts = 0;
-  std::string last_error;
-  size_t expected = 0; ///< renditions the ingest produces
-  /// Wall clock (unix ms) when the session's source started, and how much
-  /// media each rendition got from it: a live source delivers frame t at
-  /// start + t, which is the capture time its PROGRAM-DATE-TIME carries.
-  int64_t session_start_ms = 0;
-  std::vector<double> session_media;   ///< seconds, per rendition
-  uint64_t session_first = 0;          ///< the session's first segment file number
-  std::vector<uint64_t> session_files; ///< segments per rendition this session
-  std::shared_ptr<const live_view> view;
-  uint64_t last_bitrate = 0;
-  std::array<uint32_t, viewer_span> requests{};
-  int64_t request_second = 0;
-  int64_t next_test_marker = 0;
-  uint64_t test_markers = 0;
-  int64_t lost_since = 0; ///< unix ms the source went away after being live (0: not lost)
-  bool gone = false;      ///< deleted or expired: waiting for the ingest to end
-  bool draining = false;  ///< shutting down: no new session
-  static inline const char* name = "live_channel";
-
-  ~channel_state() {
-    // The actor is going away (deleted, or the system stops): its ingest
-    // stops within one packet; the actor system waits for that thread.
-    if (cancel)
-      cancel->store(true);
-  }
-};
-
-using channel_ptr = channel_actor::stateful_pointer<channel_state>;
-
-int64_t now_ms(channel_ptr self) {
-  return self->state.env->now_ms();
-}
-
-fs::path folder(channel_ptr self) {
-  return fs::path{self->state.env->cfg.media_dir} / self->state.record.storage_id;
-}
 
 uint64_t viewers_now(channel_ptr self) {
   auto& st = self->state;
@@ -100,6 +47,7 @@ channel_info make_info(channel_ptr self, bool for_operator) {
   i.segment_seconds = r.config.segment_seconds;
   i.dvr_seconds = r.config.dvr_seconds;
   i.ladder = r.config.ladder;
+  i.keep_event = r.config.keep_event;
   i.created_at = r.created_at;
   i.expires_at = r.expires_at;
   if (!st.windows.empty()) {
@@ -155,25 +103,6 @@ void publish(channel_ptr self) {
     v->master.variants.push_back(std::move(e));
   }
   st.view = std::move(v);
-}
-
-/// The record with the windows as they are now, written durably.
-bool persist(channel_ptr self) {
-  auto& st = self->state;
-  for (size_t i = 0; i < st.windows.size(); ++i) {
-    auto& rs = st.record.renditions[i];
-    auto& w = st.windows[i];
-    rs.listed.assign(w.segments().begin(), w.segments().end());
-    rs.retired.assign(w.retired().begin(), w.retired().end());
-    rs.next_sequence = w.next_sequence();
-    rs.discontinuity_sequence = w.discontinuity_sequence();
-  }
-  if (auto s = st.env->store->put_channel(st.record); !s) {
-    logging::error("cannot write a live channel",
-                   {{"channel_id", st.record.id}, {"detail", s.err().detail}});
-    return false;
-  }
-  return true;
 }
 
 /// The event is over (stopped by its admin, or its source stayed away past
@@ -318,19 +247,6 @@ media::status add_marker(channel_ptr self, live::marker& m) {
   return media::ok_status();
 }
 
-/// The top rendition's window as files to join; empty before the first
-/// segment.
-archive_plan plan_archive(channel_ptr self) {
-  auto& st = self->state;
-  archive_plan p{st.record.id, st.record.config.name, st.record.config.ladder, {}};
-  if (st.windows.empty() || !media::is_rendition_name(st.record.renditions[0].name))
-    return p;
-  const auto dir = folder(self) / st.record.renditions[0].name;
-  for (auto& seg : st.windows[0].segments())
-    p.segments.push_back({(dir / seg.uri).string(), seg.discontinuity});
-  return p;
-}
-
 void on_segment(channel_ptr self, uint64_t session, const media::segment_event& ev) {
   auto& st = self->state;
   if (session != st.session || st.gone)
@@ -384,6 +300,8 @@ void on_segment(channel_ptr self, uint64_t session, const media::segment_event& 
     st.last_bitrate = bps;
     st.backoff = 0;
     persist(self);
+    if (st.record.config.keep_event)
+      keep_event_segment(self);
     if (auto* m = st.env->metrics)
       m->live_segment_listed(std::max(0.0, latency));
   }
@@ -443,8 +361,11 @@ void on_tick(channel_ptr self) {
     if (retire(self))
       return;
   }
-  for (size_t i = 0; i < st.windows.size(); ++i)
-    delete_files(self, i, st.windows[i].take_expired(t));
+  for (size_t i = 0; i < st.windows.size(); ++i) {
+    auto expired = st.windows[i].take_expired(t);
+    if (!(i == 0 && st.record.config.keep_event)) // a kept event's top rendition stays
+      delete_files(self, i, expired);
+  }
   if (st.lost_since > 0 &&
       t - st.lost_since >= int64_t{st.env->cfg.live_reconnect_seconds} * 1000) {
     logging::info("live source did not come back; the event ends", {{"channel_id", st.record.id}});
@@ -472,37 +393,6 @@ void on_tick(channel_ptr self) {
     m->live_channel_gauges(st.record.id, static_cast<double>(st.last_bitrate),
                            static_cast<double>(viewers_now(self)));
   self->delayed_send(self, tick_interval, tick_atom_v);
-}
-
-/// A restored channel: its windows as saved; files no window lists (written
-/// after the last save, or half-written) are removed.
-void restore_windows(channel_ptr self) {
-  auto& st = self->state;
-  const int target = static_cast<int>(std::ceil(st.record.config.segment_seconds));
-  for (auto& rs : st.record.renditions) {
-    live::dvr_window w(st.record.config.dvr_seconds, target);
-    std::unordered_set<std::string> keep;
-    for (auto& s : rs.listed)
-      keep.insert(s.uri);
-    for (auto& s : rs.retired) // deleted by the tick when their grace ends
-      keep.insert(s.uri);
-    w.restore(rs.listed, rs.next_sequence, rs.discontinuity_sequence, rs.retired);
-    st.windows.push_back(std::move(w));
-    std::error_code ec;
-    if (media::is_rendition_name(rs.name)) // never the channel folder itself
-      for (auto& e : fs::directory_iterator(folder(self) / rs.name, ec))
-        if (keep.count(e.path().filename().string()) == 0)
-          fs::remove(e.path(), ec);
-  }
-  st.expected = st.windows.size();
-  if (st.record.stopped) {
-    for (auto& w : st.windows)
-      w.end();
-    st.status = live::channel_status::ended;
-  } else if (!st.windows.empty()) {
-    st.status = live::channel_status::reconnecting;
-    st.lost_since = now_ms(self); // it ends if the source does not come back
-  }
 }
 
 channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p) {

@@ -35,6 +35,7 @@ struct channel_info {
   double segment_seconds = 0;
   double dvr_seconds = 0;
   std::string ladder;
+  bool keep_event = false;
   int64_t created_at = 0;
   int64_t expires_at = 0;
   uint64_t media_sequence = 0; ///< of the top rendition's window

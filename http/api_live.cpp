@@ -46,6 +46,7 @@ json info_json(const actors::channel_info& i) {
             {"segment_seconds", i.segment_seconds},
             {"dvr_window_seconds", i.dvr_seconds},
             {"ladder", i.ladder},
+            {"keep_event", i.keep_event},
             {"created_at", iso8601(i.created_at)},
             {"expires_at", iso8601(i.expires_at)},
             {"media_sequence", i.media_sequence},

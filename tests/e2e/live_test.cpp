@@ -140,6 +140,34 @@ protected:
       return false;
     });
   }
+  /// Waits (bounded: 90 s) for the archive item `a` (the reply of POST
+  /// /live/{id}/archive) to be ready, decodes it with ffmpeg -xerror and
+  /// returns its duration in seconds.
+  double archive_seconds(const json& a) {
+    const std::string media_id = a["media_id"];
+    const header_list item_admin{{"X-Admin-Key", a["admin_key"].get<std::string>()}};
+    json info;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    do {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
+      info = parse_json(http_get(port(), "/media/" + media_id + "/info", item_admin));
+    } while (info["status"] != "ready" && info["status"] != "failed" &&
+             std::chrono::steady_clock::now() < until);
+    EXPECT_EQ(info["status"], "ready") << info.dump();
+    const std::string url = a["playlist_url"];
+    std::string out;
+    EXPECT_EQ(run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
+                              " -f null - 2>&1",
+                          &out),
+              0)
+        << out;
+    EXPECT_EQ(out, "") << "decoder reported errors";
+    out.clear();
+    run_command("ffprobe -v error -show_entries format=duration -of csv=p=0 " + shell_quote(url),
+                &out);
+    std::printf("[ measure ] archive %s: %s s\n", media_id.c_str(), out.c_str());
+    return std::atof(out.c_str());
+  }
   fs::path channel_dir() {
     for (auto& e : fs::directory_iterator(fs::path{data} / "media"))
       if (e.path().filename().string().rfind("live-", 0) == 0)
@@ -271,38 +299,46 @@ TEST_F(live, archive_makes_a_vod_item_of_the_window) {
   EXPECT_EQ(a["expires_in_minutes"], 30);
   const std::string media_id = a["media_id"];
   const std::string token = a["access_token"];
-  const header_list item_admin{{"X-Admin-Key", a["admin_key"].get<std::string>()}};
   EXPECT_EQ(a["playlist_url"],
             srv->base_url() + "/stream/" + media_id + "/playlist.m3u8?token=" + token);
 
   // The item transcodes like an upload, then plays as VOD: every frame of
   // the window (at least what was listed when it was asked for) decodes.
-  json info;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-  do {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
-    info = parse_json(http_get(port(), "/media/" + media_id + "/info", item_admin));
-  } while (info["status"] != "ready" && info["status"] != "failed" &&
-           std::chrono::steady_clock::now() < until);
-  ASSERT_EQ(info["status"], "ready") << info.dump();
-  const std::string url = a["playlist_url"];
-  std::string out;
-  EXPECT_EQ(run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
-                            " -f null - 2>&1",
-                        &out),
-            0)
-      << out;
-  EXPECT_EQ(out, "") << "decoder reported errors";
-  out.clear();
-  run_command("ffprobe -v error -show_entries format=duration -of csv=p=0 " + shell_quote(url),
-              &out);
-  const double seconds = std::atof(out.c_str());
+  const double seconds = archive_seconds(a);
   EXPECT_GE(seconds, window - 0.5) << "the archive holds the window listed before it was asked for";
   EXPECT_LE(seconds, window + 8) << "and not more than the window it saw";
   // The channel goes on; the item is the channel admin's no more than any
   // viewer's: its own keys manage it.
   EXPECT_EQ(status_of(id), "live");
   EXPECT_EQ(http_get(port(), "/media/" + media_id + "/info", admin).status, 403u);
+}
+
+TEST_F(live, keep_event_archives_the_whole_event_across_a_restart) {
+  start();
+  auto ch = create(R"(,"keep_event":true)");
+  const std::string id = ch["channel_id"];
+  const header_list admin{{"X-Admin-Key", ch["admin_key"].get<std::string>()}};
+  // 12 one-second segments: the first ones left the 6 s window long enough
+  // ago that a channel without keep_event would have deleted them.
+  EXPECT_EQ(parse_json(http_get(port(), "/live/" + id, admin))["keep_event"], true);
+  auto before = poll(ch, [](const live_playlist& p) { return p.media_sequence >= 12; });
+  const auto first = channel_dir() / "v0" / "seg_00000.ts";
+  EXPECT_TRUE(fs::exists(first)) << "a kept event's first segment stays";
+  ASSERT_EQ(srv->stop(), 0);
+  start();
+  poll_resumed(ch, before.media_sequence + before.segments.size());
+  EXPECT_TRUE(fs::exists(first)) << "and survives the restart's sweep";
+  auto r = http_request(port(), "POST", "/live/" + id + "/archive", admin);
+  ASSERT_EQ(r.status, 202u) << r.body;
+  const double seconds = archive_seconds(parse_json(r));
+  EXPECT_GE(seconds, 14.0) << "the archive holds the event from its start, both sessions";
+  ASSERT_EQ(http_request(port(), "DELETE", "/live/" + id, admin).status, 200u);
+  // Its folder goes once the ingest has stopped writing.
+  const auto gone_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (fs::exists(first.parent_path().parent_path()) &&
+         std::chrono::steady_clock::now() < gone_by)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100)); // polling interval
+  EXPECT_FALSE(fs::exists(first.parent_path().parent_path())) << "deleted with its channel";
 }
 
 TEST_F(live, channels_and_markers_survive_a_restart) {

@@ -1,0 +1,115 @@
+#include <cmath>
+#include <filesystem>
+#include <system_error>
+#include <unordered_set>
+
+#include "actors/live_channel_state.hpp"
+#include "media/names.hpp"
+#include "metrics/log.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hlsgate::actors {
+
+namespace {
+
+/// The segments a channel that keeps its event recorded, oldest first.
+std::vector<live::live_segment> kept_event(channel_ptr self) {
+  auto& st = self->state;
+  auto kept = st.env->store->load_event_segments(st.record.id);
+  if (!kept) {
+    logging::error("cannot read a live event's segments",
+                   {{"channel_id", st.record.id}, {"detail", kept.err().detail}});
+    return {};
+  }
+  return std::move(kept).value();
+}
+
+} // namespace
+
+void keep_event_segment(channel_ptr self) {
+  auto& st = self->state;
+  if (st.windows.empty() || st.windows[0].segments().empty())
+    return;
+  if (auto s = st.env->store->add_event_segment(st.record.id, st.windows[0].segments().back()); !s)
+    logging::error("cannot record a live event's segment",
+                   {{"channel_id", st.record.id}, {"detail", s.err().detail}});
+}
+
+/// The record with the windows as they are now, written durably.
+bool persist(channel_ptr self) {
+  auto& st = self->state;
+  for (size_t i = 0; i < st.windows.size(); ++i) {
+    auto& rs = st.record.renditions[i];
+    auto& w = st.windows[i];
+    rs.listed.assign(w.segments().begin(), w.segments().end());
+    rs.retired.assign(w.retired().begin(), w.retired().end());
+    rs.next_sequence = w.next_sequence();
+    rs.discontinuity_sequence = w.discontinuity_sequence();
+  }
+  if (auto s = st.env->store->put_channel(st.record); !s) {
+    logging::error("cannot write a live channel",
+                   {{"channel_id", st.record.id}, {"detail", s.err().detail}});
+    return false;
+  }
+  return true;
+}
+
+/// A restored channel: its windows as saved; files no window lists (written
+/// after the last save, or half-written) are removed.
+void restore_windows(channel_ptr self) {
+  auto& st = self->state;
+  const int target = static_cast<int>(std::ceil(st.record.config.segment_seconds));
+  for (auto& rs : st.record.renditions) {
+    live::dvr_window w(st.record.config.dvr_seconds, target);
+    std::unordered_set<std::string> keep;
+    const bool top = st.windows.empty(); // renditions[0]: the one an event keeps
+    if (top && st.record.config.keep_event)
+      for (auto& s : kept_event(self))
+        keep.insert(s.uri);
+    for (auto& s : rs.listed)
+      keep.insert(s.uri);
+    for (auto& s : rs.retired) // deleted by the tick when their grace ends
+      keep.insert(s.uri);
+    w.restore(rs.listed, rs.next_sequence, rs.discontinuity_sequence, rs.retired);
+    st.windows.push_back(std::move(w));
+    std::error_code ec;
+    if (media::is_rendition_name(rs.name)) // never the channel folder itself
+      for (auto& e : fs::directory_iterator(folder(self) / rs.name, ec))
+        if (keep.count(e.path().filename().string()) == 0)
+          fs::remove(e.path(), ec);
+  }
+  st.expected = st.windows.size();
+  if (st.record.stopped) {
+    for (auto& w : st.windows)
+      w.end();
+    st.status = live::channel_status::ended;
+  } else if (!st.windows.empty()) {
+    st.status = live::channel_status::reconnecting;
+    st.lost_since = now_ms(self); // it ends if the source does not come back
+  }
+}
+
+/// The top rendition's window as files to join; empty before the first
+/// segment.
+archive_plan plan_archive(channel_ptr self) {
+  auto& st = self->state;
+  archive_plan p{st.record.id, st.record.config.name, st.record.config.ladder, {}};
+  if (st.windows.empty() || !media::is_rendition_name(st.record.renditions[0].name))
+    return p;
+  const auto dir = folder(self) / st.record.renditions[0].name;
+  auto add = [&](const live::live_segment& seg) {
+    p.segments.push_back({(dir / seg.uri).string(), seg.discontinuity});
+  };
+  if (st.record.config.keep_event) {
+    for (auto& seg : kept_event(self))
+      add(seg);
+    if (!p.segments.empty())
+      return p;
+  }
+  for (auto& seg : st.windows[0].segments())
+    add(seg);
+  return p;
+}
+
+} // namespace hlsgate::actors
