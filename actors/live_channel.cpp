@@ -48,6 +48,7 @@ channel_info make_info(channel_ptr self, bool for_operator) {
   i.dvr_seconds = r.config.dvr_seconds;
   i.ladder = r.config.ladder;
   i.keep_event = r.config.keep_event;
+  i.encrypted = r.config.encrypted;
   i.created_at = r.created_at;
   i.expires_at = r.expires_at;
   if (!st.windows.empty()) {
@@ -417,7 +418,7 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
     st.env->revocations->publish(st.record.storage_id,
                                  {st.record.token_gen, st.record.expires_at, {}});
     st.env->directory->put(st.record.id, {self, make_info(self, false), st.record.storage_id,
-                                          st.record.stream_key_hash});
+                                          st.record.stream_key_hash, st.record.srt_passphrase});
     if (p.fresh)
       p.creator(std::move(p.created));
     publish(self);

@@ -73,6 +73,7 @@ struct channel_entry {
   channel_info info;           ///< as of its last change
   std::string storage_id;      ///< the stream name its RTMP publisher is renamed to
   std::string stream_key_hash; ///< RTMP and SRT channels: SHA-256 of the stream key
+  std::string srt_passphrase;  ///< encrypted SRT channels: what libsrt checks the caller's against
 };
 
 class channel_directory {
@@ -86,9 +87,11 @@ public:
   std::vector<channel_actor> actors() const;
   /// The channel with source `type` whose stream key is `key` (compared as
   /// a SHA-256 hash in constant time) and whose event has not ended, or
-  /// null; `storage_id` gets its folder name.
+  /// null; `storage_id` gets its folder name and `passphrase` (if given)
+  /// its SRT passphrase ("" when it has none).
   channel_actor find_by_stream_key(std::string_view key, live::source_type type,
-                                   std::string& storage_id) const;
+                                   std::string& storage_id,
+                                   std::string* passphrase = nullptr) const;
   /// Holds a place for a channel being created: false when `limit`
   /// channels exist or are being created. put() or release() ends it.
   bool try_reserve(size_t limit);

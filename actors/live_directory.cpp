@@ -49,7 +49,8 @@ std::vector<channel_actor> channel_directory::actors() const {
 }
 
 channel_actor channel_directory::find_by_stream_key(std::string_view key, live::source_type type,
-                                                    std::string& storage_id) const {
+                                                    std::string& storage_id,
+                                                    std::string* passphrase) const {
   const std::string hash = auth::sha256_hex(key);
   const std::string_view source = live::to_string(type);
   std::lock_guard lk(mu_);
@@ -59,6 +60,8 @@ channel_actor channel_directory::find_by_stream_key(std::string_view key, live::
         e.info.source == source && e.info.status != live::channel_status::ended) {
       found = e.actor;
       storage_id = e.storage_id;
+      if (passphrase)
+        *passphrase = e.srt_passphrase;
     }
   return found;
 }

@@ -100,11 +100,19 @@ int srt_listener::on_handshake(void* opaque, int socket, int hs_version, const s
   auto* self = static_cast<srt_listener*>(opaque);
   // HSv4 callers (before SRT 1.3) cannot send a stream id.
   const std::string key = hs_version >= 5 && stream_id ? live::srt_stream_key(stream_id) : "";
-  std::string storage_id;
+  std::string storage_id, passphrase;
   if (key.empty() ||
-      !self->channels_->find_by_stream_key(key, live::source_type::srt, storage_id)) {
+      !self->channels_->find_by_stream_key(key, live::source_type::srt, storage_id, &passphrase)) {
     if (self->metrics_)
       self->metrics_->auth_failure("bad_stream_key");
+    srt_setrejectreason(socket, SRT_REJX_FORBIDDEN);
+    return -1;
+  }
+  // An encrypted channel: libsrt derives the key from this passphrase and
+  // refuses a caller whose own differs or is missing (encryption is
+  // enforced, libsrt's default, so an unencrypted caller is refused too).
+  if (!passphrase.empty() && srt_setsockflag(socket, SRTO_PASSPHRASE, passphrase.data(),
+                                             static_cast<int>(passphrase.size())) == SRT_ERROR) {
     srt_setrejectreason(socket, SRT_REJX_FORBIDDEN);
     return -1;
   }

@@ -22,8 +22,9 @@ struct channel_created {
   std::string admin_key;    ///< shown once; the store keeps its hash
   std::string storage_id;
   int64_t expires_at = 0;
-  std::string ingest_url; ///< RTMP: where the publisher pushes ("" otherwise)
-  std::string stream_key; ///< RTMP: the publisher's key, shown once ("" otherwise)
+  std::string ingest_url;     ///< RTMP: where the publisher pushes ("" otherwise)
+  std::string stream_key;     ///< RTMP: the publisher's key, shown once ("" otherwise)
+  std::string srt_passphrase; ///< encrypted SRT: shown once ("" otherwise)
 };
 
 /// A channel's state as GET /live/{id} and GET /live show it.
@@ -36,6 +37,7 @@ struct channel_info {
   double dvr_seconds = 0;
   std::string ladder;
   bool keep_event = false;
+  bool encrypted = false; ///< SRT with a passphrase
   int64_t created_at = 0;
   int64_t expires_at = 0;
   uint64_t media_sequence = 0; ///< of the top rendition's window

@@ -141,6 +141,10 @@ void service::create_channel(live::channel_config cfg, completion<channel_create
     p.created.ingest_url = r.config.source == live::source_type::rtmp
                                ? d.cfg.rtmp_public_url
                                : d.cfg.effective_srt_url() + "?streamid=" + p.created.stream_key;
+    if (r.config.encrypted) { // 128 random bits, within libsrt's 10-79 characters
+      r.srt_passphrase = p.created.srt_passphrase = auth::random_id();
+      p.created.ingest_url += "&passphrase=" + r.srt_passphrase;
+    }
   }
   p.created.channel_id = r.id;
   p.created.storage_id = r.storage_id;

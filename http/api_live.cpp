@@ -42,7 +42,8 @@ json info_json(const actors::channel_info& i) {
   json j = {{"channel_id", i.channel_id},
             {"name", i.name},
             {"status", live::to_string(i.status)},
-            {"source", {{"type", i.source}}},
+            {"source", i.encrypted ? json{{"type", i.source}, {"encrypted", true}}
+                                   : json{{"type", i.source}}},
             {"segment_seconds", i.segment_seconds},
             {"dvr_window_seconds", i.dvr_seconds},
             {"ladder", i.ladder},
@@ -112,16 +113,17 @@ void create(actors::service& svc, request& req, const route_params&, reply_fn& r
     if (auto* e = std::get_if<api_error>(&r))
       return reply(error_response(*e));
     auto& c = std::get<actors::channel_created>(r);
-    reply(json_response(201,
-                        {{"channel_id", c.channel_id},
-                         {"access_token", c.access_token},
-                         {"admin_key", c.admin_key},
-                         {"playlist_url", playlist_url(svc, c.channel_id, c.access_token)},
-                         {"ingest_url", c.ingest_url.empty() ? json(nullptr) : json(c.ingest_url)},
-                         {"stream_key", c.stream_key.empty() ? json(nullptr) : json(c.stream_key)},
-                         {"expires_at", iso8601(c.expires_at)},
-                         {"message", "Channel created; keep the admin key, it is shown only "
-                                     "now"}}));
+    reply(json_response(
+        201, {{"channel_id", c.channel_id},
+              {"access_token", c.access_token},
+              {"admin_key", c.admin_key},
+              {"playlist_url", playlist_url(svc, c.channel_id, c.access_token)},
+              {"ingest_url", c.ingest_url.empty() ? json(nullptr) : json(c.ingest_url)},
+              {"stream_key", c.stream_key.empty() ? json(nullptr) : json(c.stream_key)},
+              {"passphrase", c.srt_passphrase.empty() ? json(nullptr) : json(c.srt_passphrase)},
+              {"expires_at", iso8601(c.expires_at)},
+              {"message", "Channel created; keep the admin key, it is shown only "
+                          "now"}}));
   });
 }
 

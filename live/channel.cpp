@@ -40,6 +40,12 @@ std::string parse_source(const json& v, channel_config& out) {
     return "source must be an object {\"type\": \"test\"}, {\"type\": \"rtmp\"} or "
            "{\"type\": \"srt\"}";
   for (auto& [k, t] : v.items()) {
+    if (k == "encrypted") {
+      if (!t.is_boolean())
+        return "source.encrypted must be true or false";
+      out.encrypted = t.get<bool>();
+      continue;
+    }
     if (k != "type")
       return "unknown field in source: " + k.substr(0, 40);
     if (!t.is_string())
@@ -59,6 +65,8 @@ std::string parse_source(const json& v, channel_config& out) {
   }
   if (!v.contains("type"))
     return "source.type is required";
+  if (out.encrypted && out.source != source_type::srt)
+    return "source.encrypted is for SRT sources";
   return "";
 }
 
@@ -240,6 +248,7 @@ std::string to_json(const channel_record& r) {
             {"storage_id", r.storage_id},
             {"admin_key_hash", r.admin_key_hash},
             {"stream_key_hash", r.stream_key_hash},
+            {"srt_passphrase", r.srt_passphrase},
             {"name", r.config.name},
             {"source", to_string(r.config.source)},
             {"segment_seconds", r.config.segment_seconds},
@@ -266,6 +275,8 @@ bool from_json(std::string_view text, channel_record& out) {
     r.storage_id = j.at("storage_id").get<std::string>();
     r.admin_key_hash = j.at("admin_key_hash").get<std::string>();
     r.stream_key_hash = j.value("stream_key_hash", std::string{});
+    r.srt_passphrase = j.value("srt_passphrase", std::string{}); // absent before encryption
+    r.config.encrypted = !r.srt_passphrase.empty();
     r.config.name = j.at("name").get<std::string>();
     const auto source = j.at("source").get<std::string>();
     if (source == "rtmp")

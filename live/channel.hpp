@@ -37,6 +37,9 @@ struct channel_config {
   std::string ladder;             ///< canonical ladder text (config/ladder.hpp)
   unsigned expiry_minutes = 1440; ///< 1..10080
   bool keep_event = false;        ///< archive the whole event, not only the window
+  /// SRT: the publisher must encrypt with a passphrase hlsgate makes
+  /// (`"source": {"type": "srt", "encrypted": true}`).
+  bool encrypted = false;
 };
 
 /// Parses the body of POST /live: {"name", "source": {"type"}, "segment_seconds",
@@ -67,6 +70,9 @@ struct channel_record {
   std::string storage_id; ///< folder under the media root: "live-" + random id
   std::string admin_key_hash;
   std::string stream_key_hash; ///< RTMP: SHA-256 of the publisher's stream key
+  /// SRT with `encrypted`: the passphrase libsrt derives the stream's key
+  /// from (kept as is: the listener hands it to libsrt at each handshake).
+  std::string srt_passphrase;
   channel_config config;
   int64_t created_at = 0; ///< unix seconds
   int64_t expires_at = 0; ///< unix seconds: the channel and its files go then

@@ -168,6 +168,16 @@ protected:
     std::printf("[ measure ] archive %s: %s s\n", media_id.c_str(), out.c_str());
     return std::atof(out.c_str());
   }
+  /// Two seconds of MPEG-TS pushed to `url` with the ffmpeg CLI must fail.
+  void expect_srt_push_refused(const std::string& url) {
+    std::string out;
+    const int rc = run_command(
+        "timeout 30 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=160x120:rate=10 -t 2 "
+        "-c:v libx264 -preset ultrafast -f mpegts " +
+            shell_quote(url) + " 2>&1",
+        &out);
+    EXPECT_NE(rc, 0) << "publishing to '" << url << "' must be refused: " << out;
+  }
   fs::path channel_dir() {
     for (auto& e : fs::directory_iterator(fs::path{data} / "media"))
       if (e.path().filename().string().rfind("live-", 0) == 0)
@@ -535,15 +545,8 @@ TEST_F(live, srt_push_reconnect_and_wrong_keys) {
 
   // Unknown keys are refused in the SRT handshake, before any media.
   for (const std::string& bad :
-       std::vector<std::string>{"wrong-key", "", "#!::r=" + key + ",m=request"}) {
-    std::string out;
-    const int rc = run_command(
-        "timeout 30 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=160x120:rate=10 -t 2 "
-        "-c:v libx264 -preset ultrafast -f mpegts " +
-            shell_quote(srt + "?streamid=" + bad) + " 2>&1",
-        &out);
-    EXPECT_NE(rc, 0) << "publishing as '" << bad << "' must be refused: " << out;
-  }
+       std::vector<std::string>{"wrong-key", "", "#!::r=" + key + ",m=request"})
+    expect_srt_push_refused(srt + "?streamid=" + bad);
   const auto metrics = http_get(port(), "/metrics").body;
   const auto at = metrics.find(R"(reason="bad_stream_key"} )");
   ASSERT_NE(at, std::string::npos) << "refusals are counted";
@@ -581,6 +584,43 @@ TEST_F(live, srt_push_reconnect_and_wrong_keys) {
   second.kill();
 }
 
+TEST_F(live, srt_encrypted_channel_needs_its_passphrase) {
+  const uint16_t srt_port = free_port();
+  env["HLSGATE_SRT_PORT"] = std::to_string(srt_port);
+  start();
+  auto r = http_request(port(), "POST", "/live", op,
+                        R"({"name":"AES","source":{"type":"srt","encrypted":true},)"
+                        R"("segment_seconds":1,"dvr_window_seconds":30,"ladder":"240:300k"})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  auto ch = parse_json(r);
+  const std::string id = ch["channel_id"];
+  const std::string key = ch["stream_key"];
+  const std::string pass = ch["passphrase"];
+  const std::string srt = "srt://127.0.0.1:" + std::to_string(srt_port) + "?streamid=" + key;
+  EXPECT_EQ(ch["ingest_url"], srt + "&passphrase=" + pass);
+  EXPECT_GE(pass.size(), 10u);
+  // The right key without the passphrase, or with another, is refused.
+  expect_srt_push_refused(srt);
+  expect_srt_push_refused(srt + "&passphrase=" + std::string(pass.size(), 'x'));
+  EXPECT_EQ(status_of(id), "waiting");
+  publisher pub{ch["ingest_url"].get<std::string>(), {"-f", "mpegts"}};
+  ASSERT_TRUE(pub.started());
+  poll(ch, [](const live_playlist& p) { return p.segments.size() >= 2; });
+  auto info = parse_json(http_get(port(), "/live/" + id, op));
+  EXPECT_EQ(info["status"], "live");
+  EXPECT_EQ(info["source"]["encrypted"], true);
+  EXPECT_FALSE(info.dump().find(pass) != std::string::npos) << "the passphrase is shown only once";
+  std::string out;
+  const auto url = srv->base_url() + "/live/" + id +
+                   "/playlist.m3u8?token=" + ch["access_token"].get<std::string>();
+  EXPECT_EQ(run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
+                            " -t 2 -f null - 2>&1",
+                        &out),
+            0)
+      << out;
+  pub.kill();
+}
+
 TEST_F(live, refusals) {
   env["HLSGATE_MAX_CHANNELS"] = "1";
   start();
@@ -595,6 +635,8 @@ TEST_F(live, refusals) {
         std::string{R"({"name":"x","source":{"type":"pull"}})"},
         std::string{R"({"name":"x","source":{"type":"file:///etc/passwd"}})"},
         std::string{R"({"name":"x","source":{"type":"test"},"url":"y"})"},
+        std::string{R"({"name":"x","source":{"type":"test","encrypted":true}})"},
+        std::string{R"({"name":"x","source":{"type":"srt","encrypted":"yes"}})"},
         std::string{R"({"name":"a\"b","source":{"type":"test"}})"},
         std::string{R"({"name":"x","source":{"type":"test"},"ladder":"9"})"},
         std::string{R"({"name":"x","source":{"type":"test"},"segment_seconds":0})"},
