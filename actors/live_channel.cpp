@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <system_error>
 #include <unordered_set>
+#include <utility>
 
 #include "actors/live_ingest.hpp"
 #include "actors/tokens.hpp"
@@ -60,6 +61,7 @@ channel_info make_info(channel_ptr self, bool for_operator) {
     i.fps = r.renditions[0].frame_rate;
   }
   i.ingest_bitrate = st.last_bitrate;
+  i.dropped_frames = st.dropped_before + st.session_dropped;
   i.viewers = static_cast<unsigned>(viewers_now(self));
   i.markers = st.markers.size();
   i.restarts = st.restarts;
@@ -162,6 +164,7 @@ void start_session(channel_ptr self, std::shared_ptr<media::stream_reader> publi
     w.mark_discontinuity();
   }
   st.session_start_ms = now_ms(self);
+  st.dropped_before += std::exchange(st.session_dropped, 0);
   st.session_media.assign(st.windows.size(), 0.0);
   st.session_first = first;
   st.session_files.assign(st.windows.size(), 0);
@@ -299,9 +302,11 @@ void on_segment(channel_ptr self, uint64_t session, const media::segment_event& 
   st.windows[i].append(std::move(seg), t);
   if (i == 0) {
     st.last_bitrate = bps;
+    st.session_dropped = ev.damaged_frames;
     st.backoff = 0;
-    persist(self);
-    if (st.record.config.keep_event)
+    // A kept event's segment is recorded once the window that lists it is
+    // stored (its sequence number is then never given out again).
+    if (persist(self) && st.record.config.keep_event)
       keep_event_segment(self);
     if (auto* m = st.env->metrics)
       m->live_segment_listed(std::max(0.0, latency));
@@ -392,7 +397,8 @@ void on_tick(channel_ptr self) {
   st.env->directory->update(st.record.id, make_info(self, false));
   if (auto* m = st.env->metrics)
     m->live_channel_gauges(st.record.id, static_cast<double>(st.last_bitrate),
-                           static_cast<double>(viewers_now(self)));
+                           static_cast<double>(viewers_now(self)),
+                           static_cast<double>(st.dropped_before + st.session_dropped));
   self->delayed_send(self, tick_interval, tick_atom_v);
 }
 
@@ -540,9 +546,11 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
         if (!may_manage(self, who, err))
           return done(std::move(err));
         auto plan = plan_archive(self);
-        if (plan.segments.empty())
+        if (!plan)
+          return done(api_error{api_errc::internal, "Cannot read the event's segments"});
+        if (plan->segments.empty())
           return done(api_error{api_errc::not_ready, "The channel has no segment to archive yet"});
-        done(std::move(plan));
+        done(std::move(*plan));
       },
       [self](run_atom) {
         auto& st = self->state;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,9 @@ struct channel_state {
   std::vector<uint64_t> session_files; ///< segments per rendition this session
   std::shared_ptr<const live_view> view;
   uint64_t last_bitrate = 0;
+  /// Video frames the ingest could not decode or decoded damaged: in the
+  /// sessions before this one, and in this one so far.
+  uint64_t dropped_before = 0, session_dropped = 0;
   std::array<uint32_t, viewer_span> requests{};
   int64_t request_second = 0;
   int64_t next_test_marker = 0;
@@ -84,7 +88,8 @@ void restore_windows(channel_ptr self);
 void keep_event_segment(channel_ptr self);
 
 /// The files an archive joins: the top rendition's window, or, for a
-/// channel that keeps its event, every segment of it; empty before the first.
-archive_plan plan_archive(channel_ptr self);
+/// channel that keeps its event, every segment of it; empty before the
+/// first; nullopt when the kept event cannot be read from the store.
+std::optional<archive_plan> plan_archive(channel_ptr self);
 
 } // namespace hlsgate::actors

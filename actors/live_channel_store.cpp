@@ -1,5 +1,6 @@
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <unordered_set>
 
@@ -13,14 +14,15 @@ namespace hlsgate::actors {
 
 namespace {
 
-/// The segments a channel that keeps its event recorded, oldest first.
-std::vector<live::live_segment> kept_event(channel_ptr self) {
+/// The segments a channel that keeps its event recorded, oldest first;
+/// nullopt (logged) when the store cannot be read.
+std::optional<std::vector<live::live_segment>> kept_event(channel_ptr self) {
   auto& st = self->state;
   auto kept = st.env->store->load_event_segments(st.record.id);
   if (!kept) {
     logging::error("cannot read a live event's segments",
                    {{"channel_id", st.record.id}, {"detail", kept.err().detail}});
-    return {};
+    return std::nullopt;
   }
   return std::move(kept).value();
 }
@@ -63,10 +65,15 @@ void restore_windows(channel_ptr self) {
   for (auto& rs : st.record.renditions) {
     live::dvr_window w(st.record.config.dvr_seconds, target);
     std::unordered_set<std::string> keep;
+    bool sweep = true;
     const bool top = st.windows.empty(); // renditions[0]: the one an event keeps
-    if (top && st.record.config.keep_event)
-      for (auto& s : kept_event(self))
-        keep.insert(s.uri);
+    if (top && st.record.config.keep_event) {
+      if (auto kept = kept_event(self))
+        for (auto& s : *kept)
+          keep.insert(s.uri);
+      else
+        sweep = false; // which files are the event's is unknown: delete none
+    }
     for (auto& s : rs.listed)
       keep.insert(s.uri);
     for (auto& s : rs.retired) // deleted by the tick when their grace ends
@@ -74,7 +81,7 @@ void restore_windows(channel_ptr self) {
     w.restore(rs.listed, rs.next_sequence, rs.discontinuity_sequence, rs.retired);
     st.windows.push_back(std::move(w));
     std::error_code ec;
-    if (media::is_rendition_name(rs.name)) // never the channel folder itself
+    if (sweep && media::is_rendition_name(rs.name)) // never the channel folder itself
       for (auto& e : fs::directory_iterator(folder(self) / rs.name, ec))
         if (keep.count(e.path().filename().string()) == 0)
           fs::remove(e.path(), ec);
@@ -90,19 +97,21 @@ void restore_windows(channel_ptr self) {
   }
 }
 
-/// The top rendition's window as files to join; empty before the first
-/// segment.
-archive_plan plan_archive(channel_ptr self) {
+std::optional<archive_plan> plan_archive(channel_ptr self) {
   auto& st = self->state;
-  archive_plan p{st.record.id, st.record.config.name, st.record.config.ladder, {}};
+  archive_plan p{st.record.id, st.record.config.name, st.record.config.ladder, 0, {}};
   if (st.windows.empty() || !media::is_rendition_name(st.record.renditions[0].name))
     return p;
   const auto dir = folder(self) / st.record.renditions[0].name;
   auto add = [&](const live::live_segment& seg) {
     p.segments.push_back({(dir / seg.uri).string(), seg.discontinuity});
+    p.seconds += seg.duration;
   };
   if (st.record.config.keep_event) {
-    for (auto& seg : kept_event(self))
+    auto kept = kept_event(self);
+    if (!kept)
+      return std::nullopt;
+    for (auto& seg : *kept)
       add(seg);
     if (!p.segments.empty())
       return p;

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "actors/sqlite_db.hpp"
+#include "media/names.hpp"
 #include "metrics/log.hpp"
 
 namespace hlsgate::actors {
@@ -129,6 +130,12 @@ live_store::load_event_segments(const std::string& channel_id) {
     live::live_segment s;
     s.sequence = static_cast<uint64_t>(sqlite3_column_int64(st.get(), 0));
     s.uri = column_text(st.get(), 1);
+    media::segment_kind kind{};
+    if (!media::parse_segment_file_name(s.uri, kind)) {
+      logging::error("skipping an event segment row that cannot be read",
+                     {{"channel_id", channel_id}});
+      continue;
+    }
     s.duration = sqlite3_column_double(st.get(), 2);
     s.discontinuity = sqlite3_column_int64(st.get(), 3) != 0;
     out.push_back(std::move(s));

@@ -78,6 +78,7 @@ struct archive_plan {
   std::string channel_id;
   std::string name;   ///< the channel's name
   std::string ladder; ///< the channel's ladder spec
+  double seconds = 0; ///< the segments' durations, summed
   std::vector<media::concat_input> segments;
 };
 

@@ -106,6 +106,7 @@ void drain_live(service::impl& d) {
 }
 
 void stop_live(service::impl& d) {
+  d.archives->cancel.store(true); // also when shutdown came without a drain
   for (auto& a : d.channels->actors())
     caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
 }

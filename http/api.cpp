@@ -102,7 +102,7 @@ struct api::impl {
         {both, "/live/{id}", route::live, route_wait::none, &impl::live<&live_routes::info>},
         {m_delete, "/live/{id}", route::live, route_wait::none, &impl::live<&live_routes::remove>},
         {m_post, "/live/{id}/stop", route::live, route_wait::none, &impl::live<&live_routes::stop>},
-        {m_post, "/live/{id}/archive", route::live, route_wait::none,
+        {m_post, "/live/{id}/archive", route::live, route_wait::import,
          &impl::live<&live_routes::archive>},
         {m_post, "/live/{id}/refresh-token", route::live, route_wait::none,
          &impl::live<&live_routes::refresh>},

@@ -42,7 +42,8 @@ enum class route_wait : uint8_t {
   none,     ///< answered from memory or the store
   upload,   ///< + HLSGATE_UPLOAD_WAIT_SECONDS (synchronous uploads wait for the media)
   ondemand, ///< + HLSGATE_ONDEMAND_WAIT_SECONDS (an imported item transcodes first)
-  import,   ///< + HLSGATE_UPLOAD_WAIT_SECONDS (probing up to 1,000 library files)
+  import,   ///< + HLSGATE_UPLOAD_WAIT_SECONDS (probing up to 1,000 library files; joining a
+            ///< live archive)
 };
 
 /// What a pattern captured (views into the decoded path).

@@ -6,6 +6,7 @@
 
 #include "config/ladder.hpp"
 #include "live/markers.hpp"
+#include "media/names.hpp"
 
 namespace hlsgate::live {
 
@@ -89,6 +90,9 @@ bool segment_from(const json& a, live_segment& s) {
     return false;
   s.sequence = a[0].get<uint64_t>();
   s.uri = a[1].get<std::string>();
+  media::segment_kind kind{};
+  if (!media::parse_segment_file_name(s.uri, kind) || kind != media::segment_kind::ts)
+    return false; // a file name in its rendition folder, nothing else
   s.duration = a[2].get<double>();
   s.pdt_ms = a[3].get<int64_t>();
   s.discontinuity = a[4].get<bool>();
@@ -313,7 +317,9 @@ bool from_json(std::string_view text, channel_record& out) {
       }
       if (auto it = x.find("retired"); it != x.end())
         for (auto& a : *it) {
-          if (!a.is_array() || a.size() != 2 || !a[0].is_string() || !a[1].is_number_integer())
+          media::segment_kind kind{};
+          if (!a.is_array() || a.size() != 2 || !a[0].is_string() || !a[1].is_number_integer() ||
+              !media::parse_segment_file_name(a[0].get_ref<const std::string&>(), kind))
             return false;
           s.retired.push_back({a[0].get<std::string>(), a[1].get<int64_t>()});
         }

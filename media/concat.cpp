@@ -1,6 +1,7 @@
 #include "media/concat.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 
 #include "media/libav_util.hpp"
@@ -12,6 +13,9 @@ namespace {
 using namespace libav;
 
 constexpr AVRational kTs90k{1, 90000};
+/// How far a segment's first packet may be from where the previous one
+/// ended before it counts as a jump: 10 s at 90 kHz.
+constexpr int64_t kMaxGap = 10 * 90000;
 
 struct concat_output_closer {
   void operator()(AVFormatContext* p) const noexcept {
@@ -133,15 +137,22 @@ result<concat_stats> concat_segments(const std::vector<concat_input>& inputs,
       if (r < 0)
         break; // end of this segment (a damaged tail ends it too)
       packet_unref_guard guard{pkt.get()};
-      const int o = map[static_cast<size_t>(pkt->stream_index)];
-      if (o < 0 || pkt->dts == AV_NOPTS_VALUE)
-        continue;
+      // A stream the demuxer found only while reading has no place.
+      const auto si = static_cast<size_t>(pkt->stream_index);
+      const int o = si < map.size() ? map[si] : -1;
+      if (o < 0 || pkt->dts == AV_NOPTS_VALUE ||
+          (pkt->pts != AV_NOPTS_VALUE && pkt->pts < pkt->dts))
+        continue; // no timestamp to place it by, or one the muxer refuses
       av_packet_rescale_ts(pkt.get(), in->streams[pkt->stream_index]->time_base, kTs90k);
       if (first_packet) {
         first_packet = false;
         // A discontinuity starts where everything written so far ends;
-        // otherwise the segment continues the previous one's timeline.
-        if (discontinuity && end != AV_NOPTS_VALUE)
+        // otherwise the segment continues the previous one's timeline. A
+        // segment that starts far from that end (the 33-bit MPEG-TS clock
+        // wrapped after 26.5 hours, which a demuxer opened per file cannot
+        // see) is placed as a discontinuity too.
+        const bool jumped = end != AV_NOPTS_VALUE && std::llabs(pkt->dts + offset - end) > kMaxGap;
+        if ((discontinuity || jumped) && end != AV_NOPTS_VALUE)
           offset = end - pkt->dts;
       }
       pkt->dts += offset;

@@ -94,10 +94,11 @@ status open_decoder(const AVStream* st, int threads, codec_ptr& out);
 /// Damaged input is skipped, not failed: a packet the decoder refuses, a
 /// frame that fails to decode (a decoder that fails more than 16 frames in
 /// one call is given up on for that call; while flushing, at the first).
-/// The libav code of the last such failure is stored in `*skipped` (if given).
+/// The libav code of the last such failure is stored in `*skipped` (if given),
+/// and each one is counted in `*failures` (if given).
 template <class OnFrame>
 status decode_packet(AVCodecContext* dec, const AVPacket* pkt, AVFrame* frame, OnFrame&& on_frame,
-                     int* skipped = nullptr) {
+                     int* skipped = nullptr, uint64_t* failures = nullptr) {
   const bool flushing = pkt == nullptr;
   auto receive = [&]() -> status {
     for (int errors = 0;;) {
@@ -107,6 +108,8 @@ status decode_packet(AVCodecContext* dec, const AVPacket* pkt, AVFrame* frame, O
       if (r < 0) {
         if (skipped)
           *skipped = r;
+        if (failures)
+          ++*failures;
         if (flushing || ++errors > 16)
           return ok_status();
         continue;
@@ -127,6 +130,8 @@ status decode_packet(AVCodecContext* dec, const AVPacket* pkt, AVFrame* frame, O
   if (sent < 0 && sent != AVERROR_EOF) {
     if (skipped)
       *skipped = sent;
+    if (failures)
+      ++*failures;
     return ok_status(); // a corrupt packet: skip it
   }
   return receive();

@@ -126,8 +126,9 @@ private:
   codec_ptr vdec_;
   frame_ptr frame_;
   bool got_video_ = false;
-  int skipped_video_ = 0; ///< libav code of the last damaged video packet or frame skipped
-  bool remux_ = false;    ///< plan_[0] is copied from the source
+  int skipped_video_ = 0;       ///< libav code of the last damaged video packet or frame skipped
+  uint64_t damaged_frames_ = 0; ///< video that failed to decode or decoded damaged
+  bool remux_ = false;          ///< plan_[0] is copied from the source
   bool remux_started_ = false;
   int64_t remux_next_cut_ = 0;
   std::deque<int64_t> pending_cuts_; ///< source keyframes where the remuxed rung cuts
@@ -311,12 +312,14 @@ status job::on_video_packet(AVPacket* pkt) {
   if (vdec_)
     return libav::decode_packet(
         vdec_.get(), pkt, frame_.get(), [this](AVFrame* f) { return on_video_frame(f); },
-        &skipped_video_);
+        &skipped_video_, &damaged_frames_);
   return ok_status();
 }
 
 status job::on_video_frame(AVFrame* f) {
   got_video_ = true;
+  if (f->decode_error_flags != 0 || (f->flags & AV_FRAME_FLAG_CORRUPT))
+    ++damaged_frames_; // still used: the decoder concealed what it lost
   if (f->width <= 0 || f->height <= 0 || f->width > kMaxDimension || f->height > kMaxDimension)
     return ok_status();
   const AVStream* st = in_->streams[vidx_];
@@ -402,8 +405,10 @@ void job::deliver_events(std::unique_lock<std::mutex>& lk) {
   events.swap(shared_.events);
   lk.unlock();
   if (on_segment_) {
-    for (const segment_event& ev : events)
+    for (segment_event& ev : events) {
+      ev.damaged_frames = damaged_frames_;
       on_segment_(ev);
+    }
   }
   lk.lock();
 }
@@ -596,7 +601,7 @@ status job::finish() {
   if (vdec_) {
     if (auto s = libav::decode_packet(
             vdec_.get(), nullptr, frame_.get(), [this](AVFrame* f) { return on_video_frame(f); },
-            &skipped_video_);
+            &skipped_video_, &damaged_frames_);
         !s)
       return s;
   }

@@ -103,6 +103,9 @@ struct segment_event {
   size_t rendition_index = 0; ///< 0 = top rung
   rendition_output rendition; ///< all known so far about it; `segments` is left empty
   segment_entry segment;      ///< uri = file name inside the rendition dir
+  /// Video frames of the input so far that failed to decode, or decoded
+  /// damaged (concealed by the decoder).
+  uint64_t damaged_frames = 0;
 };
 using segment_fn = std::function<void(const segment_event&)>;
 

@@ -352,8 +352,12 @@ struct registry::impl {
   prometheus::Histogram* live_latency = nullptr;
   prometheus::Family<prometheus::Gauge>* live_bitrate = nullptr;
   prometheus::Family<prometheus::Gauge>* live_viewers = nullptr;
+  prometheus::Family<prometheus::Gauge>* live_dropped = nullptr;
+  struct live_gauges {
+    prometheus::Gauge *bitrate, *viewers, *dropped;
+  };
   std::mutex live_mutex;
-  std::map<std::string, std::pair<prometheus::Gauge*, prometheus::Gauge*>> live_series;
+  std::map<std::string, live_gauges> live_series;
 
   void register_live() {
     using namespace prometheus;
@@ -374,6 +378,11 @@ struct registry::impl {
     live_viewers = &BuildGauge()
                         .Name("hlsgate_live_viewers")
                         .Help("Viewers of a channel, estimated from playlist requests.")
+                        .Register(*reg);
+    live_dropped = &BuildGauge()
+                        .Name("hlsgate_live_dropped_frames")
+                        .Help("Video frames of a channel's sources that could not be decoded, "
+                              "or were decoded damaged, since the channel started here.")
                         .Register(*reg);
   }
 
@@ -568,17 +577,20 @@ void registry::live_segment_listed(double latency_seconds) noexcept {
   impl_->live_latency->Observe(latency_seconds);
 }
 
-void registry::live_channel_gauges(const std::string& channel, double bitrate, double viewers) {
+void registry::live_channel_gauges(const std::string& channel, double bitrate, double viewers,
+                                   double dropped_frames) {
   auto& d = *impl_;
   std::lock_guard lk(d.live_mutex);
   auto it = d.live_series.find(channel);
   if (it == d.live_series.end())
     it = d.live_series
-             .emplace(channel, std::pair{&d.live_bitrate->Add({{"channel", channel}}),
-                                         &d.live_viewers->Add({{"channel", channel}})})
+             .emplace(channel, impl::live_gauges{&d.live_bitrate->Add({{"channel", channel}}),
+                                                 &d.live_viewers->Add({{"channel", channel}}),
+                                                 &d.live_dropped->Add({{"channel", channel}})})
              .first;
-  it->second.first->Set(bitrate);
-  it->second.second->Set(viewers);
+  it->second.bitrate->Set(bitrate);
+  it->second.viewers->Set(viewers);
+  it->second.dropped->Set(dropped_frames);
 }
 
 void registry::live_channel_gone(const std::string& channel) {
@@ -587,8 +599,9 @@ void registry::live_channel_gone(const std::string& channel) {
   auto it = d.live_series.find(channel);
   if (it == d.live_series.end())
     return;
-  d.live_bitrate->Remove(it->second.first);
-  d.live_viewers->Remove(it->second.second);
+  d.live_bitrate->Remove(it->second.bitrate);
+  d.live_viewers->Remove(it->second.viewers);
+  d.live_dropped->Remove(it->second.dropped);
   d.live_series.erase(it);
 }
 

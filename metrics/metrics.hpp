@@ -88,8 +88,10 @@ public:
   void live_channels_add(const char* status, double delta) noexcept;
   /// A segment was listed `latency_seconds` after its last frame was captured.
   void live_segment_listed(double latency_seconds) noexcept;
-  /// A channel's ingest bit rate and estimated viewers (about once a second).
-  void live_channel_gauges(const std::string& channel, double bitrate, double viewers);
+  /// A channel's ingest bit rate, estimated viewers and dropped frames
+  /// (about once a second).
+  void live_channel_gauges(const std::string& channel, double bitrate, double viewers,
+                           double dropped_frames);
   /// The channel is gone: its series go too.
   void live_channel_gone(const std::string& channel);
 

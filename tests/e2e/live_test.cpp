@@ -621,6 +621,52 @@ TEST_F(live, srt_encrypted_channel_needs_its_passphrase) {
   pub.kill();
 }
 
+TEST_F(live, srt_damaged_source_counts_dropped_frames) {
+  const uint16_t srt_port = free_port();
+  env["HLSGATE_SRT_PORT"] = std::to_string(srt_port);
+  start();
+  auto r = http_request(port(), "POST", "/live", op,
+                        R"({"name":"Noise","source":{"type":"srt"},"segment_seconds":1,)"
+                        R"("ladder":"240:300k"})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  auto ch = parse_json(r);
+  const std::string id = ch["channel_id"];
+  auto dropped = [&] {
+    return parse_json(http_get(port(), "/live/" + id, op))["dropped_frames"].get<uint64_t>();
+  };
+  {
+    publisher clean{ch["ingest_url"].get<std::string>(), {"-f", "mpegts"}};
+    ASSERT_TRUE(clean.started());
+    poll(ch, [](const live_playlist& p) { return p.segments.size() >= 2; });
+    EXPECT_EQ(dropped(), 0u) << "a clean source drops nothing";
+    clean.kill();
+  }
+  wait_for_status(id, "reconnecting");
+  // Bytes of the H.264 packets flipped on the way (ffmpeg's noise filter):
+  // the decoder fails or conceals, and the channel counts those frames.
+  std::string out;
+  run_command("timeout 30 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=320x240:rate=25 "
+              "-t 5 -c:v libx264 -preset ultrafast -g 25 -bsf:v noise=amount=2000 -f mpegts " +
+                  shell_quote(ch["ingest_url"].get<std::string>()) + " 2>&1",
+              &out);
+  // Counted as segments are listed: read once the push is over and its
+  // last segment listed (the source is gone again).
+  wait_for_status(id, "reconnecting");
+  const uint64_t n = dropped();
+  std::printf("[ measure ] dropped frames of a damaged 5 s source (125 frames): %llu\n",
+              static_cast<unsigned long long>(n));
+  EXPECT_GT(n, 0u) << out;
+  EXPECT_LE(n, 125u);
+  // The gauge is set every second.
+  const std::string series =
+      "hlsgate_live_dropped_frames{channel=\"" + id + "\"} " + std::to_string(n) + "\n";
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (http_get(port(), "/metrics").body.find(series) == std::string::npos &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
+  EXPECT_NE(http_get(port(), "/metrics").body.find(series), std::string::npos) << series;
+}
+
 TEST_F(live, refusals) {
   env["HLSGATE_MAX_CHANNELS"] = "1";
   start();

@@ -81,6 +81,28 @@ TEST(concat, overlapping_timestamps_without_a_discontinuity_are_dropped) {
   EXPECT_TRUE(decodes_strictly(out));
 }
 
+TEST(concat, a_segment_far_from_where_the_last_ended_is_placed_after_it) {
+  // The first clip ends just before the 33-bit MPEG-TS clock wraps (2^33
+  // ticks at 90 kHz = 95443.7 s); the second starts after the wrap, near 0,
+  // as the next segment of a session running past 26.5 hours does.
+  const auto dir = make_temp_dir("concat");
+  const std::string before = dir + "/before.ts";
+  ASSERT_EQ(run_command("ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x180:rate=30 -t 4 "
+                        "-c:v libx264 -preset ultrafast -output_ts_offset 95439 -f mpegts " +
+                        shell_quote(before)),
+            0);
+  const auto after = ts_clip();
+  const auto out = dir + "/joined.ts";
+  auto r = concat_segments({{before, false}, {after, false}}, out);
+  ASSERT_TRUE(r) << r.err().detail;
+  EXPECT_EQ(video_frames(out), video_frames(before) + video_frames(after))
+      << "every frame of both is kept (overlapping packets would be dropped)";
+  // Both 4 s, one with audio that runs a little past its video.
+  EXPECT_GE(r->seconds, 7.9);
+  EXPECT_LT(r->seconds, 9.0);
+  EXPECT_TRUE(decodes_strictly(out));
+}
+
 TEST(concat, nothing_readable_is_an_error_and_writes_nothing) {
   const auto out = make_temp_dir("concat") + "/joined.ts";
   auto r = concat_segments({{"/nonexistent/a.ts", false}, {"/etc/hostname", false}}, out);
