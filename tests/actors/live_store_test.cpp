@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "auth/crypto.hpp"
+#include "media/names.hpp"
 
 namespace hlsgate::actors {
 namespace {
@@ -23,7 +24,7 @@ struct live_store_dir {
 live::live_segment segment(uint64_t seq, bool discontinuity = false) {
   live::live_segment s;
   s.sequence = seq;
-  s.uri = "seg_" + std::to_string(seq) + ".ts";
+  s.uri = media::segment_file_name(seq, media::segment_kind::ts);
   s.duration = 2.0 + static_cast<double>(seq) / 100;
   s.discontinuity = discontinuity;
   return s;
@@ -52,6 +53,12 @@ TEST(live_store, event_segments_come_back_in_order_and_go_with_their_channel) {
     EXPECT_DOUBLE_EQ((*kept)[i].duration, segment(i).duration);
     EXPECT_EQ((*kept)[i].discontinuity, i == 2);
   }
+  // A row naming anything but a segment file (a tampered database) is
+  // never handed out as a path.
+  live::live_segment evil = segment(7);
+  evil.uri = "../../../etc/passwd";
+  ASSERT_TRUE(db.add_event_segment("chan", evil));
+  EXPECT_EQ(db.load_event_segments("chan")->size(), 3u);
   // Recording the same segment twice keeps one row.
   ASSERT_TRUE(db.add_event_segment("chan", segment(1)));
   EXPECT_EQ(db.load_event_segments("chan")->size(), 3u);
