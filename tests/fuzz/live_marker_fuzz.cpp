@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!live::valid_label(cfg.name) || !(cfg.segment_seconds >= 1 && cfg.segment_seconds <= 10) ||
         !(cfg.dvr_seconds >= 3 * cfg.segment_seconds) ||
         cfg.dvr_seconds > 1800 * cfg.segment_seconds || cfg.expiry_minutes < 1 ||
-        cfg.expiry_minutes > 10080)
+        cfg.expiry_minutes > 10080 || (cfg.encrypted && cfg.source != live::source_type::srt))
       fuzz::fail();
     live::channel_record r;
     r.id = "c";
