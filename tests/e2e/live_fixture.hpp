@@ -140,6 +140,23 @@ protected:
       return false;
     });
   }
+  /// The master playlist URL of channel `ch` (a create reply) with its token.
+  std::string master_url(const json& ch) {
+    return srv->base_url() + "/live/" + ch["channel_id"].get<std::string>() +
+           "/playlist.m3u8?token=" + ch["access_token"].get<std::string>();
+  }
+  /// ffmpeg -xerror decodes `url` (its first `seconds`; 0: all of it)
+  /// without printing a word.
+  void expect_decodes(const std::string& url, int seconds = 0) {
+    std::string out;
+    const std::string first = seconds > 0 ? " -t " + std::to_string(seconds) : "";
+    EXPECT_EQ(run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
+                              first + " -f null - 2>&1",
+                          &out),
+              0)
+        << out;
+    EXPECT_EQ(out, "") << "decoder reported errors on " << url;
+  }
   /// Waits (bounded: 90 s) for the archive item `a` (the reply of POST
   /// /live/{id}/archive) to be ready, decodes it with ffmpeg -xerror and
   /// returns its duration in seconds.
@@ -155,14 +172,8 @@ protected:
              std::chrono::steady_clock::now() < until);
     EXPECT_EQ(info["status"], "ready") << info.dump();
     const std::string url = a["playlist_url"];
+    expect_decodes(url);
     std::string out;
-    EXPECT_EQ(run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
-                              " -f null - 2>&1",
-                          &out),
-              0)
-        << out;
-    EXPECT_EQ(out, "") << "decoder reported errors";
-    out.clear();
     run_command("ffprobe -v error -show_entries format=duration -of csv=p=0 " + shell_quote(url),
                 &out);
     std::printf("[ measure ] archive %s: %s s\n", media_id.c_str(), out.c_str());

@@ -81,13 +81,7 @@ TEST_F(live, test_pattern_window_slides_with_markers_and_ends) {
   EXPECT_TRUE(later["markers"].empty()) << later.dump();
 
   // ffmpeg reads 10 s of the live stream without one error.
-  std::string out;
-  const auto url = srv->base_url() + "/live/" + id + "/playlist.m3u8?token=" + token;
-  int rc = run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
-                           " -t 10 -f null - 2>&1",
-                       &out);
-  EXPECT_EQ(rc, 0) << out;
-  EXPECT_EQ(out, "") << "decoder reported errors";
+  expect_decodes(master_url(ch), 10);
 
   // Status, then the end of the event: ENDLIST.
   auto info = parse_json(http_get(port(), "/live/" + id, {{"X-Admin-Key", key}}));
@@ -264,14 +258,7 @@ TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
   ASSERT_TRUE(first.started());
   auto pl = poll(ch, [](const live_playlist& p) { return p.segments.size() >= 3; });
   EXPECT_EQ(status(), "live");
-  std::string out;
-  const auto url = srv->base_url() + "/live/" + id +
-                   "/playlist.m3u8?token=" + ch["access_token"].get<std::string>();
-  EXPECT_EQ(run_command("timeout 60 ffmpeg -nostdin -v error -xerror -i " + shell_quote(url) +
-                            " -t 3 -f null - 2>&1",
-                        &out),
-            0)
-      << out;
+  expect_decodes(master_url(ch), 3);
 
   // The publisher goes away: reconnecting; it comes back: a discontinuity,
   // and the window goes on.
