@@ -61,7 +61,7 @@ channel_info make_info(channel_ptr self, bool for_operator) {
     i.fps = r.renditions[0].frame_rate;
   }
   i.ingest_bitrate = st.last_bitrate;
-  i.dropped_frames = st.dropped_before + st.session_dropped;
+  i.dropped_frames = st.dropped_frames();
   i.viewers = static_cast<unsigned>(viewers_now(self));
   i.markers = st.markers.size();
   i.restarts = st.restarts;
@@ -398,7 +398,7 @@ void on_tick(channel_ptr self) {
   if (auto* m = st.env->metrics)
     m->live_channel_gauges(st.record.id, static_cast<double>(st.last_bitrate),
                            static_cast<double>(viewers_now(self)),
-                           static_cast<double>(st.dropped_before + st.session_dropped));
+                           static_cast<double>(st.dropped_frames()));
   self->delayed_send(self, tick_interval, tick_atom_v);
 }
 

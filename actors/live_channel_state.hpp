@@ -48,6 +48,7 @@ struct channel_state {
   /// Video frames the ingest could not decode or decoded damaged: in the
   /// sessions before this one, and in this one so far.
   uint64_t dropped_before = 0, session_dropped = 0;
+  uint64_t dropped_frames() const noexcept { return dropped_before + session_dropped; }
   std::array<uint32_t, viewer_span> requests{};
   int64_t request_second = 0;
   int64_t next_test_marker = 0;
