@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "actors/live_ingest.hpp"
+#include "actors/live_pull.hpp"
 #include "actors/tokens.hpp"
 #include "auth/crypto.hpp"
 #include "media/names.hpp"
@@ -50,6 +51,7 @@ channel_info make_info(channel_ptr self, bool for_operator) {
   i.ladder = r.config.ladder;
   i.keep_event = r.config.keep_event;
   i.encrypted = r.config.encrypted;
+  i.pull_url = r.config.pull_url;
   i.created_at = r.created_at;
   i.expires_at = r.expires_at;
   if (!st.windows.empty()) {
@@ -177,6 +179,8 @@ void start_session(channel_ptr self, std::shared_ptr<media::stream_reader> publi
     publisher->watch(j.cancel);
     j.options.source.stream = std::move(publisher);
   }
+  if (st.record.config.source == live::source_type::pull)
+    j.options.source.opener = make_pull_opener(st.env->cfg.allow_private_upstreams, j.cancel);
   j.owner = self;
   st.cancel = j.cancel;
   st.ingesting = true;

@@ -74,6 +74,11 @@ media::transcode_options ingest_options(const config::settings& cfg, const live:
     o.source.kind = media::source_kind::stream; // the caller gives the connection
     return o;
   }
+  if (r.config.source == live::source_type::pull) {
+    o.source.kind = media::source_kind::pull; // the caller gives the opener
+    o.source.url = r.config.pull_url;
+    return o;
+  }
   o.source.kind = media::source_kind::test_pattern;
   o.source.pattern.height = top > 0 ? top : 720;
   o.source.pattern.width = (o.source.pattern.height * 16 / 9 + 1) & ~1;

@@ -38,6 +38,7 @@ struct channel_info {
   std::string ladder;
   bool keep_event = false;
   bool encrypted = false; ///< SRT with a passphrase
+  std::string pull_url;   ///< pull: the source URL
   int64_t created_at = 0;
   int64_t expires_at = 0;
   uint64_t media_sequence = 0; ///< of the top rendition's window

@@ -8,6 +8,8 @@
 #include "actors/service_impl.hpp"
 #include "auth/crypto.hpp"
 #include "metrics/log.hpp"
+#include "net/address_policy.hpp"
+#include "net/url.hpp"
 
 namespace fs = std::filesystem;
 
@@ -121,6 +123,17 @@ void service::create_channel(live::channel_config cfg, completion<channel_create
   if (cfg.source == live::source_type::srt && d.cfg.srt_port == 0)
     return done(api_error{api_errc::bad_parameter,
                           "SRT ingest is off on this server (HLSGATE_SRT_PORT=0)"});
+  if (cfg.source == live::source_type::pull) {
+    // A literal address is judged now; a name when each session resolves it.
+    std::string why;
+    auto u = net::parse_url(cfg.pull_url, why);
+    boost::system::error_code ec;
+    if (u && u->host_is_ip &&
+        !net::allowed(boost::asio::ip::make_address(u->host, ec), d.cfg.allow_private_upstreams))
+      return done(api_error{api_errc::bad_parameter,
+                            "source.url: this address is not allowed (link-local never; loopback "
+                            "and private only with HLSGATE_ALLOW_PRIVATE_UPSTREAMS=1)"});
+  }
   if (!d.channels->try_reserve(d.cfg.max_channels))
     return done(api_error{api_errc::limit_exceeded,
                           "HLSGATE_MAX_CHANNELS channels exist already; delete one first"});

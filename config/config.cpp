@@ -65,6 +65,21 @@ option string_option(const char* env, const char* flag, const char* help,
           }};
 }
 
+/// 1/true/on/yes or 0/false/off/no.
+option bool_option(const char* env, const char* flag, const char* help, bool settings::*field) {
+  return {env, flag, help,
+          [=](settings& s, const std::string& v) -> std::string {
+            if (v == "1" || v == "true" || v == "on" || v == "yes")
+              s.*field = true;
+            else if (v == "0" || v == "false" || v == "off" || v == "no")
+              s.*field = false;
+            else
+              return std::string{env} + " must be 1 or 0";
+            return {};
+          },
+          [=](const settings& s) -> std::string { return s.*field ? "1" : "0"; }};
+}
+
 const std::vector<option>& options() {
   static const std::vector<option> opts = {
       string_option("HLSGATE_BIND", "bind", "address to listen on", &settings::bind),
@@ -270,19 +285,14 @@ const std::vector<option>& options() {
          return {};
        },
        [](const settings& s) -> std::string { return s.access_log ? "on" : "off"; }},
-      {"HLSGATE_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private",
-       "1 or 0: deliver webhooks to loopback, private and link-local addresses too (tests, "
-       "a receiver on the same host or network)",
-       [](settings& s, const std::string& v) -> std::string {
-         if (v == "1" || v == "true" || v == "on" || v == "yes")
-           s.webhook_allow_private = true;
-         else if (v == "0" || v == "false" || v == "off" || v == "no")
-           s.webhook_allow_private = false;
-         else
-           return "HLSGATE_WEBHOOK_ALLOW_PRIVATE must be 1 or 0";
-         return {};
-       },
-       [](const settings& s) -> std::string { return s.webhook_allow_private ? "1" : "0"; }},
+      bool_option("HLSGATE_WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private",
+                  "1 or 0: deliver webhooks to loopback and private addresses too (tests, a "
+                  "receiver on the same host or network)",
+                  &settings::webhook_allow_private),
+      bool_option("HLSGATE_ALLOW_PRIVATE_UPSTREAMS", "allow-private-upstreams",
+                  "1 or 0: pull live sources from loopback and private addresses too (tests, "
+                  "a source on the same host or network)",
+                  &settings::allow_private_upstreams),
       unsigned_option<unsigned>("HLSGATE_WEBHOOK_RETRY_BASE_MS", "webhook-retry-base-ms",
                                 "wait before a webhook's first retry, in milliseconds (doubles "
                                 "after each failed attempt, at most 5 minutes, with jitter)",

@@ -106,6 +106,10 @@ struct settings {
   /// HLSGATE_WEBHOOK_ALLOW_PRIVATE: deliver to loopback, private and
   /// link-local addresses too (off: only globally routable ones).
   bool webhook_allow_private = false;
+  /// HLSGATE_ALLOW_PRIVATE_UPSTREAMS: pulled live sources (and every URL
+  /// their playlists name) may be on loopback and private addresses too;
+  /// link-local (cloud metadata) stays refused.
+  bool allow_private_upstreams = false;
   /// HLSGATE_WEBHOOK_RETRY_BASE_MS: wait before the first retry (doubling
   /// after each failed attempt, at most 5 minutes, with jitter).
   unsigned webhook_retry_base_ms = 1000;

@@ -38,12 +38,22 @@ std::string playlist_url(actors::service& svc, const std::string& id, const std:
   return svc.settings().effective_public_url() + "/live/" + id + "/playlist.m3u8?token=" + token;
 }
 
+/// The source as GET /live/{id} shows it: a pulled URL without its query
+/// (where a source's own access tokens usually are).
+json source_json(const actors::channel_info& i) {
+  json s = {{"type", i.source}};
+  if (i.encrypted)
+    s["encrypted"] = true;
+  if (!i.pull_url.empty())
+    s["url"] = i.pull_url.substr(0, i.pull_url.find('?'));
+  return s;
+}
+
 json info_json(const actors::channel_info& i) {
   json j = {{"channel_id", i.channel_id},
             {"name", i.name},
             {"status", live::to_string(i.status)},
-            {"source", i.encrypted ? json{{"type", i.source}, {"encrypted", true}}
-                                   : json{{"type", i.source}}},
+            {"source", source_json(i)},
             {"segment_seconds", i.segment_seconds},
             {"dvr_window_seconds", i.dvr_seconds},
             {"ladder", i.ladder},

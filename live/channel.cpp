@@ -7,6 +7,7 @@
 #include "config/ladder.hpp"
 #include "live/markers.hpp"
 #include "media/names.hpp"
+#include "net/url.hpp"
 
 namespace hlsgate::live {
 
@@ -38,9 +39,18 @@ bool number_in(const json& v, double lo, double hi, double& out) {
 
 std::string parse_source(const json& v, channel_config& out) {
   if (!v.is_object())
-    return "source must be an object {\"type\": \"test\"}, {\"type\": \"rtmp\"} or "
-           "{\"type\": \"srt\"}";
+    return "source must be an object: {\"type\": \"test\"}, {\"type\": \"rtmp\"}, "
+           "{\"type\": \"srt\"} or {\"type\": \"pull\", \"url\": \"https://...\"}";
   for (auto& [k, t] : v.items()) {
+    if (k == "url") {
+      if (!t.is_string())
+        return "source.url must be a string";
+      std::string why;
+      if (!net::parse_url(t.get_ref<const std::string&>(), why))
+        return "source.url: " + why;
+      out.pull_url = t.get<std::string>();
+      continue;
+    }
     if (k == "encrypted") {
       if (!t.is_boolean())
         return "source.encrypted must be true or false";
@@ -59,15 +69,19 @@ std::string parse_source(const json& v, channel_config& out) {
     } else if (type == "srt") {
       out.source = source_type::srt;
     } else if (type == "pull") {
-      return "source type 'pull' is not available yet; use \"test\", \"rtmp\" or \"srt\"";
+      out.source = source_type::pull;
     } else {
-      return "source.type must be \"test\", \"rtmp\" or \"srt\"";
+      return "source.type must be \"test\", \"rtmp\", \"srt\" or \"pull\"";
     }
   }
   if (!v.contains("type"))
     return "source.type is required";
   if (out.encrypted && out.source != source_type::srt)
     return "source.encrypted is for SRT sources";
+  if (out.source == source_type::pull && out.pull_url.empty())
+    return "a pull source needs source.url, an http or https URL";
+  if (out.source != source_type::pull && !out.pull_url.empty())
+    return "source.url is for pull sources";
   return "";
 }
 
@@ -165,6 +179,8 @@ const char* to_string(source_type t) {
     return "rtmp";
   case source_type::srt:
     return "srt";
+  case source_type::pull:
+    return "pull";
   case source_type::test:
     break;
   }
@@ -255,6 +271,7 @@ std::string to_json(const channel_record& r) {
             {"srt_passphrase", r.srt_passphrase},
             {"name", r.config.name},
             {"source", to_string(r.config.source)},
+            {"pull_url", r.config.pull_url},
             {"segment_seconds", r.config.segment_seconds},
             {"dvr_seconds", r.config.dvr_seconds},
             {"ladder", r.config.ladder},
@@ -287,7 +304,14 @@ bool from_json(std::string_view text, channel_record& out) {
       r.config.source = source_type::rtmp;
     else if (source == "srt")
       r.config.source = source_type::srt;
+    else if (source == "pull")
+      r.config.source = source_type::pull;
     else if (source != "test")
+      return false;
+    r.config.pull_url = j.value("pull_url", std::string{}); // absent before pull
+    std::string why;
+    if ((r.config.source == source_type::pull) != !r.config.pull_url.empty() ||
+        (!r.config.pull_url.empty() && !net::parse_url(r.config.pull_url, why)))
       return false;
     r.config.segment_seconds = j.at("segment_seconds").get<double>();
     r.config.dvr_seconds = j.at("dvr_seconds").get<double>();

@@ -15,10 +15,10 @@
 namespace hlsgate::live {
 
 /// Where a channel's pictures come from: the built-in test pattern, RTMP
-/// pushed to the nginx-rtmp application hlsgate reads from, or MPEG-TS
-/// pushed over SRT to hlsgate's own listener. Pull is not built yet:
-/// parse_channel_request refuses it with a reason.
-enum class source_type { test, rtmp, srt };
+/// pushed to the nginx-rtmp application hlsgate reads from, MPEG-TS
+/// pushed over SRT to hlsgate's own listener, or an HLS playlist or
+/// MPEG-TS stream hlsgate pulls from an http(s) URL.
+enum class source_type { test, rtmp, srt, pull };
 const char* to_string(source_type t);
 /// Whether a publisher pushes the source (with the channel's stream key).
 bool pushed(source_type t);
@@ -40,6 +40,9 @@ struct channel_config {
   /// SRT: the publisher must encrypt with a passphrase hlsgate makes
   /// (`"source": {"type": "srt", "encrypted": true}`).
   bool encrypted = false;
+  /// Pull: the http(s) URL of the HLS playlist or MPEG-TS stream
+  /// (`"source": {"type": "pull", "url": "..."}`), as net::parse_url accepts it.
+  std::string pull_url;
 };
 
 /// Parses the body of POST /live: {"name", "source": {"type"}, "segment_seconds",

@@ -36,6 +36,12 @@ enum class source_kind {
                 ///< only; nested opens refused
   stream,       ///< MPEG-TS a publisher pushes to hlsgate (SRT): bytes from
                 ///< a stream_reader, the MPEG-TS demuxer only, nothing opened
+  pull,         ///< an HLS playlist or a continuous MPEG-TS stream at a URL a
+                ///< user gave: every URL (the source, and each playlist,
+                ///< segment or key the HLS demuxer names) is opened by the
+                ///< policy's url_opener, which decides what may be fetched;
+                ///< only the HLS and MPEG-TS demuxers run, and libav opens
+                ///< nothing itself
 };
 
 /// A live byte stream hlsgate reads (an SRT publisher's connection). Read
@@ -47,6 +53,8 @@ public:
   /// a negative AVERROR (a stall, a lost connection). Returns within about a
   /// second of `cancel` (watch) becoming true.
   virtual int read(uint8_t* buf, int size) = 0;
+  /// Where the bytes come from after redirects (readers of a URL), else "".
+  virtual std::string location() const { return {}; }
   /// The flag that stops a blocked read: the ingest session's cancel flag.
   void watch(std::shared_ptr<std::atomic<bool>> cancel) { cancel_ = std::move(cancel); }
 
@@ -55,6 +63,20 @@ protected:
 
 private:
   std::shared_ptr<std::atomic<bool>> cancel_;
+};
+
+/// Opens the URLs of a pulled source (source_kind::pull). Called on the
+/// ingest's thread.
+class url_opener {
+public:
+  virtual ~url_opener() = default;
+  /// A reader of the body of `url` (bytes `first`..`last` when first >= 0;
+  /// last -1 = to the end), or null with a short reason in `why`. `nested`:
+  /// the HLS demuxer asks (a playlist, segment or key), not the channel.
+  virtual std::shared_ptr<stream_reader> open(const std::string& url, int64_t first, int64_t last,
+                                              bool nested, std::string& why) = 0;
+  /// True once the ingest is told to stop: libav's waits give way.
+  virtual bool cancelled() const = 0;
 };
 
 struct open_policy {
@@ -70,10 +92,12 @@ struct open_policy {
   source_kind kind = source_kind::file;
   /// source_kind::test_pattern: its size and rate.
   test_pattern pattern;
-  /// source_kind::live_url: the URL (the input path is ignored).
+  /// source_kind::live_url and pull: the URL (the input path is ignored).
   std::string url;
   /// source_kind::stream: where the bytes come from.
   std::shared_ptr<stream_reader> stream;
+  /// source_kind::pull: what opens `url` and everything it names.
+  std::shared_ptr<url_opener> opener;
 };
 
 /// The policy of files under `root` (no FIFO).

@@ -226,10 +226,18 @@ result<int> open_checked(const std::string& path, const open_policy& policy) {
 
 } // namespace
 
+/// What a pulled source's context carries in its `opaque` (freed with it).
+struct pull_state {
+  std::shared_ptr<url_opener> opener;
+  std::string refused; ///< why the last nested open failed
+};
+
 void input_closer::operator()(AVFormatContext* p) const noexcept {
   AVIOContext* pb = (p->flags & AVFMT_FLAG_CUSTOM_IO) ? p->pb : nullptr;
+  auto* pull = static_cast<pull_state*>(p->opaque); // set by open_pull only
   avformat_close_input(&p);
   free_io(pb);
+  delete pull;
 }
 
 namespace {
@@ -361,6 +369,107 @@ result<input_ptr> open_stream(std::shared_ptr<stream_reader> reader) {
   return result<input_ptr>{std::move(fmt)};
 }
 
+/// Every URL the HLS demuxer opens (a variant playlist, a segment, a key)
+/// goes to the channel's opener, which vets it; byte ranges arrive as the
+/// "offset"/"end_offset" options libav's own http protocol would take.
+int pull_io_open(AVFormatContext* s, AVIOContext** pb, const char* url, int flags,
+                 AVDictionary** options) {
+  auto* ps = static_cast<pull_state*>(s->opaque);
+  if (ps == nullptr || url == nullptr || (flags & AVIO_FLAG_WRITE) != 0)
+    return AVERROR(EPERM);
+  int64_t first = -1, last = -1;
+  if (options != nullptr) {
+    if (auto* e = av_dict_get(*options, "offset", nullptr, 0))
+      first = std::strtoll(e->value, nullptr, 10);
+    if (auto* e = av_dict_get(*options, "end_offset", nullptr, 0); e && first >= 0)
+      last = std::strtoll(e->value, nullptr, 10) - 1;
+    if (first == 0 && last < 0)
+      first = -1;
+  }
+  std::string why;
+  auto reader = ps->opener->open(url, first, last, true, why);
+  if (!reader) {
+    av_log(s, AV_LOG_ERROR, "refused or failed: %s\n", why.c_str());
+    ps->refused = std::move(why);
+    return AVERROR(EPERM);
+  }
+  auto src = std::make_unique<fd_source>();
+  src->stream = std::move(reader);
+  io_ptr io = make_io(std::move(src), false);
+  if (!io)
+    return AVERROR(ENOMEM);
+  *pb = io.release();
+  return 0;
+}
+
+int pull_io_close(AVFormatContext*, AVIOContext* pb) {
+  free_io(pb);
+  return 0;
+}
+
+int pull_interrupted(void* opaque) {
+  return static_cast<pull_state*>(opaque)->opener->cancelled() ? 1 : 0;
+}
+
+/// A pulled source: an HLS playlist (master or media, live or not) whose
+/// every nested open goes through pull_io_open, or a continuous MPEG-TS
+/// stream. Only those two demuxers run (segments are MPEG-TS: the HLS
+/// demuxer hands its own segment reader the same allowlist).
+result<input_ptr> open_pull(const std::string& url, std::shared_ptr<url_opener> opener) {
+  constexpr const char* stage = "open live source";
+  if (!opener)
+    return fail(errc::unsupported_media, "not a live source hlsgate reads", stage, AVERROR(EINVAL));
+  std::string why;
+  auto reader = opener->open(url, -1, -1, false, why);
+  if (!reader) {
+    const std::string text = "the pull source is not available: " + why;
+    return fail(errc::invalid_input, text.c_str(), stage, AVERROR(EIO));
+  }
+  // Relative entries of a redirected playlist are relative to where it is.
+  const std::string base = reader->location().empty() ? url : reader->location();
+  auto src = std::make_unique<fd_source>();
+  src->stream = std::move(reader);
+  io_ptr io = make_io(std::move(src), false);
+  auto ps = std::make_unique<pull_state>();
+  ps->opener = std::move(opener);
+  AVFormatContext* raw = io ? avformat_alloc_context() : nullptr;
+  if (!raw)
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  raw->pb = io.get();
+  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+  raw->io_open = pull_io_open;
+  raw->io_close2 = pull_io_close;
+  raw->interrupt_callback = {pull_interrupted, ps.get()};
+  raw->format_whitelist = av_strdup("hls,mpegts");
+  raw->protocol_whitelist = av_strdup("none");
+  if (!raw->format_whitelist || !raw->protocol_whitelist) {
+    avformat_free_context(raw);
+    return fail(errc::internal, "out of memory", stage, kNoMemory);
+  }
+  raw->opaque = ps.get();
+  AVDictionary* opts = nullptr;
+  av_dict_set(&opts, "analyzeduration", "3000000", 0);
+  av_dict_set(&opts, "http_persistent", "0", 0); // keep-alive would bypass io_open
+  av_dict_set(&opts, "http_multiple", "0", 0);
+  av_dict_set(&opts, "m3u8_hold_counters", "10", 0); // a frozen playlist ends the session
+  av_dict_set(&opts, "max_reload", "10", 0);
+  // On failure avformat_open_input frees the context (not its opaque or I/O).
+  const int e = avformat_open_input(&raw, base.c_str(), nullptr, &opts);
+  av_dict_free(&opts);
+  if (e < 0 && !ps->refused.empty()) {
+    const std::string text = "the pull source names a URL that cannot be read: " + ps->refused;
+    return fail(errc::invalid_input, text.c_str(), stage, e);
+  }
+  if (e < 0)
+    return fail(errc::invalid_input, "the pull source is not an HLS playlist or MPEG-TS", stage, e);
+  input_ptr fmt(raw);
+  io.release(); // freed with the input (input_closer)
+  ps.release(); // likewise
+  if (int e2 = avformat_find_stream_info(fmt.get(), nullptr); e2 < 0)
+    return fail(errc::invalid_input, "could not read the live source", "read stream info", e2);
+  return result<input_ptr>{std::move(fmt)};
+}
+
 } // namespace
 
 result<input_ptr> open_source(const std::string& path, const open_policy& policy) {
@@ -370,6 +479,8 @@ result<input_ptr> open_source(const std::string& path, const open_policy& policy
     return open_live_url(policy.url);
   if (policy.kind == source_kind::stream)
     return open_stream(policy.stream);
+  if (policy.kind == source_kind::pull)
+    return open_pull(policy.url, policy.opener);
   auto fd = open_checked(path, policy);
   if (!fd)
     return fd.err();

@@ -1,9 +1,5 @@
 #include "net/http_post.hpp"
 
-#include <netdb.h>
-#include <netinet/in.h>
-
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -18,6 +14,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "net/address_policy.hpp"
+#include "net/resolve.hpp"
 
 namespace hlsgate::net {
 
@@ -29,7 +26,6 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-using address_list = std::vector<asio::ip::address>;
 using lookup_done = std::function<void(bool ok, address_list)>;
 
 /// Name lookups off the poster's thread. getaddrinfo blocks and cannot be
@@ -62,25 +58,8 @@ public:
 
 private:
   void run(const std::string& host) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* res = nullptr;
     address_list out;
-    const bool ok = ::getaddrinfo(host.c_str(), nullptr, &hints, &res) == 0;
-    for (auto* a = res; ok && a != nullptr; a = a->ai_next) {
-      if (a->ai_family == AF_INET) {
-        auto* sa = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
-        out.push_back(asio::ip::address_v4(ntohl(sa->sin_addr.s_addr)));
-      } else if (a->ai_family == AF_INET6) {
-        auto* sa = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
-        asio::ip::address_v6::bytes_type b;
-        std::memcpy(b.data(), &sa->sin6_addr, b.size());
-        out.push_back(asio::ip::address_v6(b, sa->sin6_scope_id));
-      }
-    }
-    if (res != nullptr)
-      ::freeaddrinfo(res);
+    const bool ok = resolve_host(host, out);
     std::lock_guard lk(mu_);
     auto it = pending_.find(host);
     if (ioc_ == nullptr || it == pending_.end())
@@ -97,15 +76,6 @@ private:
   asio::io_context* ioc_; ///< null once closed
   std::map<std::string, std::vector<lookup_done>> pending_;
 };
-
-std::string describe(const beast::error_code& ec) {
-  if (ec == beast::error::timeout)
-    return "timed out";
-  if (ec.category() == asio::error::get_ssl_category() ||
-      ec.category() == ssl::error::get_stream_category())
-    return "TLS: " + ec.message();
-  return ec.message();
-}
 
 /// One POST: resolve, check, connect, (handshake), write, read the head.
 class exchange : public std::enable_shared_from_this<exchange> {

@@ -56,6 +56,10 @@ std::string url::authority() const {
   return a;
 }
 
+std::string url::text() const {
+  return (tls ? "https://" : "http://") + authority() + target;
+}
+
 std::optional<url> parse_url(std::string_view text, std::string& why) {
   url u;
   if (text.size() > max_url) {
@@ -152,6 +156,37 @@ std::optional<url> parse_url(std::string_view text, std::string& why) {
   }
   u.port = static_cast<uint16_t>(p);
   return u;
+}
+
+std::optional<url> resolve_reference(const url& base, std::string_view ref, std::string& why) {
+  if (const size_t hash = ref.find('#'); hash != std::string_view::npos)
+    ref = ref.substr(0, hash);
+  if (ref.size() > max_url) {
+    why = "URL longer than 2048 bytes";
+    return std::nullopt;
+  }
+  // A scheme: letters, digits, '+', '-', '.' before the first ':' that
+  // comes before any '/', '?'.
+  const size_t colon = ref.find(':');
+  const size_t delim = ref.find_first_of("/?");
+  if (colon != std::string_view::npos && colon > 0 &&
+      (delim == std::string_view::npos || colon < delim))
+    return parse_url(ref, why);
+  const std::string scheme = base.tls ? "https:" : "http:";
+  std::string joined;
+  if (ref.substr(0, 2) == "//") {
+    joined = scheme + std::string{ref};
+  } else if (!ref.empty() && ref.front() == '/') {
+    joined = scheme + "//" + base.authority() + std::string{ref};
+  } else {
+    const std::string_view path = std::string_view{base.target}.substr(0, base.target.find('?'));
+    if (ref.empty() || ref.front() == '?')
+      joined = scheme + "//" + base.authority() + std::string{path} + std::string{ref};
+    else
+      joined = scheme + "//" + base.authority() + std::string{path.substr(0, path.rfind('/') + 1)} +
+               std::string{ref};
+  }
+  return parse_url(joined, why);
 }
 
 } // namespace hlsgate::net

@@ -3,6 +3,8 @@
 // the viewer estimate, and a window restored after a restart.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "live/channel.hpp"
 #include "live/markers.hpp"
 
@@ -63,7 +65,13 @@ TEST(channel_request, refuses_what_it_does_not_know) {
       R"({"name":"a\nb","source":{"type":"test"}})",
       R"({"name":"x","source":{"type":"srt","port":1}})",
       R"({"name":"x","source":{"type":"rtmp","url":"rtmp://10.0.0.1/x"}})",
-      R"({"name":"x","source":{"type":"pull","url":"http://10.0.0.1/"}})",
+      R"({"name":"x","source":{"type":"pull"}})",
+      R"({"name":"x","source":{"type":"pull","url":"ftp://10.0.0.1/"}})",
+      R"({"name":"x","source":{"type":"pull","url":"file:///etc/passwd"}})",
+      R"({"name":"x","source":{"type":"pull","url":"http://user:pw@host/"}})",
+      R"({"name":"x","source":{"type":"pull","url":"http://host/a b"}})",
+      R"({"name":"x","source":{"type":"pull","url":7}})",
+      R"({"name":"x","source":{"type":"test","url":"http://host/"}})",
       R"({"name":"x","source":{}})",
       R"({"name":"x","source":"test"})",
       R"({"name":"x","source":{"type":"test"},"extra":1})",
@@ -134,6 +142,31 @@ TEST(channel_record, round_trips_through_the_store_form) {
   auto text = to_json(r);
   text.replace(text.find("live-"), 5, "xxxx-"); // not a channel folder
   EXPECT_FALSE(from_json(text, back));
+}
+
+TEST(channel_request, pull_sources_round_trip) {
+  channel_config c;
+  ASSERT_EQ(
+      parse_channel_request(
+          R"({"name":"x","source":{"type":"pull","url":"https://cdn.example/a.m3u8?t=1"}})", c),
+      "");
+  EXPECT_EQ(c.source, source_type::pull);
+  EXPECT_EQ(c.pull_url, "https://cdn.example/a.m3u8?t=1");
+  EXPECT_FALSE(pushed(c.source));
+  channel_record r;
+  r.id = "a";
+  r.storage_id = channel_storage_id("0123456789abcdefghij_-");
+  r.config = c;
+  channel_record back;
+  ASSERT_TRUE(from_json(to_json(r), back));
+  EXPECT_EQ(back.config.source, source_type::pull);
+  EXPECT_EQ(back.config.pull_url, c.pull_url);
+  // A stored record whose URL was tampered with is not restored.
+  auto j = nlohmann::json::parse(to_json(r));
+  j["pull_url"] = "file:///etc/passwd";
+  EXPECT_FALSE(from_json(j.dump(), back));
+  j["pull_url"] = "";
+  EXPECT_FALSE(from_json(j.dump(), back));
 }
 
 TEST(channel_request, srt_sources_and_stream_ids) {

@@ -1,4 +1,5 @@
-// URLs, the address policy, and outbound POSTs against listeners on 127.0.0.1.
+// URLs, the address policy, and outbound POSTs and GETs against listeners on
+// 127.0.0.1.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "net/address_policy.hpp"
+#include "net/http_get.hpp"
 #include "net/http_post.hpp"
 #include "net/url.hpp"
 
@@ -145,7 +147,8 @@ TEST(address_policy, classifies_v4_and_v6) {
 /// reading the request head (or never answers when `reply` is empty).
 class listener {
 public:
-  explicit listener(std::string reply) : reply_(std::move(reply)) {
+  /// `hold`: keep the connection open after the reply, until the client closes it.
+  explicit listener(std::string reply, bool hold = false) : reply_(std::move(reply)), hold_(hold) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
@@ -182,13 +185,15 @@ private:
     if (!reply_.empty()) {
       auto w = ::write(c, reply_.data(), reply_.size());
       (void)w;
-    } else {
+    }
+    if (reply_.empty() || hold_) {
       while (::read(c, buf, sizeof buf) > 0) {
       } // hold the connection until the client gives up
     }
     ::close(c);
   }
   std::string reply_;
+  bool hold_ = false;
   int fd_ = -1;
   uint16_t port_ = 0;
   std::thread thread_;
@@ -244,6 +249,145 @@ TEST(http_poster, refuses_private_targets_times_out_and_reports_refusals) {
   EXPECT_EQ(r.status, 0u);
   EXPECT_EQ(r.error, "timed out");
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds{3});
+}
+
+TEST(url, resolves_references_against_a_base) {
+  auto base = *parse("https://cdn.example:8443/live/a/index.m3u8?token=x");
+  auto ref = [&](std::string_view r) {
+    std::string why;
+    auto u = resolve_reference(base, r, why);
+    return u ? u->text() : "refused: " + why;
+  };
+  EXPECT_EQ(ref("seg1.ts?s=1"), "https://cdn.example:8443/live/a/seg1.ts?s=1");
+  EXPECT_EQ(ref("/other/x.ts"), "https://cdn.example:8443/other/x.ts");
+  EXPECT_EQ(ref("//mirror.example/y.ts"), "https://mirror.example/y.ts");
+  EXPECT_EQ(ref("http://plain.example/z.ts#frag"), "http://plain.example/z.ts");
+  EXPECT_EQ(ref("?token=y"), "https://cdn.example:8443/live/a/index.m3u8?token=y");
+  EXPECT_EQ(ref("file:///etc/passwd").rfind("refused: ", 0), 0u);
+  EXPECT_EQ(ref("crypto+http://a/b").rfind("refused: ", 0), 0u);
+  EXPECT_EQ(ref("http://user@a/b").rfind("refused: ", 0), 0u);
+  EXPECT_EQ(ref("a b.ts").rfind("refused: ", 0), 0u);
+}
+
+/// Opens `u` with the reader and reads its whole body (or fails).
+struct fetched {
+  bool opened = false;
+  std::string body, error;
+};
+fetched fetch(const std::string& u, get_request r = {}) {
+  std::string why;
+  r.target = *parse_url(u, why);
+  fetched f;
+  auto reader = http_reader::open(std::move(r), why);
+  if (!reader) {
+    f.error = why;
+    return f;
+  }
+  f.opened = true;
+  uint8_t buf[7]; // small reads: the body comes in several
+  for (;;) {
+    const long n = reader->read(buf, sizeof buf);
+    if (n < 0) {
+      f.error = reader->error();
+      break;
+    }
+    if (n == 0)
+      break;
+    f.body.append(reinterpret_cast<char*>(buf), static_cast<size_t>(n));
+  }
+  return f;
+}
+
+std::string at(const listener& l, const std::string& path = "/") {
+  return "http://127.0.0.1:" + std::to_string(l.port()) + path;
+}
+
+TEST(http_reader, reads_bodies_follows_checked_redirects_and_sends_ranges) {
+  get_request open;
+  open.allow_private = true;
+  listener chunked{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5\r\nhello\r\n9\r\n, chunked\r\n0\r\n\r\n"};
+  auto f = fetch(at(chunked, "/a.m3u8"), open);
+  EXPECT_EQ(f.body, "hello, chunked") << f.error;
+  EXPECT_EQ(chunked.request().rfind("GET /a.m3u8 HTTP/1.1\r\n", 0), 0u);
+
+  listener target{"HTTP/1.1 206 Partial Content\r\nContent-Length: 4\r\n\r\nbody"};
+  listener moved{"HTTP/1.1 302 Found\r\nLocation: " + at(target, "/b.ts") +
+                 "\r\nContent-Length: 0\r\n\r\n"};
+  get_request ranged = open;
+  ranged.range_first = 10;
+  ranged.range_last = 13;
+  f = fetch(at(moved), ranged);
+  EXPECT_EQ(f.body, "body") << f.error;
+  auto req = target.request();
+  EXPECT_EQ(req.rfind("GET /b.ts HTTP/1.1\r\n", 0), 0u) << req;
+  EXPECT_NE(req.find("Range: bytes=10-13\r\n"), std::string::npos) << req;
+
+  // Each hop is checked again: a redirect to the cloud metadata address is
+  // refused even where private addresses are allowed, and so is a scheme
+  // libav would open.
+  for (const std::string location :
+       {"http://169.254.169.254/latest/meta-data/", "file:///etc/passwd", "gopher://127.0.0.1/"}) {
+    listener bad{"HTTP/1.1 301 Moved\r\nLocation: " + location + "\r\nContent-Length: 0\r\n\r\n"};
+    f = fetch(at(bad), open);
+    EXPECT_FALSE(f.opened) << location;
+    EXPECT_NE(f.error.find(location[0] == 'h' ? "address not allowed" : "redirect refused"),
+              std::string::npos)
+        << location << ": " << f.error;
+  }
+}
+
+TEST(http_reader, refuses_private_addresses_errors_and_oversized_bodies) {
+  listener l{"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"};
+  EXPECT_EQ(fetch(at(l)).error, "address not allowed");
+  EXPECT_EQ(fetch("http://localhost:" + std::to_string(l.port()) + "/").error,
+            "address not allowed");
+  get_request open;
+  open.allow_private = true;
+  listener missing{"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"};
+  EXPECT_EQ(fetch(at(missing), open).error, "upstream answered 404");
+  listener big{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'x')};
+  get_request small = open;
+  small.max_body = 50;
+  auto f = fetch(at(big), small);
+  EXPECT_TRUE(f.error == "response too large") << f.error;
+  listener cut{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"};
+  f = fetch(at(cut), open);
+  EXPECT_FALSE(f.error.empty()) << "a body cut short is an error, not an end";
+}
+
+TEST(http_reader, waits_are_bounded_and_give_way_to_cancel) {
+  get_request r;
+  r.allow_private = true;
+  r.open_timeout = std::chrono::milliseconds{300};
+  listener silent{""};
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(fetch(at(silent), r).error, "timed out");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds{3});
+
+  // A stream that stops sending: the read gives up after the idle timeout.
+  listener stalled{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", true};
+  get_request idle = r;
+  idle.idle_timeout = std::chrono::milliseconds{300};
+  t0 = std::chrono::steady_clock::now();
+  auto f = fetch(at(stalled), idle);
+  EXPECT_EQ(f.body, "abc");
+  EXPECT_EQ(f.error, "timed out");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds{3});
+
+  listener held{""};
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  get_request c;
+  c.allow_private = true;
+  c.cancel = cancel;
+  std::thread stopper([&] {
+    held.request(); // the GET arrived
+    cancel->store(true);
+  });
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(fetch(at(held), c).error, "cancelled");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds{3});
+  stopper.join();
 }
 
 } // namespace

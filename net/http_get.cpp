@@ -1,0 +1,292 @@
+#include "net/http_get.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "net/address_policy.hpp"
+#include "net/resolve.hpp"
+
+namespace hlsgate::net {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto slice = std::chrono::milliseconds(200); ///< how often a wait looks at cancel
+
+ssl::context& client_tls() {
+  static ssl::context* ctx = [] {
+    auto* c = new ssl::context(ssl::context::tls_client);
+    c->set_default_verify_paths();
+    c->set_verify_mode(ssl::verify_peer);
+    return c;
+  }();
+  return *ctx;
+}
+
+std::string reason(const beast::error_code& ec) {
+  return ec == bhttp::error::body_limit ? "response too large" : describe(ec);
+}
+
+bool redirect(unsigned status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+} // namespace
+
+struct http_reader::impl {
+  get_request req;
+  url at; ///< the current hop's URL
+  asio::io_context ioc{1};
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
+  std::string error, content_type;
+  uint64_t received = 0;
+  clock::time_point body_deadline = clock::time_point::max();
+
+  beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+
+  void close() {
+    beast::error_code ignored;
+    if (plain || tls)
+      lowest().socket().close(ignored);
+  }
+
+  bool cancelled() const { return req.cancel && req.cancel->load(); }
+
+  /// Runs the operation started on `ioc` until it calls back (setting
+  /// `done`), the deadline passes or the caller cancels; in the last two
+  /// cases the socket is closed, the operation finishes aborted, and
+  /// `error` says why. True when it finished by itself.
+  bool wait(const bool& done, clock::time_point deadline) {
+    ioc.restart();
+    while (!done) {
+      if (cancelled()) {
+        error = "cancelled";
+        break;
+      }
+      const auto now = clock::now();
+      if (now >= deadline) {
+        error = "timed out";
+        break;
+      }
+      ioc.run_one_for(std::min<clock::duration>(deadline - now, slice));
+    }
+    if (done)
+      return true;
+    close();
+    while (!done && ioc.run_one() > 0) {
+    }
+    return false;
+  }
+
+  /// One hop: connect to a checked address of `at`, send the GET, read the
+  /// head. The status, or 0 with `error` set.
+  unsigned hop(clock::time_point deadline) {
+    address_list addresses;
+    if (at.host_is_ip) {
+      beast::error_code ec;
+      addresses.push_back(asio::ip::make_address(at.host, ec));
+      if (ec)
+        return fail("bad address");
+    } else if (!resolve_host(at.host, addresses)) {
+      return fail("cannot resolve the host");
+    }
+    std::vector<tcp::endpoint> endpoints;
+    for (auto& a : addresses)
+      if (allowed(a, req.allow_private))
+        endpoints.emplace_back(a, at.port);
+    if (endpoints.empty())
+      return fail("address not allowed");
+    close();
+    buffer.clear();
+    plain.reset();
+    tls.reset();
+    if (at.tls)
+      tls.emplace(ioc, client_tls());
+    else
+      plain.emplace(ioc);
+    bool done = false;
+    beast::error_code ec;
+    lowest().socket().async_connect(endpoints.front(), [&](beast::error_code e) {
+      ec = e;
+      done = true;
+    });
+    // Every checked address in turn, as asio::async_connect would.
+    for (size_t i = 0;; ++i) {
+      if (!wait(done, deadline))
+        return 0;
+      if (!ec)
+        break;
+      if (i + 1 >= endpoints.size())
+        return fail(describe(ec));
+      lowest().socket().close(ec);
+      done = false;
+      lowest().socket().async_connect(endpoints[i + 1], [&](beast::error_code e) {
+        ec = e;
+        done = true;
+      });
+    }
+    if (tls) {
+      if (!at.host_is_ip)
+        SSL_set_tlsext_host_name(tls->native_handle(), at.host.c_str());
+      tls->set_verify_callback(ssl::host_name_verification(at.host));
+      done = false;
+      tls->async_handshake(ssl::stream_base::client, [&](beast::error_code e) {
+        ec = e;
+        done = true;
+      });
+      if (!wait(done, deadline))
+        return 0;
+      if (ec)
+        return fail(describe(ec));
+    }
+    bhttp::request<bhttp::empty_body> get{bhttp::verb::get, at.target, 11};
+    get.set(bhttp::field::host, at.authority());
+    get.set(bhttp::field::accept, "*/*");
+    get.set(bhttp::field::connection, "close");
+    if (req.range_first >= 0)
+      get.set(bhttp::field::range, "bytes=" + std::to_string(req.range_first) + "-" +
+                                       (req.range_last >= 0 ? std::to_string(req.range_last) : ""));
+    for (auto& [name, value] : req.headers)
+      get.set(name, value);
+    done = false;
+    auto on_io = [&](beast::error_code e, size_t) {
+      ec = e;
+      done = true;
+    };
+    if (tls)
+      bhttp::async_write(*tls, get, on_io);
+    else
+      bhttp::async_write(*plain, get, on_io);
+    if (!wait(done, deadline))
+      return 0;
+    if (ec)
+      return fail(describe(ec));
+    parser.emplace();
+    parser->header_limit(32 * 1024);
+    if (req.max_body > 0)
+      parser->body_limit(req.max_body);
+    else
+      parser->body_limit(boost::none);
+    done = false;
+    if (tls)
+      bhttp::async_read_header(*tls, buffer, *parser, on_io);
+    else
+      bhttp::async_read_header(*plain, buffer, *parser, on_io);
+    if (!wait(done, deadline))
+      return 0;
+    if (ec)
+      return fail(reason(ec));
+    return parser->get().result_int();
+  }
+
+  unsigned fail(std::string why) {
+    error = std::move(why);
+    return 0;
+  }
+};
+
+http_reader::http_reader(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+http_reader::~http_reader() {
+  impl_->close();
+}
+
+std::unique_ptr<http_reader> http_reader::open(get_request req, std::string& why) {
+  auto p = std::make_unique<impl>();
+  p->req = std::move(req);
+  p->at = p->req.target;
+  const auto deadline = clock::now() + p->req.open_timeout;
+  for (unsigned hops = 0;; ++hops) {
+    const unsigned status = p->hop(deadline);
+    if (status == 0) {
+      why = p->error;
+      return nullptr;
+    }
+    if (redirect(status)) {
+      if (hops >= p->req.max_redirects) {
+        why = "too many redirects";
+        return nullptr;
+      }
+      const auto location = p->parser->get()[bhttp::field::location];
+      std::string reason;
+      auto next =
+          resolve_reference(p->at, std::string_view{location.data(), location.size()}, reason);
+      if (!next) {
+        why = "redirect refused: " + reason;
+        return nullptr;
+      }
+      p->at = std::move(*next);
+      continue;
+    }
+    if (status < 200 || status > 299 || (p->req.range_first >= 0 && status != 206)) {
+      why = "upstream answered " + std::to_string(status);
+      return nullptr;
+    }
+    const auto type = p->parser->get()[bhttp::field::content_type];
+    p->content_type.assign(type.data(), type.size());
+    if (p->req.body_timeout.count() > 0)
+      p->body_deadline = clock::now() + p->req.body_timeout;
+    return std::unique_ptr<http_reader>(new http_reader(std::move(p)));
+  }
+}
+
+long http_reader::read(uint8_t* buf, size_t size) {
+  auto& s = *impl_;
+  if (!s.error.empty())
+    return -1;
+  while (!s.parser->is_done()) {
+    auto& body = s.parser->get().body();
+    body.data = buf;
+    body.size = size;
+    bool done = false;
+    beast::error_code ec;
+    auto on_read = [&](beast::error_code e, size_t) {
+      ec = e;
+      done = true;
+    };
+    if (s.tls)
+      bhttp::async_read_some(*s.tls, s.buffer, *s.parser, on_read);
+    else
+      bhttp::async_read_some(*s.plain, s.buffer, *s.parser, on_read);
+    if (!s.wait(done, std::min(s.body_deadline, clock::now() + s.req.idle_timeout)))
+      return -1;
+    if (ec && ec != bhttp::error::need_buffer) {
+      s.error = reason(ec);
+      return -1;
+    }
+    const size_t n = size - body.size;
+    if (n > 0) {
+      s.received += n;
+      return static_cast<long>(n);
+    }
+  }
+  return 0;
+}
+
+const std::string& http_reader::error() const {
+  return impl_->error;
+}
+const std::string& http_reader::content_type() const {
+  return impl_->content_type;
+}
+const url& http_reader::location() const {
+  return impl_->at;
+}
+
+} // namespace hlsgate::net
