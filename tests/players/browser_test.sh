@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 api_token="$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
-HLSGATE_DATA_DIR="$work/data" HLSGATE_PORT=0 HLSGATE_SRT_PORT=0 HLSGATE_BIND=127.0.0.1 \
+HLSGATE_DATA_DIR="$work/data" HLSGATE_PORT=0 HLSGATE_SRT_PORT=0 HLSGATE_BIND=127.0.0.1 HLSGATE_ALLOW_PRIVATE_UPSTREAMS=1 \
   HLSGATE_API_TOKEN="$api_token" HLSGATE_LADDER="360:700k,240:300k" HLSGATE_THUMBNAIL_SECONDS=2 \
   HLSGATE_SEGMENT_SECONDS=2 "$bin" >"$work/out" 2>"$work/log" &
 pid=$!

@@ -271,6 +271,8 @@ async function main() {
     await page.$eval('#live-ladder', (e) => { e.value = '240:300k'; });
     await page.$eval('#live-segment', (e) => { e.value = '1'; });
     await page.$eval('#live-dvr', (e) => { e.value = '30'; });
+    // It pulls the first channel's (ended) playlist over HTTP, as an upstream would be.
+    await page.$eval('#live-pull-url', (e, u) => { e.value = u; }, base + '/live/' + id + '/playlist.m3u8?token=' + token);
     await page.click('#live-create');
     const second = await until('the new channel\'s page', 10000, () => page.evaluate(() => {
       const h = /^#\/live\/([A-Za-z0-9_-]+)\?token=/.exec(location.hash);
@@ -279,6 +281,9 @@ async function main() {
     const e2 = await page.evaluate((i) => window.hlsgate.channels.get(i), second);
     check(e2 && e2.admin_key && e2.access_token && e2.name === 'Made in the admin page', 'new channel kept ' + JSON.stringify(e2));
     await until('its heading', 5000, () => page.$eval('#live-h', (e) => e.textContent === 'Made in the admin page'));
+    const pulled = (await apiFetch('/live/' + second, { headers: { Authorization: 'Bearer ' + apiToken } })).body;
+    check(pulled.source && pulled.source.type === 'pull' && !String(pulled.source.url).includes('token'), 'a pull channel, its source URL without the token: ' + JSON.stringify(pulled.source));
+    await page.waitForFunction(() => window.hlsgateCurrentPlayer && window.hlsgateCurrentPlayer.video.currentTime > 0.5, { timeout: 30000 });
     // A new viewer token: the page moves to it, the old one is refused.
     await page.click('#refresh-token');
     await page.waitForSelector('#confirm[open]', { timeout: 5000 });

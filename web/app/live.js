@@ -427,10 +427,12 @@
     const ladder = el('input', { id: 'live-ladder', type: 'text', required: '', value: '360:800k' });
     const seg = el('input', { id: 'live-segment', type: 'number', min: '1', max: '10', step: '1', value: '2', required: '' });
     const dvr = el('input', { id: 'live-dvr', type: 'number', min: '6', max: '86400', step: '1', value: '300', required: '' });
-    const create = el('button', { type: 'submit', id: 'live-create', text: 'Create test channel' });
+    const pull = el('input', { id: 'live-pull-url', type: 'url', maxlength: '2048', placeholder: 'https://…/index.m3u8 — empty: the test pattern' });
+    const create = el('button', { type: 'submit', id: 'live-create', text: 'Create channel' });
     const err = el('p', { class: 'error', role: 'alert' });
-    const form = el('form', { id: 'live-form', class: 'live-form', 'aria-label': 'New test channel' }, [
+    const form = el('form', { id: 'live-form', class: 'live-form', 'aria-label': 'New channel' }, [
       el('div', { class: 'field' }, [el('label', { for: 'live-name', text: 'Name' }), name]),
+      el('div', { class: 'field grow' }, [el('label', { for: 'live-pull-url', text: 'Pull from URL (HLS or MPEG-TS, http or https)' }), pull]),
       el('div', { class: 'field' }, [el('label', { for: 'live-ladder', text: 'Ladder (height:bitrate, …)' }), ladder]),
       el('div', { class: 'field' }, [el('label', { for: 'live-segment', text: 'Segment seconds' }), seg]),
       el('div', { class: 'field' }, [el('label', { for: 'live-dvr', text: 'DVR window seconds' }), dvr]),
@@ -482,7 +484,8 @@
         err.textContent = '';
         let c;
         try {
-          c = await api.live.create(cred, { name: name.value.trim(), source: { type: 'test' }, ladder: ladder.value.trim(),
+          const url = pull.value.trim();
+          c = await api.live.create(cred, { name: name.value.trim(), source: url ? { type: 'pull', url } : { type: 'test' }, ladder: ladder.value.trim(),
             segment_seconds: Number(seg.value), dvr_window_seconds: Number(dvr.value) });
         } catch (x) {
           err.textContent = x.message;
@@ -497,7 +500,7 @@
     refresh.addEventListener('click', () => once(refresh, load));
     return el('section', { class: 'card', 'aria-labelledby': 'live-admin-h' }, [
       el('div', { class: 'row spread' }, [el('h2', { id: 'live-admin-h', text: 'Live channels' }), refresh]),
-      el('p', { class: 'hint', text: 'A test channel plays a test pattern with a clock and a tone, with a marker every 30 s. The keys of the channels created here are kept in this browser (localStorage).' }),
+      el('p', { class: 'hint', text: 'Without a URL the channel plays a test pattern with a clock and a tone, with a marker every 30 s; with one it relays that HLS playlist or MPEG-TS stream through its own ladder. The keys of the channels created here are kept in this browser (localStorage).' }),
       form, err,
       el('div', { class: 'table-wrap' }, [el('table', { class: 'media-table' }, [
         el('caption', { class: 'visually-hidden', text: 'Every live channel on this server, newest first' }),
