@@ -373,8 +373,11 @@ void on_tick(channel_ptr self) {
   }
   for (size_t i = 0; i < st.windows.size(); ++i) {
     auto expired = st.windows[i].take_expired(t);
-    if (!(i == 0 && st.record.config.keep_event)) // a kept event's top rendition stays
-      delete_files(self, i, expired);
+    if (i == 0 && st.record.config.keep_event) // a kept event's top rendition stays
+      expired.erase(std::remove_if(expired.begin(), expired.end(),
+                                   [&](const std::string& n) { return st.kept_names.count(n); }),
+                    expired.end());
+    delete_files(self, i, expired);
   }
   if (st.lost_since > 0 &&
       t - st.lost_since >= int64_t{st.env->cfg.live_reconnect_seconds} * 1000) {
@@ -550,11 +553,9 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
         if (!may_manage(self, who, err))
           return done(std::move(err));
         auto plan = plan_archive(self);
-        if (!plan)
-          return done(api_error{api_errc::internal, "Cannot read the event's segments"});
-        if (plan->segments.empty())
+        if (plan.segments.empty())
           return done(api_error{api_errc::not_ready, "The channel has no segment to archive yet"});
-        done(std::move(*plan));
+        done(std::move(plan));
       },
       [self](run_atom) {
         auto& st = self->state;

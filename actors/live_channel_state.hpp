@@ -7,10 +7,12 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "actors/live_channel.hpp"
@@ -54,8 +56,14 @@ struct channel_state {
   int64_t next_test_marker = 0;
   uint64_t test_markers = 0;
   int64_t lost_since = 0; ///< unix ms the source went away after being live (0: not lost)
-  bool gone = false;      ///< deleted or expired: waiting for the ingest to end
-  bool draining = false;  ///< shutting down: no new session
+  /// keep_event: the kept segments of the top rendition (oldest first), as
+  /// recorded in the store, their names and their length. At most
+  /// HLSGATE_MAX_SOURCE_SECONDS (the longest archive) are kept.
+  std::deque<live::live_segment> kept;
+  std::unordered_set<std::string> kept_names;
+  double kept_seconds = 0;
+  bool gone = false;     ///< deleted or expired: waiting for the ingest to end
+  bool draining = false; ///< shutting down: no new session
   static inline const char* name = "live_channel";
 
   ~channel_state() {
@@ -85,12 +93,13 @@ bool persist(channel_ptr self);
 void restore_windows(channel_ptr self);
 
 /// A channel that keeps its event: records the top rendition's newest
-/// segment, whose file then outlives the window.
+/// segment, whose file then outlives the window; the oldest go once the
+/// kept event is longer than HLSGATE_MAX_SOURCE_SECONDS.
 void keep_event_segment(channel_ptr self);
 
 /// The files an archive joins: the top rendition's window, or, for a
-/// channel that keeps its event, every segment of it; empty before the
-/// first; nullopt when the kept event cannot be read from the store.
-std::optional<archive_plan> plan_archive(channel_ptr self);
+/// channel that keeps its event, every kept segment of it (the window when
+/// none could be read back after a restart); empty before the first.
+archive_plan plan_archive(channel_ptr self);
 
 } // namespace hlsgate::actors

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <optional>
@@ -33,9 +34,47 @@ void keep_event_segment(channel_ptr self) {
   auto& st = self->state;
   if (st.windows.empty() || st.windows[0].segments().empty())
     return;
-  if (auto s = st.env->store->add_event_segment(st.record.id, st.windows[0].segments().back()); !s)
+  const auto& seg = st.windows[0].segments().back();
+  if (auto s = st.env->store->add_event_segment(st.record.id, seg); !s) {
     logging::error("cannot record a live event's segment",
                    {{"channel_id", st.record.id}, {"detail", s.err().detail}});
+    return;
+  }
+  st.kept.push_back(seg);
+  st.kept_names.insert(seg.uri);
+  st.kept_seconds += seg.duration;
+  // No archive can be longer than HLSGATE_MAX_SOURCE_SECONDS: the oldest
+  // segments beyond it go (their rows first, then the files the window no
+  // longer lists; the tick deletes the others when their grace ends). One
+  // segment of margin: the joined file's container duration (what the
+  // upload's limit check measures) runs a little past the segments' sum.
+  const double cap = std::max(st.record.config.segment_seconds,
+                              st.env->cfg.max_source_seconds - st.record.config.segment_seconds);
+  size_t drop = 0;
+  double seconds = st.kept_seconds;
+  while (drop + 1 < st.kept.size() && seconds > cap)
+    seconds -= st.kept[drop++].duration;
+  if (drop == 0)
+    return;
+  if (auto s = st.env->store->drop_event_segments(st.record.id, st.kept[drop - 1].sequence); !s) {
+    logging::error("cannot drop a live event's oldest segments",
+                   {{"channel_id", st.record.id}, {"detail", s.err().detail}});
+    return;
+  }
+  std::unordered_set<std::string> in_window;
+  for (auto& s : st.windows[0].segments())
+    in_window.insert(s.uri);
+  for (auto& s : st.windows[0].retired())
+    in_window.insert(s.uri);
+  const auto dir = folder(self) / st.record.renditions[0].name;
+  std::error_code ec;
+  for (size_t i = 0; i < drop; ++i) {
+    st.kept_names.erase(st.kept.front().uri);
+    if (in_window.count(st.kept.front().uri) == 0)
+      fs::remove(dir / st.kept.front().uri, ec);
+    st.kept.pop_front();
+  }
+  st.kept_seconds = seconds;
 }
 
 /// The record with the windows as they are now, written durably.
@@ -68,11 +107,16 @@ void restore_windows(channel_ptr self) {
     bool sweep = true;
     const bool top = st.windows.empty(); // renditions[0]: the one an event keeps
     if (top && st.record.config.keep_event) {
-      if (auto kept = kept_event(self))
-        for (auto& s : *kept)
+      if (auto kept = kept_event(self)) {
+        for (auto& s : *kept) {
           keep.insert(s.uri);
-      else
+          st.kept_names.insert(s.uri);
+          st.kept_seconds += s.duration;
+          st.kept.push_back(std::move(s));
+        }
+      } else {
         sweep = false; // which files are the event's is unknown: delete none
+      }
     }
     for (auto& s : rs.listed)
       keep.insert(s.uri);
@@ -97,7 +141,7 @@ void restore_windows(channel_ptr self) {
   }
 }
 
-std::optional<archive_plan> plan_archive(channel_ptr self) {
+archive_plan plan_archive(channel_ptr self) {
   auto& st = self->state;
   archive_plan p{st.record.id, st.record.config.name, st.record.config.ladder, 0, {}};
   if (st.windows.empty() || !media::is_rendition_name(st.record.renditions[0].name))
@@ -107,14 +151,10 @@ std::optional<archive_plan> plan_archive(channel_ptr self) {
     p.segments.push_back({(dir / seg.uri).string(), seg.discontinuity});
     p.seconds += seg.duration;
   };
-  if (st.record.config.keep_event) {
-    auto kept = kept_event(self);
-    if (!kept)
-      return std::nullopt;
-    for (auto& seg : *kept)
+  if (st.record.config.keep_event && !st.kept.empty()) {
+    for (auto& seg : st.kept)
       add(seg);
-    if (!p.segments.empty())
-      return p;
+    return p;
   }
   for (auto& seg : st.windows[0].segments())
     add(seg);

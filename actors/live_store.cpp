@@ -11,7 +11,8 @@ namespace hlsgate::actors {
 struct live_store::impl {
   std::mutex mu;
   std::unique_ptr<sqlite_db> db;
-  stmt_ptr put_channel, del_channel, del_markers, put_marker, del_marker, add_event, del_events;
+  stmt_ptr put_channel, del_channel, del_markers, put_marker, del_marker, add_event, del_events,
+      drop_events;
 };
 
 live_store::live_store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -44,8 +45,10 @@ media::result<std::unique_ptr<live_store>> live_store::open(const std::string& p
                             " (channel_id, seq, uri, duration, discontinuity)"
                             " VALUES (?1, ?2, ?3, ?4, ?5)");
   p->del_events = db.prepare("DELETE FROM live_event_segments WHERE channel_id = ?1");
+  p->drop_events =
+      db.prepare("DELETE FROM live_event_segments WHERE channel_id = ?1 AND seq <= ?2");
   if (!p->put_channel || !p->del_channel || !p->del_markers || !p->put_marker || !p->del_marker ||
-      !p->add_event || !p->del_events)
+      !p->add_event || !p->del_events || !p->drop_events)
     return db.fail("cannot prepare the live statements");
   return std::unique_ptr<live_store>{new live_store(std::move(p))};
 }
@@ -110,6 +113,19 @@ media::status live_store::add_event_segment(const std::string& channel_id,
   b.int64(5, s.discontinuity ? 1 : 0);
   if (!b.ok() || !step_done(st))
     return impl_->db->fail("cannot write an event segment");
+  return media::ok_status();
+}
+
+media::status live_store::drop_event_segments(const std::string& channel_id,
+                                              uint64_t last_sequence) {
+  std::lock_guard lk(impl_->mu);
+  auto* st = impl_->drop_events.get();
+  sqlite3_reset(st);
+  binder b{st};
+  b.text(1, channel_id);
+  b.int64(2, static_cast<int64_t>(last_sequence));
+  if (!b.ok() || !step_done(st))
+    return impl_->db->fail("cannot drop event segments");
   return media::ok_status();
 }
 

@@ -33,6 +33,8 @@ public:
   /// A channel that keeps its whole event (`keep_event`): one more segment
   /// of its top rendition, kept on disk after it leaves the window.
   media::status add_event_segment(const std::string& channel_id, const live::live_segment& s);
+  /// A kept event outgrew its cap: its segments up to `last_sequence` go.
+  media::status drop_event_segments(const std::string& channel_id, uint64_t last_sequence);
   /// Every kept segment of the channel, oldest first.
   media::result<std::vector<live::live_segment>> load_event_segments(const std::string& channel_id);
 

@@ -62,10 +62,20 @@ TEST(live_store, event_segments_come_back_in_order_and_go_with_their_channel) {
   // Recording the same segment twice keeps one row.
   ASSERT_TRUE(db.add_event_segment("chan", segment(1)));
   EXPECT_EQ(db.load_event_segments("chan")->size(), 3u);
+  // An event past its cap loses its oldest rows, and only its own.
+  ASSERT_TRUE(db.add_event_segment("other", segment(1)));
+  ASSERT_TRUE(db.drop_event_segments("chan", 1));
+  kept = db.load_event_segments("chan");
+  ASSERT_TRUE(kept);
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].sequence, 2u);
+  EXPECT_EQ(db.load_event_segments("other")->size(), 2u);
+  ASSERT_TRUE(db.add_event_segment("chan", segment(0)));
+  ASSERT_TRUE(db.add_event_segment("chan", segment(1)));
 
   ASSERT_TRUE(db.remove_channel("chan"));
   EXPECT_TRUE(db.load_event_segments("chan")->empty());
-  EXPECT_EQ(db.load_event_segments("other")->size(), 1u) << "another channel's stay";
+  EXPECT_EQ(db.load_event_segments("other")->size(), 2u) << "another channel's stay";
   auto channels = db.load_channels();
   ASSERT_TRUE(channels);
   EXPECT_TRUE(channels->empty());

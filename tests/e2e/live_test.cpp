@@ -169,6 +169,31 @@ TEST_F(live, keep_event_archives_the_whole_event_across_a_restart) {
   EXPECT_FALSE(fs::exists(first.parent_path().parent_path())) << "deleted with its channel";
 }
 
+TEST_F(live, a_kept_event_is_capped_at_the_longest_archive) {
+  env["HLSGATE_MAX_SOURCE_SECONDS"] = "8";
+  start();
+  auto ch = create(R"(,"keep_event":true)");
+  const std::string id = ch["channel_id"];
+  const header_list admin{{"X-Admin-Key", ch["admin_key"].get<std::string>()}};
+  // 20 one-second segments have left the 6 s window: an uncapped event
+  // would keep all of them.
+  poll(ch, [](const live_playlist& p) { return p.media_sequence >= 20; });
+  const auto dir = channel_dir() / "v0";
+  EXPECT_FALSE(fs::exists(dir / "seg_00000.ts")) << "the oldest kept segments went";
+  size_t files = 0;
+  for (auto& e : fs::directory_iterator(dir))
+    files += e.path().extension() == ".ts";
+  // The 7 kept seconds overlap what the window lists and keeps in its
+  // grace; an uncapped event would have kept all 26 or more.
+  EXPECT_LT(files, 20u);
+  std::printf("[ measure ] segment files of a capped 8 s event after 20 s: %zu\n", files);
+  auto r = http_request(port(), "POST", "/live/" + id + "/archive", admin);
+  ASSERT_EQ(r.status, 202u) << r.body;
+  const double seconds = archive_seconds(parse_json(r));
+  EXPECT_GE(seconds, 5.5);
+  EXPECT_LE(seconds, 8.0) << "at most HLSGATE_MAX_SOURCE_SECONDS";
+}
+
 TEST_F(live, channels_and_markers_survive_a_restart) {
   start();
   auto ch = create();
