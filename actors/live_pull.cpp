@@ -1,9 +1,10 @@
 #include "actors/live_pull.hpp"
 
 #include <cerrno>
-#include <cstring>
 #include <string>
+#include <string_view>
 
+#include "live/pull_guard.hpp"
 #include "metrics/log.hpp"
 #include "net/http_get.hpp"
 
@@ -13,36 +14,35 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// A playlist is small: one whose body starts like one is cut off here
-/// (the HLS demuxer keeps every entry it reads in memory).
-constexpr uint64_t max_playlist_bytes = 4u << 20;
-/// A segment (or key) the HLS demuxer names; a continuous stream (the
-/// source itself, when it is not a playlist) has no size limit.
+/// A segment (or key, or init section) the HLS demuxer names; a playlist is
+/// bounded by live::playlist_guard, and a continuous MPEG-TS stream (the
+/// source itself, when it is not a playlist) by nothing but its idle time.
 constexpr uint64_t max_segment_bytes = 64u << 20;
+
+/// Why the session's last open or read failed: shared by the opener and
+/// the readers it made (all on the ingest's thread).
+using failure_note = std::string;
 
 /// The body of one GET as the demuxer reads it.
 class http_stream final : public media::stream_reader {
 public:
-  explicit http_stream(std::unique_ptr<net::http_reader> r) : r_(std::move(r)) {}
+  http_stream(std::unique_ptr<net::http_reader> r, std::shared_ptr<failure_note> note)
+      : r_(std::move(r)), note_(std::move(note)) {}
 
   int read(uint8_t* buf, int size) override {
     if (size <= 0)
       return 0;
     const long n = r_->read(buf, static_cast<size_t>(size));
-    if (n < 0) {
-      logging::warn("pulled source read failed", {{"reason", r_->error()}});
-      return -EIO;
+    if (n < 0)
+      return failed(r_->error());
+    if (n > 0 && !typed_) {
+      typed_ = true;
+      playlist_ = !live::starts_mpegts(buf[0]);
     }
-    if (first_ && n > 0) {
-      first_ = false;
-      constexpr char tag[] = "#EXTM3U";
-      if (static_cast<size_t>(n) >= sizeof tag - 1 && std::memcmp(buf, tag, sizeof tag - 1) == 0)
-        limit_ = max_playlist_bytes;
-    }
-    read_ += static_cast<uint64_t>(n);
-    if (limit_ > 0 && read_ > limit_) {
-      logging::warn("pulled playlist too large", {{"limit_bytes", std::to_string(limit_)}});
-      return -EIO;
+    if (playlist_) {
+      if (auto why = guard_.feed({reinterpret_cast<const char*>(buf), static_cast<size_t>(n)});
+          !why.empty())
+        return failed(why);
     }
     return static_cast<int>(n);
   }
@@ -50,10 +50,16 @@ public:
   std::string location() const override { return r_->location().text(); }
 
 private:
+  int failed(const std::string& why) {
+    logging::warn("pulled source read failed", {{"reason", why}});
+    *note_ = why;
+    return -EIO;
+  }
+
   std::unique_ptr<net::http_reader> r_;
-  bool first_ = true;
-  uint64_t read_ = 0;
-  uint64_t limit_ = 0;
+  std::shared_ptr<failure_note> note_;
+  bool typed_ = false, playlist_ = false;
+  live::playlist_guard guard_;
 };
 
 class pull_opener final : public media::url_opener {
@@ -66,6 +72,7 @@ public:
     auto u = net::parse_url(text, why);
     if (!u) {
       why = "URL refused: " + why;
+      *note_ = why;
       return nullptr;
     }
     net::get_request req;
@@ -82,16 +89,20 @@ public:
       req.body_timeout = 60s;
     }
     auto r = net::http_reader::open(std::move(req), why);
-    if (!r)
+    if (!r) {
+      *note_ = why;
       return nullptr;
-    return std::make_shared<http_stream>(std::move(r));
+    }
+    return std::make_shared<http_stream>(std::move(r), note_);
   }
 
   bool cancelled() const override { return cancel_ && cancel_->load(); }
+  std::string last_failure() const override { return *note_; }
 
 private:
   bool allow_private_;
   std::shared_ptr<std::atomic<bool>> cancel_;
+  std::shared_ptr<failure_note> note_ = std::make_shared<failure_note>();
 };
 
 } // namespace

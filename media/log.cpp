@@ -42,9 +42,39 @@ void deliver(int level, std::string_view line) {
     std::lock_guard<std::mutex> lk(g_mutex);
     sink = g_sink;
   }
-  if (sink && *sink)
-    (*sink)(level, line);
+  if (!sink || !*sink)
+    return;
+  if (line.find("://") == std::string_view::npos)
+    return (*sink)(level, line);
+  (*sink)(level, redact_url_queries(line));
 }
+
+} // namespace
+
+std::string redact_url_queries(std::string_view line) {
+  std::string out;
+  out.reserve(line.size());
+  size_t i = 0;
+  while (i < line.size()) {
+    const size_t scheme = line.find("://", i);
+    if (scheme == std::string_view::npos)
+      break;
+    const size_t end = line.find_first_of(" \t'\"]>", scheme);
+    const size_t stop = end == std::string_view::npos ? line.size() : end;
+    const size_t query = line.find('?', scheme);
+    if (query != std::string_view::npos && query < stop) {
+      out.append(line.substr(i, query - i));
+      out.append("?…");
+    } else {
+      out.append(line.substr(i, stop - i));
+    }
+    i = stop;
+  }
+  out.append(line.substr(std::min(i, line.size())));
+  return out;
+}
+
+namespace {
 
 void callback(void* avcl, int level, const char* fmt, va_list vl) {
   // The bits above 8 carry the colour some callers ask for (AV_LOG_C).

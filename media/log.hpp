@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace hlsgate::media {
@@ -29,5 +30,11 @@ using log_sink = std::function<void(int level, std::string_view line)>;
 /// and none to stderr (an empty sink drops them all). Replaces an earlier
 /// sink; thread-safe. Without a sink, libav prints errors to stderr.
 void set_log_sink(log_sink sink, int max_level = log_level::warning);
+
+/// `line` with the query of every URL in it ("scheme://...?QUERY" up to a
+/// space, a quote, ']' or '>') replaced by "?…": the HLS demuxer names the URLs it
+/// fails to open, and a pulled source's tokens live in their queries. The
+/// sink receives lines already redacted. Pure.
+std::string redact_url_queries(std::string_view line);
 
 } // namespace hlsgate::media

@@ -77,6 +77,8 @@ public:
                                               bool nested, std::string& why) = 0;
   /// True once the ingest is told to stop: libav's waits give way.
   virtual bool cancelled() const = 0;
+  /// Why the last open or read of one of its URLs failed ("" if none did).
+  virtual std::string last_failure() const = 0;
 };
 
 struct open_policy {

@@ -229,7 +229,6 @@ result<int> open_checked(const std::string& path, const open_policy& policy) {
 /// What a pulled source's context carries in its `opaque` (freed with it).
 struct pull_state {
   std::shared_ptr<url_opener> opener;
-  std::string refused; ///< why the last nested open failed
 };
 
 void input_closer::operator()(AVFormatContext* p) const noexcept {
@@ -381,8 +380,11 @@ int pull_io_open(AVFormatContext* s, AVIOContext** pb, const char* url, int flag
   if (options != nullptr) {
     if (auto* e = av_dict_get(*options, "offset", nullptr, 0))
       first = std::strtoll(e->value, nullptr, 10);
-    if (auto* e = av_dict_get(*options, "end_offset", nullptr, 0); e && first >= 0)
+    if (auto* e = av_dict_get(*options, "end_offset", nullptr, 0); e && first >= 0) {
       last = std::strtoll(e->value, nullptr, 10) - 1;
+      if (last < first)
+        return AVERROR_INVALIDDATA; // an empty byte range names nothing
+    }
     if (first == 0 && last < 0)
       first = -1;
   }
@@ -390,7 +392,6 @@ int pull_io_open(AVFormatContext* s, AVIOContext** pb, const char* url, int flag
   auto reader = ps->opener->open(url, first, last, true, why);
   if (!reader) {
     av_log(s, AV_LOG_ERROR, "refused or failed: %s\n", why.c_str());
-    ps->refused = std::move(why);
     return AVERROR(EPERM);
   }
   auto src = std::make_unique<fd_source>();
@@ -456,17 +457,23 @@ result<input_ptr> open_pull(const std::string& url, std::shared_ptr<url_opener> 
   // On failure avformat_open_input frees the context (not its opaque or I/O).
   const int e = avformat_open_input(&raw, base.c_str(), nullptr, &opts);
   av_dict_free(&opts);
-  if (e < 0 && !ps->refused.empty()) {
-    const std::string text = "the pull source names a URL that cannot be read: " + ps->refused;
-    return fail(errc::invalid_input, text.c_str(), stage, e);
-  }
+  // The HLS demuxer takes a failed read for the end of a playlist: what
+  // the opener saw fail is the better reason.
+  const url_opener& notes = *ps->opener;
+  auto failed = [&](const char* otherwise, const char* at, int code) {
+    const std::string why = notes.last_failure();
+    const std::string text = "the pull source or a URL it names cannot be read: " + why;
+    return fail(errc::invalid_input, why.empty() ? otherwise : text.c_str(), at, code);
+  };
   if (e < 0)
-    return fail(errc::invalid_input, "the pull source is not an HLS playlist or MPEG-TS", stage, e);
+    return failed("the pull source is not an HLS playlist or MPEG-TS", stage, e);
   input_ptr fmt(raw);
   io.release(); // freed with the input (input_closer)
   ps.release(); // likewise
   if (int e2 = avformat_find_stream_info(fmt.get(), nullptr); e2 < 0)
-    return fail(errc::invalid_input, "could not read the live source", "read stream info", e2);
+    return failed("could not read the live source", "read stream info", e2);
+  if (fmt->nb_streams == 0)
+    return failed("the pull source has no audio or video", "read stream info", AVERROR_INVALIDDATA);
   return result<input_ptr>{std::move(fmt)};
 }
 

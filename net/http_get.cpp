@@ -1,7 +1,10 @@
 #include "net/http_get.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -41,6 +44,15 @@ std::string reason(const beast::error_code& ec) {
   return ec == bhttp::error::body_limit ? "response too large" : describe(ec);
 }
 
+/// A name lookup on a thread of its own (getaddrinfo cannot be cancelled):
+/// a caller that stops waiting leaves it to finish and be dropped.
+struct lookup {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false, ok = false;
+  address_list found;
+};
+
 bool redirect(unsigned status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
@@ -68,6 +80,35 @@ struct http_reader::impl {
   }
 
   bool cancelled() const { return req.cancel && req.cancel->load(); }
+
+  /// Every address of `host`, within the deadline and the caller's cancel.
+  bool resolve(const std::string& host, clock::time_point deadline, address_list& out) {
+    auto l = std::make_shared<lookup>();
+    std::thread([l, host] {
+      address_list a;
+      const bool ok = resolve_host(host, a);
+      std::lock_guard lk(l->mu);
+      l->ok = ok;
+      l->found = std::move(a);
+      l->done = true;
+      l->cv.notify_all();
+    }).detach();
+    std::unique_lock lk(l->mu);
+    while (!l->done) {
+      const auto now = clock::now();
+      if (cancelled() || now >= deadline) {
+        error = cancelled() ? "cancelled" : "timed out";
+        return false;
+      }
+      l->cv.wait_for(lk, std::min<clock::duration>(deadline - now, slice));
+    }
+    if (!l->ok) {
+      error = "cannot resolve the host";
+      return false;
+    }
+    out = std::move(l->found);
+    return true;
+  }
 
   /// Runs the operation started on `ioc` until it calls back (setting
   /// `done`), the deadline passes or the caller cancels; in the last two
@@ -104,8 +145,8 @@ struct http_reader::impl {
       addresses.push_back(asio::ip::make_address(at.host, ec));
       if (ec)
         return fail("bad address");
-    } else if (!resolve_host(at.host, addresses)) {
-      return fail("cannot resolve the host");
+    } else if (!resolve(at.host, deadline, addresses)) {
+      return 0;
     }
     std::vector<tcp::endpoint> endpoints;
     for (auto& a : addresses)
@@ -224,6 +265,10 @@ std::unique_ptr<http_reader> http_reader::open(get_request req, std::string& why
         return nullptr;
       }
       const auto location = p->parser->get()[bhttp::field::location];
+      if (location.empty()) {
+        why = "redirect without a location";
+        return nullptr;
+      }
       std::string reason;
       auto next =
           resolve_reference(p->at, std::string_view{location.data(), location.size()}, reason);
@@ -231,10 +276,15 @@ std::unique_ptr<http_reader> http_reader::open(get_request req, std::string& why
         why = "redirect refused: " + reason;
         return nullptr;
       }
+      if (p->at.tls && !next->tls) {
+        why = "redirect refused: from https to http";
+        return nullptr;
+      }
       p->at = std::move(*next);
       continue;
     }
-    if (status < 200 || status > 299 || (p->req.range_first >= 0 && status != 206)) {
+    // A range from byte 0 may come back whole (the reader stops at its end).
+    if (status < 200 || status > 299 || (p->req.range_first > 0 && status != 206)) {
       why = "upstream answered " + std::to_string(status);
       return nullptr;
     }
@@ -266,6 +316,16 @@ long http_reader::read(uint8_t* buf, size_t size) {
       bhttp::async_read_some(*s.plain, s.buffer, *s.parser, on_read);
     if (!s.wait(done, std::min(s.body_deadline, clock::now() + s.req.idle_timeout)))
       return -1;
+    if (ec == ssl::error::stream_truncated && s.parser->need_eof()) {
+      // A TLS peer that ends a body read to its end without close_notify.
+      beast::error_code eof;
+      s.parser->put_eof(eof);
+      if (eof) {
+        s.error = reason(eof);
+        return -1;
+      }
+      ec = {};
+    }
     if (ec && ec != bhttp::error::need_buffer) {
       s.error = reason(ec);
       return -1;

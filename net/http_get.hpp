@@ -4,9 +4,11 @@
 // address is connected to (no second lookup a rebinding DNS server could
 // answer differently); redirects are followed by hlsgate itself, each new
 // location parsed and checked like the first; TLS peers are verified
-// against the system's trust store and the host name. Every wait is
-// bounded (opening, each read, optionally the whole body) and gives way
-// within a fraction of a second to the caller's cancel flag.
+// against the system's trust store and the host name, and never given up
+// for plain http on a redirect. Every wait is bounded (the name lookup, on
+// a thread of its own, and the connection up to the answer's head; each
+// read; optionally the whole body) and gives way within a fraction of a
+// second to the caller's cancel flag.
 #pragma once
 
 #include <atomic>

@@ -165,6 +165,8 @@ std::optional<url> resolve_reference(const url& base, std::string_view ref, std:
     why = "URL longer than 2048 bytes";
     return std::nullopt;
   }
+  if (ref.empty())
+    return parse_url(base.text(), why);
   // A scheme: letters, digits, '+', '-', '.' before the first ':' that
   // comes before any '/', '?'.
   const size_t colon = ref.find(':');

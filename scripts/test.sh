@@ -6,6 +6,10 @@
 #   scripts/test.sh --asan     AddressSanitizer + UBSan build in build-asan/:
 #                              units and core end-to-end suites (label "system"
 #                              left out), no fuzzing
+#   scripts/test.sh --asan --build-only
+#                              only configures and builds build-asan/ (no
+#                              install step: CI runs it beside the release
+#                              pass, after its own install)
 # HLSGATE_WERROR=ON turns warnings into errors (CI sets it).
 # HLSGATE_FUZZ_SECONDS: seconds per fuzz target (default 10, as in CI; 0 = skip).
 set -euo pipefail
@@ -19,9 +23,13 @@ timed() {
   echo "-- $name: $(($(date +%s) - s)) s"
   return $rc
 }
-timed "install" bash scripts/install-deps.sh --test
-timed "players setup" bash tests/players/setup.sh
-timed "web packages" bash scripts/build-web.sh
+build_only=0
+[ "${2:-}" = "--build-only" ] && build_only=1
+if [ "$build_only" = 0 ]; then
+  timed "install" bash scripts/install-deps.sh --test
+  timed "players setup" bash tests/players/setup.sh
+  timed "web packages" bash scripts/build-web.sh
+fi
 
 # After a failed ctest: the assertions that failed, last in the output (a CI
 # log is often read from its tail; ctest's own log holds everything).
@@ -53,6 +61,7 @@ if [ "${1:-}" = "--asan" ]; then
 fi
 cmake -S . -B "$dir" -G Ninja "${opts[@]}" -DHLSGATE_WERROR="${HLSGATE_WERROR:-OFF}" >/dev/null
 timed "build ($dir)" cmake --build "$dir"
+[ "$build_only" = 1 ] && exit 0
 if [ "$asan" = 1 ]; then
   # A failed case runs once more, both outcomes in the log (a timing case
   # under ASan's slowdown failed once and passed on every rerun). A

@@ -86,16 +86,17 @@ TEST_F(live_pull, refuses_what_a_pulled_playlist_must_not_reach) {
   // A real playlist with MPEG-TS segments, and copies whose entries point
   // elsewhere; nginx serves them, with redirects.
   const auto www = fs::path{make_temp_dir("pull-www")};
+  fs::create_directory(www / "sub");
   std::string out;
   ASSERT_EQ(
-      run_command("cd " + shell_quote(www.string()) +
+      run_command("cd " + shell_quote((www / "sub").string()) +
                       " && ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=320x240:rate=25 "
                       "-t 3 -c:v libx264 -preset ultrafast -g 25 -f hls -hls_time 1 "
                       "-hls_list_size 0 ok.m3u8 2>&1",
                   &out),
       0)
       << out;
-  const std::string ok = read_file(www / "ok.m3u8");
+  const std::string ok = read_file(www / "sub" / "ok.m3u8");
   auto rewrite = [&](const std::string& name, const std::string& prefix) {
     std::istringstream in{ok};
     std::ofstream o{www / name};
@@ -105,6 +106,12 @@ TEST_F(live_pull, refuses_what_a_pulled_playlist_must_not_reach) {
   rewrite("metadata.m3u8", "http://169.254.169.254/");
   rewrite("file.m3u8", "file:///etc/passwd?");
   rewrite("crypto.m3u8", "crypto+http://127.0.0.1/");
+  {
+    std::ofstream big{www / "big.m3u8"}; // 2 MiB of long comment lines
+    big << "#EXTM3U\n#EXT-X-TARGETDURATION:1\n";
+    for (int i = 0; i < 2100; ++i)
+      big << "#" << std::string(1000, 'x') << "\n";
+  }
   // nginx's worker runs as nobody: the folder only needs to be readable.
   run_command("chmod a+x " + shell_quote(www.parent_path().string()) + " && chmod -R a+rX " +
               shell_quote(www.string()));
@@ -114,27 +121,29 @@ TEST_F(live_pull, refuses_what_a_pulled_playlist_must_not_reach) {
                               std::to_string(web) + ";\n root " + www.string() +
                               ";\n location = /to-metadata { return 302 "
                               "http://169.254.169.254/latest/meta-data/; }\n"
-                              " location = /to-ok { return 302 /ok.m3u8; }\n"
+                              " location = /to-ok { return 302 /sub/ok.m3u8; }\n"
                               " location = /loop { return 302 /loop; } } }\n",
                           web))
       << read_file(nginx.error_log());
   const std::string base = "http://127.0.0.1:" + std::to_string(web);
 
   const std::pair<std::string, std::string> probes[] = {
-      {"/metadata.m3u8", "address not allowed"}, {"/file.m3u8", "only http and https"},
-      {"/crypto.m3u8", "only http and https"},   {"/to-metadata", "address not allowed"},
-      {"/loop", "too many redirects"},           {"/missing.m3u8", "upstream answered 404"},
+      {"/metadata.m3u8", "address not allowed"},
+      {"/file.m3u8", "only http and https"},
+      {"/crypto.m3u8", "only http and https"},
+      {"/to-metadata", "address not allowed"},
+      {"/loop", "too many redirects"},
+      {"/missing.m3u8", "upstream answered 404"},
+      {"/big.m3u8", "playlist larger than 1 MiB"},
   };
   std::vector<std::string> ids;
   for (auto& [path, why] : probes)
     ids.push_back(create_pull(base + path)["channel_id"]);
   for (size_t i = 0; i < ids.size(); ++i)
     expect_refused(ids[i], probes[i].second);
-  // What nginx was asked for: never the refused targets (they are not its).
-  EXPECT_EQ(read_file(nginx.prefix() + "/error.log").find("passwd"), std::string::npos);
 
   // A redirect to an allowed place is followed; the playlist's relative
-  // segment names are read relative to where it was found.
+  // segment names are read relative to where it was found (/sub/).
   auto moved = create_pull(base + "/to-ok");
   poll(moved, [](const live_playlist& p) { return !p.segments.empty(); });
   EXPECT_EQ(status(moved["channel_id"])["resolution"], "320x240");

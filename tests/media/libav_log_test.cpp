@@ -163,5 +163,17 @@ TEST(LibavLog, WholeRawLinesAtTheSinkNoneOnStderr) {
   EXPECT_EQ(capture_stderr([&] { transcode_noise(noise); }), "");
 }
 
+TEST(LibavLog, RedactsTheQueriesOfUrls) {
+  EXPECT_EQ(redact_url_queries("Error when loading first segment 'http://h/s.ts?token=abc'"),
+            "Error when loading first segment 'http://h/s.ts?…'");
+  EXPECT_EQ(redact_url_queries("parse_playlist error [https://a/b.m3u8?t=1&u=2] x"),
+            "parse_playlist error [https://a/b.m3u8?…] x");
+  EXPECT_EQ(redact_url_queries("two http://a/x?1 and http://b/y?2 end"),
+            "two http://a/x?… and http://b/y?… end");
+  EXPECT_EQ(redact_url_queries("no query http://a/x then ?not-a-url"),
+            "no query http://a/x then ?not-a-url");
+  EXPECT_EQ(redact_url_queries("plain line"), "plain line");
+}
+
 } // namespace
 } // namespace hlsgate::media

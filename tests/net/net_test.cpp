@@ -263,6 +263,7 @@ TEST(url, resolves_references_against_a_base) {
   EXPECT_EQ(ref("//mirror.example/y.ts"), "https://mirror.example/y.ts");
   EXPECT_EQ(ref("http://plain.example/z.ts#frag"), "http://plain.example/z.ts");
   EXPECT_EQ(ref("?token=y"), "https://cdn.example:8443/live/a/index.m3u8?token=y");
+  EXPECT_EQ(ref(""), base.text());
   EXPECT_EQ(ref("file:///etc/passwd").rfind("refused: ", 0), 0u);
   EXPECT_EQ(ref("crypto+http://a/b").rfind("refused: ", 0), 0u);
   EXPECT_EQ(ref("http://user@a/b").rfind("refused: ", 0), 0u);
@@ -322,6 +323,15 @@ TEST(http_reader, reads_bodies_follows_checked_redirects_and_sends_ranges) {
   auto req = target.request();
   EXPECT_EQ(req.rfind("GET /b.ts HTTP/1.1\r\n", 0), 0u) << req;
   EXPECT_NE(req.find("Range: bytes=10-13\r\n"), std::string::npos) << req;
+
+  // A range from byte 0 may come back whole; a redirect must say where.
+  listener whole{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nwhole"};
+  get_request from_zero = open;
+  from_zero.range_first = 0;
+  from_zero.range_last = 4;
+  EXPECT_EQ(fetch(at(whole), from_zero).body, "whole");
+  listener nowhere{"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n"};
+  EXPECT_EQ(fetch(at(nowhere), open).error, "redirect without a location");
 
   // Each hop is checked again: a redirect to the cloud metadata address is
   // refused even where private addresses are allowed, and so is a scheme
