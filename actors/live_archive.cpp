@@ -109,10 +109,14 @@ void service::archive_channel(std::string id, admin_credential who, unsigned exp
                    job->upload.original_name = job->plan.name + " (archive).ts";
                    job->upload.ladder = job->plan.ladder;
                    // Detached: the join reads and writes files for seconds.
-                   sys->spawn<caf::detached>([job](caf::event_based_actor* self) {
-                     join_and_upload(*job);
-                     self->quit();
-                   });
+                   // (The job is a spawn argument: CAF 0.17 dereferences a
+                   // null argument tuple when there is none.)
+                   sys->spawn<caf::detached>(
+                       [](caf::event_based_actor* self, std::shared_ptr<archive_job> j) {
+                         join_and_upload(*j);
+                         self->quit();
+                       },
+                       job);
                  }});
 }
 

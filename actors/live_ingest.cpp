@@ -13,7 +13,10 @@ namespace {
 
 using ingest_actor = caf::typed_actor<caf::reacts_to<run_atom, ingest_job>>;
 
-ingest_actor::behavior_type ingest_behavior(ingest_actor::pointer self) {
+/// The job comes as a spawn argument (CAF 0.17 dereferences a null
+/// argument tuple when an actor is spawned without any: UBSan reports it).
+ingest_actor::behavior_type ingest_behavior(ingest_actor::pointer self, ingest_job job) {
+  self->send(self, run_atom_v, std::move(job));
   return {
       [self](run_atom, const ingest_job& j) {
         auto owner = j.owner;
@@ -88,8 +91,7 @@ media::transcode_options ingest_options(const config::settings& cfg, const live:
 }
 
 void start_ingest(caf::actor_system& sys, ingest_job j) {
-  auto ingest = sys.spawn<caf::detached>(ingest_behavior);
-  caf::anon_send(ingest, run_atom_v, std::move(j));
+  sys.spawn<caf::detached>(ingest_behavior, std::move(j));
 }
 
 } // namespace hlsgate::actors

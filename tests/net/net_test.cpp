@@ -329,9 +329,11 @@ TEST(http_reader, reads_bodies_follows_checked_redirects_and_sends_ranges) {
   get_request from_zero = open;
   from_zero.range_first = 0;
   from_zero.range_last = 4;
-  EXPECT_EQ(fetch(at(whole), from_zero).body, "whole");
+  f = fetch(at(whole), from_zero);
+  EXPECT_EQ(f.body, "whole") << f.error;
   listener nowhere{"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n"};
-  EXPECT_EQ(fetch(at(nowhere), open).error, "redirect without a location");
+  f = fetch(at(nowhere), open);
+  EXPECT_EQ(f.error, "redirect without a location");
 
   // Each hop is checked again: a redirect to the cloud metadata address is
   // refused even where private addresses are allowed, and so is a scheme
