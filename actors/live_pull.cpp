@@ -19,14 +19,10 @@ using namespace std::chrono_literals;
 /// source itself, when it is not a playlist) by nothing but its idle time.
 constexpr uint64_t max_segment_bytes = 64u << 20;
 
-/// Why the session's last open or read failed: shared by the opener and
-/// the readers it made (all on the ingest's thread).
-using failure_note = std::string;
-
 /// The body of one GET as the demuxer reads it.
 class http_stream final : public media::stream_reader {
 public:
-  http_stream(std::unique_ptr<net::http_reader> r, std::shared_ptr<failure_note> note)
+  http_stream(std::unique_ptr<net::http_reader> r, std::shared_ptr<std::string> note)
       : r_(std::move(r)), note_(std::move(note)) {}
 
   int read(uint8_t* buf, int size) override {
@@ -57,7 +53,7 @@ private:
   }
 
   std::unique_ptr<net::http_reader> r_;
-  std::shared_ptr<failure_note> note_;
+  std::shared_ptr<std::string> note_;
   bool typed_ = false, playlist_ = false;
   live::playlist_guard guard_;
 };
@@ -102,7 +98,9 @@ public:
 private:
   bool allow_private_;
   std::shared_ptr<std::atomic<bool>> cancel_;
-  std::shared_ptr<failure_note> note_ = std::make_shared<failure_note>();
+  /// Why the session's last open or read failed; its readers write it too
+  /// (all on the ingest's thread).
+  std::shared_ptr<std::string> note_ = std::make_shared<std::string>();
 };
 
 } // namespace

@@ -30,16 +30,6 @@ namespace {
 
 constexpr auto slice = std::chrono::milliseconds(200); ///< how often a wait looks at cancel
 
-ssl::context& client_tls() {
-  static ssl::context* ctx = [] {
-    auto* c = new ssl::context(ssl::context::tls_client);
-    c->set_default_verify_paths();
-    c->set_verify_mode(ssl::verify_peer);
-    return c;
-  }();
-  return *ctx;
-}
-
 std::string reason(const beast::error_code& ec) {
   return ec == bhttp::error::body_limit ? "response too large" : describe(ec);
 }
@@ -68,7 +58,6 @@ struct http_reader::impl {
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
   std::string error, content_type;
-  uint64_t received = 0;
   clock::time_point body_deadline = clock::time_point::max();
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
@@ -184,9 +173,7 @@ struct http_reader::impl {
       });
     }
     if (tls) {
-      if (!at.host_is_ip)
-        SSL_set_tlsext_host_name(tls->native_handle(), at.host.c_str());
-      tls->set_verify_callback(ssl::host_name_verification(at.host));
+      expect_host(*tls, at);
       done = false;
       tls->async_handshake(ssl::stream_base::client, [&](beast::error_code e) {
         ec = e;
@@ -331,10 +318,8 @@ long http_reader::read(uint8_t* buf, size_t size) {
       return -1;
     }
     const size_t n = size - body.size;
-    if (n > 0) {
-      s.received += n;
+    if (n > 0)
       return static_cast<long>(n);
-    }
   }
   return 0;
 }

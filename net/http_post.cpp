@@ -80,11 +80,11 @@ private:
 /// One POST: resolve, check, connect, (handshake), write, read the head.
 class exchange : public std::enable_shared_from_this<exchange> {
 public:
-  exchange(asio::io_context& ioc, ssl::context& tls, std::shared_ptr<lookups> names,
-           post_request req, std::function<void(post_result)> done)
+  exchange(asio::io_context& ioc, std::shared_ptr<lookups> names, post_request req,
+           std::function<void(post_result)> done)
       : req_(std::move(req)), done_(std::move(done)), names_(std::move(names)), deadline_(ioc) {
     if (req_.target.tls)
-      tls_.emplace(ioc, tls);
+      tls_.emplace(ioc, client_tls());
     else
       plain_.emplace(ioc);
   }
@@ -146,9 +146,7 @@ private:
       return finish(0, describe(ec));
     if (!tls_)
       return send();
-    if (!req_.target.host_is_ip)
-      SSL_set_tlsext_host_name(tls_->native_handle(), req_.target.host.c_str());
-    tls_->set_verify_callback(ssl::host_name_verification(req_.target.host));
+    expect_host(*tls_, req_.target);
     tls_->async_handshake(ssl::stream_base::client,
                           [self = shared_from_this()](beast::error_code ec) {
                             if (self->finished_)
@@ -216,13 +214,10 @@ private:
 struct http_poster::impl {
   asio::io_context ioc{1};
   asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-  ssl::context tls{ssl::context::tls_client};
   std::shared_ptr<lookups> names = std::make_shared<lookups>(ioc);
   std::thread thread;
 
   impl() {
-    tls.set_default_verify_paths();
-    tls.set_verify_mode(ssl::verify_peer);
     thread = std::thread([this] { ioc.run(); });
   }
   ~impl() {
@@ -239,9 +234,7 @@ http_poster::~http_poster() = default;
 
 void http_poster::post(post_request req, std::function<void(post_result)> done) {
   asio::post(impl_->ioc, [this, req = std::move(req), done = std::move(done)]() mutable {
-    std::make_shared<exchange>(impl_->ioc, impl_->tls, impl_->names, std::move(req),
-                               std::move(done))
-        ->start();
+    std::make_shared<exchange>(impl_->ioc, impl_->names, std::move(req), std::move(done))->start();
   });
 }
 

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/ip/address_v6.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/error.hpp>
 
 namespace hlsgate::net {
@@ -35,6 +36,22 @@ bool resolve_host(const std::string& host, address_list& out) {
   if (res != nullptr)
     ::freeaddrinfo(res);
   return ok && !out.empty();
+}
+
+boost::asio::ssl::context& client_tls() {
+  static auto* ctx = [] {
+    auto* c = new asio::ssl::context(asio::ssl::context::tls_client);
+    c->set_default_verify_paths();
+    c->set_verify_mode(asio::ssl::verify_peer);
+    return c;
+  }();
+  return *ctx;
+}
+
+void expect_host(boost::beast::ssl_stream<boost::beast::tcp_stream>& s, const url& u) {
+  if (!u.host_is_ip)
+    SSL_set_tlsext_host_name(s.native_handle(), u.host.c_str());
+  s.set_verify_callback(asio::ssl::host_name_verification(u.host));
 }
 
 std::string describe(const boost::system::error_code& ec) {

@@ -144,6 +144,15 @@ TEST(channel_record, round_trips_through_the_store_form) {
   EXPECT_FALSE(from_json(text, back));
 }
 
+/// A minimal record of channel config `c`.
+channel_record record_of(const channel_config& c) {
+  channel_record r;
+  r.id = "a";
+  r.storage_id = channel_storage_id("0123456789abcdefghij_-");
+  r.config = c;
+  return r;
+}
+
 TEST(channel_request, pull_sources_round_trip) {
   channel_config c;
   ASSERT_EQ(
@@ -153,10 +162,7 @@ TEST(channel_request, pull_sources_round_trip) {
   EXPECT_EQ(c.source, source_type::pull);
   EXPECT_EQ(c.pull_url, "https://cdn.example/a.m3u8?t=1");
   EXPECT_FALSE(pushed(c.source));
-  channel_record r;
-  r.id = "a";
-  r.storage_id = channel_storage_id("0123456789abcdefghij_-");
-  r.config = c;
+  const channel_record r = record_of(c);
   channel_record back;
   ASSERT_TRUE(from_json(to_json(r), back));
   EXPECT_EQ(back.config.source, source_type::pull);
@@ -175,12 +181,8 @@ TEST(channel_request, srt_sources_and_stream_ids) {
   EXPECT_EQ(c.source, source_type::srt);
   EXPECT_TRUE(pushed(c.source));
   EXPECT_FALSE(pushed(source_type::test));
-  channel_record r;
-  r.id = "a";
-  r.storage_id = channel_storage_id("0123456789abcdefghij_-");
-  r.config = c;
   channel_record back;
-  ASSERT_TRUE(from_json(to_json(r), back));
+  ASSERT_TRUE(from_json(to_json(record_of(c)), back));
   EXPECT_EQ(back.config.source, source_type::srt);
 
   EXPECT_EQ(srt_stream_key("AbC_-123"), "AbC_-123");
