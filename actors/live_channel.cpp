@@ -174,7 +174,7 @@ void start_session(channel_ptr self, std::shared_ptr<media::stream_reader> publi
   j.session = ++st.session;
   j.channel_id = st.record.id;
   j.out_dir = folder(self).string();
-  j.options = ingest_options(st.env->cfg, st.record, static_cast<size_t>(first));
+  j.options = ingest_options(*st.env, st.record, static_cast<size_t>(first));
   if (srt) {
     publisher->watch(j.cancel);
     j.options.source.stream = std::move(publisher);

@@ -35,6 +35,7 @@ class channel_directory;
 /// What every channel shares.
 struct live_env {
   config::settings cfg;
+  std::string rtmp_name_key; ///< auth::signing_keys::rtmp
   std::shared_ptr<live_store> store;
   std::shared_ptr<const auth::jwt_codec> jwt;
   std::shared_ptr<auth::revocation_table> revocations;

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "auth/keys.hpp"
 #include "config/ladder.hpp"
 #include "metrics/log.hpp"
 
@@ -51,8 +52,9 @@ ingest_actor::behavior_type ingest_behavior(ingest_actor::pointer self, ingest_j
 
 } // namespace
 
-media::transcode_options ingest_options(const config::settings& cfg, const live::channel_record& r,
+media::transcode_options ingest_options(const live_env& env, const live::channel_record& r,
                                         size_t first_segment) {
+  const auto& cfg = env.cfg;
   media::transcode_options o;
   o.segment_seconds = r.config.segment_seconds;
   o.x264_preset = cfg.x264_preset;
@@ -70,7 +72,7 @@ media::transcode_options ingest_options(const config::settings& cfg, const live:
   }
   if (r.config.source == live::source_type::rtmp) {
     o.source.kind = media::source_kind::live_url;
-    o.source.url = cfg.rtmp_url + "/" + r.storage_id;
+    o.source.url = cfg.rtmp_url + "/" + auth::rtmp_stream_name(env.rtmp_name_key, r.storage_id);
     return o;
   }
   if (r.config.source == live::source_type::srt) {

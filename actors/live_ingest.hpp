@@ -24,8 +24,9 @@ struct ingest_job {
 
 /// The transcode options of a channel's next session: its ladder and
 /// segment length, the test pattern sized like its top rung, segment file
-/// numbers continuing after `first_segment`.
-media::transcode_options ingest_options(const config::settings& cfg, const live::channel_record& r,
+/// numbers continuing after `first_segment`, an RTMP channel read back from
+/// nginx-rtmp under its keyed name (auth::rtmp_stream_name).
+media::transcode_options ingest_options(const live_env& env, const live::channel_record& r,
                                         size_t first_segment);
 
 /// Spawns the ingest of one session and starts it.

@@ -86,6 +86,7 @@ media::status service::start() {
     d.api_token = std::move(t).value();
   d.jwt = std::make_shared<auth::jwt_codec>(keys.jwt);
   d.signer = std::make_unique<auth::url_signer>(keys.edge);
+  d.rtmp_name_key = keys.rtmp;
   if (!d.cfg.edge_key_file.empty() &&
       !auth::write_key_file(d.cfg.edge_key_file, keys.edge, 0640, d.dir->media_group()))
     return media::error{media::errc::io_error, "cannot write HLSGATE_EDGE_KEY_FILE"};

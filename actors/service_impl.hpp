@@ -37,6 +37,7 @@ struct service::impl {
   std::shared_ptr<store> db;
   std::shared_ptr<const auth::jwt_codec> jwt;
   std::unique_ptr<auth::url_signer> signer;
+  std::string rtmp_name_key; ///< auth::signing_keys::rtmp
   std::shared_ptr<std::atomic<size_t>> queued = std::make_shared<std::atomic<size_t>>(0);
   std::shared_ptr<auth::revocation_table> revocations = std::make_shared<auth::revocation_table>();
   store_actor store_handle;

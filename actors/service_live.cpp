@@ -7,6 +7,7 @@
 
 #include "actors/service_impl.hpp"
 #include "auth/crypto.hpp"
+#include "auth/keys.hpp"
 #include "metrics/log.hpp"
 #include "net/address_policy.hpp"
 #include "net/url.hpp"
@@ -40,6 +41,7 @@ media::status start_live(service::impl& d) {
   d.live_db = std::shared_ptr<live_store>(std::move(opened).value());
   auto env = std::make_shared<live_env>();
   env->cfg = d.cfg;
+  env->rtmp_name_key = d.rtmp_name_key;
   env->store = d.live_db;
   env->jwt = d.jwt;
   env->revocations = d.revocations;
@@ -225,7 +227,7 @@ std::optional<std::string> service::rtmp_publish(std::string_view stream_key) {
     return std::nullopt;
   }
   caf::anon_send(a, run_atom_v);
-  return storage_id;
+  return auth::rtmp_stream_name(d.rtmp_name_key, storage_id);
 }
 
 void service::add_marker(std::string id, admin_credential who, live::marker m,

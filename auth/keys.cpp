@@ -20,6 +20,7 @@ namespace {
 // Labels of the two derived keys; changing one invalidates what it signed.
 constexpr std::string_view jwt_info = "hlsgate/v1/jwt-hs256";
 constexpr std::string_view edge_info = "hlsgate/v1/edge-secure-link";
+constexpr std::string_view rtmp_info = "hlsgate/v1/rtmp-stream-names";
 constexpr std::string_view salt = "hlsgate key derivation";
 
 constexpr size_t min_secret = 32;
@@ -118,7 +119,16 @@ signing_keys derive_keys(std::string_view master, std::string_view edge_override
   k.jwt = hkdf_sha256(master, salt, jwt_info, 32);
   k.edge = edge_override.empty() ? base64url_encode(hkdf_sha256(master, salt, edge_info, 32))
                                  : std::string{edge_override};
+  k.rtmp = hkdf_sha256(master, salt, rtmp_info, 32);
   return k;
+}
+
+std::string rtmp_stream_name(std::string_view rtmp_key, std::string_view storage_id) {
+  const auto mac = hmac_sha256{rtmp_key}.sign(storage_id);
+  std::string name{storage_id};
+  name += '_';
+  name += base64url_encode({reinterpret_cast<const char*>(mac.data()), mac.size()}).substr(0, 22);
+  return name;
 }
 
 secret_file load_or_create_secret(const std::string& path, std::string_view label) {

@@ -5,7 +5,9 @@
 // (RFC 5869) with distinct `info` labels:
 //   - the JWT key (HS256 access tokens), which never leaves the origin;
 //   - the edge key (nginx secure_link_md5 segment URLs), the only secret an
-//     nginx edge holds: reading its config lets nobody mint access tokens.
+//     nginx edge holds: reading its config lets nobody mint access tokens;
+//   - the RTMP name key, which makes the names hlsgate reads RTMP channels
+//     back under (from nginx-rtmp) unguessable.
 // HLSGATE_EDGE_SECRET replaces the derived edge key.
 #pragma once
 
@@ -24,7 +26,16 @@ std::string hkdf_sha256(std::string_view ikm, std::string_view salt, std::string
 struct signing_keys {
   std::string jwt;  ///< 32 raw bytes
   std::string edge; ///< printable (base64url of 32 bytes) or HLSGATE_EDGE_SECRET as given
+  std::string rtmp; ///< 32 raw bytes (rtmp_stream_name)
 };
+
+/// The nginx-rtmp stream name an RTMP channel is renamed to on publish and
+/// read back from: its storage id, '_', and 22 base64url characters (132
+/// bits) of HMAC-SHA256(`rtmp_key`, storage id). Storage ids appear in
+/// segment URLs; this name appears nowhere a viewer looks, so nobody can
+/// play a channel's raw stream from the RTMP server by guessing it, even
+/// where that server lets anyone play (as in the compose stack).
+std::string rtmp_stream_name(std::string_view rtmp_key, std::string_view storage_id);
 
 /// Derives both keys from `master`; a non-empty `edge_override` is used as
 /// the edge key instead of the derived one.

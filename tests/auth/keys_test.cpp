@@ -82,6 +82,23 @@ TEST(Keys, DistinctAndStable) {
   const auto overridden = derive_keys(master, "an-edge-secret-set-by-the-operator!!");
   EXPECT_EQ(overridden.jwt, a.jwt);
   EXPECT_EQ(overridden.edge, "an-edge-secret-set-by-the-operator!!");
+  EXPECT_EQ(a.rtmp.size(), 32u);
+  EXPECT_EQ(overridden.rtmp, a.rtmp);
+  EXPECT_NE(a.rtmp, a.jwt);
+  EXPECT_NE(other.rtmp, a.rtmp);
+}
+
+TEST(Keys, RtmpStreamNamesAreKeyedAndStable) {
+  const auto k = derive_keys(std::string(40, 'm')).rtmp;
+  const auto name = rtmp_stream_name(k, "live-abc");
+  ASSERT_EQ(name.size(), std::string{"live-abc_"}.size() + 22);
+  EXPECT_EQ(name.rfind("live-abc_", 0), 0u);
+  EXPECT_EQ(name.find_first_not_of(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 9),
+            std::string::npos);
+  EXPECT_EQ(rtmp_stream_name(k, "live-abc"), name);
+  EXPECT_NE(rtmp_stream_name(k, "live-abd").substr(9), name.substr(9));
+  EXPECT_NE(rtmp_stream_name(derive_keys(std::string(40, 'n')).rtmp, "live-abc"), name);
 }
 
 TEST(SecretFile, CreatedOwnerOnlyThenReloaded) {

@@ -241,6 +241,8 @@ TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
   const std::string rtmp = "rtmp://127.0.0.1:" + std::to_string(rtmp_port) + "/live";
   env["HLSGATE_RTMP_URL"] = rtmp;
   start();
+  // No play ACL here (as in the compose stack): the keyed name hlsgate
+  // reads a channel back under is what keeps others from playing it.
   nginx_process nginx{make_temp_dir("nginx-rtmp")};
   ASSERT_TRUE(nginx.start("load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;\n"
                           "events { worker_connections 64; }\n"
@@ -249,8 +251,7 @@ TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
                               ";\n application live { live on;\n"
                               "  on_publish http://127.0.0.1:" +
                               std::to_string(port()) +
-                              "/ingest/rtmp/on_publish;\n"
-                              "  allow play 127.0.0.1; deny play all; } } }\n",
+                              "/ingest/rtmp/on_publish; } } }\n",
                           rtmp_port))
       << read_file(nginx.error_log());
 
@@ -284,14 +285,24 @@ TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
   auto pl = poll(ch, [](const live_playlist& p) { return p.segments.size() >= 3; });
   EXPECT_EQ(status(), "live");
   expect_decodes(master_url(ch), 3);
+  // While it publishes, playing the channel's folder name (seen in its
+  // segment URLs) from the RTMP server gives nothing: hlsgate reads it
+  // under a keyed name.
+  const auto& u = pl.segments.front().uri; // /seg/<folder>/v0/seg_N.ts?...
+  const std::string folder = u.substr(5, u.find('/', 5) - 5);
+  {
+    std::string out;
+    const int rc = run_command("timeout 5 ffmpeg -nostdin -v error -i " +
+                                   shell_quote(rtmp + "/" + folder) + " -t 1 -f null - 2>&1",
+                               &out);
+    EXPECT_NE(rc, 0) << "the channel's folder name played from nginx-rtmp: " << out;
+  }
 
   // The publisher goes away: reconnecting; it comes back: a discontinuity,
   // and the window goes on.
   first.kill();
-  // The name the accepted stream was renamed to (the channel's folder, seen
-  // in its segment URLs) is no key either.
-  const auto& u = pl.segments.front().uri; // /seg/<folder>/v0/seg_N.ts?...
-  push_refused(u.substr(5, u.find('/', 5) - 5));
+  // Nor is the channel's folder name a key.
+  push_refused(folder);
   wait_for_status(id, "reconnecting");
   if (HasFatalFailure())
     return;
