@@ -4,19 +4,30 @@
 #   localhost/hlsgate:VERSION           the server (deploy/Containerfile)
 #   localhost/hlsgate-edge:VERSION      nginx verifying signed segment URLs
 #   localhost/hlsgate-prometheus:VERSION Prometheus with deploy/prometheus/
+#   localhost/hlsgate-rtmp:VERSION      nginx-rtmp for RTMP channels
 # The Debian base (localhost/debian:bookworm) is made with debootstrap from
 # this machine's Debian mirror when it does not exist yet or is older than a
 # week (a minute here, with the first image), and reused otherwise. Prints
 # the server's image name as its last line. The front-end packages (Swagger
 # UI) are fetched from npm on this host first (scripts/build-web.sh).
-#   deploy/build-image.sh [--only hlsgate|edge|prometheus]
+#   deploy/build-image.sh [--only hlsgate|edge|prometheus|rtmp] [--binary FILE]
+# --binary: the hlsgate image gets FILE (a hlsgate built on this machine,
+# which runs the same Debian release) instead of compiling it in a build
+# stage; CI's container test uses the binary of its release pass.
 # Needs root and podman, buildah, runc, debootstrap (scripts/install-deps.sh
 # --test installs them). Uses deploy/containers.conf (runc, ulimits that
 # work on hosts with hybrid cgroups) unless CONTAINERS_CONF is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-only="${2:-}"
-if [ "${1:-}" != "--only" ]; then only=""; fi
+only=""
+binary=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) only="${2:?--only needs a name}"; shift 2 ;;
+    --binary) binary="$(realpath "${2:?--binary needs a file}")"; shift 2 ;;
+    *) echo "usage: deploy/build-image.sh [--only hlsgate|edge|prometheus|rtmp] [--binary FILE]" >&2; exit 2 ;;
+  esac
+done
 base=localhost/debian:bookworm
 version="$(sed -n 's/^project(hlsgate VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)"
 commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
@@ -65,21 +76,37 @@ if ! podman image exists "$base"; then
   chmod 755 "$root/usr/sbin/policy-rc.d"
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
   tar -C "$root" -c . | podman import -q - "$base" >/dev/null
+  rm -rf "$root"
+  trap - EXIT
 fi
 
-build() { # name containerfile
-  echo "building localhost/$1:$version" >&2
+build() { # name containerfile [podman build arguments]
+  local name="$1" file="$2"
+  shift 2
+  echo "building localhost/$name:$version" >&2
   podman build -q --format docker --network host --build-arg "BASE=$base" \
-    --build-arg "VERSION=$version" --build-arg "COMMIT=$commit" -f "$2" -t "localhost/$1:$version" -t "localhost/$1:latest" . >&2
+    --build-arg "VERSION=$version" --build-arg "COMMIT=$commit" "$@" -f "$file" \
+    -t "localhost/$name:$version" -t "localhost/$name:latest" . >&2
 }
 if [ -z "$only" ] || [ "$only" = edge ]; then build hlsgate-edge deploy/edge/Containerfile; fi
 if [ -z "$only" ] || [ "$only" = prometheus ]; then build hlsgate-prometheus deploy/prometheus/Containerfile; fi
+if [ -z "$only" ] || [ "$only" = rtmp ]; then build hlsgate-rtmp deploy/rtmp/Containerfile; fi
 if [ -z "$only" ] || [ "$only" = hlsgate ]; then
   # The front-end packages come from npm on this host, which trusts what its
   # network needs (a bare base image may not: TLS interception), and enter
   # the build context in web/node_modules; run.sh's npm step inside then
   # finds them matching the lock and fetches nothing.
   bash scripts/build-web.sh >&2
-  build hlsgate deploy/Containerfile
+  if [ -n "$binary" ]; then
+    # The layout the build stage would make, made here (.image-out/, in the
+    # build context, removed afterwards).
+    rm -rf .image-out
+    trap 'rm -rf "$PWD/.image-out"' EXIT
+    bash deploy/stage-out.sh "$binary" .image-out
+    build hlsgate deploy/Containerfile --build-arg OUT=prebuilt
+    rm -rf .image-out
+  else
+    build hlsgate deploy/Containerfile --build-arg OUT=build
+  fi
 fi
 echo "localhost/hlsgate:$version"

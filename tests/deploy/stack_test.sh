@@ -8,9 +8,10 @@
 #      an upload through the edge becomes playable; ffmpeg -xerror plays it
 #      through the edge, whose nginx serves the segments itself (a forged
 #      signature gets nginx's 403) with the key from HLSGATE_EDGE_KEY_FILE.
-#   3. A live channel: ffmpeg pushes MPEG-TS over SRT to the published UDP
-#      port with the channel's stream key; ffmpeg -xerror plays it through
-#      the edge.
+#   3. Live channels: ffmpeg pushes MPEG-TS over SRT to the published UDP
+#      port, and FLV over RTMP to the rtmp service's published port, each
+#      with its channel's stream key (a wrong RTMP key is refused); ffmpeg
+#      -xerror plays both through the edge.
 #   4. Prometheus scrapes hlsgate (up == 1, hlsgate_build_info returned) and
 #      every expression of deploy/grafana/hlsgate.json parses and returns data.
 #   5. `podman healthcheck run` passes on the hlsgate container.
@@ -34,9 +35,12 @@ compose=(podman-compose -p "$project" -f "$src/deploy/compose.yaml")
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 edge_port="$(free_port)"
 prom_port="$(free_port)"
+rtmp_port="$(free_port)"
 srt_port="$(python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export HLSGATE_SRT_ADDRESS="127.0.0.1:$srt_port"
 export HLSGATE_SRT_PUBLIC_URL="srt://127.0.0.1:$srt_port"
+export HLSGATE_RTMP_ADDRESS="127.0.0.1:$rtmp_port"
+export HLSGATE_RTMP_PUBLIC_URL="rtmp://127.0.0.1:$rtmp_port/live"
 export HLSGATE_EDGE_ADDRESS="127.0.0.1:$edge_port"
 export HLSGATE_PROMETHEUS_ADDRESS="127.0.0.1:$prom_port"
 export HLSGATE_PUBLIC_URL="http://127.0.0.1:$edge_port"
@@ -79,7 +83,9 @@ until_ok() {
 
 step "build images"
 start=$(date +%s)
-image="$(bash deploy/build-image.sh | tail -n 1)"
+# HLSGATE_IMAGE_BINARY (set by CI through ctest): the image gets that
+# binary instead of compiling one in its build stage.
+image="$(bash deploy/build-image.sh ${HLSGATE_IMAGE_BINARY:+--binary "$HLSGATE_IMAGE_BINARY"} | tail -n 1)"
 echo "image $image built in $(($(date +%s) - start)) s"
 size=$(podman image inspect --format '{{.Size}}' "$image")
 echo "image size: $((size / 1000000)) MB"
@@ -94,8 +100,8 @@ podman image inspect --format '{{json .Config.Healthcheck}}' "$image" | grep -q 
 step "compose up"
 "${compose[@]}" up -d >"$work/up.log" 2>&1 || { cat "$work/up.log"; fail "compose up"; }
 # podman-compose 1.0.3 exits 0 whatever happened: count what runs.
-running() { [ "$(podman ps --filter "label=io.podman.compose.project=$project" -q | wc -l)" = 3 ]; }
-running || { cat "$work/up.log"; fail "compose up did not start the three services"; }
+running() { [ "$(podman ps --filter "label=io.podman.compose.project=$project" -q | wc -l)" = 4 ]; }
+running || { cat "$work/up.log"; fail "compose up did not start the four services"; }
 until_ok 90 curl -fsS -m 5 "$edge/health" || fail "the stack did not answer through the edge"
 container="$(podman ps --filter "label=io.podman.compose.project=$project" \
   --filter "label=com.docker.compose.service=hlsgate" --format '{{.Names}}' | head -n 1)"
@@ -168,6 +174,31 @@ out=$(timeout 60 ffmpeg -nostdin -v error -xerror -i "$live_playlist" -t 3 -f nu
 kill "$publisher" 2>/dev/null || true
 wait "$publisher" 2>/dev/null || true
 
+step "a live channel pushed over RTMP, played through the edge"
+curl -fsS -m 30 -H "Authorization: Bearer $HLSGATE_API_TOKEN" -H 'Content-Type: application/json' \
+  -d '{"name":"StackRtmp","source":{"type":"rtmp"},"segment_seconds":1,"dvr_window_seconds":30,"ladder":"240:300k"}' \
+  "$edge/live" >"$work/rtmp.json" || fail "POST /live (rtmp) through the edge"
+[ "$(json '["ingest_url"]' <"$work/rtmp.json")" = "$HLSGATE_RTMP_PUBLIC_URL" ] ||
+  fail "ingest_url $(json '["ingest_url"]' <"$work/rtmp.json")"
+rtmp_key=$(json '["stream_key"]' <"$work/rtmp.json")
+rtmp_playlist=$(json '["playlist_url"]' <"$work/rtmp.json")
+push_rtmp() { # stream name, seconds
+  timeout 60 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=426x240:rate=25 -f lavfi \
+    -i sine=frequency=440 -t "$2" -c:v libx264 -preset ultrafast -tune zerolatency -g 25 \
+    -pix_fmt yuv420p -c:a aac -f flv "$HLSGATE_RTMP_PUBLIC_URL/$1"
+}
+push_rtmp wrong-key 2 >"$work/rtmp-wrong.log" 2>&1 && fail "an RTMP push with a wrong key was accepted"
+# The edge does not pass the publish check on (nginx-rtmp asks hlsgate itself).
+[ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -d "name=$rtmp_key" "$edge/ingest/rtmp/on_publish")" = 404 ] ||
+  fail "the edge answers the RTMP publish check"
+push_rtmp "$rtmp_key" 40 >"$work/rtmp.log" 2>&1 &
+publisher=$!
+until_ok 60 curl -fsS -m 5 "$rtmp_playlist" || { cat "$work/rtmp.log"; fail "the RTMP channel never went live"; }
+out=$(timeout 60 ffmpeg -nostdin -v error -xerror -i "$rtmp_playlist" -t 3 -f null - 2>&1) ||
+  fail "ffmpeg -xerror on the RTMP channel through the edge: $out"
+kill "$publisher" 2>/dev/null || true
+wait "$publisher" 2>/dev/null || true
+
 step "healthcheck"
 podman healthcheck run "$container" || fail "podman healthcheck run"
 
@@ -213,7 +244,7 @@ code=$(podman inspect --format '{{.State.ExitCode}}' "$container")
 [ "$code" = 0 ] || fail "hlsgate exited with $code after SIGTERM"
 podman logs "$container" 2>&1 | grep -q '"msg":"stopped"' || fail "no clean stop in hlsgate's log"
 "${compose[@]}" up -d >"$work/up2.log" 2>&1 || { cat "$work/up2.log"; fail "compose up again"; }
-running || { cat "$work/up2.log"; fail "compose up did not start the three services again"; }
+running || { cat "$work/up2.log"; fail "compose up did not start the four services again"; }
 until_ok 90 curl -fsS -m 5 "$edge/health" || fail "the stack did not come back"
 until_ok 60 play || fail "the item does not play after the restart"
 echo "stack test passed"
