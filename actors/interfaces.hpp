@@ -85,6 +85,7 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, marker_list_atom, "mklist")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, marker_del_atom, "mkdel")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, restart_atom, "restart")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, archive_atom, "archive")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, rekey_atom, "rekey")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 

@@ -508,6 +508,26 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
           st.env->metrics->token_issued();
         done(std::move(c));
       },
+      [self](rekey_atom, const admin_credential& who, completion<channel_created>& done) {
+        auto& st = self->state;
+        api_error err;
+        if (!may_manage(self, who, err))
+          return done(std::move(err));
+        if (!live::pushed(st.record.config.source))
+          return done(api_error{api_errc::not_ready, "Only pushed channels have a stream key"});
+        const std::string old = st.record.stream_key_hash;
+        channel_created c;
+        issue_stream_key(st.env->cfg, st.record, c);
+        if (!persist(self)) {
+          st.record.stream_key_hash = old;
+          return done(api_error{api_errc::internal, "Cannot store the channel"});
+        }
+        st.env->directory->put(st.record.id,
+                               {self, make_info(self, false), st.record.storage_id,
+                                st.record.stream_key_hash, st.record.srt_passphrase});
+        c.channel_id = st.record.id;
+        done(std::move(c));
+      },
       [self](marker_add_atom, const admin_credential& who, live::marker& m,
              completion<live::marker>& done) {
         auto& st = self->state;
@@ -610,6 +630,16 @@ std::string mint_channel_token(const auth::jwt_codec& jwt, const std::string& id
   claims.jti = auth::random_id();
   claims.iat = now_s;
   return jwt.issue(claims);
+}
+
+void issue_stream_key(const config::settings& cfg, live::channel_record& r, channel_created& c) {
+  c.stream_key = auth::random_id();
+  r.stream_key_hash = auth::sha256_hex(c.stream_key);
+  c.ingest_url = r.config.source == live::source_type::rtmp
+                     ? cfg.rtmp_public_url
+                     : cfg.effective_srt_url() + "?streamid=" + c.stream_key;
+  if (!r.srt_passphrase.empty())
+    c.ingest_url += "&passphrase=" + r.srt_passphrase;
 }
 
 channel_actor spawn_channel(caf::actor_system& sys, channel_params p) {

@@ -53,6 +53,9 @@ using channel_actor = caf::typed_actor<
     caf::reacts_to<delete_atom, admin_credential, completion<done>>,
     /// a new viewer token; every older one and its links stop working
     caf::reacts_to<refresh_atom, admin_credential, completion<channel_created>>,
+    /// a new stream key (pushed channels); the old one is refused from now
+    /// on, a publisher connected with it keeps its session
+    caf::reacts_to<rekey_atom, admin_credential, completion<channel_created>>,
     caf::reacts_to<marker_add_atom, admin_credential, live::marker, completion<live::marker>>,
     caf::reacts_to<marker_list_atom, auth::token_claims, int64_t,
                    completion<std::vector<live::marker>>>,
@@ -119,6 +122,11 @@ struct channel_params {
 /// as the channel: the deadline is checked when it is used).
 std::string mint_channel_token(const auth::jwt_codec& jwt, const std::string& id, uint64_t gen,
                                int64_t now_s);
+
+/// A new stream key for pushed channel `r` (128 random bits): its hash goes
+/// into `r`, the key and the publishers' `ingest_url` (with the SRT
+/// passphrase `r` has, if any) into `c`.
+void issue_stream_key(const config::settings& cfg, live::channel_record& r, channel_created& c);
 
 /// Spawns a channel (linked to nothing: the directory tracks it).
 channel_actor spawn_channel(caf::actor_system& sys, channel_params p);

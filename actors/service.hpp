@@ -140,6 +140,8 @@ public:
   /// A new viewer token; every older token of the channel and its links stop.
   void refresh_channel_token(std::string id, admin_credential who,
                              completion<channel_created> done);
+  /// A new stream key for a pushed channel (its old one stops working).
+  void rotate_stream_key(std::string id, admin_credential who, completion<channel_created> done);
   /// `token` is the raw JWT (verified here); `media_request`: a rendition's
   /// playlist (counted for the viewer estimate).
   void live_playlist(std::string id, std::string token, bool media_request,

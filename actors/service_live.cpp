@@ -152,15 +152,9 @@ void service::create_channel(live::channel_config cfg, completion<channel_create
   r.expires_at = r.created_at + int64_t{r.config.expiry_minutes} * 60;
   r.token_gen = 1;
   if (live::pushed(r.config.source)) {
-    p.created.stream_key = auth::random_id();
-    r.stream_key_hash = auth::sha256_hex(p.created.stream_key);
-    p.created.ingest_url = r.config.source == live::source_type::rtmp
-                               ? d.cfg.rtmp_public_url
-                               : d.cfg.effective_srt_url() + "?streamid=" + p.created.stream_key;
-    if (r.config.encrypted) { // 128 random bits, within libsrt's 10-79 characters
+    if (r.config.encrypted) // 128 random bits, within libsrt's 10-79 characters
       r.srt_passphrase = p.created.srt_passphrase = auth::random_id();
-      p.created.ingest_url += "&passphrase=" + r.srt_passphrase;
-    }
+    issue_stream_key(d.cfg, r, p.created);
   }
   p.created.channel_id = r.id;
   p.created.storage_id = r.storage_id;
@@ -214,6 +208,14 @@ void service::refresh_channel_token(std::string id, admin_credential who,
     return;
   if (auto a = channel_or_404(*impl_, id, done))
     caf::anon_send(a, refresh_atom_v, std::move(who), std::move(done));
+}
+
+void service::rotate_stream_key(std::string id, admin_credential who,
+                                completion<channel_created> done) {
+  if (!impl_->accepting(done))
+    return;
+  if (auto a = channel_or_404(*impl_, id, done))
+    caf::anon_send(a, rekey_atom_v, std::move(who), std::move(done));
 }
 
 std::optional<std::string> service::rtmp_publish(std::string_view stream_key) {

@@ -106,6 +106,8 @@ struct api::impl {
          &impl::live<&live_routes::archive>},
         {m_post, "/live/{id}/refresh-token", route::live, route_wait::none,
          &impl::live<&live_routes::refresh>},
+        {m_post, "/live/{id}/stream-key", route::live, route_wait::none,
+         &impl::live<&live_routes::rotate_stream_key>},
         {m_post, "/live/{id}/markers", route::live, route_wait::none,
          &impl::live<&live_routes::add_marker>},
         {both, "/live/{id}/markers", route::live, route_wait::none,

@@ -242,6 +242,21 @@ void refresh(actors::service& svc, request& req, const route_params& p, reply_fn
       });
 }
 
+void rotate_stream_key(actors::service& svc, request& req, const route_params& p,
+                       reply_fn& reply) {
+  svc.rotate_stream_key(
+      std::string{p.id}, who(svc, req), [reply](actors::reply<actors::channel_created> r) {
+        if (auto* e = std::get_if<api_error>(&r))
+          return reply(error_response(*e));
+        auto& c = std::get<actors::channel_created>(r);
+        reply(json_response(200, {{"channel_id", c.channel_id},
+                                  {"stream_key", c.stream_key},
+                                  {"ingest_url", c.ingest_url},
+                                  {"message", "New stream key; the old one is refused from now "
+                                              "on (a publisher connected with it goes on)"}}));
+      });
+}
+
 void add_marker(actors::service& svc, request& req, const route_params& p, reply_fn& reply) {
   live::marker m;
   if (auto why = live::parse_marker(req.body, unix_ms(), m); !why.empty())

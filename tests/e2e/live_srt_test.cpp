@@ -83,7 +83,39 @@ TEST_F(live, srt_encrypted_channel_needs_its_passphrase) {
   EXPECT_EQ(info["source"]["encrypted"], true);
   EXPECT_FALSE(info.dump().find(pass) != std::string::npos) << "the passphrase is shown only once";
   expect_decodes(master_url(ch), 2);
+
+  // A new stream key (a leaked one is replaced without losing the channel):
+  // the old key is refused from now on while its publisher goes on, and a
+  // publisher with the new key (same passphrase) takes over.
+  const std::string rekey = "/live/" + id + "/stream-key";
+  EXPECT_EQ(http_request(port(), "POST", rekey, {}, "").status, 401u);
+  EXPECT_EQ(http_request(port(), "POST", rekey, {{"X-Admin-Key", "wrong"}}, "").status, 403u);
+  auto k = http_request(port(), "POST", rekey,
+                        {{"X-Admin-Key", ch["admin_key"].get<std::string>()}}, "");
+  ASSERT_EQ(k.status, 200u) << k.body;
+  auto fresh = parse_json(k);
+  const std::string key2 = fresh["stream_key"];
+  EXPECT_NE(key2, key);
+  const std::string url2 =
+      "srt://127.0.0.1:" + std::to_string(srt_port) + "?streamid=" + key2 + "&passphrase=" + pass;
+  EXPECT_EQ(fresh["ingest_url"], url2);
+  expect_srt_push_refused(ch["ingest_url"].get<std::string>());
+  auto pl = poll(ch, [](const live_playlist& p) { return p.segments.size() >= 4; });
+  EXPECT_EQ(status_of(id), "live") << "the publisher of the old key goes on";
+  const uint64_t before = pl.media_sequence + pl.segments.size();
+  publisher next{url2, {"-f", "mpegts"}};
+  ASSERT_TRUE(next.started());
   pub.kill();
+  poll_resumed(ch, before);
+  EXPECT_EQ(status_of(id), "live");
+  next.kill();
+  // A channel nobody pushes to has no key to rotate.
+  auto test_ch = create();
+  EXPECT_EQ(http_request(port(), "POST", "/live/" + test_ch["channel_id"].get<std::string>() +
+                                             "/stream-key",
+                         op, "")
+                .status,
+            409u);
 }
 
 TEST_F(live, srt_damaged_source_counts_dropped_frames) {
