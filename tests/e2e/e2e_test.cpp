@@ -319,8 +319,7 @@ TEST_F(e2e, restart_keeps_media_tokens_and_pending_expiry) {
   std::string keep_id = keep["media_id"], keep_token = keep["access_token"];
   std::string soon_id = soon["media_id"], soon_key = soon["admin_key"];
   std::string lapsed_id = lapsed["media_id"], lapsed_token = lapsed["access_token"];
-  int64_t soon_deadline = parse_iso(soon["expires_at"]);
-  ASSERT_GT(soon_deadline, 0);
+  ASSERT_GT(parse_iso(soon["expires_at"]), 0);
   auto storage_of = [&](const std::string& id, const std::string& token) {
     auto pl = http_get(port(), "/stream/" + id + "/a0/playlist.m3u8?token=" + token);
     EXPECT_EQ(pl.status, 200u) << pl.body;
@@ -332,13 +331,17 @@ TEST_F(e2e, restart_keeps_media_tokens_and_pending_expiry) {
   auto soon_storage = storage_of(soon_id, soon["access_token"]);
   ASSERT_EQ(srv->stop(), 0);
   srv.reset();
-  // While the server is down, `lapsed` passes its deadline.
+  // While the server is down, `lapsed` passes its deadline, and `soon`'s
+  // comes within seconds (instead of the minute of its expiry_minutes).
+  const int64_t soon_deadline = unix_now() + 10;
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((data + "/hlsgate.db").c_str(), &db), SQLITE_OK);
-    auto sql = "UPDATE media SET expires_at = " + std::to_string(unix_now() - 5) +
-               " WHERE media_id = '" + lapsed_id + "'";
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    for (auto [id, at] : {std::pair{lapsed_id, unix_now() - 5}, std::pair{soon_id, soon_deadline}}) {
+      auto sql = "UPDATE media SET expires_at = " + std::to_string(at) + " WHERE media_id = '" +
+                 id + "'";
+      EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    }
     sqlite3_close(db);
   }
   // Files no row owns (left by a crash) are removed at start.
