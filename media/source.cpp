@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,7 @@
 extern "C" {
 #include <libavformat/avio.h>
 #include <libavutil/mem.h>
+#include <libavutil/opt.h>
 }
 
 namespace hlsgate::media::libav {
@@ -58,13 +60,25 @@ constexpr int kBufferSize = 64 * 1024; ///< AVIO read buffer, bytes
 constexpr const char* kRefusedFile = "not a supported media file";
 constexpr const char* kRefusedContainer = "not a supported media container";
 
+/// The "location" option of our I/O context over a pulled URL: where its
+/// body came from, after redirects. The HLS demuxer asks for it
+/// (av_opt_get(pb, "location", AV_OPT_SEARCH_CHILDREN)) and resolves the
+/// playlist's relative entries against it; libav reaches it as the child
+/// object of the context's class (pulled_io_class).
+struct location_option {
+  const AVClass* cls = nullptr; ///< first: libav reads an object through its class
+  char* location = nullptr;     ///< av_malloc'ed, never empty once set
+};
+
 /// The descriptor libav reads through our AVIOContext.
 struct fd_source {
   int fd = -1;
   std::shared_ptr<stream_reader> stream; ///< read instead of `fd` when set
+  location_option where;                 ///< pulled bodies only
   ~fd_source() {
     if (fd >= 0)
       ::close(fd);
+    av_free(where.location);
   }
 };
 
@@ -124,6 +138,56 @@ io_ptr make_io(std::unique_ptr<fd_source> src, bool seekable) {
     return nullptr;
   }
   src.release(); // owned by io now (free_io)
+  return io;
+}
+
+const AVOption kLocationOptions[] = {
+    {"location", "the URL the body came from, after redirects", offsetof(location_option, location),
+     AV_OPT_TYPE_STRING, {}, 0, 0, AV_OPT_FLAG_DECODING_PARAM | AV_OPT_FLAG_READONLY, nullptr},
+    {}};
+
+const AVClass* location_class() {
+  static const AVClass c = [] {
+    AVClass k{};
+    k.class_name = "pulled body";
+    k.item_name = av_default_item_name;
+    k.option = kLocationOptions;
+    k.version = LIBAVUTIL_VERSION_INT;
+    return k;
+  }();
+  return &c;
+}
+
+void* pulled_io_child(void* obj, void* prev) {
+  auto* src = static_cast<fd_source*>(static_cast<AVIOContext*>(obj)->opaque);
+  return prev == nullptr && src != nullptr ? &src->where : nullptr;
+}
+
+const AVClass* pulled_io_class() {
+  static const AVClass c = [] {
+    AVClass k{};
+    k.class_name = "pulled I/O";
+    k.item_name = av_default_item_name;
+    k.version = LIBAVUTIL_VERSION_INT;
+    k.child_next = pulled_io_child;
+    return k;
+  }();
+  return &c;
+}
+
+/// Our I/O context over the body `reader` fetched for `url`, answering
+/// libav's question where it came from; null when out of memory.
+io_ptr make_pulled_io(std::shared_ptr<stream_reader> reader, const std::string& url) {
+  auto src = std::make_unique<fd_source>();
+  const std::string at = reader->location().empty() ? url : reader->location();
+  src->where.cls = location_class();
+  src->where.location = av_strdup(at.c_str());
+  if (!src->where.location)
+    return nullptr;
+  src->stream = std::move(reader);
+  io_ptr io = make_io(std::move(src), false);
+  if (io)
+    io->av_class = pulled_io_class();
   return io;
 }
 
@@ -394,9 +458,7 @@ int pull_io_open(AVFormatContext* s, AVIOContext** pb, const char* url, int flag
     av_log(s, AV_LOG_ERROR, "refused or failed: %s\n", why.c_str());
     return AVERROR(EPERM);
   }
-  auto src = std::make_unique<fd_source>();
-  src->stream = std::move(reader);
-  io_ptr io = make_io(std::move(src), false);
+  io_ptr io = make_pulled_io(std::move(reader), url);
   if (!io)
     return AVERROR(ENOMEM);
   *pb = io.release();
@@ -426,11 +488,10 @@ result<input_ptr> open_pull(const std::string& url, std::shared_ptr<url_opener> 
     const std::string text = "the pull source is not available: " + why;
     return fail(errc::invalid_input, text.c_str(), stage, AVERROR(EIO));
   }
-  // Relative entries of a redirected playlist are relative to where it is.
+  // Relative entries of a redirected playlist are relative to where it is
+  // (for variant playlists, the HLS demuxer asks their I/O context).
   const std::string base = reader->location().empty() ? url : reader->location();
-  auto src = std::make_unique<fd_source>();
-  src->stream = std::move(reader);
-  io_ptr io = make_io(std::move(src), false);
+  io_ptr io = make_pulled_io(std::move(reader), url);
   auto ps = std::make_unique<pull_state>();
   ps->opener = std::move(opener);
   AVFormatContext* raw = io ? avformat_alloc_context() : nullptr;

@@ -106,6 +106,9 @@ TEST_F(live_pull, refuses_what_a_pulled_playlist_must_not_reach) {
   rewrite("metadata.m3u8", "http://169.254.169.254/");
   rewrite("file.m3u8", "file:///etc/passwd?");
   rewrite("crypto.m3u8", "crypto+http://127.0.0.1/");
+  // A master playlist whose one variant is a redirect into /sub/.
+  std::ofstream{www / "master.m3u8"}
+      << "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=500000,RESOLUTION=320x240\nto-ok\n";
   {
     std::ofstream big{www / "big.m3u8"}; // 2 MiB of long comment lines
     big << "#EXTM3U\n#EXT-X-TARGETDURATION:1\n";
@@ -147,6 +150,11 @@ TEST_F(live_pull, refuses_what_a_pulled_playlist_must_not_reach) {
   auto moved = create_pull(base + "/to-ok");
   poll(moved, [](const live_playlist& p) { return !p.segments.empty(); });
   EXPECT_EQ(status(moved["channel_id"])["resolution"], "320x240");
+  // So are a redirected variant playlist's (the master is at /, the
+  // variant's segments in /sub/, where the redirect led).
+  auto nested = create_pull(base + "/master.m3u8");
+  poll(nested, [](const live_playlist& p) { return !p.segments.empty(); });
+  EXPECT_EQ(status(nested["channel_id"])["resolution"], "320x240");
 
   // Literal addresses that are never allowed are refused at once.
   for (const std::string bad : {"http://169.254.169.254/x.m3u8", "http://[fe80::1]/x.m3u8",
