@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <system_error>
 #include <unordered_set>
+#include <tuple>
 #include <utility>
 
 #include "actors/live_ingest.hpp"
@@ -515,16 +516,24 @@ channel_actor::behavior_type channel_behavior(channel_ptr self, channel_params p
           return done(std::move(err));
         if (!live::pushed(st.record.config.source))
           return done(api_error{api_errc::not_ready, "Only pushed channels have a stream key"});
-        const std::string old = st.record.stream_key_hash;
+        if (st.record.stopped)
+          return done(api_error{api_errc::not_ready, "The event has ended"});
+        const auto old = std::pair{st.record.stream_key_hash, st.record.srt_passphrase};
         channel_created c;
         issue_stream_key(st.env->cfg, st.record, c);
         if (!persist(self)) {
-          st.record.stream_key_hash = old;
+          std::tie(st.record.stream_key_hash, st.record.srt_passphrase) = old;
           return done(api_error{api_errc::internal, "Cannot store the channel"});
         }
-        st.env->directory->put(st.record.id,
-                               {self, make_info(self, false), st.record.storage_id,
-                                st.record.stream_key_hash, st.record.srt_passphrase});
+        st.env->directory->set_stream_key(st.record.id, st.record.stream_key_hash,
+                                          st.record.srt_passphrase);
+        // Whoever publishes with the old key is cut off: the session ends
+        // (SRT: its connection closes; RTMP: the channel reads the new key's
+        // name from now on) and the channel waits for the new key.
+        st.next_publisher.reset();
+        if (st.cancel)
+          st.cancel->store(true);
+        logging::info("new stream key", {{"channel_id", st.record.id}});
         c.channel_id = st.record.id;
         done(std::move(c));
       },
@@ -635,6 +644,8 @@ std::string mint_channel_token(const auth::jwt_codec& jwt, const std::string& id
 void issue_stream_key(const config::settings& cfg, live::channel_record& r, channel_created& c) {
   c.stream_key = auth::random_id();
   r.stream_key_hash = auth::sha256_hex(c.stream_key);
+  if (r.config.encrypted) // 128 random bits, within libsrt's 10-79 characters
+    r.srt_passphrase = c.srt_passphrase = auth::random_id();
   c.ingest_url = r.config.source == live::source_type::rtmp
                      ? cfg.rtmp_public_url
                      : cfg.effective_srt_url() + "?streamid=" + c.stream_key;

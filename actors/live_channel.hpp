@@ -53,8 +53,8 @@ using channel_actor = caf::typed_actor<
     caf::reacts_to<delete_atom, admin_credential, completion<done>>,
     /// a new viewer token; every older one and its links stop working
     caf::reacts_to<refresh_atom, admin_credential, completion<channel_created>>,
-    /// a new stream key (pushed channels); the old one is refused from now
-    /// on, a publisher connected with it keeps its session
+    /// a new stream key (and SRT passphrase) for a pushed channel: the old
+    /// one is refused from now on and its publisher's session ends
     caf::reacts_to<rekey_atom, admin_credential, completion<channel_created>>,
     caf::reacts_to<marker_add_atom, admin_credential, live::marker, completion<live::marker>>,
     caf::reacts_to<marker_list_atom, auth::token_claims, int64_t,
@@ -75,7 +75,7 @@ using channel_actor = caf::typed_actor<
 struct channel_entry {
   channel_actor actor;
   channel_info info;           ///< as of its last change
-  std::string storage_id;      ///< the stream name its RTMP publisher is renamed to
+  std::string storage_id;      ///< its folder (RTMP: in the name its publisher is renamed to)
   std::string stream_key_hash; ///< RTMP and SRT channels: SHA-256 of the stream key
   std::string srt_passphrase;  ///< encrypted SRT channels: what libsrt checks the caller's against
 };
@@ -84,6 +84,9 @@ class channel_directory {
 public:
   void put(const std::string& id, channel_entry e);
   void update(const std::string& id, const channel_info& info);
+  /// A channel's new stream key (its hash) and SRT passphrase.
+  void set_stream_key(const std::string& id, const std::string& hash,
+                      const std::string& passphrase);
   void erase(const std::string& id);
   /// The actor of channel `id`, or null.
   channel_actor find(const std::string& id) const;
@@ -123,9 +126,10 @@ struct channel_params {
 std::string mint_channel_token(const auth::jwt_codec& jwt, const std::string& id, uint64_t gen,
                                int64_t now_s);
 
-/// A new stream key for pushed channel `r` (128 random bits): its hash goes
-/// into `r`, the key and the publishers' `ingest_url` (with the SRT
-/// passphrase `r` has, if any) into `c`.
+/// A new stream key for pushed channel `r` (128 random bits), and a new
+/// passphrase when it is an encrypted SRT channel: the key's hash and the
+/// passphrase go into `r`, the key, the passphrase and the publishers'
+/// `ingest_url` into `c`.
 void issue_stream_key(const config::settings& cfg, live::channel_record& r, channel_created& c);
 
 /// Spawns a channel (linked to nothing: the directory tracks it).

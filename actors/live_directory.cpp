@@ -20,6 +20,15 @@ void channel_directory::update(const std::string& id, const channel_info& info) 
     it->second.info = info;
 }
 
+void channel_directory::set_stream_key(const std::string& id, const std::string& hash,
+                                       const std::string& passphrase) {
+  std::lock_guard lk(mu_);
+  if (auto it = entries_.find(id); it != entries_.end()) {
+    it->second.stream_key_hash = hash;
+    it->second.srt_passphrase = passphrase;
+  }
+}
+
 void channel_directory::erase(const std::string& id) {
   std::lock_guard lk(mu_);
   entries_.erase(id);

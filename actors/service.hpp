@@ -147,7 +147,7 @@ public:
   void live_playlist(std::string id, std::string token, bool media_request,
                      completion<live_grant> done);
   /// nginx-rtmp's on_publish: the stream name the publisher must be renamed
-  /// to (its channel's folder name; the channel starts reading it), or none
+  /// to (auth::rtmp_stream_name; the channel starts reading it), or none
   /// when `stream_key` is no channel's key.
   std::optional<std::string> rtmp_publish(std::string_view stream_key);
   void add_marker(std::string id, admin_credential who, live::marker m,

@@ -152,8 +152,6 @@ void service::create_channel(live::channel_config cfg, completion<channel_create
   r.expires_at = r.created_at + int64_t{r.config.expiry_minutes} * 60;
   r.token_gen = 1;
   if (live::pushed(r.config.source)) {
-    if (r.config.encrypted) // 128 random bits, within libsrt's 10-79 characters
-      r.srt_passphrase = p.created.srt_passphrase = auth::random_id();
     issue_stream_key(d.cfg, r, p.created);
   }
   p.created.channel_id = r.id;
@@ -229,7 +227,7 @@ std::optional<std::string> service::rtmp_publish(std::string_view stream_key) {
     return std::nullopt;
   }
   caf::anon_send(a, run_atom_v);
-  return auth::rtmp_stream_name(d.rtmp_name_key, storage_id);
+  return auth::rtmp_stream_name(d.rtmp_name_key, storage_id, auth::sha256_hex(stream_key));
 }
 
 void service::add_marker(std::string id, admin_credential who, live::marker m,

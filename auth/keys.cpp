@@ -123,8 +123,12 @@ signing_keys derive_keys(std::string_view master, std::string_view edge_override
   return k;
 }
 
-std::string rtmp_stream_name(std::string_view rtmp_key, std::string_view storage_id) {
-  const auto mac = hmac_sha256{rtmp_key}.sign(storage_id);
+std::string rtmp_stream_name(std::string_view rtmp_key, std::string_view storage_id,
+                             std::string_view stream_key_hash) {
+  std::string message{storage_id};
+  message += '\n';
+  message += stream_key_hash;
+  const auto mac = hmac_sha256{rtmp_key}.sign(message);
   std::string name{storage_id};
   name += '_';
   name += base64url_encode({reinterpret_cast<const char*>(mac.data()), mac.size()}).substr(0, 22);

@@ -31,11 +31,14 @@ struct signing_keys {
 
 /// The nginx-rtmp stream name an RTMP channel is renamed to on publish and
 /// read back from: its storage id, '_', and 22 base64url characters (132
-/// bits) of HMAC-SHA256(`rtmp_key`, storage id). Storage ids appear in
-/// segment URLs; this name appears nowhere a viewer looks, so nobody can
-/// play a channel's raw stream from the RTMP server by guessing it, even
-/// where that server lets anyone play (as in the compose stack).
-std::string rtmp_stream_name(std::string_view rtmp_key, std::string_view storage_id);
+/// bits) of HMAC-SHA256(`rtmp_key`, storage id and the hash of its current
+/// stream key). Storage ids appear in segment URLs; this name appears
+/// nowhere a viewer looks, so nobody can play a channel's raw stream from
+/// the RTMP server by guessing it, even where that server lets anyone play
+/// (as in the compose stack); a new stream key gives a new name, so a
+/// publisher (or anyone who learnt the name) of the old key is left out.
+std::string rtmp_stream_name(std::string_view rtmp_key, std::string_view storage_id,
+                             std::string_view stream_key_hash);
 
 /// Derives both keys from `master`; a non-empty `edge_override` is used as
 /// the edge key instead of the derived one.

@@ -147,7 +147,7 @@ void rtmp_publish(actors::service& svc, request& req, const route_params&, reply
   if (!storage)
     return reply(error_response(403, "Unknown stream key"));
   // A 3xx makes nginx-rtmp rename the stream to the Location: hlsgate reads
-  // it under its channel's folder name, which no publisher may use itself.
+  // it under a keyed name (auth::rtmp_stream_name), which is no key.
   response res;
   res.status = 302;
   res.headers.emplace_back("Location", *storage);
@@ -249,11 +249,13 @@ void rotate_stream_key(actors::service& svc, request& req, const route_params& p
         if (auto* e = std::get_if<api_error>(&r))
           return reply(error_response(*e));
         auto& c = std::get<actors::channel_created>(r);
-        reply(json_response(200, {{"channel_id", c.channel_id},
-                                  {"stream_key", c.stream_key},
-                                  {"ingest_url", c.ingest_url},
-                                  {"message", "New stream key; the old one is refused from now "
-                                              "on (a publisher connected with it goes on)"}}));
+        reply(json_response(
+            200, {{"channel_id", c.channel_id},
+                  {"stream_key", c.stream_key},
+                  {"ingest_url", c.ingest_url},
+                  {"passphrase", c.srt_passphrase.empty() ? json(nullptr) : json(c.srt_passphrase)},
+                  {"message", "New stream key, shown only now; the old one is refused and "
+                              "its publisher cut off"}}));
       });
 }
 

@@ -90,15 +90,16 @@ TEST(Keys, DistinctAndStable) {
 
 TEST(Keys, RtmpStreamNamesAreKeyedAndStable) {
   const auto k = derive_keys(std::string(40, 'm')).rtmp;
-  const auto name = rtmp_stream_name(k, "live-abc");
+  const auto name = rtmp_stream_name(k, "live-abc", "h1");
   ASSERT_EQ(name.size(), std::string{"live-abc_"}.size() + 22);
   EXPECT_EQ(name.rfind("live-abc_", 0), 0u);
   EXPECT_EQ(name.find_first_not_of(
                 "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 9),
             std::string::npos);
-  EXPECT_EQ(rtmp_stream_name(k, "live-abc"), name);
-  EXPECT_NE(rtmp_stream_name(k, "live-abd").substr(9), name.substr(9));
-  EXPECT_NE(rtmp_stream_name(derive_keys(std::string(40, 'n')).rtmp, "live-abc"), name);
+  EXPECT_EQ(rtmp_stream_name(k, "live-abc", "h1"), name);
+  EXPECT_NE(rtmp_stream_name(k, "live-abd", "h1").substr(9), name.substr(9));
+  EXPECT_NE(rtmp_stream_name(k, "live-abc", "h2"), name); // a new stream key, a new name
+  EXPECT_NE(rtmp_stream_name(derive_keys(std::string(40, 'n')).rtmp, "live-abc", "h1"), name);
 }
 
 TEST(SecretFile, CreatedOwnerOnlyThenReloaded) {

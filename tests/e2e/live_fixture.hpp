@@ -129,6 +129,18 @@ protected:
       std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
     ASSERT_EQ(status_of(id), status);
   }
+  /// The media sequence number after the last segment `ch` lists now.
+  uint64_t pl_end(const json& ch) {
+    auto p = poll(ch, [](const live_playlist&) { return true; });
+    return p.media_sequence + p.segments.size();
+  }
+  /// Publishers refused for an unknown stream key so far (/metrics).
+  double bad_stream_keys() {
+    const std::string series = R"(reason="bad_stream_key"} )"; // hlsgate_auth_failures_total
+    const auto metrics = http_get(port(), "/metrics").body;
+    const auto at = metrics.find(series);
+    return at == std::string::npos ? 0.0 : std::stod(metrics.substr(at + series.size(), 24));
+  }
   /// The playlist once a discontinuity at or after media sequence `before`
   /// has two segments after it (a resumed source).
   live_playlist poll_resumed(const json& ch, uint64_t before) {

@@ -26,10 +26,7 @@ TEST_F(live, srt_push_reconnect_and_wrong_keys) {
   for (const std::string& bad :
        std::vector<std::string>{"wrong-key", "", "#!::r=" + key + ",m=request"})
     expect_srt_push_refused(srt + "?streamid=" + bad);
-  const auto metrics = http_get(port(), "/metrics").body;
-  const auto at = metrics.find(R"(reason="bad_stream_key"} )");
-  ASSERT_NE(at, std::string::npos) << "refusals are counted";
-  EXPECT_GE(std::stod(metrics.substr(at + 25, 12)), 3.0);
+  EXPECT_GE(bad_stream_keys(), 3.0) << "refusals are counted";
 
   publisher first{srt + "?streamid=" + key, {"-f", "mpegts"}};
   ASSERT_TRUE(first.started());
@@ -84,9 +81,10 @@ TEST_F(live, srt_encrypted_channel_needs_its_passphrase) {
   EXPECT_FALSE(info.dump().find(pass) != std::string::npos) << "the passphrase is shown only once";
   expect_decodes(master_url(ch), 2);
 
-  // A new stream key (a leaked one is replaced without losing the channel):
-  // the old key is refused from now on while its publisher goes on, and a
-  // publisher with the new key (same passphrase) takes over.
+  // A new stream key and passphrase (leaked ones are replaced without
+  // losing the channel): the publisher of the old ones is cut off, they are
+  // refused from now on, and a publisher with the new ones goes on.
+  const uint64_t before = pl_end(ch);
   const std::string rekey = "/live/" + id + "/stream-key";
   EXPECT_EQ(http_request(port(), "POST", rekey, {}, "").status, 401u);
   EXPECT_EQ(http_request(port(), "POST", rekey, {{"X-Admin-Key", "wrong"}}, "").status, 403u);
@@ -95,20 +93,25 @@ TEST_F(live, srt_encrypted_channel_needs_its_passphrase) {
   ASSERT_EQ(k.status, 200u) << k.body;
   auto fresh = parse_json(k);
   const std::string key2 = fresh["stream_key"];
+  const std::string pass2 = fresh["passphrase"];
   EXPECT_NE(key2, key);
-  const std::string url2 =
-      "srt://127.0.0.1:" + std::to_string(srt_port) + "?streamid=" + key2 + "&passphrase=" + pass;
+  EXPECT_NE(pass2, pass);
+  const std::string url2 = "srt://127.0.0.1:" + std::to_string(srt_port) + "?streamid=" + key2 +
+                           "&passphrase=" + pass2;
   EXPECT_EQ(fresh["ingest_url"], url2);
+  wait_for_status(id, "reconnecting");
+  if (HasFatalFailure())
+    return;
+  const double refused = bad_stream_keys();
   expect_srt_push_refused(ch["ingest_url"].get<std::string>());
-  auto pl = poll(ch, [](const live_playlist& p) { return p.segments.size() >= 4; });
-  EXPECT_EQ(status_of(id), "live") << "the publisher of the old key goes on";
-  const uint64_t before = pl.media_sequence + pl.segments.size();
+  EXPECT_GT(bad_stream_keys(), refused) << "the old key is refused as unknown";
+  expect_srt_push_refused(srt + "&passphrase=" + pass2); // the new passphrase, the old key
   publisher next{url2, {"-f", "mpegts"}};
   ASSERT_TRUE(next.started());
-  pub.kill();
   poll_resumed(ch, before);
   EXPECT_EQ(status_of(id), "live");
   next.kill();
+  pub.kill();
   // A channel nobody pushes to has no key to rotate.
   auto test_ch = create();
   EXPECT_EQ(http_request(port(), "POST", "/live/" + test_ch["channel_id"].get<std::string>() +

@@ -5,6 +5,8 @@
 // stream, the end of the event, a restart of the server, RTMP (through a
 // real nginx-rtmp) publisher pushed by the ffmpeg CLI, archives, and the
 // refusals. SRT publishers: live_srt_test.cpp.
+#include "auth/crypto.hpp"
+#include "auth/keys.hpp"
 #include "tests/e2e/live_fixture.hpp"
 
 namespace hlsgate::test {
@@ -287,15 +289,19 @@ TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
   expect_decodes(master_url(ch), 3);
   // While it publishes, playing the channel's folder name (seen in its
   // segment URLs) from the RTMP server gives nothing: hlsgate reads it
-  // under a keyed name.
+  // under a keyed name, which plays (what only hlsgate's secret gives).
   const auto& u = pl.segments.front().uri; // /seg/<folder>/v0/seg_N.ts?...
   const std::string folder = u.substr(5, u.find('/', 5) - 5);
+  auto plays = [&](const std::string& name, std::string& out) {
+    return run_command("timeout 5 ffmpeg -nostdin -v error -i " + shell_quote(rtmp + "/" + name) +
+                           " -t 1 -f null - 2>&1",
+                       &out) == 0;
+  };
   {
     std::string out;
-    const int rc = run_command("timeout 5 ffmpeg -nostdin -v error -i " +
-                                   shell_quote(rtmp + "/" + folder) + " -t 1 -f null - 2>&1",
-                               &out);
-    EXPECT_NE(rc, 0) << "the channel's folder name played from nginx-rtmp: " << out;
+    EXPECT_FALSE(plays(folder, out)) << "the channel's folder name played from nginx-rtmp: " << out;
+    EXPECT_TRUE(plays(auth::rtmp_stream_name(keys().rtmp, folder, auth::sha256_hex(key)), out))
+        << out;
   }
 
   // The publisher goes away: reconnecting; it comes back: a discontinuity,
@@ -315,6 +321,23 @@ TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
     EXPECT_GT(s.pdt_ms, prev);
     prev = s.pdt_ms;
   }
+
+  // A new stream key: the channel stops reading the publisher of the old
+  // one (still connected to nginx-rtmp), which is refused from now on; a
+  // publisher with the new key goes on.
+  auto k = http_request(port(), "POST", "/live/" + id + "/stream-key", op, "");
+  ASSERT_EQ(k.status, 200u) << k.body;
+  const std::string key2 = parse_json(k)["stream_key"];
+  EXPECT_EQ(parse_json(k)["ingest_url"], rtmp);
+  wait_for_status(id, "reconnecting");
+  if (HasFatalFailure())
+    return;
+  push_refused(key);
+  const uint64_t rotated = pl_end(ch);
+  publisher third{rtmp + "/" + key2};
+  poll_resumed(ch, rotated);
+  EXPECT_EQ(status(), "live");
+  third.kill();
   second.kill();
 }
 
