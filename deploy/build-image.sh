@@ -18,16 +18,21 @@
 # --test installs them). Uses deploy/containers.conf (runc, ulimits that
 # work on hosts with hybrid cgroups) unless CONTAINERS_CONF is set.
 set -euo pipefail
-cd "$(dirname "$0")/.."
 only=""
 binary=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only="${2:?--only needs a name}"; shift 2 ;;
-    --binary) binary="$(realpath "${2:?--binary needs a file}")"; shift 2 ;;
+    --binary) binary="$(realpath -e "${2:?--binary needs a file}")"; shift 2 ;;
     *) echo "usage: deploy/build-image.sh [--only hlsgate|edge|prometheus|rtmp] [--binary FILE]" >&2; exit 2 ;;
   esac
 done
+cd "$(dirname "$0")/.."
+# A binary from this host runs in the image only if both are Debian bookworm.
+if [ -n "$binary" ] && ! grep -qx 'VERSION_CODENAME=bookworm' /etc/os-release; then
+  echo "--binary needs a Debian bookworm host (the image's release)" >&2
+  exit 2
+fi
 base=localhost/debian:bookworm
 version="$(sed -n 's/^project(hlsgate VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)"
 commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"

@@ -8,9 +8,10 @@
 # host with --binary (a binary built here, on the same Debian release).
 #   deploy/stage-out.sh BINARY OUT
 set -euo pipefail
+umask 022 # the image's user reads what is laid out here, whatever the caller's umask
+bin="$(realpath -e "$1")"
+out="$(realpath -m "$2")"
 cd "$(dirname "$0")/.."
-bin="$1"
-out="$2"
 install -D -m 0755 -s "$bin" "$out/usr/local/bin/hlsgate"
 for f in swagger-ui-dist/swagger-ui.css swagger-ui-dist/swagger-ui-bundle.js \
   swagger-ui-dist/favicon-32x32.png hls.js/dist/hls.min.js hls.js/dist/hls.worker.js; do

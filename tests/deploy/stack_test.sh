@@ -16,7 +16,8 @@
 #      every expression of deploy/grafana/hlsgate.json parses and returns data.
 #   5. `podman healthcheck run` passes on the hlsgate container.
 #   6. `podman-compose stop` (SIGTERM, 10 s) stops hlsgate after its drain
-#      (exit 0); after `up` again the item plays with the same token.
+#      (exit 0); after `up` again the item plays with the same token and
+#      the RTMP channel goes live again when its publisher pushes.
 # It tags the images it builds as localhost/*:latest, as build-image.sh does.
 # Everything it creates (containers, volumes, network) is removed at the end.
 #   tests/deploy/stack_test.sh
@@ -247,4 +248,16 @@ podman logs "$container" 2>&1 | grep -q '"msg":"stopped"' || fail "no clean stop
 running || { cat "$work/up2.log"; fail "compose up did not start the four services again"; }
 until_ok 90 curl -fsS -m 5 "$edge/health" || fail "the stack did not come back"
 until_ok 60 play || fail "the item does not play after the restart"
+# RTMP publishers get through again (the rtmp service's relay looks
+# hlsgate up again), and the channel, kept across the restart, goes live.
+rtmp_id=$(json '["channel_id"]' <"$work/rtmp.json")
+rtmp_live() {
+  curl -fsS -m 5 -H "Authorization: Bearer $HLSGATE_API_TOKEN" "$edge/live/$rtmp_id" |
+    json '["status"]' | grep -qx live
+}
+push_rtmp "$rtmp_key" 40 >"$work/rtmp2.log" 2>&1 &
+publisher=$!
+until_ok 60 rtmp_live || { cat "$work/rtmp2.log"; fail "the RTMP channel did not go live after the restart"; }
+kill "$publisher" 2>/dev/null || true
+wait "$publisher" 2>/dev/null || true
 echo "stack test passed"
