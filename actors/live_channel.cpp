@@ -6,8 +6,8 @@
 #include <cmath>
 #include <filesystem>
 #include <system_error>
-#include <unordered_set>
 #include <tuple>
+#include <unordered_set>
 #include <utility>
 
 #include "actors/live_ingest.hpp"

@@ -72,8 +72,8 @@ media::transcode_options ingest_options(const live_env& env, const live::channel
   }
   if (r.config.source == live::source_type::rtmp) {
     o.source.kind = media::source_kind::live_url;
-    o.source.url = cfg.rtmp_url + "/" + auth::rtmp_stream_name(env.rtmp_name_key, r.storage_id,
-                                                                r.stream_key_hash);
+    o.source.url = cfg.rtmp_url + "/" +
+                   auth::rtmp_stream_name(env.rtmp_name_key, r.storage_id, r.stream_key_hash);
     return o;
   }
   if (r.config.source == live::source_type::srt) {

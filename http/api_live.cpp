@@ -242,8 +242,7 @@ void refresh(actors::service& svc, request& req, const route_params& p, reply_fn
       });
 }
 
-void rotate_stream_key(actors::service& svc, request& req, const route_params& p,
-                       reply_fn& reply) {
+void rotate_stream_key(actors::service& svc, request& req, const route_params& p, reply_fn& reply) {
   svc.rotate_stream_key(
       std::string{p.id}, who(svc, req), [reply](actors::reply<actors::channel_created> r) {
         if (auto* e = std::get_if<api_error>(&r))

@@ -34,8 +34,7 @@ void remove(actors::service& svc, request& req, const route_params& p, reply_fn&
 /// POST /live/{id}/refresh-token.
 void refresh(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// POST /live/{id}/stream-key: a new stream key, the old one refused.
-void rotate_stream_key(actors::service& svc, request& req, const route_params& p,
-                       reply_fn& reply);
+void rotate_stream_key(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// POST /live/{id}/markers.
 void add_marker(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 /// GET /live/{id}/markers?since=&token=.

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstddef>
 #include <climits>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -141,10 +141,16 @@ io_ptr make_io(std::unique_ptr<fd_source> src, bool seekable) {
   return io;
 }
 
-const AVOption kLocationOptions[] = {
-    {"location", "the URL the body came from, after redirects", offsetof(location_option, location),
-     AV_OPT_TYPE_STRING, {}, 0, 0, AV_OPT_FLAG_DECODING_PARAM | AV_OPT_FLAG_READONLY, nullptr},
-    {}};
+const AVOption kLocationOptions[] = {{"location",
+                                      "the URL the body came from, after redirects",
+                                      offsetof(location_option, location),
+                                      AV_OPT_TYPE_STRING,
+                                      {},
+                                      0,
+                                      0,
+                                      AV_OPT_FLAG_DECODING_PARAM | AV_OPT_FLAG_READONLY,
+                                      nullptr},
+                                     {}};
 
 const AVClass* location_class() {
   static const AVClass c = [] {

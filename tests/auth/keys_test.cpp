@@ -93,9 +93,9 @@ TEST(Keys, RtmpStreamNamesAreKeyedAndStable) {
   const auto name = rtmp_stream_name(k, "live-abc", "h1");
   ASSERT_EQ(name.size(), std::string{"live-abc_"}.size() + 22);
   EXPECT_EQ(name.rfind("live-abc_", 0), 0u);
-  EXPECT_EQ(name.find_first_not_of(
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 9),
-            std::string::npos);
+  EXPECT_EQ(
+      name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 9),
+      std::string::npos);
   EXPECT_EQ(rtmp_stream_name(k, "live-abc", "h1"), name);
   EXPECT_NE(rtmp_stream_name(k, "live-abd", "h1").substr(9), name.substr(9));
   EXPECT_NE(rtmp_stream_name(k, "live-abc", "h2"), name); // a new stream key, a new name

@@ -337,9 +337,10 @@ TEST_F(e2e, restart_keeps_media_tokens_and_pending_expiry) {
   {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((data + "/hlsgate.db").c_str(), &db), SQLITE_OK);
-    for (auto [id, at] : {std::pair{lapsed_id, unix_now() - 5}, std::pair{soon_id, soon_deadline}}) {
-      auto sql = "UPDATE media SET expires_at = " + std::to_string(at) + " WHERE media_id = '" +
-                 id + "'";
+    for (auto [id, at] :
+         {std::pair{lapsed_id, unix_now() - 5}, std::pair{soon_id, soon_deadline}}) {
+      auto sql =
+          "UPDATE media SET expires_at = " + std::to_string(at) + " WHERE media_id = '" + id + "'";
       EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     }
     sqlite3_close(db);

@@ -96,8 +96,8 @@ TEST_F(live, srt_encrypted_channel_needs_its_passphrase) {
   const std::string pass2 = fresh["passphrase"];
   EXPECT_NE(key2, key);
   EXPECT_NE(pass2, pass);
-  const std::string url2 = "srt://127.0.0.1:" + std::to_string(srt_port) + "?streamid=" + key2 +
-                           "&passphrase=" + pass2;
+  const std::string url2 =
+      "srt://127.0.0.1:" + std::to_string(srt_port) + "?streamid=" + key2 + "&passphrase=" + pass2;
   EXPECT_EQ(fresh["ingest_url"], url2);
   wait_for_status(id, "reconnecting");
   if (HasFatalFailure())
@@ -114,9 +114,9 @@ TEST_F(live, srt_encrypted_channel_needs_its_passphrase) {
   pub.kill();
   // A channel nobody pushes to has no key to rotate.
   auto test_ch = create();
-  EXPECT_EQ(http_request(port(), "POST", "/live/" + test_ch["channel_id"].get<std::string>() +
-                                             "/stream-key",
-                         op, "")
+  EXPECT_EQ(http_request(port(), "POST",
+                         "/live/" + test_ch["channel_id"].get<std::string>() + "/stream-key", op,
+                         "")
                 .status,
             409u);
 }

@@ -252,8 +252,7 @@ TEST_F(live, rtmp_push_reconnect_and_wrong_keys) {
                               std::to_string(rtmp_port) +
                               ";\n application live { live on;\n"
                               "  on_publish http://127.0.0.1:" +
-                              std::to_string(port()) +
-                              "/ingest/rtmp/on_publish; } } }\n",
+                              std::to_string(port()) + "/ingest/rtmp/on_publish; } } }\n",
                           rtmp_port))
       << read_file(nginx.error_log());
 
