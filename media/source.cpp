@@ -152,16 +152,15 @@ const AVOption kLocationOptions[] = {{"location",
                                       nullptr},
                                      {}};
 
-const AVClass* location_class() {
-  static const AVClass c = [] {
-    AVClass k{};
-    k.class_name = "pulled body";
-    k.item_name = av_default_item_name;
-    k.option = kLocationOptions;
-    k.version = LIBAVUTIL_VERSION_INT;
-    return k;
-  }();
-  return &c;
+AVClass av_class(const char* name, const AVOption* options,
+                 void* (*child_next)(void*, void*) = nullptr) {
+  AVClass k{};
+  k.class_name = name;
+  k.item_name = av_default_item_name;
+  k.option = options;
+  k.version = LIBAVUTIL_VERSION_INT;
+  k.child_next = child_next;
+  return k;
 }
 
 void* pulled_io_child(void* obj, void* prev) {
@@ -169,31 +168,24 @@ void* pulled_io_child(void* obj, void* prev) {
   return prev == nullptr && src != nullptr ? &src->where : nullptr;
 }
 
-const AVClass* pulled_io_class() {
-  static const AVClass c = [] {
-    AVClass k{};
-    k.class_name = "pulled I/O";
-    k.item_name = av_default_item_name;
-    k.version = LIBAVUTIL_VERSION_INT;
-    k.child_next = pulled_io_child;
-    return k;
-  }();
-  return &c;
-}
+const AVClass kLocationClass = av_class("pulled body", kLocationOptions);
+/// The class of our I/O context over a pulled body: its child holds the
+/// location option.
+const AVClass kPulledIoClass = av_class("pulled I/O", nullptr, pulled_io_child);
 
 /// Our I/O context over the body `reader` fetched for `url`, answering
 /// libav's question where it came from; null when out of memory.
 io_ptr make_pulled_io(std::shared_ptr<stream_reader> reader, const std::string& url) {
   auto src = std::make_unique<fd_source>();
   const std::string at = reader->location().empty() ? url : reader->location();
-  src->where.cls = location_class();
+  src->where.cls = &kLocationClass;
   src->where.location = av_strdup(at.c_str());
   if (!src->where.location)
     return nullptr;
   src->stream = std::move(reader);
   io_ptr io = make_io(std::move(src), false);
   if (io)
-    io->av_class = pulled_io_class();
+    io->av_class = &kPulledIoClass;
   return io;
 }
 

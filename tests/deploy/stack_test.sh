@@ -158,47 +158,55 @@ if podman logs "$(podman ps --filter "label=io.podman.compose.project=$project" 
   fail "the edge's log holds a query string"
 fi
 
+# POST /live through the edge for a channel of source $1 named $2: the reply in $work/$2.json.
+create_channel() {
+  curl -fsS -m 30 -H "Authorization: Bearer $HLSGATE_API_TOKEN" -H 'Content-Type: application/json' \
+    -d '{"name":"'"$2"'","source":{"type":"'"$1"'"},"segment_seconds":1,"dvr_window_seconds":30,"ladder":"240:300k"}' \
+    "$edge/live" >"$work/$2.json" || fail "POST /live ($1) through the edge"
+}
+# Publishes $3 seconds of a test signal in format $1 (mpegts, flv) to $2.
+publish() {
+  timeout 60 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=426x240:rate=25 -f lavfi \
+    -i sine=frequency=440 -t "$3" -c:v libx264 -preset ultrafast -tune zerolatency -g 25 \
+    -pix_fmt yuv420p -c:a aac -f "$1" "$2"
+}
+# Waits for channel $1's playlist and reads 3 s of it with ffmpeg -xerror;
+# the publisher's log is $2.
+play_live() {
+  local playlist out
+  playlist=$(json '["playlist_url"]' <"$work/$1.json")
+  until_ok 60 curl -fsS -m 5 "$playlist" || { cat "$2"; fail "channel $1 never went live"; }
+  out=$(timeout 60 ffmpeg -nostdin -v error -xerror -i "$playlist" -t 3 -f null - 2>&1) ||
+    fail "ffmpeg -xerror on channel $1 through the edge: $out"
+}
+stop_publisher() {
+  kill "$publisher" 2>/dev/null || true
+  wait "$publisher" 2>/dev/null || true
+}
+
 step "a live channel pushed over SRT, played through the edge"
-curl -fsS -m 30 -H "Authorization: Bearer $HLSGATE_API_TOKEN" -H 'Content-Type: application/json' \
-  -d '{"name":"Stack","source":{"type":"srt"},"segment_seconds":1,"dvr_window_seconds":30,"ladder":"240:300k"}' \
-  "$edge/live" >"$work/live.json" || fail "POST /live through the edge"
-ingest=$(json '["ingest_url"]' <"$work/live.json")
-live_playlist=$(json '["playlist_url"]' <"$work/live.json")
+create_channel srt Srt
+ingest=$(json '["ingest_url"]' <"$work/Srt.json")
 case "$ingest" in "srt://127.0.0.1:$srt_port?streamid="*) ;; *) fail "ingest_url $ingest" ;; esac
-timeout 60 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=426x240:rate=25 -f lavfi \
-  -i sine=frequency=440 -t 40 -c:v libx264 -preset ultrafast -tune zerolatency -g 25 \
-  -pix_fmt yuv420p -c:a aac -f mpegts "$ingest" >"$work/srt.log" 2>&1 &
+publish mpegts "$ingest" 40 >"$work/srt.log" 2>&1 &
 publisher=$!
-until_ok 60 curl -fsS -m 5 "$live_playlist" || { cat "$work/srt.log"; fail "the SRT channel never went live"; }
-out=$(timeout 60 ffmpeg -nostdin -v error -xerror -i "$live_playlist" -t 3 -f null - 2>&1) ||
-  fail "ffmpeg -xerror on the live channel through the edge: $out"
-kill "$publisher" 2>/dev/null || true
-wait "$publisher" 2>/dev/null || true
+play_live Srt "$work/srt.log"
+stop_publisher
 
 step "a live channel pushed over RTMP, played through the edge"
-curl -fsS -m 30 -H "Authorization: Bearer $HLSGATE_API_TOKEN" -H 'Content-Type: application/json' \
-  -d '{"name":"StackRtmp","source":{"type":"rtmp"},"segment_seconds":1,"dvr_window_seconds":30,"ladder":"240:300k"}' \
-  "$edge/live" >"$work/rtmp.json" || fail "POST /live (rtmp) through the edge"
-[ "$(json '["ingest_url"]' <"$work/rtmp.json")" = "$HLSGATE_RTMP_PUBLIC_URL" ] ||
-  fail "ingest_url $(json '["ingest_url"]' <"$work/rtmp.json")"
-rtmp_key=$(json '["stream_key"]' <"$work/rtmp.json")
-rtmp_playlist=$(json '["playlist_url"]' <"$work/rtmp.json")
-push_rtmp() { # stream name, seconds
-  timeout 60 ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=size=426x240:rate=25 -f lavfi \
-    -i sine=frequency=440 -t "$2" -c:v libx264 -preset ultrafast -tune zerolatency -g 25 \
-    -pix_fmt yuv420p -c:a aac -f flv "$HLSGATE_RTMP_PUBLIC_URL/$1"
-}
-push_rtmp wrong-key 2 >"$work/rtmp-wrong.log" 2>&1 && fail "an RTMP push with a wrong key was accepted"
+create_channel rtmp Rtmp
+[ "$(json '["ingest_url"]' <"$work/Rtmp.json")" = "$HLSGATE_RTMP_PUBLIC_URL" ] ||
+  fail "ingest_url $(json '["ingest_url"]' <"$work/Rtmp.json")"
+rtmp_key=$(json '["stream_key"]' <"$work/Rtmp.json")
+publish flv "$HLSGATE_RTMP_PUBLIC_URL/wrong-key" 2 >"$work/rtmp-wrong.log" 2>&1 &&
+  fail "an RTMP push with a wrong key was accepted"
 # The edge does not pass the publish check on (nginx-rtmp asks hlsgate itself).
 [ "$(curl -s -m 10 -o /dev/null -w '%{http_code}' -d "name=$rtmp_key" "$edge/ingest/rtmp/on_publish")" = 404 ] ||
   fail "the edge answers the RTMP publish check"
-push_rtmp "$rtmp_key" 40 >"$work/rtmp.log" 2>&1 &
+publish flv "$HLSGATE_RTMP_PUBLIC_URL/$rtmp_key" 40 >"$work/rtmp.log" 2>&1 &
 publisher=$!
-until_ok 60 curl -fsS -m 5 "$rtmp_playlist" || { cat "$work/rtmp.log"; fail "the RTMP channel never went live"; }
-out=$(timeout 60 ffmpeg -nostdin -v error -xerror -i "$rtmp_playlist" -t 3 -f null - 2>&1) ||
-  fail "ffmpeg -xerror on the RTMP channel through the edge: $out"
-kill "$publisher" 2>/dev/null || true
-wait "$publisher" 2>/dev/null || true
+play_live Rtmp "$work/rtmp.log"
+stop_publisher
 
 step "healthcheck"
 podman healthcheck run "$container" || fail "podman healthcheck run"
@@ -250,14 +258,13 @@ until_ok 90 curl -fsS -m 5 "$edge/health" || fail "the stack did not come back"
 until_ok 60 play || fail "the item does not play after the restart"
 # RTMP publishers get through again (the rtmp service's relay looks
 # hlsgate up again), and the channel, kept across the restart, goes live.
-rtmp_id=$(json '["channel_id"]' <"$work/rtmp.json")
+rtmp_id=$(json '["channel_id"]' <"$work/Rtmp.json")
 rtmp_live() {
   curl -fsS -m 5 -H "Authorization: Bearer $HLSGATE_API_TOKEN" "$edge/live/$rtmp_id" |
     json '["status"]' | grep -qx live
 }
-push_rtmp "$rtmp_key" 40 >"$work/rtmp2.log" 2>&1 &
+publish flv "$HLSGATE_RTMP_PUBLIC_URL/$rtmp_key" 40 >"$work/rtmp2.log" 2>&1 &
 publisher=$!
 until_ok 60 rtmp_live || { cat "$work/rtmp2.log"; fail "the RTMP channel did not go live after the restart"; }
-kill "$publisher" 2>/dev/null || true
-wait "$publisher" 2>/dev/null || true
+stop_publisher
 echo "stack test passed"
