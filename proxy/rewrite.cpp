@@ -1,0 +1,619 @@
+#include "proxy/rewrite.hpp"
+
+#include <charconv>
+#include <cmath>
+
+#include "live/pull_guard.hpp"
+
+namespace hlsgate::proxy {
+
+std::string_view to_string(ref_kind k) {
+  switch (k) {
+  case ref_kind::playlist:
+    return "playlist";
+  case ref_kind::segment:
+    return "segment";
+  case ref_kind::key:
+    return "key";
+  case ref_kind::map:
+    return "map";
+  }
+  return "";
+}
+
+namespace {
+
+using guard = live::playlist_guard;
+
+constexpr size_t max_line = 8 * 1024;
+constexpr double max_duration = 86400;
+constexpr size_t npos = std::string::npos;
+
+// What a tag's URI="..." attributes name.
+enum class uri_rule : uint8_t { none, playlist, segment, key, map, preload_hint, drop };
+
+enum tag_id : uint8_t {
+  t_other,
+  t_plain, // known, nothing to read or rewrite
+  t_targetduration,
+  t_media_sequence,
+  t_discontinuity_sequence,
+  t_extinf,
+  t_discontinuity,
+  t_skip,
+  t_endlist,
+  t_stream_inf,
+};
+
+enum tag_flags : uint8_t {
+  f_header = 1,  ///< may come before the first segment without ending the header
+  f_master = 2,  ///< master playlists only
+  f_media = 4,   ///< media playlists only
+  f_variant = 8, ///< counts against playlist_guard::max_variants
+  f_segment = 16 ///< belongs to the segment that follows (RFC 8216 §4.3.2)
+};
+
+struct tag_def {
+  std::string_view name;
+  tag_id id;
+  uint8_t flags;
+  uri_rule uri;
+};
+
+constexpr tag_def tag_table[] = {
+    {"EXTINF", t_extinf, f_media | f_segment, uri_rule::none},
+    {"EXT-X-BYTERANGE", t_plain, f_media | f_segment, uri_rule::none},
+    {"EXT-X-PROGRAM-DATE-TIME", t_plain, f_media | f_segment, uri_rule::none},
+    {"EXT-X-PART", t_plain, f_media | f_segment, uri_rule::segment},
+    {"EXT-X-KEY", t_plain, f_media | f_segment, uri_rule::key},
+    {"EXT-X-MAP", t_plain, f_media | f_segment, uri_rule::map},
+    {"EXT-X-DISCONTINUITY", t_discontinuity, f_media | f_segment, uri_rule::none},
+    {"EXT-X-GAP", t_plain, f_media | f_segment, uri_rule::none},
+    {"EXT-X-BITRATE", t_plain, f_media | f_segment, uri_rule::none},
+    {"EXT-X-DATERANGE", t_plain, f_media, uri_rule::none},
+    {"EXT-X-PRELOAD-HINT", t_plain, f_media, uri_rule::preload_hint},
+    {"EXT-X-RENDITION-REPORT", t_plain, f_media, uri_rule::playlist},
+    {"EXT-X-ENDLIST", t_endlist, f_media, uri_rule::none},
+    {"EXT-X-SKIP", t_skip, f_media, uri_rule::none},
+    {"EXT-X-STREAM-INF", t_stream_inf, f_master | f_variant, uri_rule::none},
+    {"EXT-X-I-FRAME-STREAM-INF", t_plain, f_master | f_variant, uri_rule::playlist},
+    {"EXT-X-MEDIA", t_plain, f_master | f_variant, uri_rule::playlist},
+    {"EXT-X-SESSION-DATA", t_plain, f_master, uri_rule::segment},
+    {"EXT-X-SESSION-KEY", t_plain, f_master, uri_rule::key},
+    // A steering manifest would send the viewer to upstream pathways.
+    {"EXT-X-CONTENT-STEERING", t_plain, f_master, uri_rule::drop},
+    {"EXT-X-VERSION", t_plain, f_header, uri_rule::none},
+    {"EXT-X-TARGETDURATION", t_targetduration, f_header | f_media, uri_rule::none},
+    {"EXT-X-MEDIA-SEQUENCE", t_media_sequence, f_header | f_media, uri_rule::none},
+    {"EXT-X-DISCONTINUITY-SEQUENCE", t_discontinuity_sequence, f_header | f_media, uri_rule::none},
+    {"EXT-X-PLAYLIST-TYPE", t_plain, f_header | f_media, uri_rule::none},
+    {"EXT-X-I-FRAMES-ONLY", t_plain, f_header | f_media, uri_rule::none},
+    {"EXT-X-SERVER-CONTROL", t_plain, f_header | f_media, uri_rule::none},
+    {"EXT-X-PART-INF", t_plain, f_header | f_media, uri_rule::none},
+    {"EXT-X-INDEPENDENT-SEGMENTS", t_plain, f_header, uri_rule::none},
+    {"EXT-X-START", t_plain, f_header, uri_rule::none},
+    {"EXT-X-DEFINE", t_plain, f_header, uri_rule::none},
+};
+
+// Tags nobody knows stay where they are, end no header and open no segment.
+constexpr tag_def unknown_tag{"", t_other, f_header, uri_rule::none};
+
+const tag_def& find_tag(std::string_view name) {
+  for (const tag_def& t : tag_table)
+    if (t.name == name)
+      return t;
+  return unknown_tag;
+}
+
+bool blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && blank(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && blank(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+/// A decimal-integer (RFC 8216 §4.2): digits only, 0 .. 2^63-1.
+bool parse_sequence(std::string_view s, int64_t& out) {
+  s = trim(s);
+  if (s.empty() || s.size() > 19)
+    return false;
+  for (char c : s)
+    if (c < '0' || c > '9')
+      return false;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc{} && r.ptr == s.data() + s.size();
+}
+
+/// A decimal-floating-point without sign or exponent, 0 .. 86400.
+bool parse_duration(std::string_view s, double& out) {
+  s = trim(s);
+  if (s.empty() || s.size() > 32)
+    return false;
+  bool dot = false, digit = false;
+  for (char c : s) {
+    if (c == '.' && !dot)
+      dot = true;
+    else if (c >= '0' && c <= '9')
+      digit = true;
+    else
+      return false;
+  }
+  if (!digit)
+    return false;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return r.ec == std::errc{} && r.ptr == s.data() + s.size() && std::isfinite(out) && out >= 0 &&
+         out <= max_duration;
+}
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+bool ieq_ascii(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char c = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    if (c != lower[i])
+      return false;
+  }
+  return true;
+}
+
+/// The scheme of `ref` ("" for a relative reference).
+std::string_view scheme_of(std::string_view ref) {
+  const size_t colon = ref.find(':');
+  if (colon == npos || colon == 0 || colon > ref.find_first_of("/?#"))
+    return {};
+  return ref.substr(0, colon);
+}
+
+struct attr {
+  std::string_view name;
+  size_t begin = 0, end = 0; ///< the value within the list (inside the quotes when quoted)
+  bool quoted = false;
+};
+
+/// Calls `f(attr)` for each attribute of an attribute list (RFC 8216
+/// §4.2), honouring quoted strings; false when the list is malformed or
+/// `f` returns false. Blanks around names and values are tolerated.
+template <class F> bool for_each_attr(std::string_view list, F&& f) {
+  const size_t n = list.size();
+  size_t i = 0;
+  for (;;) {
+    while (i < n && blank(list[i]))
+      ++i;
+    if (i == n)
+      return true;
+    size_t eq = i;
+    while (eq < n && list[eq] != '=' && list[eq] != ',' && list[eq] != '"')
+      ++eq;
+    if (eq == n || list[eq] != '=')
+      return false;
+    attr a;
+    a.name = trim(list.substr(i, eq - i));
+    if (a.name.empty())
+      return false;
+    size_t v = eq + 1;
+    while (v < n && blank(list[v]))
+      ++v;
+    size_t next;
+    if (v < n && list[v] == '"') {
+      const size_t close = list.find('"', v + 1);
+      if (close == npos)
+        return false;
+      a.quoted = true;
+      a.begin = v + 1;
+      a.end = close;
+      next = close + 1;
+      while (next < n && blank(list[next]))
+        ++next;
+      if (next < n && list[next] != ',')
+        return false;
+    } else {
+      next = list.find(',', v);
+      if (next == npos)
+        next = n;
+      a.begin = v;
+      a.end = next;
+      if (list.substr(v, next - v).find('"') != npos)
+        return false;
+    }
+    if (!f(a))
+      return false;
+    if (next >= n)
+      return true;
+    i = next + 1;
+  }
+}
+
+class rewriter {
+public:
+  rewriter(const net::url& base, const url_mapper& map, const rewrite_options& opt)
+      : base_(base), map_(map), opt_(opt) {}
+
+  rewrite_result run(std::string_view body);
+
+private:
+  bool fail(std::string reason) {
+    if (error_.empty())
+      error_ = "line " + std::to_string(line_no_) + ": " + std::move(reason);
+    return false;
+  }
+  bool line(std::string_view l);
+  bool tag_line(std::string_view l);
+  bool uri_line(std::string_view l);
+  bool rewrite_attrs(std::string_view l, size_t list_at, const tag_def& t);
+  bool emit_url(std::string_view ref, ref_kind kind, bool key, bool quoted, std::string_view what);
+  bool finish_header(bool media);
+  void open_segment();
+
+  const net::url& base_;
+  const url_mapper& map_;
+  const rewrite_options& opt_;
+  std::string out_;
+  playlist_facts facts_;
+  std::string error_;
+  size_t line_no_ = 0;
+
+  bool in_header_ = true, media_ = false;
+  bool saw_master_ = false, saw_media_ = false, pending_variant_ = false;
+  bool seen_ms_ = false, seen_ds_ = false, seen_td_ = false;
+  size_t variants_ = 0;
+  size_t ds_value_at_ = npos;   ///< where the discontinuity sequence's value goes in out_
+  size_t after_ms_line_ = npos; ///< out_ just after the EXT-X-MEDIA-SEQUENCE line
+  int64_t next_seq_ = 0;        ///< shifted media sequence number of the next segment
+  bool segment_open_ = false;   ///< a tag of the coming segment was written
+  bool inserted_disc_ = false;  ///< and it was our EXT-X-DISCONTINUITY
+  bool seq_exhausted_ = false;  ///< a segment numbered 2^63-1 was written
+};
+
+rewrite_result rewriter::run(std::string_view body) {
+  rewrite_result r;
+  if (body.size() > guard::max_bytes) {
+    r.error = "playlist larger than 1 MiB";
+    return r;
+  }
+  if (body.substr(0, 3) == "\xEF\xBB\xBF")
+    body.remove_prefix(3);
+  out_.reserve(body.size() * 2 + 256);
+
+  const char* s = body.data();
+  const size_t n = body.size();
+  size_t pos = 0;
+  bool ok = true;
+  while (ok && pos < n) {
+    if (++line_no_ > guard::max_lines) {
+      ok = fail("playlist of more than 20000 lines");
+      break;
+    }
+    size_t end = pos;
+    while (end < n) {
+      const auto b = static_cast<unsigned char>(s[end]);
+      if (b >= 0x20 && b != 0x7f) {
+        ++end;
+        continue;
+      }
+      if (b == '\n' || (b == '\r' && (end + 1 == n || s[end + 1] == '\n')))
+        break;
+      if (b != '\t') {
+        ok = fail("control character in playlist");
+        break;
+      }
+      ++end;
+    }
+    if (!ok)
+      break;
+    const std::string_view l(s + pos, end - pos);
+    pos = end;
+    if (pos < n && s[pos] == '\r')
+      ++pos;
+    if (pos < n && s[pos] == '\n')
+      ++pos;
+    if (l.size() > max_line) {
+      ok = fail("line longer than 8 KiB");
+      break;
+    }
+    if (line_no_ == 1) {
+      if (trim(l) != "#EXTM3U") {
+        ok = fail("not an HLS playlist (no #EXTM3U)");
+        break;
+      }
+      out_ += "#EXTM3U\n";
+      continue;
+    }
+    ok = line(l);
+  }
+  if (ok && line_no_ == 0)
+    ok = fail("not an HLS playlist (no #EXTM3U)");
+  if (ok && in_header_)
+    ok = finish_header(saw_media_);
+  if (!ok) {
+    r.error = std::move(error_);
+    return r;
+  }
+  facts_.master = saw_master_;
+  r.text = std::move(out_);
+  r.facts = facts_;
+  return r;
+}
+
+bool rewriter::line(std::string_view l) {
+  if (l.substr(0, 4) == "#EXT")
+    return tag_line(l);
+  if (!l.empty() && l.front() == '#')
+    return true; // a comment: left out
+  const std::string_view uri = trim(l);
+  if (uri.empty())
+    return true;
+  return uri_line(uri);
+}
+
+bool rewriter::finish_header(bool media) {
+  in_header_ = false;
+  media_ = media;
+  int64_t ds = facts_.discontinuity_sequence;
+  if (media) {
+    int64_t first = 0;
+    if (__builtin_add_overflow(facts_.media_sequence, opt_.media_sequence_offset, &first) ||
+        first < 0)
+      return fail("media sequence out of range after the offset");
+    next_seq_ = first;
+    const bool slid_out = opt_.discontinuity_before >= 0 && opt_.discontinuity_before < first;
+    if (__builtin_add_overflow(ds, opt_.discontinuity_sequence_offset, &ds) ||
+        __builtin_add_overflow(ds, slid_out ? 1 : 0, &ds) || ds < 0)
+      return fail("discontinuity sequence out of range after the offset");
+    if (!seen_ms_ && opt_.media_sequence_offset != 0) {
+      out_ += "#EXT-X-MEDIA-SEQUENCE:";
+      append_int(out_, first);
+      out_ += '\n';
+      after_ms_line_ = out_.size();
+    }
+  }
+  if (ds_value_at_ != npos) {
+    std::string v;
+    append_int(v, ds);
+    out_.insert(ds_value_at_, v);
+  } else if (ds != 0) {
+    std::string t = "#EXT-X-DISCONTINUITY-SEQUENCE:";
+    append_int(t, ds);
+    t += '\n';
+    out_.insert(after_ms_line_ != npos ? after_ms_line_ : out_.size(), t);
+  }
+  return true;
+}
+
+void rewriter::open_segment() {
+  if (segment_open_ || !media_)
+    return;
+  segment_open_ = true;
+  if (opt_.discontinuity_before >= 0 && next_seq_ == opt_.discontinuity_before) {
+    out_ += "#EXT-X-DISCONTINUITY\n";
+    inserted_disc_ = true;
+  }
+}
+
+bool rewriter::tag_line(std::string_view l) {
+  const size_t colon = l.find(':');
+  const std::string_view name = trim(l.substr(1, colon == npos ? npos : colon - 1));
+  const std::string_view value = colon == npos ? std::string_view{} : l.substr(colon + 1);
+  const tag_def& t = find_tag(name);
+
+  if (t.flags & f_master)
+    saw_master_ = true;
+  if (t.flags & f_media)
+    saw_media_ = true;
+  if (saw_master_ && saw_media_)
+    return fail("playlist mixes master and media playlist tags");
+  if ((t.flags & f_variant) && ++variants_ > guard::max_variants)
+    return fail("playlist naming more than 32 variants and renditions");
+  if (in_header_ && !(t.flags & f_header) && !finish_header(!(t.flags & f_master)))
+    return false;
+  if (t.flags & f_segment)
+    open_segment();
+
+  switch (t.id) {
+  case t_targetduration:
+    if (seen_td_)
+      return fail("EXT-X-TARGETDURATION appears twice");
+    seen_td_ = true;
+    if (!parse_duration(value, facts_.target_duration))
+      return fail("malformed EXT-X-TARGETDURATION");
+    break;
+  case t_media_sequence:
+    if (seen_ms_ || !in_header_)
+      return fail("EXT-X-MEDIA-SEQUENCE twice or after a segment");
+    seen_ms_ = true;
+    if (!parse_sequence(value, facts_.media_sequence))
+      return fail("malformed EXT-X-MEDIA-SEQUENCE");
+    {
+      int64_t shifted = 0;
+      if (__builtin_add_overflow(facts_.media_sequence, opt_.media_sequence_offset, &shifted) ||
+          shifted < 0)
+        return fail("media sequence out of range after the offset");
+      out_ += "#EXT-X-MEDIA-SEQUENCE:";
+      append_int(out_, shifted);
+      out_ += '\n';
+      after_ms_line_ = out_.size();
+    }
+    return true;
+  case t_discontinuity_sequence:
+    if (seen_ds_ || !in_header_)
+      return fail("EXT-X-DISCONTINUITY-SEQUENCE twice or after a segment");
+    seen_ds_ = true;
+    if (!parse_sequence(value, facts_.discontinuity_sequence))
+      return fail("malformed EXT-X-DISCONTINUITY-SEQUENCE");
+    out_ += "#EXT-X-DISCONTINUITY-SEQUENCE:";
+    ds_value_at_ = out_.size(); // the value once the header is read
+    out_ += '\n';
+    return true;
+  case t_extinf:
+    if (!parse_duration(value.substr(0, value.find(',')), facts_.last_segment_duration))
+      return fail("malformed EXTINF duration");
+    break;
+  case t_discontinuity:
+    if (inserted_disc_)
+      return true; // ours is already there
+    break;
+  case t_skip: {
+    int64_t skipped = -1;
+    const bool ok = for_each_attr(value, [&](const attr& a) {
+      if (a.name == "SKIPPED-SEGMENTS" &&
+          !parse_sequence(value.substr(a.begin, a.end - a.begin), skipped))
+        return false;
+      return true;
+    });
+    if (!ok || skipped < 0 || __builtin_add_overflow(next_seq_, skipped, &next_seq_))
+      return fail("malformed EXT-X-SKIP");
+    break;
+  }
+  case t_endlist:
+    facts_.endlist = true;
+    break;
+  case t_stream_inf:
+    pending_variant_ = true;
+    break;
+  default:
+    break;
+  }
+
+  switch (t.uri) {
+  case uri_rule::none:
+    // A tag that is not rewritten but names a URL (an ad's X-ASSET-URI in
+    // EXT-X-DATERANGE, an unknown tag's URI) would show the viewer an
+    // upstream: it is left out.
+    if (l.find("://") != npos || (t.id == t_other && l.find("URI=") != npos))
+      return true;
+    out_ += l;
+    out_ += '\n';
+    return true;
+  case uri_rule::drop:
+    return true;
+  default:
+    return rewrite_attrs(l, colon == npos ? l.size() : colon + 1, t);
+  }
+}
+
+bool rewriter::rewrite_attrs(std::string_view l, size_t list_at, const tag_def& t) {
+  const std::string_view list = l.substr(list_at);
+  const bool key = t.uri == uri_rule::key;
+  ref_kind kind = ref_kind::segment;
+  switch (t.uri) {
+  case uri_rule::playlist:
+    kind = ref_kind::playlist;
+    break;
+  case uri_rule::key:
+    kind = ref_kind::key;
+    break;
+  case uri_rule::map:
+    kind = ref_kind::map;
+    break;
+  case uri_rule::preload_hint: {
+    bool map = false;
+    if (!for_each_attr(list, [&](const attr& a) {
+          if (a.name == "TYPE")
+            map = list.substr(a.begin, a.end - a.begin) == "MAP";
+          return true;
+        }))
+      return fail("malformed attribute list in " + std::string{t.name});
+    kind = map ? ref_kind::map : ref_kind::segment;
+    break;
+  }
+  default:
+    break;
+  }
+  size_t copied = 0; // bytes of `list` written so far
+  out_.append(l.data(), list_at);
+  const bool ok = for_each_attr(list, [&](const attr& a) {
+    if (a.name != "URI")
+      return true;
+    if (!a.quoted)
+      return fail("unquoted URI in " + std::string{t.name});
+    out_.append(list.data() + copied, a.begin - copied);
+    copied = a.end;
+    return emit_url(list.substr(a.begin, a.end - a.begin), kind, key, true, t.name);
+  });
+  if (!ok)
+    return fail("malformed attribute list in " + std::string{t.name});
+  out_.append(list.data() + copied, list.size() - copied);
+  out_ += '\n';
+  return true;
+}
+
+bool rewriter::uri_line(std::string_view uri) {
+  if (in_header_ && !finish_header(true))
+    return false;
+  const bool variant = pending_variant_;
+  pending_variant_ = false;
+  if (!variant) {
+    saw_media_ = true;
+    if (saw_master_)
+      return fail("playlist mixes master and media playlist tags");
+    if (seq_exhausted_)
+      return fail("media sequence out of range");
+    open_segment();
+  }
+  if (!emit_url(uri, variant ? ref_kind::playlist : ref_kind::segment, false, false, "URI line"))
+    return false;
+  out_ += '\n';
+  if (!variant) {
+    ++facts_.segments;
+    segment_open_ = inserted_disc_ = false;
+    if (next_seq_ == INT64_MAX)
+      seq_exhausted_ = true; // the last number there is: no segment may follow
+    else
+      ++next_seq_;
+  }
+  return true;
+}
+
+bool rewriter::emit_url(std::string_view ref, ref_kind kind, bool key, bool quoted,
+                        std::string_view what) {
+  if (key) {
+    const std::string_view scheme = scheme_of(ref);
+    if (ieq_ascii(scheme, "skd") || ieq_ascii(scheme, "data")) {
+      out_ += ref;
+      return true;
+    }
+  }
+  std::string why;
+  const auto u = net::resolve_reference(base_, ref, why);
+  if (!u)
+    return fail(std::string{what} + " is not an http(s) URL (" + why + ")");
+  const std::string mapped = map_(*u, kind);
+  if (mapped.empty() || (!quoted && mapped.front() == '#'))
+    return fail("the mapped URL is empty or starts with '#'");
+  for (char c : mapped) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f || c == '"')
+      return fail("the mapped URL holds a quote or control character");
+  }
+  out_ += mapped;
+  return true;
+}
+
+} // namespace
+
+rewrite_result rewrite_playlist(std::string_view body, const net::url& base, const url_mapper& map,
+                                const rewrite_options& opt) {
+  try {
+    return rewriter{base, map, opt}.run(body);
+  } catch (const std::exception&) {
+    rewrite_result r;
+    r.error = "cannot rewrite the playlist (internal error)";
+    return r;
+  } catch (...) {
+    rewrite_result r;
+    r.error = "cannot rewrite the playlist (internal error)";
+    return r;
+  }
+}
+
+} // namespace hlsgate::proxy
