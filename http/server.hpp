@@ -29,6 +29,7 @@ struct request {
   std::string query;  ///< raw query string (without '?')
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body; ///< small bodies only (non-upload routes)
+  std::string peer; ///< the client's address as the connection sees it
 
   /// Set for streamed multipart uploads (POST /upload/): the `media` part was
   /// written to `upload_path` (a temporary file the router now owns: it must
@@ -46,6 +47,39 @@ struct request {
   bool query_param(std::string_view name, std::string& out) const;
 };
 
+/// A body produced while it is sent (a proxied upstream, a continuous
+/// stream). The session pulls one chunk at a time and asks for the next only
+/// once the previous one is written, so a slow client slows only its own
+/// stream and at most one chunk per connection is held in memory.
+class body_stream {
+public:
+  struct chunk {
+    std::shared_ptr<const std::string> data; ///< kept alive until written
+    size_t offset = 0, size = 0;             ///< the bytes of *data to send
+    bool end = false;                        ///< no more bytes after this chunk (size may be 0)
+    bool failed = false;                     ///< the body cannot be completed: the connection is
+                                             ///< closed (the client sees a truncated body)
+  };
+  virtual ~body_stream() = default;
+  /// Asks for the next chunk. `ready` must be called exactly once, from any
+  /// thread, possibly before next() returns (it only queues the chunk onto
+  /// the connection's strand). Never called again before the previous chunk
+  /// is written, nor after close(). `ready` holds no strong reference to the
+  /// connection: calling it after close(), or dropping it uncalled after
+  /// close(), is harmless (the chunk is discarded).
+  virtual void next(std::function<void(chunk)> ready) = 0;
+  /// The server is done with this stream: fully sent, failed, connection
+  /// closed (peer gone, send timeout, graceful shutdown, stop), a HEAD
+  /// request, or the response was dropped undelivered. Called exactly once
+  /// for every stream handed to the server, before the server releases it,
+  /// from the connection's strand (for an answer dropped because the server
+  /// has stopped: from the thread that called the reply_fn). It may come
+  /// while a next() is outstanding (the producer should then stop waiting
+  /// for upstream bytes), but never from inside next() or `ready`, so the
+  /// producer may hold its own lock while calling either.
+  virtual void close() noexcept {}
+};
+
 struct response {
   unsigned status = 200;
   std::string content_type = "application/json";
@@ -57,10 +91,25 @@ struct response {
   /// `body`; a file that cannot be opened, is not regular or is a symlink
   /// becomes a 404.
   std::string file_path;
+  /// When set, the body is pulled from this stream while it is sent (see
+  /// body_stream) instead of `body`, `shared_body` or `file_path`. The budget
+  /// of route_info bounds only the wait for this response, not the body.
+  /// A HEAD request gets the head only (the stream is closed, never pulled).
+  /// A stream answered after server::begin_shutdown gets a 503 instead (it
+  /// might never end); one being sent when it is called stops pulling: a
+  /// chunked body ends after the chunk in flight, a known length is cut.
+  std::shared_ptr<body_stream> stream;
+  /// Length of `stream`'s body: >= 0 is sent as Content-Length and the body
+  /// ends once that many bytes are written (a chunk beyond it, or `end`
+  /// before it, closes the connection instead: never a wrong length); -1 =
+  /// unknown: `Transfer-Encoding: chunked` to HTTP/1.1 clients, a body
+  /// delimited by closing the connection to HTTP/1.0 clients.
+  int64_t stream_length = -1;
   /// Called (once, from any thread) when this response was not fully written
   /// to the client: the connection was gone, the write failed, the request's
-  /// time budget had already been answered with a 503, or the server was
-  /// stopping. Never called for a response that was written.
+  /// time budget had already been answered with a 503, the server was
+  /// stopping, or a `stream` failed or was cut. Never called for a response
+  /// that was written.
   std::function<void()> on_undelivered;
 };
 
@@ -73,6 +122,7 @@ struct route_info {
   metrics::route label = metrics::route::other; ///< `route` label of the request metrics
   /// Time the answer may take; past it the server answers 503 with
   /// Retry-After and drops the late answer (calling its on_undelivered).
+  /// It ends when the response arrives: a streamed body is not bounded by it.
   std::chrono::milliseconds budget{30000};
 };
 

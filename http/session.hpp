@@ -20,6 +20,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/basic_parser.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -73,6 +74,7 @@ public:
     set_phase(phase::closed); // a session dropped while busy is no longer in flight
     end_upload();
     close_file();
+    end_stream(); // only if do_close never ran (the I/O threads are gone)
     release_connection();
     std::lock_guard lk(core_->sessions_mu);
     core_->sessions.erase(this);
@@ -103,6 +105,9 @@ private:
   /// idle: waiting for a request's first byte; head/body: reading it;
   /// awaiting: the router has it; writing: the answer is being sent.
   enum class phase : uint8_t { idle, head, body, awaiting, writing, linger, closed };
+  /// How a streamed body ends: Content-Length, the chunked terminator, or
+  /// closing the connection (HTTP/1.0 client, unknown length).
+  enum class stream_framing : uint8_t { length, chunked, close };
 
   struct hdr_entry {
     uint32_t name_off, name_len, value_off, value_len;
@@ -165,8 +170,9 @@ private:
 
   void hand_to_router(request req);
 
-  /// While the router works, keep reading so a client that goes away is
-  /// noticed (its answer is then undelivered). Pipelined bytes read meanwhile
+  /// While the router works, or a streamed body is sent, keep reading so a
+  /// client that goes away is noticed (its answer is then undelivered, its
+  /// stream closed). Pipelined bytes read meanwhile
   /// stay in buffer_ for the next request, up to k_watch_limit.
   void watch_peer();
 
@@ -206,6 +212,34 @@ private:
   void send_response(const response& res);
 
   void send_preflight();
+
+  // -- streamed bodies (response::stream) ------------------------------------------------
+
+  /// Writes the head of a streamed response, then pulls its body chunk by
+  /// chunk: one next() outstanding or one write in flight, never both.
+  void send_stream(response& res);
+
+  void pull_chunk();
+
+  /// A chunk handed to `ready`, back on the strand; `gen` names its pull.
+  void on_chunk(uint64_t gen, body_stream::chunk c);
+
+  /// Writes up to 4 buffers (chunk-size line, data, CRLF, terminator);
+  /// `ended`: the body is complete once they are written.
+  void write_stream(const std::array<net::const_buffer, 4>& bufs, bool ended);
+
+  void on_stream_written(error_code ec, bool ended);
+
+  /// begin_shutdown while streaming, with no write in flight: end the body
+  /// now (chunked terminator, or close-delimited end) or cut a known length.
+  void stop_stream();
+
+  /// The body cannot be completed: close the connection (undelivered).
+  void fail_stream();
+
+  /// Calls the stream's close() and releases it; a chunk still to come is
+  /// discarded.
+  void end_stream() noexcept;
 
   /// Writes out_head_ and the first `body_len` bytes of the body (out_shared_
   /// when set, else out_body_).
@@ -278,6 +312,16 @@ private:
   uint64_t wait_tick_ = 0;
   size_t linger_left_ = 0;
   std::function<void()> undelivered_; ///< on_undelivered of the response being written
+
+  // streamed body (response::stream)
+  std::shared_ptr<body_stream> body_stream_; ///< set from its head until end_stream()
+  body_stream::chunk chunk_;                 ///< the chunk being written (keeps its data alive)
+  uint64_t stream_left_ = 0;                 ///< bytes still due with a known length
+  uint64_t stream_gen_ = 0;                  ///< pull generation: a stale `ready` is dropped
+  stream_framing framing_ = stream_framing::chunked;
+  bool stream_pulling_ = false;       ///< a next() is outstanding
+  bool stream_stop_ = false;          ///< begin_shutdown: end the body after the write in flight
+  std::array<char, 24> chunk_line_{}; ///< "<hex size>\r\n", reused for every chunk
 
   // router round-trip
   uint64_t gen_ = 0;

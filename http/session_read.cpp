@@ -37,6 +37,14 @@ bool is_parse_error(const error_code& ec) {
   return &ec.category() == &bhttp::make_error_code(bhttp::error::bad_target).category();
 }
 
+/// An answer that will not be sent: its stream is closed, then it is undelivered.
+void drop(response& res) {
+  if (const auto s = std::move(res.stream))
+    s->close();
+  if (res.on_undelivered)
+    res.on_undelivered();
+}
+
 } // namespace
 
 void session::run() {
@@ -449,6 +457,7 @@ bool session::build_request(request& req) {
   if (!query::percent_decode(raw_path(), req.path, false))
     return false;
   req.query.assign(raw_query());
+  req.peer = client_;
   req.headers.reserve(hdrs_.size());
   for (const auto& e : hdrs_)
     req.headers.emplace_back(std::string{name_of(e)}, std::string{value_of(e)});
@@ -499,8 +508,7 @@ void session::hand_to_router(request req) {
         return;
       }
     }
-    if (res.on_undelivered)
-      res.on_undelivered();
+    drop(res);
   };
   const uint64_t tick = ++reply_tick_;
   reply_timer_.expires_after(info.budget);
@@ -538,11 +546,15 @@ void session::watch_peer() {
                                 self->resume_after_watch_ = false;
                                 return self->do_read();
                               }
-                              if (!ec && self->phase_ == phase::awaiting)
+                              // A streamed body may wait long for its next
+                              // chunk: keep watching while it is sent.
+                              if (!ec && (self->phase_ == phase::awaiting || self->body_stream_))
                                 self->watch_peer();
                               return;
                             }
                             self->peer_gone_ = true;
+                            if (self->body_stream_)
+                              return self->fail_stream(); // closes the stream promptly
                             if (self->phase_ == phase::awaiting)
                               return self->do_close();
                             if (self->resume_after_watch_)
@@ -551,11 +563,8 @@ void session::watch_peer() {
 }
 
 void session::on_reply(uint64_t gen, response res) {
-  if (closed_ || gen != gen_ || phase_ != phase::awaiting) {
-    if (res.on_undelivered)
-      res.on_undelivered();
-    return;
-  }
+  if (closed_ || gen != gen_ || phase_ != phase::awaiting)
+    return drop(res);
   respond(std::move(res));
 }
 
@@ -564,6 +573,8 @@ void session::respond(response res) {
   reply_timer_.cancel();
   set_phase(phase::writing);
   undelivered_ = std::move(res.on_undelivered);
+  if (res.stream)
+    return send_stream(res);
   if (!res.file_path.empty())
     return serve_router_file(res);
   send_response(res);

@@ -27,6 +27,7 @@
 #include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 namespace hlsgate::http::detail {
 
@@ -259,6 +260,170 @@ void session::write_buffered(size_t body_len) {
   });
 }
 
+// -- streamed bodies ------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view k_crlf = "\r\n";
+constexpr std::string_view k_last_chunk = "0\r\n\r\n"; ///< last-chunk, no trailers (RFC 9112 §7.1)
+
+net::const_buffer buf(std::string_view s) {
+  return net::buffer(s.data(), s.size());
+}
+
+} // namespace
+
+void session::send_stream(response& res) {
+  std::shared_ptr<body_stream> s = std::move(res.stream);
+  const bool no_body = res.status == 204 || res.status == 304 || res.status < 200;
+  if (!is_head() && !no_body && core_->shutting_down.load()) {
+    // It might never end, and drain() would wait for it: refuse it instead.
+    s->close();
+    if (auto f = std::exchange(undelivered_, nullptr))
+      f();
+    return send_error(503, "Server is shutting down");
+  }
+  begin_head(res.status);
+  if (!no_body)
+    wire::append_field(out_head_, "Content-Type", res.content_type);
+  for (const auto& [n, v] : res.headers)
+    wire::append_field(out_head_, n, v);
+  std::optional<uint64_t> length;
+  if (no_body) {
+    framing_ = stream_framing::length;
+  } else if (res.stream_length >= 0) {
+    framing_ = stream_framing::length;
+    length = static_cast<uint64_t>(res.stream_length);
+  } else if (version_ >= 11) {
+    framing_ = stream_framing::chunked;
+    out_head_.append("Transfer-Encoding: chunked\r\n");
+  } else {
+    framing_ = stream_framing::close;
+    if (!is_head())
+      keep_alive_ = false; // the close ends the body
+  }
+  end_head(res.status == 204 || res.status < 200 ? std::nullopt : length);
+  if (is_head() || no_body) {
+    s->close(); // never pulled
+    return write_buffered(0);
+  }
+  body_stream_ = std::move(s);
+  stream_left_ = length.value_or(0);
+  stream_pulling_ = false;
+  stream_stop_ = false;
+  sent_body_bytes_ = 0;
+  chunk_ = {};
+  write_stream({buf(out_head_)}, framing_ == stream_framing::length && stream_left_ == 0);
+}
+
+void session::pull_chunk() {
+  stream_pulling_ = true;
+  const uint64_t gen = ++stream_gen_;
+  // Weak: a producer holding `ready` must not keep the connection alive.
+  body_stream_->next([weak = weak_from_this(), gen](body_stream::chunk c) {
+    const auto self = weak.lock();
+    if (!self)
+      return;
+    core& co = *self->core_;
+    std::lock_guard lk(co.gate_mu);
+    if (co.open) // else nothing runs the strand any more (and do_close has closed the stream)
+      net::post(self->strand_,
+                [self, gen, c = std::move(c)]() mutable { self->on_chunk(gen, std::move(c)); });
+  });
+}
+
+void session::on_chunk(uint64_t gen, body_stream::chunk c) {
+  if (closed_ || !body_stream_ || !stream_pulling_ || gen != stream_gen_)
+    return; // stale: the stream was stopped or closed meanwhile
+  stream_pulling_ = false;
+  if (c.failed ||
+      (c.size > 0 && (!c.data || c.offset > c.data->size() || c.size > c.data->size() - c.offset)))
+    return fail_stream();
+  bool ended = c.end;
+  if (framing_ == stream_framing::length) {
+    // Never a wrong length: more than announced, or less, closes the connection.
+    if (c.size > stream_left_ || (c.end && c.size < stream_left_))
+      return fail_stream();
+    stream_left_ -= c.size;
+    ended = stream_left_ == 0;
+  }
+  if (c.size == 0) {
+    if (!ended)
+      return stream_stop_ ? stop_stream() : pull_chunk(); // nothing to write
+    if (framing_ != stream_framing::chunked) {
+      end_stream();
+      return finish_response(true);
+    }
+    return write_stream({buf(k_last_chunk)}, true);
+  }
+  chunk_ = std::move(c);
+  const net::const_buffer data = net::buffer(chunk_.data->data() + chunk_.offset, chunk_.size);
+  if (framing_ != stream_framing::chunked)
+    return write_stream({data}, ended);
+  // chunk-size line, data, CRLF (and the last chunk) in one gathered write.
+  char* first = chunk_line_.data();
+  char* last = std::to_chars(first, first + chunk_line_.size() - 2, chunk_.size, 16).ptr;
+  *last++ = '\r';
+  *last++ = '\n';
+  const net::const_buffer line = net::buffer(first, static_cast<size_t>(last - first));
+  if (ended)
+    return write_stream({line, data, buf(k_crlf), buf(k_last_chunk)}, true);
+  write_stream({line, data, buf(k_crlf)}, false);
+}
+
+void session::write_stream(const std::array<net::const_buffer, 4>& bufs, bool ended) {
+  stream_.expires_after(seconds(opts().send_timeout_seconds));
+  net::async_write(stream_, bufs, [self = shared_from_this(), ended](error_code ec, std::size_t) {
+    self->on_stream_written(ec, ended);
+  });
+}
+
+void session::on_stream_written(error_code ec, bool ended) {
+  const size_t written = chunk_.size;
+  chunk_ = {}; // its data may go now (not before: the write used it until here)
+  if (closed_)
+    return;
+  if (ec)
+    return fail_stream();
+  sent_body_bytes_ += written;
+  if (ended) {
+    end_stream();
+    return finish_response(true);
+  }
+  if (stream_stop_)
+    return stop_stream();
+  pull_chunk();
+}
+
+void session::stop_stream() {
+  ++stream_gen_; // a chunk still to come is discarded
+  stream_pulling_ = false;
+  close_after_ = true;
+  switch (framing_) {
+  case stream_framing::length:
+    return fail_stream(); // the announced length cannot be honoured
+  case stream_framing::close:
+    end_stream();
+    return finish_response(true);
+  case stream_framing::chunked:
+    return write_stream({buf(k_last_chunk)}, true);
+  }
+}
+
+void session::fail_stream() {
+  end_stream();
+  finish_response(false); // closes the connection and calls undelivered_
+}
+
+void session::end_stream() noexcept {
+  if (!body_stream_)
+    return;
+  ++stream_gen_;
+  stream_pulling_ = false; // chunk_ stays until its write completes
+  const std::shared_ptr<body_stream> s = std::move(body_stream_); // released after close()
+  s->close();
+}
+
 /// The access line: the path is cut at 512 bytes, so a line stays one
 /// atomic write(2) even into a pipe (PIPE_BUF is 4096).
 void session::log_access() const {
@@ -338,8 +503,17 @@ void session::on_begin_shutdown() {
     // read is handled, and the client would get a reset instead of an answer.
     set_phase(phase::awaiting);
     return cut(503);
-  default:
+  case phase::writing:
+    if (body_stream_) {
+      // It might never end: stop pulling and end it (after the write in flight).
+      stream_stop_ = true;
+      close_after_ = true;
+      if (stream_pulling_)
+        stop_stream();
+    }
     return; // the current answer goes out with Connection: close
+  default:
+    return;
   }
 }
 
@@ -351,6 +525,7 @@ void session::do_close() {
   set_phase(phase::closed);
   end_upload();
   close_file();
+  end_stream();
   ++wait_tick_;
   ++reply_tick_;
   ++rate_tick_;
