@@ -86,6 +86,11 @@ CAF_ADD_ATOM(hlsgate, hlsgate::actors, marker_del_atom, "mkdel")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, restart_atom, "restart")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, archive_atom, "archive")
 CAF_ADD_ATOM(hlsgate, hlsgate::actors, rekey_atom, "rekey")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, failover_atom, "failover")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, fetched_atom, "fetched")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, pump_atom, "pump")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, left_atom, "left")
+CAF_ADD_ATOM(hlsgate, hlsgate::actors, client_del_atom, "clientdel")
 
 CAF_END_TYPE_ID_BLOCK(hlsgate)
 

@@ -87,6 +87,7 @@ media::status service::start() {
   d.jwt = std::make_shared<auth::jwt_codec>(keys.jwt);
   d.signer = std::make_unique<auth::url_signer>(keys.edge);
   d.rtmp_name_key = keys.rtmp;
+  d.proxy_key = keys.proxy;
   if (!d.cfg.edge_key_file.empty() &&
       !auth::write_key_file(d.cfg.edge_key_file, keys.edge, 0640, d.dir->media_group()))
     return media::error{media::errc::io_error, "cannot write HLSGATE_EDGE_KEY_FILE"};
@@ -154,6 +155,8 @@ media::status service::start() {
   d.alive.watch(d.webhooks, "the webhooks system is down");
   if (auto s = start_live(d); !s)
     return s;
+  if (auto s = start_proxy(d); !s)
+    return s;
   d.state = impl::phase::running;
   return media::ok_status();
 }
@@ -179,6 +182,7 @@ void service::shutdown() {
   }
   d.state = impl::phase::stopped;
   stop_live(d);
+  stop_proxy(d);
   caf::anon_send_exit(d.registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(d.store_handle, caf::exit_reason::user_shutdown);

@@ -11,6 +11,7 @@
 #include "actors/completion.hpp"
 #include "actors/live_types.hpp"
 #include "actors/media_index.hpp"
+#include "actors/proxy_model.hpp"
 #include "actors/types.hpp"
 #include "actors/webhook_model.hpp"
 #include "auth/jwt.hpp"
@@ -161,6 +162,27 @@ public:
                     completion<std::vector<live::marker>> done);
   void delete_marker(std::string id, admin_credential who, std::string marker_id,
                      completion<actors::done> done);
+
+  // -- stream proxy (service_proxy.cpp; admin calls: the caller checked the API token) --
+  /// Registers `c` (parsed by parse_stream_request), or finds the stream
+  /// registered with the same URL and metadata; durable before the answer.
+  void create_stream(proxy_config c, completion<proxy_created> done);
+  /// Every stream as of its last snapshot (at most a tick old).
+  std::vector<proxy_stream_info> list_streams() const;
+  void stream_state(std::string id, completion<proxy_stream_info> done);
+  void delete_stream(std::string id, completion<actors::done> done);
+  /// Deletes every stream whose metadata `field` is `value`, except those
+  /// whose metadata "id" is `exclude_id`; answers the ids deleted.
+  void delete_streams_where(std::string field, std::string value, std::string exclude_id,
+                            completion<std::vector<std::string>> done);
+  void failover_stream(std::string id, completion<proxy_stream_info> done);
+  void disconnect_client(std::string id, std::string client_id, completion<actors::done> done);
+  /// Viewers. `ref` is "" for the stream's own playlist, else a variant
+  /// playlist's sealed reference; the main playlist and the continuous
+  /// stream need the viewer token unless the stream is public.
+  void proxy_playlist(std::string id, proxy_viewer v, std::string ref, completion<proxy_body> done);
+  void proxy_segment(std::string id, proxy_viewer v, std::string ref, completion<proxy_body> done);
+  void proxy_direct(std::string id, proxy_viewer v, completion<proxy_body> done);
 
   /// Per-item token state for the segment path: read from any thread,
   /// without locks (see revocation.hpp).

@@ -14,6 +14,7 @@
 #include "actors/live_channel.hpp"
 #include "actors/live_srt.hpp"
 #include "actors/liveness.hpp"
+#include "actors/proxy_stream.hpp"
 #include "actors/service.hpp"
 #include "actors/store.hpp"
 #include "actors/webhooks.hpp"
@@ -23,6 +24,11 @@ namespace hlsgate::actors {
 inline int64_t service_now() {
   using namespace std::chrono;
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+}
+
+inline int64_t service_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 /// How long shutdown waits for the clean-ups of undelivered uploads.
@@ -38,6 +44,7 @@ struct service::impl {
   std::shared_ptr<const auth::jwt_codec> jwt;
   std::unique_ptr<auth::url_signer> signer;
   std::string rtmp_name_key; ///< auth::signing_keys::rtmp
+  std::string proxy_key;     ///< auth::signing_keys::proxy
   std::shared_ptr<std::atomic<size_t>> queued = std::make_shared<std::atomic<size_t>>(0);
   std::shared_ptr<auth::revocation_table> revocations = std::make_shared<auth::revocation_table>();
   store_actor store_handle;
@@ -54,6 +61,10 @@ struct service::impl {
     std::atomic<unsigned> running{0};
   };
   std::shared_ptr<archive_jobs> archives = std::make_shared<archive_jobs>();
+  /// Proxied streams (service_proxy.cpp).
+  std::shared_ptr<proxy_directory> proxies = std::make_shared<proxy_directory>();
+  proxy_env_ptr proxy;
+  std::mutex proxy_create_mu;        ///< one registration at a time: "same URL, same stream" holds
   std::unique_ptr<srt_listener> srt; ///< HLSGATE_SRT_PORT: SRT publishers connect here
   /// Records the first of store, pool and registry to terminate: /ready
   /// reports it and uploads are refused (no job could run).
@@ -114,5 +125,9 @@ media::status start_live(service::impl& d);
 void drain_live(service::impl& d);
 /// Stops every channel actor.
 void stop_live(service::impl& d);
+/// Proxied streams (service_proxy.cpp): opens their store and spawns one
+/// actor per registration.
+media::status start_proxy(service::impl& d);
+void stop_proxy(service::impl& d);
 
 } // namespace hlsgate::actors

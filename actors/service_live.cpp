@@ -18,11 +18,6 @@ namespace hlsgate::actors {
 
 namespace {
 
-int64_t unix_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 /// The channel `id`'s actor, or `done` answered 404.
 template <class T>
 channel_actor channel_or_404(service::impl& d, const std::string& id, completion<T>& done) {
@@ -47,7 +42,7 @@ media::status start_live(service::impl& d) {
   env->revocations = d.revocations;
   env->metrics = &d.metrics;
   env->directory = d.channels;
-  env->now_ms = unix_ms;
+  env->now_ms = service_now_ms;
   d.live = env;
   auto channels = d.live_db->load_channels();
   if (!channels)

@@ -106,6 +106,7 @@ enum class api_errc : uint8_t {
   unavailable,          ///< 503: the request could not be completed (its actor went away, timeout)
   failed,               ///< 422-ish: the media failed to transcode (reason in detail)
   internal,             ///< 500
+  bad_gateway,          ///< 502: an upstream (proxied stream) failed or sent what is refused
 };
 
 struct api_error {

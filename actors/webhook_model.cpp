@@ -38,8 +38,10 @@ bool from_string(std::string_view s, delivery_state& out) {
 namespace webhook_rules {
 
 const std::vector<std::string>& event_types() {
-  static const std::vector<std::string> types{"media.ready",   "media.failed",   "media.expired",
-                                              "media.deleted", "media.progress", "webhook.test"};
+  static const std::vector<std::string> types{
+      "media.ready",      "media.failed",        "media.expired",     "media.deleted",
+      "media.progress",   "webhook.test",        "stream_started",    "stream_stopped",
+      "client_connected", "client_disconnected", "failover_triggered"};
   return types;
 }
 

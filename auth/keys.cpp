@@ -21,6 +21,7 @@ namespace {
 constexpr std::string_view jwt_info = "hlsgate/v1/jwt-hs256";
 constexpr std::string_view edge_info = "hlsgate/v1/edge-secure-link";
 constexpr std::string_view rtmp_info = "hlsgate/v1/rtmp-stream-names";
+constexpr std::string_view proxy_info = "hlsgate/v1/proxy-references";
 constexpr std::string_view salt = "hlsgate key derivation";
 
 constexpr size_t min_secret = 32;
@@ -120,6 +121,7 @@ signing_keys derive_keys(std::string_view master, std::string_view edge_override
   k.edge = edge_override.empty() ? base64url_encode(hkdf_sha256(master, salt, edge_info, 32))
                                  : std::string{edge_override};
   k.rtmp = hkdf_sha256(master, salt, rtmp_info, 32);
+  k.proxy = hkdf_sha256(master, salt, proxy_info, 32);
   return k;
 }
 

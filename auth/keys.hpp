@@ -7,7 +7,9 @@
 //   - the edge key (nginx secure_link_md5 segment URLs), the only secret an
 //     nginx edge holds: reading its config lets nobody mint access tokens;
 //   - the RTMP name key, which makes the names hlsgate reads RTMP channels
-//     back under (from nginx-rtmp) unguessable.
+//     back under (from nginx-rtmp) unguessable;
+//   - the proxy key, which seals the upstream references in proxied
+//     playlists (proxy/reference.hpp).
 // HLSGATE_EDGE_SECRET replaces the derived edge key.
 #pragma once
 
@@ -24,9 +26,10 @@ std::string hkdf_sha256(std::string_view ikm, std::string_view salt, std::string
                         size_t length);
 
 struct signing_keys {
-  std::string jwt;  ///< 32 raw bytes
-  std::string edge; ///< printable (base64url of 32 bytes) or HLSGATE_EDGE_SECRET as given
-  std::string rtmp; ///< 32 raw bytes (rtmp_stream_name)
+  std::string jwt;   ///< 32 raw bytes
+  std::string edge;  ///< printable (base64url of 32 bytes) or HLSGATE_EDGE_SECRET as given
+  std::string rtmp;  ///< 32 raw bytes (rtmp_stream_name)
+  std::string proxy; ///< 32 raw bytes: the stream proxy's upstream references and client ids
 };
 
 /// The nginx-rtmp stream name an RTMP channel is renamed to on publish and

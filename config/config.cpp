@@ -252,6 +252,10 @@ const std::vector<option>& options() {
       string_option("HLSGATE_CORS_ORIGINS", "cors-origins",
                     "comma-separated allowed CORS origins, '*' for any (empty = no CORS)",
                     &settings::cors_origins_text),
+      string_option("HLSGATE_TRUSTED_PROXIES", "trusted-proxies",
+                    "comma-separated addresses of reverse proxies whose X-Forwarded-For names "
+                    "the client (proxied streams' client stats)",
+                    &settings::trusted_proxies_text),
       string_option("HLSGATE_X264_PRESET", "x264-preset", "x264 preset for transcoding",
                     &settings::x264_preset),
       unsigned_option<unsigned>("HLSGATE_MAX_SOURCE_SECONDS", "max-source-seconds",
@@ -352,22 +356,31 @@ std::string apply_file(const std::string& path, settings& s) {
   return {};
 }
 
-/// Comma-separated origins; "*" allows any.
-void parse_cors(settings& s) {
-  s.cors_origins.clear();
-  s.cors_any = false;
-  std::string_view list = s.cors_origins_text;
+/// The non-empty, trimmed items of a comma-separated list.
+std::vector<std::string> split_list(std::string_view list) {
+  std::vector<std::string> out;
   while (!list.empty()) {
     const size_t comma = list.find(',');
     std::string item{list.substr(0, comma)};
     item = trim(item);
-    if (item == "*")
-      s.cors_any = true;
-    else if (!item.empty())
-      s.cors_origins.push_back(item);
+    if (!item.empty())
+      out.push_back(std::move(item));
     if (comma == std::string_view::npos)
       break;
     list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+/// Comma-separated origins; "*" allows any.
+void parse_cors(settings& s) {
+  s.cors_origins.clear();
+  s.cors_any = false;
+  for (auto& item : split_list(s.cors_origins_text)) {
+    if (item == "*")
+      s.cors_any = true;
+    else
+      s.cors_origins.push_back(std::move(item));
   }
 }
 
@@ -422,6 +435,7 @@ std::string resolve(settings& s) {
   if (s.http_threads == 0)
     s.http_threads = cores;
   parse_cors(s);
+  s.trusted_proxies = split_list(s.trusted_proxies_text);
   return {};
 }
 

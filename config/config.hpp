@@ -29,11 +29,13 @@ struct settings {
   /// HLSGATE_BODY_RATE_WINDOW_SECONDS window, or the connection is cut.
   unsigned min_body_rate = 1024;
   unsigned body_rate_window_seconds = 30;
-  unsigned request_timeout_seconds = 30; ///< HLSGATE_REQUEST_TIMEOUT_SECONDS: actor reply or 503
-  unsigned shutdown_seconds = 20;        ///< HLSGATE_SHUTDOWN_SECONDS: drain deadline on SIGTERM
-  std::string cors_origins_text;         ///< HLSGATE_CORS_ORIGINS as given
-  std::vector<std::string> cors_origins; ///< parsed: allowed origins (exact match)
-  bool cors_any = false;                 ///< parsed: "*" was listed
+  unsigned request_timeout_seconds = 30;    ///< HLSGATE_REQUEST_TIMEOUT_SECONDS: actor reply or 503
+  unsigned shutdown_seconds = 20;           ///< HLSGATE_SHUTDOWN_SECONDS: drain deadline on SIGTERM
+  std::string cors_origins_text;            ///< HLSGATE_CORS_ORIGINS as given
+  std::vector<std::string> cors_origins;    ///< parsed: allowed origins (exact match)
+  std::string trusted_proxies_text;         ///< HLSGATE_TRUSTED_PROXIES as given
+  std::vector<std::string> trusted_proxies; ///< parsed: peers whose X-Forwarded-For is believed
+  bool cors_any = false;                    ///< parsed: "*" was listed
 
   // -- storage -------------------------------------------------------------
   std::string data_dir = "./data"; ///< HLSGATE_DATA_DIR: database, uploads, originals, secret

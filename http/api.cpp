@@ -22,6 +22,7 @@
 #include "config/ladder.hpp"
 #include "http/api_json.hpp"
 #include "http/api_live.hpp"
+#include "http/api_proxy.hpp"
 #include "http/api_webhooks.hpp"
 #include "http/errors.hpp"
 #include "http/playlist_cache.hpp"
@@ -88,36 +89,73 @@ struct api::impl {
         {m_post, "/import", route::import_media, route_wait::import, &impl::import_media},
         {both, "/media", route::library, route_wait::none, &impl::list_media},
         {m_delete, "/media", route::library, route_wait::none, &impl::delete_matching},
-        {m_post, "/webhooks/test", route::webhooks, route_wait::none, &impl::test_webhooks},
-        {m_post, "/webhooks", route::webhooks, route_wait::none, &impl::create_webhook},
-        {both, "/webhooks", route::webhooks, route_wait::none, &impl::list_webhooks},
-        {m_delete, "/webhooks", route::webhooks, route_wait::none, &impl::delete_webhooks},
-        {m_delete, "/webhooks/{id}", route::webhooks, route_wait::none, &impl::delete_webhook},
+        {m_post, "/webhooks/test", route::webhooks, route_wait::none,
+         &impl::bound<&webhook_routes::test, gate::op>},
+        {m_post, "/webhooks", route::webhooks, route_wait::none,
+         &impl::bound<&webhook_routes::create, gate::op>},
+        {both, "/webhooks", route::webhooks, route_wait::none,
+         &impl::bound<&webhook_routes::list, gate::op>},
+        {m_delete, "/webhooks", route::webhooks, route_wait::none,
+         &impl::bound<&webhook_routes::remove_by_url, gate::op>},
+        {m_delete, "/webhooks/{id}", route::webhooks, route_wait::none,
+         &impl::bound<&webhook_routes::remove_by_id, gate::op>},
         {both, "/webhooks/{id}/deliveries", route::webhooks, route_wait::none,
-         &impl::webhook_deliveries},
-        {m_post, "/live", route::live, route_wait::none, &impl::live<&live_routes::create, true>},
+         &impl::bound<&webhook_routes::deliveries, gate::op>},
+        {m_post, "/live", route::live, route_wait::none,
+         &impl::bound<&live_routes::create, gate::op>},
         {m_post, "/ingest/rtmp/on_publish", route::live, route_wait::none,
-         &impl::live<&live_routes::rtmp_publish>},
-        {both, "/live", route::live, route_wait::none, &impl::live<&live_routes::list, true>},
-        {both, "/live/{id}", route::live, route_wait::none, &impl::live<&live_routes::info>},
-        {m_delete, "/live/{id}", route::live, route_wait::none, &impl::live<&live_routes::remove>},
-        {m_post, "/live/{id}/stop", route::live, route_wait::none, &impl::live<&live_routes::stop>},
+         &impl::bound<&live_routes::rtmp_publish>},
+        {both, "/live", route::live, route_wait::none, &impl::bound<&live_routes::list, gate::op>},
+        {both, "/live/{id}", route::live, route_wait::none, &impl::bound<&live_routes::info>},
+        {m_delete, "/live/{id}", route::live, route_wait::none, &impl::bound<&live_routes::remove>},
+        {m_post, "/live/{id}/stop", route::live, route_wait::none,
+         &impl::bound<&live_routes::stop>},
         {m_post, "/live/{id}/archive", route::live, route_wait::import,
-         &impl::live<&live_routes::archive>},
+         &impl::bound<&live_routes::archive>},
         {m_post, "/live/{id}/refresh-token", route::live, route_wait::none,
-         &impl::live<&live_routes::refresh>},
+         &impl::bound<&live_routes::refresh>},
         {m_post, "/live/{id}/stream-key", route::live, route_wait::none,
-         &impl::live<&live_routes::rotate_stream_key>},
+         &impl::bound<&live_routes::rotate_stream_key>},
         {m_post, "/live/{id}/markers", route::live, route_wait::none,
-         &impl::live<&live_routes::add_marker>},
+         &impl::bound<&live_routes::add_marker>},
         {both, "/live/{id}/markers", route::live, route_wait::none,
-         &impl::live<&live_routes::markers>},
+         &impl::bound<&live_routes::markers>},
         {m_delete, "/live/{id}/markers/{name}", route::live, route_wait::none,
-         &impl::live<&live_routes::delete_marker>},
+         &impl::bound<&live_routes::delete_marker>},
         {both, "/live/{id}/{playlist}", route::live_playlist, route_wait::none,
-         &impl::live<&live_routes::playlist>},
+         &impl::bound<&live_routes::playlist>},
         {both, "/live/{id}/{rendition}/{playlist}", route::live_playlist, route_wait::none,
-         &impl::live<&live_routes::playlist>},
+         &impl::bound<&live_routes::playlist>},
+        {m_post, "/streams", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::create, gate::op_any_form>},
+        {both, "/streams", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::list, gate::op_any_form>},
+        {both, "/streams/by-metadata", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::by_metadata, gate::op_any_form>},
+        {m_delete, "/streams/by-metadata", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::delete_by_metadata, gate::op_any_form>},
+        {both, "/streams/{id}", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::info, gate::op_any_form>},
+        {m_delete, "/streams/{id}", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::remove, gate::op_any_form>},
+        {m_post, "/streams/{id}/failover", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::failover, gate::op_any_form>},
+        {both, "/stats", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::stats, gate::op_any_form>},
+        {both, "/stats/streams", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::stats_streams, gate::op_any_form>},
+        {both, "/stats/clients", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::stats_clients, gate::op_any_form>},
+        {both, "/clients", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::stats_clients, gate::op_any_form>},
+        {both, "/clients/{id}", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::client, gate::op_any_form>},
+        {m_delete, "/hls/{id}/clients/{name}", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::disconnect, gate::op_any_form>},
+        {both, "/hls/{id}/{name}", route::proxy_stream, route_wait::none,
+         &impl::bound<&proxy_routes::media>},
+        {both, "/stream/{id}", route::proxy_stream, route_wait::none,
+         &impl::bound<&proxy_routes::direct>},
         {both, "/openapi.json", route::docs, route_wait::none, &impl::openapi},
         {both, "/docs", route::docs, route_wait::none, &impl::docs},
         {both, "/docs/{name}", route::docs, route_wait::none, &impl::docs_file},
@@ -148,14 +186,14 @@ struct api::impl {
   /// The item's admin key (X-Admin-Key or ?admin_key=); the API token as a
   /// bearer acts on any item (actors::admin_credential).
   actors::admin_credential admin_credential(const request& req) const {
-    auto b = bearer(req);
+    auto b = operator_token(req);
     return admin_credential_of(req, !b.empty() && svc.is_api_token(b));
   }
 
   /// The API token as a bearer, or also as ?api_token= where a compatible
   /// API needs it (uploads): 401 without, 403 when wrong.
   std::optional<response> check_api_token(const request& req, bool query_form = false) const {
-    std::string t = bearer(req);
+    std::string t = operator_token(req);
     if (t.empty() && query_form)
       req.query_param("api_token", t);
     if (t.empty())
@@ -389,40 +427,20 @@ struct api::impl {
     });
   }
 
-  // -- /webhooks (API token) ------------------------------------------------------------
+  // -- the handlers of api_webhooks.cpp, api_live.cpp and api_proxy.cpp ---------------
 
-  void operator_only(request& req, const route_params& p, reply_fn& reply,
-                     webhook_routes::handler h) {
-    if (auto refused = check_api_token(req))
-      return reply(std::move(*refused));
-    h(svc, req, p, reply);
-  }
-  void create_webhook(request& req, const route_params& p, reply_fn& reply) {
-    operator_only(req, p, reply, &webhook_routes::create);
-  }
-  void list_webhooks(request& req, const route_params& p, reply_fn& reply) {
-    operator_only(req, p, reply, &webhook_routes::list);
-  }
-  void delete_webhooks(request& req, const route_params& p, reply_fn& reply) {
-    operator_only(req, p, reply, &webhook_routes::remove_by_url);
-  }
-  void delete_webhook(request& req, const route_params& p, reply_fn& reply) {
-    operator_only(req, p, reply, &webhook_routes::remove_by_id);
-  }
-  void test_webhooks(request& req, const route_params& p, reply_fn& reply) {
-    operator_only(req, p, reply, &webhook_routes::test);
-  }
-  void webhook_deliveries(request& req, const route_params& p, reply_fn& reply) {
-    operator_only(req, p, reply, &webhook_routes::deliveries);
-  }
+  /// Who may call a bound handler: anyone (it checks its own credentials),
+  /// the API token as a bearer or X-API-Token, or also as ?api_token= (as
+  /// m3u-proxy's clients send it).
+  enum class gate { open, op, op_any_form };
+  using free_handler = void (*)(actors::service&, request&, const route_params&, reply_fn&);
 
-  // -- /live: the handlers of http/api_live.cpp, bound to this service ----------
-
-  /// `H` as a route handler; `operator_only`: the API token is checked first.
-  template <live_routes::handler H, bool operator_only_route = false>
-  void live(request& req, const route_params& p, reply_fn& reply) {
-    if (operator_only_route)
-      return operator_only(req, p, reply, H);
+  /// `H` bound to this service as a route handler, behind gate `G`.
+  template <free_handler H, gate G = gate::open>
+  void bound(request& req, const route_params& p, reply_fn& reply) {
+    if (G != gate::open)
+      if (auto refused = check_api_token(req, G == gate::op_any_form))
+        return reply(std::move(*refused));
     H(svc, req, p, reply);
   }
 

@@ -30,7 +30,7 @@ int64_t unix_ms() {
 }
 
 actors::admin_credential who(actors::service& svc, const request& req) {
-  auto b = bearer(req);
+  auto b = operator_token(req);
   return admin_credential_of(req, !b.empty() && svc.is_api_token(b));
 }
 

@@ -32,6 +32,8 @@ unsigned to_status(api_errc e) noexcept {
   case api_errc::shutting_down:
   case api_errc::unavailable:
     return 503;
+  case api_errc::bad_gateway:
+    return 502;
   case api_errc::internal:
     break;
   }

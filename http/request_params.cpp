@@ -49,6 +49,13 @@ std::string bearer(const request& req) {
   return {};
 }
 
+std::string operator_token(const request& req) {
+  auto t = bearer(req);
+  if (t.empty())
+    t = req.header("x-api-token");
+  return t;
+}
+
 std::string access_token(const request& req) {
   std::string t;
   if (req.query_param("token", t) && !t.empty())

@@ -25,6 +25,10 @@ std::string media_filter_of(const request& req, actors::media_filter& f);
 /// The credential of `Authorization: Bearer <x>` (RFC 6750 §2.1); "" when none.
 std::string bearer(const request& req);
 
+/// The API token as the caller sent it: the bearer credential, else the
+/// X-API-Token header (m3u-proxy's clients); "" when neither.
+std::string operator_token(const request& req);
+
 /// An item's access token: ?token= first, else the bearer credential.
 std::string access_token(const request& req);
 

@@ -174,6 +174,10 @@ const char* to_string(route r) noexcept {
     return "live";
   case route::live_playlist:
     return "live_playlist";
+  case route::proxy:
+    return "proxy";
+  case route::proxy_stream:
+    return "proxy_stream";
   case route::health:
     return "health";
   case route::ready:
@@ -188,6 +192,7 @@ const char* to_string(route r) noexcept {
 }
 
 constexpr const char* live_status_names[] = {"waiting", "live", "reconnecting", "ended"};
+constexpr const char* proxy_results[] = {"ok", "error", "coalesced"};
 
 struct registry::impl {
   std::shared_ptr<prometheus::Registry> reg = std::make_shared<prometheus::Registry>();
@@ -359,6 +364,38 @@ struct registry::impl {
   std::mutex live_mutex;
   std::map<std::string, live_gauges> live_series;
 
+  // The stream proxy.
+  std::array<prometheus::Counter*, 3> proxy_upstream{}; ///< ok, error, coalesced
+  prometheus::Counter* proxy_failovers = nullptr;
+  prometheus::Gauge* proxy_viewers = nullptr;
+  prometheus::Counter* proxy_bytes = nullptr;
+
+  void register_proxy() {
+    using namespace prometheus;
+    auto& up = BuildCounter()
+                   .Name("hlsgate_proxy_upstream_requests_total")
+                   .Help("Proxied requests by how the upstream answered them (coalesced: served "
+                         "by a fetch another request started).")
+                   .Register(*reg);
+    for (size_t i = 0; i < proxy_upstream.size(); ++i)
+      proxy_upstream[i] = &up.Add({{"result", proxy_results[i]}});
+    proxy_failovers = &BuildCounter()
+                           .Name("hlsgate_proxy_failovers_total")
+                           .Help("Upstream switches of proxied streams.")
+                           .Register(*reg)
+                           .Add({});
+    proxy_viewers = &BuildGauge()
+                         .Name("hlsgate_proxy_viewers")
+                         .Help("Clients of proxied streams.")
+                         .Register(*reg)
+                         .Add({});
+    proxy_bytes = &BuildCounter()
+                       .Name("hlsgate_proxy_bytes_out_total")
+                       .Help("Body bytes of proxied segments and streams sent to viewers.")
+                       .Register(*reg)
+                       .Add({});
+  }
+
   void register_live() {
     using namespace prometheus;
     auto& ch =
@@ -470,6 +507,7 @@ registry::registry() : impl_(std::make_unique<impl>()) {
   impl_->register_scrape_gauges();
   impl_->register_store();
   impl_->register_live();
+  impl_->register_proxy();
 }
 
 void registry::store_write(double seconds, bool ok) noexcept {
@@ -571,6 +609,24 @@ void registry::live_channels_add(const char* status, double delta) noexcept {
   for (size_t i = 0; i < std::size(live_status_names); ++i)
     if (std::strcmp(status, live_status_names[i]) == 0)
       impl_->live_channels[i]->Increment(delta);
+}
+
+void registry::proxy_upstream(const char* result) noexcept {
+  for (size_t i = 0; i < std::size(proxy_results); ++i)
+    if (std::strcmp(result, proxy_results[i]) == 0)
+      impl_->proxy_upstream[i]->Increment();
+}
+
+void registry::proxy_failover() noexcept {
+  impl_->proxy_failovers->Increment();
+}
+
+void registry::proxy_viewers(double delta) noexcept {
+  impl_->proxy_viewers->Increment(delta);
+}
+
+void registry::proxy_bytes_out(uint64_t n) noexcept {
+  impl_->proxy_bytes->Increment(static_cast<double>(n));
 }
 
 void registry::live_segment_listed(double latency_seconds) noexcept {

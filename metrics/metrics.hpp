@@ -32,6 +32,8 @@ enum class route : uint8_t {
   edge_check,    ///< GET /edge/check (an nginx edge's auth_request)
   live,          ///< /live, /live/{id}... (channel management, markers)
   live_playlist, ///< GET /live/{id}/...m3u8
+  proxy,         ///< /streams..., /stats..., /clients... (the stream proxy's management)
+  proxy_stream,  ///< GET /hls/{id}/..., /stream/{id} (proxied playlists, segments, streams)
   health,
   ready,
   metrics,
@@ -94,6 +96,13 @@ public:
                            double dropped_frames);
   /// The channel is gone: its series go too.
   void live_channel_gone(const std::string& channel);
+
+  // -- stream proxy ----------------------------------------------------------------
+  /// A proxied request's upstream outcome: "ok", "error", "coalesced".
+  void proxy_upstream(const char* result) noexcept;
+  void proxy_failover() noexcept;
+  void proxy_viewers(double delta) noexcept;
+  void proxy_bytes_out(uint64_t n) noexcept;
 
   // -- read at each scrape ------------------------------------------------------
   /// Open HTTP connections and upload bodies being received (the server's

@@ -57,7 +57,9 @@ struct http_reader::impl {
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser;
-  std::string error, content_type;
+  std::string error, content_type, content_range;
+  unsigned status = 0;
+  int64_t content_length = -1;
   clock::time_point body_deadline = clock::time_point::max();
 
   beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
@@ -277,6 +279,11 @@ std::unique_ptr<http_reader> http_reader::open(get_request req, std::string& why
     }
     const auto type = p->parser->get()[bhttp::field::content_type];
     p->content_type.assign(type.data(), type.size());
+    const auto range = p->parser->get()[bhttp::field::content_range];
+    p->content_range.assign(range.data(), range.size());
+    p->status = status;
+    if (auto len = p->parser->content_length())
+      p->content_length = static_cast<int64_t>(*len);
     if (p->req.body_timeout.count() > 0)
       p->body_deadline = clock::now() + p->req.body_timeout;
     return std::unique_ptr<http_reader>(new http_reader(std::move(p)));
@@ -329,6 +336,15 @@ const std::string& http_reader::error() const {
 }
 const std::string& http_reader::content_type() const {
   return impl_->content_type;
+}
+const std::string& http_reader::content_range() const {
+  return impl_->content_range;
+}
+int64_t http_reader::content_length() const {
+  return impl_->content_length;
+}
+unsigned http_reader::status() const {
+  return impl_->status;
 }
 const url& http_reader::location() const {
   return impl_->at;

@@ -53,6 +53,12 @@ public:
 
   const std::string& error() const;
   const std::string& content_type() const;
+  /// The answer's Content-Range ("" when none: a whole body).
+  const std::string& content_range() const;
+  /// The answer's Content-Length; -1 when it has none (chunked, or until close).
+  int64_t content_length() const;
+  /// The answer's status (2xx).
+  unsigned status() const;
   /// Where the body came from, after redirects.
   const url& location() const;
 

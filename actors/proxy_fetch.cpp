@@ -1,0 +1,266 @@
+#include "actors/proxy_fetch.hpp"
+
+#include <algorithm>
+
+namespace hlsgate::actors {
+
+class shared_fetch::reader_impl final : public byte_source {
+public:
+  reader_impl(std::shared_ptr<shared_fetch> f, uint64_t at, std::function<void(uint64_t)> on_close)
+      : at_(at), f_(std::move(f)), on_close_(std::move(on_close)) {}
+  ~reader_impl() override { close(); }
+
+  void next(std::function<void(byte_piece)> ready) override {
+    f_->read_next(*this, std::move(ready));
+  }
+
+  void close() noexcept override {
+    if (closed_.exchange(true))
+      return;
+    f_->closed(*this);
+    if (on_close_)
+      on_close_(sent_);
+  }
+
+  uint64_t at_;
+  uint64_t sent_ = 0;
+  std::atomic<bool> closed_{false};
+
+private:
+  std::shared_ptr<shared_fetch> f_;
+  std::function<void(uint64_t)> on_close_;
+  friend class shared_fetch;
+};
+
+shared_fetch::shared_fetch(options o) : opt_(o) {}
+
+void shared_fetch::set_head(fetch_head h) {
+  std::vector<std::function<void(const fetch_head&)>> run;
+  {
+    std::lock_guard lk(mu_);
+    if (has_head_)
+      return;
+    head_ = std::move(h);
+    has_head_ = true;
+    run.swap(head_waiters_);
+  }
+  for (auto& f : run)
+    f(head_);
+}
+
+void shared_fetch::append(std::string bytes) {
+  if (bytes.empty())
+    return;
+  auto chunk = std::make_shared<const std::string>(std::move(bytes));
+  std::vector<waiter> run;
+  bool too_big = false;
+  {
+    std::lock_guard lk(mu_);
+    if (done_)
+      return;
+    total_ += chunk->size();
+    kept_ += chunk->size();
+    chunks_.push_back(chunk);
+    if (opt_.ring_bytes > 0) {
+      while (kept_ > opt_.ring_bytes && chunks_.size() > 1) {
+        kept_ -= chunks_.front()->size();
+        chunks_.pop_front();
+        ++base_;
+      }
+    } else if (kept_ > opt_.max_bytes) {
+      too_big = true;
+    }
+    if (!too_big) {
+      run.swap(waiting_);
+      for (auto& w : run) {
+        w.r->at_ = base_ + chunks_.size(); // the chunk being handed out is the newest
+        w.r->sent_ += chunk->size();
+      }
+    }
+  }
+  if (too_big)
+    return finish(false, "upstream body too large");
+  for (auto& w : run)
+    w.ready({chunk, false, false});
+}
+
+void shared_fetch::finish(bool ok, std::string error) {
+  std::vector<waiter> run;
+  std::vector<std::function<void(bool)>> done;
+  bool headless = false;
+  {
+    std::lock_guard lk(mu_);
+    if (done_)
+      return;
+    done_ = true;
+    ok_ = ok;
+    headless = !has_head_;
+    run.swap(waiting_);
+    done.swap(done_waiters_);
+  }
+  if (headless)
+    set_head({false, error.empty() ? "upstream ended" : std::move(error), {}, {}, -1, {}});
+  for (auto& w : run)
+    w.ready({nullptr, ok, !ok});
+  for (auto& f : done)
+    f(ok);
+}
+
+void shared_fetch::on_head(std::function<void(const fetch_head&)> f) {
+  {
+    std::lock_guard lk(mu_);
+    if (!has_head_) {
+      head_waiters_.push_back(std::move(f));
+      return;
+    }
+  }
+  f(head_);
+}
+
+void shared_fetch::on_done(std::function<void(bool)> f) {
+  bool ok = false;
+  {
+    std::lock_guard lk(mu_);
+    if (!done_) {
+      done_waiters_.push_back(std::move(f));
+      return;
+    }
+    ok = ok_;
+  }
+  f(ok);
+}
+
+std::shared_ptr<byte_source> shared_fetch::reader(std::function<void(uint64_t)> on_close) {
+  std::lock_guard lk(mu_);
+  ++readers_;
+  uint64_t at = base_;
+  if (opt_.ring_bytes > 0 && !chunks_.empty())
+    at = base_ + chunks_.size() - 1; // the live edge
+  return std::make_shared<reader_impl>(shared_from_this(), at, std::move(on_close));
+}
+
+void shared_fetch::read_next(reader_impl& r, std::function<void(byte_piece)> ready) {
+  std::shared_ptr<const std::string> chunk;
+  bool end = false, failed = false;
+  {
+    std::lock_guard lk(mu_);
+    if (r.closed_) {
+      failed = true;
+    } else {
+      if (r.at_ < base_)
+        r.at_ = base_; // fell behind the ring: skip ahead
+      if (r.at_ < base_ + chunks_.size()) {
+        chunk = chunks_[static_cast<size_t>(r.at_ - base_)];
+        ++r.at_;
+        r.sent_ += chunk->size();
+      } else if (done_) {
+        end = ok_;
+        failed = !ok_;
+      } else {
+        waiting_.push_back({&r, std::move(ready)});
+        return;
+      }
+    }
+  }
+  ready({std::move(chunk), end, failed});
+}
+
+void shared_fetch::closed(reader_impl& r) {
+  std::vector<waiter> drop;
+  {
+    std::lock_guard lk(mu_);
+    --readers_;
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->r == &r) {
+        drop.push_back(std::move(*it));
+        it = waiting_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& w : drop)
+    w.ready({nullptr, false, true});
+}
+
+bool shared_fetch::finished() const {
+  std::lock_guard lk(mu_);
+  return done_;
+}
+
+bool shared_fetch::has_head() const {
+  std::lock_guard lk(mu_);
+  return has_head_;
+}
+
+bool shared_fetch::succeeded() const {
+  std::lock_guard lk(mu_);
+  return done_ && ok_;
+}
+
+std::string shared_fetch::body() const {
+  std::lock_guard lk(mu_);
+  if (!done_ || !ok_)
+    return {};
+  std::string out;
+  out.reserve(kept_);
+  for (const auto& c : chunks_)
+    out += *c;
+  return out;
+}
+
+const fetch_head& shared_fetch::head() const {
+  return head_;
+}
+
+size_t shared_fetch::readers() const {
+  std::lock_guard lk(mu_);
+  return readers_;
+}
+
+uint64_t shared_fetch::bytes() const {
+  std::lock_guard lk(mu_);
+  return total_;
+}
+
+std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool first) {
+  const auto stop = req.cancel; // this pump's own flag (a continuous stream's failover)
+  if (!req.cancel)
+    req.cancel = f.cancel;
+  std::string why;
+  auto r = net::http_reader::open(std::move(req), why);
+  if (!r)
+    return why; // the caller decides: finish the fetch, or try the next upstream
+
+  if (first)
+    f.set_head({true,
+                {},
+                r->content_type(),
+                r->content_range(),
+                r->content_length(),
+                r->location().text()});
+  constexpr size_t packet = 188;
+  std::string carry; // a continuous stream's bytes short of a whole packet
+  std::vector<uint8_t> buf(continuous ? 188 * 348 : 64 * 1024);
+  for (;;) {
+    if (f.cancel->load() || (stop && stop->load()))
+      return "cancelled";
+    const long n = r->read(buf.data(), buf.size());
+    if (n < 0)
+      return r->error().empty() ? "upstream read failed" : r->error();
+    if (n == 0)
+      return continuous ? "upstream ended" : std::string{};
+    if (!continuous) {
+      f.append(std::string(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n)));
+      continue;
+    }
+    carry.append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
+    const size_t whole = carry.size() / packet * packet;
+    if (whole == 0)
+      continue;
+    f.append(carry.substr(0, whole));
+    carry.erase(0, whole);
+  }
+}
+
+} // namespace hlsgate::actors

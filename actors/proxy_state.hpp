@@ -1,0 +1,108 @@
+// Private to the proxy stream actor's translation units (proxy_stream.cpp:
+// the actor, its clients and timer; proxy_upstream.cpp: fetching, caching,
+// failover and rewriting): the actor's state and what they share.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/proxy_stream.hpp"
+
+namespace hlsgate::actors::proxy_detail {
+
+/// One upstream body in the stream's cache.
+struct cache_entry {
+  std::shared_ptr<shared_fetch> fetch;
+  int64_t started_ms = 0;
+  int64_t ttl_ms = 0; ///< of a good body; a failure is kept failure_ttl_ms
+  bool playlist = false;
+  uint64_t gen = 0; ///< the upstream generation it was fetched under
+};
+
+/// A failed fetch answers the same URL's requests this long (no refetch storm).
+constexpr int64_t failure_ttl_ms = 2000;
+/// Automatic switches (errors, not the operator's) at most this often.
+constexpr int64_t min_switch_interval_ms = 10000;
+/// Upstream fetches of one stream running at once; more are refused (503).
+constexpr size_t max_running_fetches = 32;
+/// Clients of one stream; a new one beyond is refused (503).
+constexpr size_t max_clients = 1000;
+
+/// A media playlist's numbering as served, kept across upstream switches.
+struct numbering {
+  uint64_t gen = 0; ///< the upstream generation last served
+  int64_t seq_offset = 0, disc_offset = 0, disc_before = -1;
+  int64_t last_seq = -1; ///< shifted sequence number of the last segment served
+  int64_t last_disc = 0; ///< discontinuity sequence last served
+};
+
+struct client_state {
+  proxy_client_info info;
+  int64_t last_ms = 0;
+};
+
+struct proxy_state {
+  proxy_env_ptr env;
+  proxy_config config;
+  std::vector<std::string> urls;
+  size_t index = 0;
+  uint64_t gen = 1; ///< +1 on every upstream switch
+  std::map<std::string, cache_entry> cache;
+  /// Requests waiting for a playlist fetch, by URL, with the fetch each waits for.
+  std::map<std::string,
+           std::vector<std::pair<std::shared_ptr<shared_fetch>, std::function<void()>>>>
+      waiting;
+  std::vector<std::string> variants; ///< of the current upstream's master playlist
+  uint64_t variants_gen = 0;
+  std::map<int32_t, numbering> numbers;
+  std::map<std::string, client_state> clients;
+  std::shared_ptr<shared_fetch> live;           ///< the continuous stream's ring
+  std::shared_ptr<std::atomic<bool>> live_stop; ///< stops the ring's current pump
+  uint64_t pump_gen = 0;
+  unsigned pump_failures = 0;
+  uint64_t pump_start_bytes = 0; ///< the ring's bytes when the current pump started
+  unsigned segment_failures = 0;
+  int64_t last_switch_ms = 0;
+  /// Continuous viewers' readers, to cut one off (DELETE .../clients/{id}).
+  std::map<std::string, std::weak_ptr<byte_source>> direct_readers;
+  proxy_stream_info counters;
+  bool gone = false;
+
+  /// However the actor ends (deleted, shut down), no pump reads on for it.
+  ~proxy_state() {
+    for (auto& [url, e] : cache)
+      e.fetch->cancel->store(true);
+    if (live)
+      live->cancel->store(true);
+    if (live_stop)
+      live_stop->store(true);
+  }
+};
+
+using proxy_ptr = proxy_actor::stateful_pointer<proxy_state>;
+
+int64_t now_ms(proxy_ptr self);
+/// A webhook event about this stream.
+void emit(proxy_ptr self, const char* type, nlohmann::json data);
+/// The directory's snapshot of this stream, now.
+void publish(proxy_ptr self);
+/// Starts a pump on a thread of its own (proxy_upstream.cpp).
+void start_pump(proxy_ptr self, const std::shared_ptr<shared_fetch>& f, const std::string& url,
+                bool continuous, bool first, const std::string& key);
+/// Moves to the next upstream URL; false when there is none, or (automatic)
+/// the last switch was less than min_switch_interval_ms ago.
+bool switch_upstream(proxy_ptr self, const std::string& reason, bool automatic = true);
+/// A content type safe to pass on: the upstream's plain media type, else `fallback`.
+std::string safe_type(const std::string& t, const char* fallback);
+/// Serves playlist `variant` (-1: the stream's own) rewritten for `client`.
+void serve_playlist(proxy_ptr self, int32_t variant, std::string client,
+                    completion<proxy_body> done, size_t attempts);
+/// Serves the body `ref` names from the shared fetch of its URL.
+void serve_segment(proxy_ptr self, const proxy::ref_payload& ref, completion<proxy_body> done);
+
+} // namespace hlsgate::actors::proxy_detail

@@ -1,0 +1,331 @@
+// The proxy stream actor's upstream side: the shared fetches and their
+// cache, failover, and rewriting playlists for a viewer (proxy_state.hpp).
+#include "actors/proxy_state.hpp"
+
+#include "auth/crypto.hpp"
+#include "metrics/log.hpp"
+#include "proxy/rewrite.hpp"
+
+namespace hlsgate::actors::proxy_detail {
+
+using json = nlohmann::json;
+
+int64_t now_ms(proxy_ptr self) {
+  return self->state.env->now_ms();
+}
+
+void emit(proxy_ptr self, const char* type, json data) {
+  auto& st = self->state;
+  if (st.env->events)
+    self->send(st.env->events, event_atom_v,
+               webhook_event{type, "stream_id", st.config.id, data.dump()});
+}
+
+net::get_request upstream_request(const proxy_state& st, const std::string& url) {
+  net::get_request req;
+  std::string why;
+  if (auto u = net::parse_url(url, why))
+    req.target = *u;
+  // The operator's headers (credentials, often) go only to the origins it
+  // registered, not to hosts an upstream playlist names.
+  const bool registered_origin =
+      std::any_of(st.urls.begin(), st.urls.end(), [&](const std::string& r) {
+        std::string w;
+        auto ru = net::parse_url(r, w);
+        return ru && ru->host == req.target.host && ru->port == req.target.port &&
+               ru->tls == req.target.tls;
+      });
+  if (registered_origin)
+    req.headers = st.config.headers;
+  req.headers.emplace_back("User-Agent", st.config.user_agent);
+  req.allow_private = st.env->allow_private;
+  req.open_timeout = std::chrono::milliseconds(10000);
+  req.idle_timeout = std::chrono::milliseconds(st.config.direct ? 8000 : 10000);
+  return req;
+}
+
+/// A content type safe to pass on: the upstream's when it is a plain
+/// media type, else `fallback`.
+std::string safe_type(const std::string& t, const char* fallback) {
+  if (t.empty() || t.size() > 100)
+    return fallback;
+  for (char c : t)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '-' || c == '.' ||
+          c == '+' || c == ';' || c == '=' || c == ' '))
+      return fallback;
+  return t;
+}
+
+/// Starts a pump on a thread of its own. A kept body finishes itself; a
+/// continuous one reports its end to the actor (failover).
+void start_pump(proxy_ptr self, const std::shared_ptr<shared_fetch>& f, const std::string& url,
+                bool continuous, bool first, const std::string& key) {
+  auto& st = self->state;
+  ++st.counters.upstream_requests;
+  auto req = upstream_request(st, url);
+  if (continuous)
+    req.cancel = st.live_stop;
+  if (req.target.host.empty()) {
+    f->finish(false, "bad upstream URL");
+    return;
+  }
+  proxy_actor me = self;
+  const uint64_t pgen = st.pump_gen;
+  self->system().spawn([f, req, continuous, first, key, me, pgen](caf::blocking_actor*) {
+    auto why = pump(*f, req, continuous, first);
+    if (continuous) {
+      caf::anon_send(me, pump_atom_v, pgen, why);
+      return;
+    }
+    f->finish(why.empty(), why);
+    caf::anon_send(me, fetched_atom_v, key);
+  });
+}
+
+/// Moves to the next upstream URL. False when there is none to move to.
+bool switch_upstream(proxy_ptr self, const std::string& reason, bool automatic) {
+  auto& st = self->state;
+  if (st.urls.size() < 2)
+    return false;
+  const int64_t now = now_ms(self);
+  if (automatic && st.last_switch_ms != 0 && now - st.last_switch_ms < min_switch_interval_ms)
+    return false;
+  st.last_switch_ms = now;
+  const size_t from = st.index;
+  st.index = (st.index + 1) % st.urls.size();
+  ++st.gen;
+  ++st.counters.failovers;
+  st.variants.clear();
+  for (auto it = st.cache.begin(); it != st.cache.end();)
+    it = it->second.playlist && it->second.fetch->finished() ? st.cache.erase(it) : std::next(it);
+  if (auto* m = st.env->metrics)
+    m->proxy_failover();
+  logging::warn(
+      "proxied stream failed over",
+      {{"stream_id", st.config.id}, {"reason", reason}, {"to_index", std::to_string(st.index)}});
+  emit(self, "failover_triggered",
+       {{"reason", reason},
+        {"from_index", from},
+        {"to_index", st.index},
+        {"failover_count", st.counters.failovers}});
+  publish(self);
+  return true;
+}
+
+namespace {
+
+/// The fetch of `url` (a playlist or segment), shared with every request
+/// for it while it runs and, once finished well, until its time is up.
+/// Null when too many fetches of this stream run already.
+std::shared_ptr<shared_fetch> fetch(proxy_ptr self, const std::string& url, bool playlist) {
+  auto& st = self->state;
+  const int64_t now = now_ms(self);
+  auto it = st.cache.find(url);
+  if (it != st.cache.end()) {
+    auto& e = it->second;
+    const bool fresh = !e.fetch->finished() ||
+                       now - e.started_ms < (e.fetch->succeeded() ? e.ttl_ms : failure_ttl_ms);
+    if (fresh) {
+      ++st.counters.coalesced;
+      if (auto* m = st.env->metrics)
+        m->proxy_upstream("coalesced");
+      return e.fetch;
+    }
+    st.cache.erase(it);
+  }
+  const auto running = std::count_if(st.cache.begin(), st.cache.end(),
+                                     [](const auto& e) { return !e.second.fetch->finished(); });
+  if (static_cast<size_t>(running) >= max_running_fetches)
+    return nullptr;
+  shared_fetch::options o;
+  o.max_bytes = playlist ? (1u << 20) : (64u << 20);
+  auto f = std::make_shared<shared_fetch>(o);
+  st.cache[url] = {f, now,
+                   playlist ? proxy_timing::live_playlist_ttl_ms : proxy_timing::segment_ttl_ms,
+                   playlist, st.gen};
+  start_pump(self, f, url, false, true, url);
+  return f;
+}
+
+/// Calls `then` once the playlist at `url` is fetched (well or not).
+/// Calls `then` once the playlist at `url` is fetched (well or not); with
+/// null when too many fetches run.
+void with_playlist(proxy_ptr self, const std::string& url,
+                   std::function<void(std::shared_ptr<shared_fetch>)> then) {
+  auto f = fetch(self, url, true);
+  if (!f || f->finished())
+    return then(f);
+  self->state.waiting[url].emplace_back(f, [f, then = std::move(then)] { then(f); });
+}
+
+/// Rewrites a fetched playlist for `client`; false when it cannot be.
+bool render(proxy_ptr self, int32_t variant, const std::string& client,
+            const std::shared_ptr<shared_fetch>& f, completion<proxy_body>& done) {
+  auto& st = self->state;
+  std::string why;
+  auto base = net::parse_url(f->head().final_url, why);
+  if (!base) {
+    done(api_error{api_errc::bad_gateway, "The upstream playlist cannot be read"});
+    return true;
+  }
+  const int64_t expires = now_ms(self) / 1000 + proxy_timing::reference_lifetime_s;
+  std::vector<std::string> variants;
+  const auto& refs = *st.env->refs;
+  const std::string& id = st.config.id;
+  auto mapper = [&](const net::url& u, proxy::ref_kind k) -> std::string {
+    proxy::ref_payload p;
+    p.kind = k;
+    p.expires = expires;
+    p.client = client;
+    if (k == proxy::ref_kind::playlist) {
+      // In a master playlist: the variant's position. In a media playlist
+      // (EXT-X-RENDITION-REPORT): the position of that URL in the master.
+      size_t at = variants.size();
+      variants.push_back(u.text());
+      if (variant >= 0) {
+        auto it = std::find(st.variants.begin(), st.variants.end(), u.text());
+        at = it == st.variants.end() ? st.variants.size()
+                                     : static_cast<size_t>(it - st.variants.begin());
+      }
+      p.url = std::to_string(at);
+      return "variant.m3u8?r=" + refs.seal(id, p);
+    }
+    p.url = u.text();
+    const char* name = k == proxy::ref_kind::segment ? "segment.ts"
+                       : k == proxy::ref_kind::key   ? "key"
+                                                     : "init";
+    return std::string{name} + "?r=" + refs.seal(id, p);
+  };
+  auto body = f->body();
+  auto& num = st.numbers[variant];
+  proxy::rewrite_options opt;
+  // A new upstream: its first segment follows the last one served, after a discontinuity.
+  auto probe = proxy::rewrite_playlist(
+      body, *base, [](const net::url&, proxy::ref_kind) { return std::string{"x"}; });
+  if (!probe.error.empty()) {
+    ++st.counters.upstream_errors;
+    done(api_error{api_errc::bad_gateway, "Upstream playlist refused: " + probe.error});
+    return true;
+  }
+  if (!probe.facts.master) {
+    if (num.gen != 0 && num.gen != st.gen && num.last_seq >= 0) {
+      num.seq_offset = num.last_seq + 1 - probe.facts.media_sequence;
+      num.disc_before = num.last_seq + 1;
+      num.disc_offset = num.last_disc - probe.facts.discontinuity_sequence;
+    }
+    num.gen = st.gen;
+    opt.media_sequence_offset = num.seq_offset;
+    opt.discontinuity_sequence_offset = num.disc_offset;
+    opt.discontinuity_before = num.disc_before;
+  } else if (variant >= 0) {
+    done(api_error{api_errc::bad_gateway, "Upstream variant is a master playlist"});
+    return true;
+  }
+  auto r = proxy::rewrite_playlist(body, *base, mapper, opt);
+  if (!r.error.empty()) {
+    done(api_error{api_errc::bad_gateway, "Upstream playlist refused: " + r.error});
+    return true;
+  }
+  if (r.facts.master) {
+    st.variants = std::move(variants);
+    st.variants_gen = st.gen;
+  } else {
+    num.last_seq =
+        r.facts.media_sequence + num.seq_offset + static_cast<int64_t>(r.facts.segments) - 1;
+    num.last_disc = r.facts.discontinuity_sequence + num.disc_offset;
+    if (r.facts.endlist)
+      for (auto& [url, e] : st.cache)
+        if (e.fetch == f)
+          e.ttl_ms = proxy_timing::vod_playlist_ttl_ms;
+  }
+  proxy_body out;
+  out.content_type = "application/vnd.apple.mpegurl";
+  out.text = std::move(r.text);
+  done(std::move(out));
+  return true;
+}
+
+} // namespace
+
+void serve_playlist(proxy_ptr self, int32_t variant, std::string client,
+                    completion<proxy_body> done, size_t attempts) {
+  auto& st = self->state;
+  if (variant >= 0 && (st.variants_gen != st.gen || st.variants.empty())) {
+    // The variant list of the current upstream is needed first.
+    const uint64_t gen = st.gen;
+    return with_playlist(
+        self, st.urls[st.index],
+        [self, variant, client, done, attempts, gen](std::shared_ptr<shared_fetch> f) mutable {
+          auto& st = self->state;
+          if (!f)
+            return done(api_error{api_errc::try_later, "Too many upstream requests; retry"});
+          if (st.gen == gen && f->succeeded()) {
+            completion<proxy_body> ignore{[](reply<proxy_body>) {}};
+            render(self, -1, client, f, ignore); // records the variants
+            if (st.variants_gen != st.gen)       // the upstream is a media playlist now
+              return done(api_error{api_errc::not_found, "No such variant"});
+          }
+          if (st.variants_gen != st.gen || st.variants.empty()) {
+            if (attempts < st.urls.size() &&
+                (st.gen != gen || switch_upstream(self, "playlist_error")))
+              return serve_playlist(self, variant, client, done, attempts + 1);
+            return done(api_error{api_errc::bad_gateway, "The upstream is not available"});
+          }
+          serve_playlist(self, variant, client, done, attempts);
+        });
+  }
+  if (variant >= 0 && static_cast<size_t>(variant) >= st.variants.size())
+    return done(api_error{api_errc::not_found, "No such variant"});
+  const std::string url =
+      variant >= 0 ? st.variants[static_cast<size_t>(variant)] : st.urls[st.index];
+  const uint64_t gen = st.gen;
+  with_playlist(
+      self, url,
+      [self, variant, client, done, attempts, gen](std::shared_ptr<shared_fetch> f) mutable {
+        auto& st = self->state;
+        if (!f)
+          return done(api_error{api_errc::try_later, "Too many upstream requests; retry"});
+        if (st.gen != gen && attempts < st.urls.size()) // fetched from the upstream before a switch
+          return serve_playlist(self, variant, client, done, attempts + 1);
+        if (!f->succeeded()) {
+          ++st.counters.upstream_errors;
+          if (auto* m = st.env->metrics)
+            m->proxy_upstream("error");
+          logging::warn("upstream playlist failed", {{"stream_id", st.config.id},
+                                                     {"index", std::to_string(st.index)},
+                                                     {"reason", f->head().error}});
+          if (attempts + 1 < st.urls.size() && switch_upstream(self, "playlist_error"))
+            return serve_playlist(self, variant, client, done, attempts + 1);
+          return done(api_error{api_errc::bad_gateway, "The upstream is not available"});
+        }
+        if (auto* m = st.env->metrics)
+          m->proxy_upstream("ok");
+        render(self, variant, client, f, done);
+      });
+}
+
+void serve_segment(proxy_ptr self, const proxy::ref_payload& ref, completion<proxy_body> done) {
+  auto f = fetch(self, ref.url, false);
+  if (!f)
+    return done(api_error{api_errc::try_later, "Too many upstream requests; retry"});
+  const char* fallback =
+      ref.kind == proxy::ref_kind::segment ? "video/mp2t" : "application/octet-stream";
+  proxy_actor me = self;
+  auto reader = f->reader([me, client = ref.client](uint64_t bytes) {
+    caf::anon_send(me, left_atom_v, client, bytes, false);
+  });
+  f->on_head([done, reader, fallback, f](const fetch_head& h) mutable {
+    if (!h.ok) {
+      reader->close();
+      return done(api_error{api_errc::bad_gateway, "The upstream segment is not available"});
+    }
+    proxy_body b;
+    b.content_type = safe_type(h.content_type, fallback);
+    b.stream = std::move(reader);
+    // A length the viewer can rely on: the upstream's, or a finished body's.
+    b.length = h.length >= 0 ? h.length : f->succeeded() ? static_cast<int64_t>(f->bytes()) : -1;
+    done(std::move(b));
+  });
+}
+
+} // namespace hlsgate::actors::proxy_detail
