@@ -1,6 +1,7 @@
 #include "actors/proxy_fetch.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace hlsgate::actors {
 
@@ -81,7 +82,7 @@ void shared_fetch::append(std::string bytes) {
   if (too_big)
     return finish(false, "upstream body too large");
   for (auto& w : run)
-    w.ready({chunk, false, false});
+    w.ready({chunk, 0, chunk->size(), false, false});
 }
 
 void shared_fetch::finish(bool ok, std::string error) {
@@ -95,13 +96,22 @@ void shared_fetch::finish(bool ok, std::string error) {
     done_ = true;
     ok_ = ok;
     headless = !has_head_;
+    if (ok && opt_.ring_bytes == 0 && chunks_.size() > 1) {
+      auto whole = std::make_shared<std::string>();
+      whole->reserve(kept_);
+      for (const auto& c : chunks_) {
+        starts_.push_back(whole->size());
+        *whole += *c;
+      }
+      whole_ = std::move(whole);
+    }
     run.swap(waiting_);
     done.swap(done_waiters_);
   }
   if (headless)
     set_head({false, error.empty() ? "upstream ended" : std::move(error), {}, {}, -1, {}});
   for (auto& w : run)
-    w.ready({nullptr, ok, !ok});
+    w.ready({nullptr, 0, 0, ok, !ok});
   for (auto& f : done)
     f(ok);
 }
@@ -141,6 +151,7 @@ std::shared_ptr<byte_source> shared_fetch::reader(std::function<void(uint64_t)> 
 
 void shared_fetch::read_next(reader_impl& r, std::function<void(byte_piece)> ready) {
   std::shared_ptr<const std::string> chunk;
+  size_t offset = 0, size = 0;
   bool end = false, failed = false;
   {
     std::lock_guard lk(mu_);
@@ -149,10 +160,17 @@ void shared_fetch::read_next(reader_impl& r, std::function<void(byte_piece)> rea
     } else {
       if (r.at_ < base_)
         r.at_ = base_; // fell behind the ring: skip ahead
-      if (r.at_ < base_ + chunks_.size()) {
+      if (whole_ && r.at_ < base_ + chunks_.size()) {
+        chunk = whole_; // all that is left, in one piece
+        offset = starts_[static_cast<size_t>(r.at_ - base_)];
+        size = whole_->size() - offset;
+        r.at_ = base_ + chunks_.size();
+        r.sent_ += size;
+      } else if (r.at_ < base_ + chunks_.size()) {
         chunk = chunks_[static_cast<size_t>(r.at_ - base_)];
         ++r.at_;
-        r.sent_ += chunk->size();
+        size = chunk->size();
+        r.sent_ += size;
       } else if (done_) {
         end = ok_;
         failed = !ok_;
@@ -162,7 +180,7 @@ void shared_fetch::read_next(reader_impl& r, std::function<void(byte_piece)> rea
       }
     }
   }
-  ready({std::move(chunk), end, failed});
+  ready({std::move(chunk), offset, size, end, failed});
 }
 
 void shared_fetch::closed(reader_impl& r) {
@@ -180,7 +198,7 @@ void shared_fetch::closed(reader_impl& r) {
     }
   }
   for (auto& w : drop)
-    w.ready({nullptr, false, true});
+    w.ready({nullptr, 0, 0, false, true});
 }
 
 bool shared_fetch::finished() const {
@@ -202,6 +220,8 @@ std::string shared_fetch::body() const {
   std::lock_guard lk(mu_);
   if (!done_ || !ok_)
     return {};
+  if (whole_)
+    return *whole_;
   std::string out;
   out.reserve(kept_);
   for (const auto& c : chunks_)
@@ -248,10 +268,17 @@ std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool fi
     const long n = r->read(buf.data(), buf.size());
     if (n < 0)
       return r->error().empty() ? "upstream read failed" : r->error();
-    if (n == 0)
-      return continuous ? "upstream ended" : std::string{};
+    if (n == 0) {
+      if (continuous)
+        return "upstream ended";
+      f.append(std::move(carry));
+      return {};
+    }
     if (!continuous) {
-      f.append(std::string(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n)));
+      // Pieces of at least 32 KiB: each piece is one write per viewer.
+      carry.append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
+      if (carry.size() >= (32u << 10))
+        f.append(std::exchange(carry, std::string{}));
       continue;
     }
     carry.append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));

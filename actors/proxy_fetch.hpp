@@ -87,6 +87,10 @@ private:
   bool has_head_ = false;
   bool done_ = false, ok_ = false;
   std::deque<std::shared_ptr<const std::string>> chunks_;
+  /// A kept body once finished well: every chunk in one string, and where
+  /// each chunk starts in it, so a reader gets all it has left in one piece.
+  std::shared_ptr<const std::string> whole_;
+  std::vector<size_t> starts_;
   uint64_t base_ = 0; ///< index of chunks_.front()
   size_t kept_ = 0;   ///< bytes in chunks_
   uint64_t total_ = 0;

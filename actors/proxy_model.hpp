@@ -99,6 +99,8 @@ struct proxy_viewer {
 /// A piece of body for one viewer.
 struct byte_piece {
   std::shared_ptr<const std::string> data; ///< null with end or failed
+  size_t offset = 0;                       ///< the piece is data[offset, offset + size)
+  size_t size = 0;
   bool end = false;
   bool failed = false;
 };

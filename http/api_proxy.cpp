@@ -113,7 +113,8 @@ public:
   void next(std::function<void(chunk)> ready) override {
     s_->next([ready = std::move(ready)](actors::byte_piece p) {
       chunk c;
-      c.size = p.data ? p.data->size() : 0;
+      c.offset = p.offset;
+      c.size = p.size;
       c.data = std::move(p.data);
       c.end = p.end;
       c.failed = p.failed;

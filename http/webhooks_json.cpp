@@ -57,7 +57,8 @@ std::string parse_webhook(std::string_view text, bool allow_private, actors::web
       for (auto& e : v) {
         if (!e.is_string() || !rules::known_event(e.get<std::string>()))
           return "unknown event type (known: media.ready, media.failed, media.expired, "
-                 "media.deleted, media.progress, webhook.test)";
+                 "media.deleted, media.progress, webhook.test, stream_started, stream_stopped, "
+                 "client_connected, client_disconnected, failover_triggered)";
         auto name = e.get<std::string>();
         if (std::find(out.events.begin(), out.events.end(), name) == out.events.end())
           out.events.push_back(std::move(name));
