@@ -151,6 +151,65 @@ TEST_F(openapi, served_spec_is_the_file_and_real_responses_fit_it) {
        http_request(port(), "DELETE", "/webhooks?webhook_url=https://nope.example/", op)); // 404
 }
 
+TEST_F(openapi, proxy_responses_fit_the_spec) {
+  env["HLSGATE_API_TOKEN"] = k_token;
+  env["HLSGATE_ALLOW_PRIVATE_UPSTREAMS"] = "1";
+  start();
+  spec = spec_file();
+
+  // Registration fetches nothing: a closed port on 127.0.0.1 is upstream enough.
+  auto made = http_request(port(), "POST", "/streams", op,
+                           R"({"url":"http://127.0.0.1:1/x.m3u8","metadata":{"a":"b","n":1}})");
+  ASSERT_EQ(made.status, 200u) << made.body;
+  fits("/streams", "post", made);
+  fits("/streams", "post",
+       http_request(port(), "POST", "/streams", op, R"({"url":"file:///etc/hostname"})")); // 422
+  const std::string id = parse_json(made)["stream_id"];
+
+  fits("/streams", "get", http_get(port(), "/streams", op));
+  fits("/streams/{id}", "get", http_get(port(), "/streams/" + id, op));
+  fits("/streams/by-metadata", "get",
+       http_get(port(), "/streams/by-metadata?field=a&value=b&active_only=false", op));
+  fits("/streams/by-metadata", "get", http_get(port(), "/streams/by-metadata?field=a&value=b", op));
+  fits("/stats", "get", http_get(port(), "/stats", op));
+  fits("/stats/streams", "get", http_get(port(), "/stats/streams", op));
+  fits("/stats/clients", "get", http_get(port(), "/stats/clients", op));
+  fits("/clients", "get", http_get(port(), "/clients", op));
+  fits("/clients/{id}", "get", http_get(port(), "/clients/nope", op)); // 404
+  auto failover = http_request(port(), "POST", "/streams/" + id + "/failover", op);
+  EXPECT_EQ(failover.status, 422u) << "no failover URL";
+  fits("/streams/{id}/failover", "post", failover);
+  auto viewer = http_get(port(), "/hls/" + id + "/playlist.m3u8");
+  EXPECT_EQ(viewer.status, 401u) << "no viewer token";
+  fits("/hls/{id}/{name}", "get", viewer);
+  fits("/hls/{id}/clients/{name}", "delete",
+       http_request(port(), "DELETE", "/hls/" + id + "/clients/nope", op)); // 404
+
+  // The metadata filter does not match the stream ("n" is 1): nothing deleted.
+  auto none = http_request(port(), "DELETE", "/streams/by-metadata?field=n&value=2", op);
+  fits("/streams/by-metadata", "delete", none);
+  EXPECT_EQ(parse_json(none).value("deleted_count", -1), 0);
+  auto removed = http_request(port(), "DELETE", "/streams/by-metadata?field=a&value=b", op);
+  fits("/streams/by-metadata", "delete", removed);
+  EXPECT_EQ(parse_json(removed).value("deleted_count", -1), 1) << removed.body;
+
+  // Another registration (X-API-Token), deleted by id (?api_token=).
+  const header_list x_token{{"X-API-Token", k_token}};
+  auto again = http_request(port(), "POST", "/streams", x_token,
+                            R"({"url":"http://127.0.0.1:1/live.ts","public":true})");
+  ASSERT_EQ(again.status, 200u) << again.body;
+  fits("/streams", "post", again);
+  const std::string id2 = parse_json(again)["stream_id"];
+  auto gone = http_request(port(), "DELETE", "/streams/" + id2 + "?api_token=" + k_token);
+  EXPECT_EQ(gone.status, 200u) << gone.body;
+  fits("/streams/{id}", "delete", gone);
+  auto missing = http_get(port(), "/streams/" + id2, op);
+  EXPECT_EQ(missing.status, 404u);
+  fits("/streams/{id}", "get", missing);
+  fits("/streams", "get", http_get(port(), "/streams"));                             // 401
+  fits("/streams", "get", http_get(port(), "/streams", {{"X-API-Token", "wrong"}})); // 403
+}
+
 TEST_F(openapi, docs_page_and_only_its_named_files_are_served) {
   start();
   auto page = http_get(port(), "/docs");
