@@ -486,10 +486,12 @@ bool rewriter::tag_line(std::string_view l) {
 
   switch (t.uri) {
   case uri_rule::none:
-    // A tag that is not rewritten but names a URL (an ad's X-ASSET-URI in
-    // EXT-X-DATERANGE, an unknown tag's URI) would show the viewer an
-    // upstream: it is left out.
-    if (l.find("://") != npos || (t.id == t_other && l.find("URI=") != npos))
+    // A tag that is not rewritten but may name a URL (an ad's X-ASSET-URI
+    // in EXT-X-DATERANGE, EXT-X-DEFINE's IMPORT, an unknown tag's URI)
+    // would show the viewer an upstream: it is left out. Structural tags
+    // (EXT-X-STREAM-INF) stay whatever their attributes hold.
+    if ((t.id == t_other || t.name == "EXT-X-DATERANGE" || t.name == "EXT-X-DEFINE") &&
+        (l.find("://") != npos || l.find("URI=") != npos))
       return true;
     out_ += l;
     out_ += '\n';

@@ -10,7 +10,7 @@ src="$(cd "$here/../.." && pwd)"
 build="${HLSGATE_FUZZ_BUILD:-$src/build-fuzz}"
 targets=(multipart_fuzz jwt_fuzz signed_url_fuzz query_fuzz range_fuzz segment_route_fuzz
          framing_fuzz config_fuzz annexb_fuzz subtitles_fuzz library_query_fuzz url_fuzz
-         webhook_body_fuzz live_marker_fuzz playlist_rewrite_fuzz)
+         webhook_body_fuzz live_marker_fuzz playlist_rewrite_fuzz stream_request_fuzz)
 
 mkdir -p "$build"
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
