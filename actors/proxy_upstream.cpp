@@ -56,6 +56,23 @@ std::string safe_type(const std::string& t, const char* fallback) {
   return t;
 }
 
+namespace {
+
+/// A pump's thread (a blocking actor): reads the upstream, then tells the
+/// stream actor it ended.
+void pump_thread(caf::blocking_actor*, std::shared_ptr<shared_fetch> f, net::get_request req,
+                 bool continuous, bool first, std::string key, proxy_actor me, uint64_t pgen) {
+  auto why = pump(*f, std::move(req), continuous, first);
+  if (continuous) {
+    caf::anon_send(me, pump_atom_v, pgen, why);
+    return;
+  }
+  f->finish(why.empty(), why);
+  caf::anon_send(me, fetched_atom_v, key);
+}
+
+} // namespace
+
 /// Starts a pump on a thread of its own. A kept body finishes itself; a
 /// continuous one reports its end to the actor (failover).
 void start_pump(proxy_ptr self, const std::shared_ptr<shared_fetch>& f, const std::string& url,
@@ -69,17 +86,10 @@ void start_pump(proxy_ptr self, const std::shared_ptr<shared_fetch>& f, const st
     f->finish(false, "bad upstream URL");
     return;
   }
-  proxy_actor me = self;
-  const uint64_t pgen = st.pump_gen;
-  self->system().spawn([f, req, continuous, first, key, me, pgen](caf::blocking_actor*) {
-    auto why = pump(*f, req, continuous, first);
-    if (continuous) {
-      caf::anon_send(me, pump_atom_v, pgen, why);
-      return;
-    }
-    f->finish(why.empty(), why);
-    caf::anon_send(me, fetched_atom_v, key);
-  });
+  // The pump's state goes in as spawn arguments, not lambda captures: CAF
+  // 0.17 binds a function actor without arguments to a null tuple (UBSan).
+  self->system().spawn(pump_thread, f, std::move(req), continuous, first, key, proxy_actor{self},
+                       st.pump_gen);
 }
 
 /// Moves to the next upstream URL. False when there is none to move to.
