@@ -229,6 +229,17 @@ std::string shared_fetch::body() const {
   return out;
 }
 
+std::shared_ptr<const std::string> shared_fetch::shared_body() const {
+  {
+    std::lock_guard lk(mu_);
+    if (done_ && ok_ && whole_)
+      return whole_;
+    if (done_ && ok_ && chunks_.size() == 1)
+      return chunks_.front();
+  }
+  return std::make_shared<const std::string>(body());
+}
+
 const fetch_head& shared_fetch::head() const {
   return head_;
 }

@@ -65,6 +65,8 @@ public:
   bool succeeded() const;
   /// The whole kept body (a playlist), or "" while not finished.
   std::string body() const;
+  /// The same without a copy when it is one piece (the usual case).
+  std::shared_ptr<const std::string> shared_body() const;
   const fetch_head& head() const; ///< only after on_head fired
   size_t readers() const;
   uint64_t bytes() const;

@@ -206,40 +206,39 @@ bool render(proxy_ptr self, int32_t variant, const std::string& client,
                                                      : "init";
     return std::string{name} + "?r=" + refs.seal(id, p);
   };
-  auto body = f->body();
+  const auto body = f->shared_body();
   auto& num = st.numbers[variant];
-  proxy::rewrite_options opt;
-  // A new upstream: its first segment follows the last one served, after a discontinuity.
-  auto probe = proxy::rewrite_playlist(
-      body, *base, [](const net::url&, proxy::ref_kind) { return std::string{"x"}; });
-  if (!probe.error.empty()) {
-    ++st.counters.upstream_errors;
-    done(api_error{api_errc::bad_gateway, "Upstream playlist refused: " + probe.error});
-    return true;
-  }
-  if (!probe.facts.master) {
-    if (num.gen != 0 && num.gen != st.gen && num.last_seq >= 0) {
+  if (num.gen != 0 && num.gen != st.gen && num.last_seq >= 0) {
+    // A new upstream: its first segment follows the last one served, after
+    // a discontinuity. Its numbers are needed before the rewrite (once per
+    // switch; every other request rewrites once).
+    auto probe = proxy::rewrite_playlist(
+        *body, *base, [](const net::url&, proxy::ref_kind) { return std::string{"x"}; });
+    if (probe.error.empty() && !probe.facts.master) {
       num.seq_offset = num.last_seq + 1 - probe.facts.media_sequence;
       num.disc_before = num.last_seq + 1;
       num.disc_offset = num.last_disc - probe.facts.discontinuity_sequence;
     }
-    num.gen = st.gen;
-    opt.media_sequence_offset = num.seq_offset;
-    opt.discontinuity_sequence_offset = num.disc_offset;
-    opt.discontinuity_before = num.disc_before;
-  } else if (variant >= 0) {
-    done(api_error{api_errc::bad_gateway, "Upstream variant is a master playlist"});
+  }
+  proxy::rewrite_options opt; // a master playlist ignores them
+  opt.media_sequence_offset = num.seq_offset;
+  opt.discontinuity_sequence_offset = num.disc_offset;
+  opt.discontinuity_before = num.disc_before;
+  auto r = proxy::rewrite_playlist(*body, *base, mapper, opt);
+  if (!r.error.empty()) {
+    ++st.counters.upstream_errors;
+    done(api_error{api_errc::bad_gateway, "Upstream playlist refused: " + r.error});
     return true;
   }
-  auto r = proxy::rewrite_playlist(body, *base, mapper, opt);
-  if (!r.error.empty()) {
-    done(api_error{api_errc::bad_gateway, "Upstream playlist refused: " + r.error});
+  if (r.facts.master && variant >= 0) {
+    done(api_error{api_errc::bad_gateway, "Upstream variant is a master playlist"});
     return true;
   }
   if (r.facts.master) {
     st.variants = std::move(variants);
     st.variants_gen = st.gen;
   } else {
+    num.gen = st.gen;
     num.last_seq =
         r.facts.media_sequence + num.seq_offset + static_cast<int64_t>(r.facts.segments) - 1;
     num.last_disc = r.facts.discontinuity_sequence + num.disc_offset;
