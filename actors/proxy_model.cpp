@@ -7,6 +7,7 @@
 
 #include "actors/webhook_model.hpp"
 #include "auth/crypto.hpp"
+#include "http/query.hpp"
 #include "net/url.hpp"
 
 namespace hlsgate::actors {
@@ -137,6 +138,13 @@ std::string parse_stream_request(std::string_view body, proxy_config& out) {
     out.is_public = j["public"].get<bool>();
   }
   out.direct = looks_direct(out.url);
+  out.min_bitrate_kbps = 0;
+  if (j.contains("min_bitrate_kbps") && !j["min_bitrate_kbps"].is_null()) {
+    const auto& b = j["min_bitrate_kbps"];
+    if (!b.is_number_unsigned() || b.get<uint64_t>() > proxy_rules::max_min_bitrate_kbps)
+      return "min_bitrate_kbps must be an integer from 0 to 1000000";
+    out.min_bitrate_kbps = b.get<unsigned>();
+  }
   if (j.contains("stream_type") && !j["stream_type"].is_null()) {
     const auto& t = j["stream_type"];
     if (t == "hls")
@@ -162,6 +170,7 @@ std::string to_json(const proxy_config& c) {
               {"metadata", c.metadata},
               {"public", c.is_public},
               {"direct", c.direct},
+              {"min_bitrate_kbps", c.min_bitrate_kbps},
               {"created_at", c.created_at},
               {"token_gen", c.token_gen}}
       .dump();
@@ -183,12 +192,62 @@ bool from_json(std::string_view text, proxy_config& out) {
     out.metadata = j.at("metadata").get<std::map<std::string, std::string>>();
     out.is_public = j.at("public").get<bool>();
     out.direct = j.at("direct").get<bool>();
+    out.min_bitrate_kbps = j.value("min_bitrate_kbps", 0u); // absent in older records
     out.created_at = j.at("created_at").get<int64_t>();
     out.token_gen = j.at("token_gen").get<uint64_t>();
   } catch (const json::exception&) {
     return false;
   }
   return !out.id.empty() && !out.url.empty();
+}
+
+std::string resolver_request_url(const proxy_config& c, std::string_view current_url,
+                                 size_t current_index, std::string_view reason) {
+  std::string out = c.failover_resolver_url;
+  out += out.find('?') == std::string::npos ? '?' : '&';
+  out += "stream_id=" + http::query::percent_encode(c.id);
+  out += "&current_url=" + http::query::percent_encode(current_url);
+  out += "&current_index=" + std::to_string(current_index);
+  out += "&reason=" + http::query::percent_encode(reason);
+  return out;
+}
+
+std::string parse_resolver_answer(std::string_view body, std::string& url) {
+  if (body.size() > proxy_rules::max_resolver_answer)
+    return "the resolver's answer is too long";
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r' || body.back() == ' '))
+    body.remove_suffix(1);
+  if (!body.empty() && body.front() == '{') {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("url"))
+      return "the resolver's answer has no url";
+    return check_url(j["url"], "the resolver's url", url);
+  }
+  if (body.empty() || body.find_first_of("\r\n") != std::string_view::npos || !printable(body))
+    return "the resolver's answer is not one URL";
+  return check_url(json(std::string{body}), "the resolver's url", url);
+}
+
+void rate_meter::sample(int64_t now_ms, uint64_t total) {
+  s_[head_] = {now_ms, total};
+  head_ = (head_ + 1) % cap;
+  n_ = std::min(n_ + 1, cap);
+}
+
+int64_t rate_meter::kbps(int64_t window_ms) const {
+  if (n_ < 2)
+    return -1;
+  const auto& newest = s_[(head_ + cap - 1) % cap];
+  // The newest sample at least window_ms older than the newest one.
+  for (size_t i = 1; i < n_; ++i) {
+    const auto& old = s_[(head_ + cap - 1 - i) % cap];
+    const int64_t span = newest.first - old.first;
+    if (span >= window_ms) {
+      const uint64_t bytes = newest.second >= old.second ? newest.second - old.second : 0;
+      return static_cast<int64_t>(bytes * 8 / static_cast<uint64_t>(span)); // bits per ms = kbit/s
+    }
+  }
+  return -1;
 }
 
 bool same_registration(const proxy_config& c, const proxy_config& wanted) {

@@ -20,12 +20,17 @@ struct proxy_config {
   std::string id; ///< 22 random base64url characters
   std::string url;
   std::vector<std::string> failover_urls;
-  std::string failover_resolver_url; ///< kept and shown; not asked yet
+  /// Asked for a new URL when every listed one has failed (GET, see
+  /// resolver_request_url); "" when none.
+  std::string failover_resolver_url;
   std::string user_agent;
   std::vector<std::pair<std::string, std::string>> headers;
   std::map<std::string, std::string> metadata;
   bool is_public = false; ///< viewers need no token
   bool direct = false;    ///< a continuous stream (MPEG-TS over HTTP), else HLS
+  /// A continuous stream below this many kbit/s over proxy_rules::bitrate_window_ms
+  /// fails over (0: never).
+  unsigned min_bitrate_kbps = 0;
   int64_t created_at = 0;
   uint64_t token_gen = 1;
 
@@ -39,6 +44,9 @@ inline constexpr size_t max_metadata = 50;
 inline constexpr size_t max_metadata_bytes = 256;
 inline constexpr size_t max_streams = 1000;
 inline constexpr const char* default_user_agent = "hlsgate";
+inline constexpr unsigned max_min_bitrate_kbps = 1000000;
+inline constexpr int64_t bitrate_window_ms = 10000;
+inline constexpr size_t max_resolver_answer = 16u << 10;
 } // namespace proxy_rules
 
 /// Parses a POST /streams body into `out` (id, created_at left alone): every
@@ -52,6 +60,33 @@ bool looks_direct(std::string_view url);
 
 std::string to_json(const proxy_config& c);
 bool from_json(std::string_view text, proxy_config& out);
+
+/// What hlsgate asks a stream's failover resolver: GET
+/// `failover_resolver_url` with stream_id, current_url, current_index and
+/// reason added to its query.
+std::string resolver_request_url(const proxy_config& c, std::string_view current_url,
+                                 size_t current_index, std::string_view reason);
+
+/// A resolver's answer: a JSON object with "url", or a body that is one
+/// URL (a trailing line break allowed). The URL must be absolute http(s);
+/// "" or why not (the answer's bytes are never part of the reason).
+std::string parse_resolver_answer(std::string_view body, std::string& url);
+
+/// A continuous upstream's bytes sampled over time (one sample per tick),
+/// to tell a persistently low bitrate.
+class rate_meter {
+public:
+  /// `total` bytes received so far, at `now_ms`.
+  void sample(int64_t now_ms, uint64_t total);
+  void reset() { n_ = 0; }
+  /// kbit/s over at least the last `window_ms`; -1 while less than that is sampled.
+  int64_t kbps(int64_t window_ms) const;
+
+private:
+  static constexpr size_t cap = 32;
+  std::pair<int64_t, uint64_t> s_[cap]{}; ///< a ring of (ms, total)
+  size_t head_ = 0, n_ = 0;
+};
 
 /// True when `c` is what a create of `url` with `metadata` would make (the
 /// same URL and the same metadata: m3u-proxy returns the existing stream).

@@ -37,8 +37,10 @@ constexpr size_t max_clients = 1000;
 struct numbering {
   uint64_t gen = 0; ///< the upstream generation last served
   int64_t seq_offset = 0, disc_offset = 0, disc_before = -1;
-  int64_t last_seq = -1; ///< shifted sequence number of the last segment served
-  int64_t last_disc = 0; ///< discontinuity sequence last served
+  int64_t last_seq = -1;      ///< shifted sequence number of the last segment served
+  int64_t last_disc = 0;      ///< discontinuity sequence number of the last segment served
+  int64_t upstream_next = -1; ///< the upstream's next sequence number, last seen
+  int64_t advanced_ms = 0;    ///< when upstream_next last changed (stall)
 };
 
 struct client_state {
@@ -49,7 +51,8 @@ struct client_state {
 struct proxy_state {
   proxy_env_ptr env;
   proxy_config config;
-  std::vector<std::string> urls;
+  std::vector<std::string> urls; ///< the listed ones, then the resolver's latest answer
+  size_t listed = 0;             ///< of urls: the primary and failover URLs
   size_t index = 0;
   uint64_t gen = 1; ///< +1 on every upstream switch
   std::map<std::string, cache_entry> cache;
@@ -60,6 +63,7 @@ struct proxy_state {
   std::vector<std::string> variants; ///< of the current upstream's master playlist
   uint64_t variants_gen = 0;
   std::map<int32_t, numbering> numbers;
+  std::map<std::string, int64_t> progress; ///< upstream media playlist URL -> its next sequence
   std::map<std::string, client_state> clients;
   std::shared_ptr<shared_fetch> live;           ///< the continuous stream's ring
   std::shared_ptr<std::atomic<bool>> live_stop; ///< stops the ring's current pump
@@ -68,6 +72,10 @@ struct proxy_state {
   uint64_t pump_start_bytes = 0; ///< the ring's bytes when the current pump started
   unsigned segment_failures = 0;
   int64_t last_switch_ms = 0;
+  int64_t last_primary_try_ms = 0;
+  bool probing_primary = false;
+  bool resolving = false; ///< the failover resolver is being asked
+  rate_meter rate;        ///< the continuous upstream's bytes (low bitrate)
   /// Continuous viewers' readers, to cut one off (DELETE .../clients/{id}).
   std::map<std::string, std::weak_ptr<byte_source>> direct_readers;
   proxy_stream_info counters;
@@ -94,9 +102,17 @@ void publish(proxy_ptr self);
 /// Starts a pump on a thread of its own (proxy_upstream.cpp).
 void start_pump(proxy_ptr self, const std::shared_ptr<shared_fetch>& f, const std::string& url,
                 bool continuous, bool first, const std::string& key);
+/// Starts (or restarts, on the current URL) the continuous stream's pump
+/// into its ring (proxy_stream.cpp).
+void start_live_pump(proxy_ptr self, bool first);
 /// Moves to the next upstream URL; false when there is none, or (automatic)
-/// the last switch was less than min_switch_interval_ms ago.
+/// the last switch was less than min_switch_interval_ms ago. When every
+/// listed URL has been tried and the stream has a failover resolver, the
+/// resolver is asked instead (st.resolving) and the switch follows its answer.
 bool switch_upstream(proxy_ptr self, const std::string& reason, bool automatic = true);
+/// After a cool-down on a failover URL: checks the primary, and moves back
+/// to it when it answers (proxy_timing via proxy_env::primary_retry_ms).
+void probe_primary(proxy_ptr self);
 /// A content type safe to pass on: the upstream's plain media type, else `fallback`.
 std::string safe_type(const std::string& t, const char* fallback);
 /// Serves playlist `variant` (-1: the stream's own) rewritten for `client`.

@@ -69,22 +69,23 @@ void publish(proxy_ptr self) {
   self->state.env->directory->update(make_info(self));
 }
 
-} // namespace proxy_detail
-
-namespace {
-
-using namespace proxy_detail;
-using json = nlohmann::json;
-
 void start_live_pump(proxy_ptr self, bool first) {
   auto& st = self->state;
   if (st.live_stop)
     st.live_stop->store(true); // the pump before this one, if it still runs
   st.live_stop = std::make_shared<std::atomic<bool>>(false);
   st.pump_start_bytes = st.live->bytes();
+  st.rate.reset();
   ++st.pump_gen;
   start_pump(self, st.live, st.urls[st.index], true, first, {});
 }
+
+} // namespace proxy_detail
+
+namespace {
+
+using namespace proxy_detail;
+using json = nlohmann::json;
 
 void stop_everything(proxy_ptr self) {
   auto& st = self->state;
@@ -100,6 +101,28 @@ void stop_everything(proxy_ptr self) {
     st.live->finish(false, "stream deleted");
     st.live.reset();
   }
+}
+
+/// The tick's upstream checks: a continuous upstream's bitrate, and the
+/// primary again after a cool-down on a failover URL (only with viewers:
+/// no upstream connection without them).
+void check_upstream(proxy_ptr self, int64_t now) {
+  auto& st = self->state;
+  if (st.live && st.config.min_bitrate_kbps > 0 && st.live->has_head()) {
+    st.rate.sample(now, st.live->bytes());
+    const int64_t kbps = st.rate.kbps(proxy_rules::bitrate_window_ms);
+    if (kbps >= 0 && kbps < st.config.min_bitrate_kbps) {
+      logging::warn("proxied stream's bitrate is low",
+                    {{"stream_id", st.config.id}, {"kbps", std::to_string(kbps)}});
+      st.rate.reset();
+      if (switch_upstream(self, "low_bitrate"))
+        start_live_pump(self, false);
+    }
+  }
+  const int64_t wait = st.env->primary_retry_ms;
+  if (st.index != 0 && !st.clients.empty() && now - st.last_switch_ms >= wait &&
+      now - st.last_primary_try_ms >= wait)
+    probe_primary(self);
 }
 
 void on_tick(proxy_ptr self) {
@@ -138,6 +161,7 @@ void on_tick(proxy_ptr self) {
     kept -= std::min<size_t>(kept, oldest->second.fetch->bytes());
     st.cache.erase(oldest);
   }
+  check_upstream(self, now);
   publish(self);
   self->delayed_send(self, std::chrono::milliseconds(proxy_timing::tick_ms), tick_atom_v);
 }
@@ -147,6 +171,7 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
   st.env = p.env;
   st.config = std::move(p.config);
   st.urls = st.config.all_urls();
+  st.listed = st.urls.size();
   if (p.fresh) {
     if (auto s = st.env->store->put(st.config); !s) {
       logging::error("cannot store a proxied stream", {{"detail", s.err().detail}});
@@ -233,8 +258,11 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
       },
       [self](failover_atom, const std::string& reason, completion<proxy_stream_info>& done) {
         auto& st = self->state;
-        if (!switch_upstream(self, reason, false))
+        if (!switch_upstream(self, reason, false)) {
+          if (st.resolving) // the switch follows the resolver's answer
+            return done(make_info(self));
           return done(api_error{api_errc::bad_parameter, "The stream has no failover URL"});
+        }
         if (st.live) {
           st.pump_failures = 0;
           start_live_pump(

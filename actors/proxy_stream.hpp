@@ -74,6 +74,8 @@ struct proxy_env {
   event_sink events;
   metrics::registry* metrics = nullptr;
   std::function<int64_t()> now_ms; ///< unix milliseconds
+  /// On a failover URL this long: the primary is checked again (HLSGATE_PROXY_PRIMARY_RETRY_S).
+  int64_t primary_retry_ms = 60000;
 };
 using proxy_env_ptr = std::shared_ptr<const proxy_env>;
 

@@ -29,12 +29,13 @@ net::get_request upstream_request(const proxy_state& st, const std::string& url)
   // The operator's headers (credentials, often) go only to the origins it
   // registered, not to hosts an upstream playlist names.
   const bool registered_origin =
-      std::any_of(st.urls.begin(), st.urls.end(), [&](const std::string& r) {
-        std::string w;
-        auto ru = net::parse_url(r, w);
-        return ru && ru->host == req.target.host && ru->port == req.target.port &&
-               ru->tls == req.target.tls;
-      });
+      std::any_of(st.urls.begin(), st.urls.begin() + static_cast<std::ptrdiff_t>(st.listed),
+                  [&](const std::string& r) {
+                    std::string w;
+                    auto ru = net::parse_url(r, w);
+                    return ru && ru->host == req.target.host && ru->port == req.target.port &&
+                           ru->tls == req.target.tls;
+                  });
   if (registered_origin)
     req.headers = st.config.headers;
   req.headers.emplace_back("User-Agent", st.config.user_agent);
@@ -92,19 +93,17 @@ void start_pump(proxy_ptr self, const std::shared_ptr<shared_fetch>& f, const st
                        st.pump_gen);
 }
 
-/// Moves to the next upstream URL. False when there is none to move to.
-bool switch_upstream(proxy_ptr self, const std::string& reason, bool automatic) {
+namespace {
+
+/// Moves to urls[to] (a new upstream generation): an event and a metric.
+void switch_to(proxy_ptr self, size_t to, const std::string& reason) {
   auto& st = self->state;
-  if (st.urls.size() < 2)
-    return false;
-  const int64_t now = now_ms(self);
-  if (automatic && st.last_switch_ms != 0 && now - st.last_switch_ms < min_switch_interval_ms)
-    return false;
-  st.last_switch_ms = now;
+  st.last_switch_ms = now_ms(self);
   const size_t from = st.index;
-  st.index = (st.index + 1) % st.urls.size();
+  st.index = to;
   ++st.gen;
   ++st.counters.failovers;
+  st.segment_failures = 0;
   st.variants.clear();
   for (auto it = st.cache.begin(); it != st.cache.end();)
     it = it->second.playlist && it->second.fetch->finished() ? st.cache.erase(it) : std::next(it);
@@ -119,7 +118,157 @@ bool switch_upstream(proxy_ptr self, const std::string& reason, bool automatic) 
         {"to_index", st.index},
         {"failover_count", st.counters.failovers}});
   publish(self);
+}
+
+/// Fetches `url` outside the cache (the resolver's answer, a probe of the
+/// primary) and calls `then` once it has ended.
+void side_fetch(proxy_ptr self, const std::string& url, size_t max_bytes, const std::string& key,
+                std::function<void(std::shared_ptr<shared_fetch>)> then) {
+  shared_fetch::options o;
+  o.max_bytes = max_bytes;
+  auto f = std::make_shared<shared_fetch>(o);
+  self->state.waiting[key].emplace_back(f, [f, then = std::move(then)] { then(f); });
+  start_pump(self, f, url, false, true, key);
+}
+
+/// Asks the stream's failover resolver for a URL, and moves to it.
+void ask_resolver(proxy_ptr self, const std::string& reason) {
+  auto& st = self->state;
+  if (st.resolving)
+    return;
+  st.resolving = true;
+  const auto url = resolver_request_url(st.config, st.urls[st.index], st.index, reason);
+  side_fetch(self, url, proxy_rules::max_resolver_answer, "\x01resolver",
+             [self, reason](std::shared_ptr<shared_fetch> f) {
+               auto& st = self->state;
+               st.resolving = false;
+               if (st.gone)
+                 return;
+               std::string next, why;
+               if (f->succeeded())
+                 why = parse_resolver_answer(*f->shared_body(), next);
+               else
+                 why = "the resolver is not available";
+               if (why.empty() && next == st.urls[st.index])
+                 why = "the resolver answered the current URL";
+               if (!why.empty()) {
+                 logging::warn("failover resolver gave no URL",
+                               {{"stream_id", st.config.id}, {"reason", why}});
+                 if (st.index == 0)
+                   return;
+                 switch_to(self, 0, reason); // the listed URLs again, from the primary
+               } else {
+                 if (st.urls.size() == st.listed)
+                   st.urls.push_back(next);
+                 else
+                   st.urls[st.listed] = next;
+                 switch_to(self, st.listed, reason + "_resolved");
+               }
+               if (st.live)
+                 start_live_pump(self, !st.live->has_head());
+             });
+}
+
+/// Runs `then` once the failover resolver has answered (and the stream
+/// has moved to its URL, or not).
+void after_resolver(proxy_ptr self, std::function<void()> then) {
+  auto& w = self->state.waiting["\x01resolver"];
+  if (w.empty()) // not asking after all
+    return then();
+  w.emplace_back(w.front().first, std::move(then));
+}
+
+} // namespace
+
+/// Moves to the next upstream URL. False when there is none to move to now.
+bool switch_upstream(proxy_ptr self, const std::string& reason, bool automatic) {
+  auto& st = self->state;
+  const int64_t now = now_ms(self);
+  if (automatic && st.last_switch_ms != 0 && now - st.last_switch_ms < min_switch_interval_ms)
+    return false;
+  const bool resolver = !st.config.failover_resolver_url.empty();
+  // Every listed URL tried (the next would be the primary again): the
+  // resolver, when there is one, names the next.
+  const size_t next = st.index + 1 < st.listed ? st.index + 1 : 0;
+  if (resolver && next == 0) {
+    st.last_switch_ms = now; // one question per interval
+    ask_resolver(self, reason);
+    return false;
+  }
+  if (st.listed < 2 && st.index == 0)
+    return false;
+  switch_to(self, next, reason);
   return true;
+}
+
+namespace {
+
+/// What a probe of the primary found in a fetched playlist: "" (not usable),
+/// "live" (a media playlist that is VOD, or has grown since hlsgate last
+/// saw it), or the URL of a master playlist's first variant (probed next).
+std::string probe_verdict(const proxy_state& st, const shared_fetch& f) {
+  std::string why;
+  auto base = net::parse_url(f.head().final_url, why);
+  if (!f.succeeded() || !base)
+    return {};
+  std::string first_variant;
+  auto r =
+      proxy::rewrite_playlist(*f.shared_body(), *base, [&](const net::url& u, proxy::ref_kind k) {
+        if (k == proxy::ref_kind::playlist && first_variant.empty())
+          first_variant = u.text();
+        return std::string{"x"};
+      });
+  if (!r.error.empty())
+    return {};
+  if (r.facts.master)
+    return first_variant;
+  const int64_t next = r.facts.media_sequence + static_cast<int64_t>(r.facts.segments);
+  auto seen = st.progress.find(f.head().final_url);
+  const bool grew = seen == st.progress.end() || seen->second != next;
+  return r.facts.endlist || grew ? "live" : "";
+}
+
+/// Moves back to the primary after a probe found it answering.
+void restore_primary(proxy_ptr self) {
+  auto& st = self->state;
+  st.probing_primary = false;
+  if (st.gone || st.index == 0)
+    return;
+  switch_to(self, 0, "primary_restored");
+  if (st.live)
+    start_live_pump(self, !st.live->has_head());
+}
+
+void probe_playlist(proxy_ptr self, const std::string& url, bool master_allowed) {
+  side_fetch(self, url, 1u << 20, "\x01primary", [self, master_allowed](auto f) {
+    auto& st = self->state;
+    const auto verdict = probe_verdict(st, *f);
+    if (verdict == "live")
+      return restore_primary(self);
+    if (!verdict.empty() && master_allowed && !st.gone)
+      return probe_playlist(self, verdict, false);
+    st.probing_primary = false;
+  });
+}
+
+} // namespace
+
+void probe_primary(proxy_ptr self) {
+  auto& st = self->state;
+  if (st.probing_primary || st.index == 0)
+    return;
+  st.probing_primary = true;
+  st.last_primary_try_ms = now_ms(self);
+  if (!st.config.direct)
+    return probe_playlist(self, st.urls[0], true);
+  // A continuous primary: it answers with a 2xx head, then the probe stops reading.
+  side_fetch(self, st.urls[0], 64u << 10, "\x01primary", [self](auto f) {
+    if (f->has_head() && f->head().ok)
+      return restore_primary(self);
+    self->state.probing_primary = false;
+  });
+  auto f = st.waiting["\x01primary"].back().first;
+  f->on_head([f](const fetch_head&) { f->cancel->store(true); });
 }
 
 namespace {
@@ -168,9 +317,26 @@ void with_playlist(proxy_ptr self, const std::string& url,
   self->state.waiting[url].emplace_back(f, [f, then = std::move(then)] { then(f); });
 }
 
-/// Rewrites a fetched playlist for `client`; false when it cannot be.
+/// A live media playlist that has not grown this long is stalled: three
+/// target durations, at least 4 s.
+int64_t stall_ms(const proxy::playlist_facts& f) {
+  return std::max<int64_t>(4000, static_cast<int64_t>(f.target_duration * 3000));
+}
+
+/// Where each upstream media playlist was last seen (its next sequence
+/// number), so a probe of the primary can tell a live one from a stale one.
+void remember_progress(proxy_state& st, const std::string& url, int64_t next) {
+  if (st.progress.size() >= 64 && st.progress.count(url) == 0)
+    st.progress.clear();
+  st.progress[url] = next;
+}
+
+/// Rewrites a fetched playlist for `client` and answers `done`; false
+/// (`done` not called) when `check_stall` and it is a live media playlist
+/// that has not grown for stall_ms.
 bool render(proxy_ptr self, int32_t variant, const std::string& client,
-            const std::shared_ptr<shared_fetch>& f, completion<proxy_body>& done) {
+            const std::shared_ptr<shared_fetch>& f, completion<proxy_body>& done,
+            bool check_stall = false) {
   auto& st = self->state;
   std::string why;
   auto base = net::parse_url(f->head().final_url, why);
@@ -238,10 +404,20 @@ bool render(proxy_ptr self, int32_t variant, const std::string& client,
     st.variants = std::move(variants);
     st.variants_gen = st.gen;
   } else {
+    const int64_t next = r.facts.media_sequence + static_cast<int64_t>(r.facts.segments);
+    const int64_t now = now_ms(self);
+    if (num.gen != st.gen || next != num.upstream_next) {
+      num.upstream_next = next;
+      num.advanced_ms = now;
+    } else if (check_stall && !r.facts.endlist && now - num.advanced_ms > stall_ms(r.facts)) {
+      return false; // the same segments for too long: a stalled upstream
+    }
+    remember_progress(st, f->head().final_url, next);
     num.gen = st.gen;
-    num.last_seq =
-        r.facts.media_sequence + num.seq_offset + static_cast<int64_t>(r.facts.segments) - 1;
-    num.last_disc = r.facts.discontinuity_sequence + num.disc_offset;
+    num.last_seq = next + num.seq_offset - 1;
+    // The last segment's discontinuity sequence number, counting every
+    // EXT-X-DISCONTINUITY in the window (an earlier failover's too).
+    num.last_disc = r.facts.discontinuity_sequence_out + r.facts.discontinuities_out;
     if (r.facts.endlist)
       for (auto& [url, e] : st.cache)
         if (e.fetch == f)
@@ -303,13 +479,21 @@ void serve_playlist(proxy_ptr self, int32_t variant, std::string client,
           logging::warn("upstream playlist failed", {{"stream_id", st.config.id},
                                                      {"index", std::to_string(st.index)},
                                                      {"reason", f->head().error}});
-          if (attempts + 1 < st.urls.size() && switch_upstream(self, "playlist_error"))
+          if (switch_upstream(self, "playlist_error") && attempts + 1 < st.urls.size())
             return serve_playlist(self, variant, client, done, attempts + 1);
+          if (st.resolving && attempts <= st.urls.size()) // answered once the resolver has
+            return after_resolver(self, [self, variant, client, done, attempts]() mutable {
+              serve_playlist(self, variant, client, std::move(done), attempts + 1);
+            });
           return done(api_error{api_errc::bad_gateway, "The upstream is not available"});
         }
         if (auto* m = st.env->metrics)
           m->proxy_upstream("ok");
-        render(self, variant, client, f, done);
+        if (render(self, variant, client, f, done, true))
+          return;
+        if (switch_upstream(self, "stall") && attempts + 1 < st.urls.size())
+          return serve_playlist(self, variant, client, done, attempts + 1);
+        render(self, variant, client, f, done); // nowhere else to go: what there is
       });
 }
 

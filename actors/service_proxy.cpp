@@ -61,6 +61,7 @@ media::status start_proxy(service::impl& d) {
     return opened.err();
   auto env = std::make_shared<proxy_env>();
   env->allow_private = d.cfg.allow_private_upstreams;
+  env->primary_retry_ms = int64_t{d.cfg.proxy_primary_retry_s} * 1000;
   env->store = std::shared_ptr<proxy_store>(std::move(opened).value());
   env->refs = std::make_shared<const proxy::reference_codec>(d.proxy_key);
   env->client_key = d.proxy_key;

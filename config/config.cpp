@@ -297,6 +297,10 @@ const std::vector<option>& options() {
                   "1 or 0: pull live sources from loopback and private addresses too (tests, "
                   "a source on the same host or network)",
                   &settings::allow_private_upstreams),
+      unsigned_option<unsigned>("HLSGATE_PROXY_PRIMARY_RETRY_S", "proxy-primary-retry-s",
+                                "seconds a proxied stream stays on a failover URL before its "
+                                "primary is checked again (and used when it answers)",
+                                &settings::proxy_primary_retry_s, 1, 86400),
       unsigned_option<unsigned>("HLSGATE_WEBHOOK_RETRY_BASE_MS", "webhook-retry-base-ms",
                                 "wait before a webhook's first retry, in milliseconds (doubles "
                                 "after each failed attempt, at most 5 minutes, with jitter)",

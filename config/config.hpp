@@ -112,6 +112,10 @@ struct settings {
   /// their playlists name) may be on loopback and private addresses too;
   /// link-local (cloud metadata) stays refused.
   bool allow_private_upstreams = false;
+  /// HLSGATE_PROXY_PRIMARY_RETRY_S: a proxied stream on a failover URL
+  /// checks its primary again after this many seconds, and moves back to it
+  /// when it answers.
+  unsigned proxy_primary_retry_s = 60;
   /// HLSGATE_WEBHOOK_RETRY_BASE_MS: wait before the first retry (doubling
   /// after each failed attempt, at most 5 minutes, with jitter).
   unsigned webhook_retry_base_ms = 1000;

@@ -80,7 +80,8 @@ json stream_json(const actors::proxy_stream_info& i) {
           {"failover_resolver_url",
            c.failover_resolver_url.empty() ? json(nullptr) : json(c.failover_resolver_url)},
           {"current_failover_index", i.current_index},
-          {"failover_count", i.failovers}};
+          {"failover_count", i.failovers},
+          {"min_bitrate_kbps", c.min_bitrate_kbps}};
 }
 
 json clients_of(const std::vector<actors::proxy_stream_info>& all) {

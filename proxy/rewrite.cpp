@@ -377,6 +377,7 @@ bool rewriter::finish_header(bool media) {
       after_ms_line_ = out_.size();
     }
   }
+  facts_.discontinuity_sequence_out = ds;
   if (ds_value_at_ != npos) {
     std::string v;
     append_int(v, ds);
@@ -397,6 +398,7 @@ void rewriter::open_segment() {
   if (opt_.discontinuity_before >= 0 && next_seq_ == opt_.discontinuity_before) {
     out_ += "#EXT-X-DISCONTINUITY\n";
     inserted_disc_ = true;
+    ++facts_.discontinuities_out;
   }
 }
 
@@ -461,6 +463,7 @@ bool rewriter::tag_line(std::string_view l) {
   case t_discontinuity:
     if (inserted_disc_)
       return true; // ours is already there
+    ++facts_.discontinuities_out;
     break;
   case t_skip: {
     int64_t skipped = -1;

@@ -46,6 +46,11 @@ struct playlist_facts {
   double target_duration = 0;
   int64_t media_sequence = 0; ///< as upstream wrote it (0 when absent)
   int64_t discontinuity_sequence = 0;
+  /// As written: after the offset, plus 1 when the inserted discontinuity has slid out.
+  int64_t discontinuity_sequence_out = 0;
+  /// EXT-X-DISCONTINUITY tags written (the inserted one too): the last
+  /// segment's discontinuity sequence number is discontinuity_sequence_out + this.
+  int64_t discontinuities_out = 0;
   size_t segments = 0; ///< URI lines of a media playlist
   double last_segment_duration = 0;
 };

@@ -492,6 +492,35 @@ TEST(proxy_rewrite, options_insert_a_discontinuity_before_the_failover_segment) 
                       "#EXT-X-DISCONTINUITY\n#EXTINF:2,\n/p/segment/1\n");
 }
 
+TEST(proxy_rewrite, facts_give_the_last_segments_discontinuity_number) {
+  // Upstream: sequence 3, one discontinuity of its own; ours inserted too.
+  const std::string body = "#EXTM3U\n#EXT-X-DISCONTINUITY-SEQUENCE:2\n#EXT-X-MEDIA-SEQUENCE:10\n"
+                           "#EXTINF:2,\na.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:2,\nb.ts\n"
+                           "#EXTINF:2,\nc.ts\n";
+  rewrite_options o;
+  o.media_sequence_offset = 100;
+  o.discontinuity_sequence_offset = 5;
+  o.discontinuity_before = 112;
+  recorder r;
+  auto res = rw(body, r, o);
+  ASSERT_EQ(res.error, "");
+  EXPECT_EQ(res.facts.discontinuity_sequence_out, 7);
+  EXPECT_EQ(res.facts.discontinuities_out, 2); // upstream's, and ours before 112
+  // Ours on the same segment as upstream's: one tag, counted once.
+  o.discontinuity_before = 111;
+  recorder r2;
+  res = rw(body, r2, o);
+  ASSERT_EQ(res.error, "");
+  EXPECT_EQ(res.facts.discontinuities_out, 1);
+  // Slid out of the window: the sequence counts it instead.
+  o.discontinuity_before = 105;
+  recorder r3;
+  res = rw(body, r3, o);
+  ASSERT_EQ(res.error, "");
+  EXPECT_EQ(res.facts.discontinuity_sequence_out, 8);
+  EXPECT_EQ(res.facts.discontinuities_out, 1);
+}
+
 TEST(proxy_rewrite, options_count_a_discontinuity_that_slid_out) {
   rewrite_options o;
   o.media_sequence_offset = 100; // first shifted: 110
