@@ -1,6 +1,8 @@
 #include "actors/proxy_fetch.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace hlsgate::actors {
@@ -254,7 +256,51 @@ uint64_t shared_fetch::bytes() const {
   return total_;
 }
 
-std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool first) {
+namespace {
+
+/// An upstream body as libav reads it: the bytes already read first.
+class upstream_reader final : public media::stream_reader {
+public:
+  upstream_reader(std::unique_ptr<net::http_reader> r, std::string first,
+                  std::shared_ptr<std::atomic<bool>> cancel)
+      : r_(std::move(r)), first_(std::move(first)), cancel_(std::move(cancel)) {}
+
+  int read(uint8_t* buf, int size) override {
+    if (size <= 0)
+      return 0;
+    if (cancel_->load() || cancelled())
+      return -ECANCELED;
+    if (!first_.empty()) {
+      const size_t n = std::min(first_.size(), static_cast<size_t>(size));
+      std::memcpy(buf, first_.data(), n);
+      first_.erase(0, n);
+      return static_cast<int>(n);
+    }
+    const long n = r_->read(buf, static_cast<size_t>(size));
+    if (n < 0) {
+      error_ = r_->error().empty() ? "upstream read failed" : r_->error();
+      return -EIO;
+    }
+    return static_cast<int>(n);
+  }
+  const std::string& error() const { return error_; }
+
+private:
+  std::unique_ptr<net::http_reader> r_;
+  std::string first_;
+  std::shared_ptr<std::atomic<bool>> cancel_;
+  std::string error_;
+};
+
+/// True when `b` starts like MPEG-TS (a sync byte, and another one packet on).
+bool looks_mpegts(const uint8_t* b, size_t n) {
+  return n >= 1 && b[0] == 0x47 && (n <= 188 || b[188] == 0x47);
+}
+
+} // namespace
+
+std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool first,
+                 media::ts_restamper* restamp) {
   const auto stop = req.cancel; // this pump's own flag (a continuous stream's failover)
   if (!req.cancel)
     req.cancel = f.cancel;
@@ -273,6 +319,21 @@ std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool fi
   constexpr size_t packet = 188;
   std::string carry; // a continuous stream's bytes short of a whole packet
   std::vector<uint8_t> buf(continuous ? 188 * 348 : 64 * 1024);
+  if (continuous && restamp) {
+    const long n = r->read(buf.data(), buf.size());
+    if (n < 0)
+      return r->error().empty() ? "upstream read failed" : r->error();
+    if (n == 0)
+      return "upstream ended";
+    const auto got = static_cast<size_t>(n);
+    if (looks_mpegts(buf.data(), got)) {
+      auto in = std::make_shared<upstream_reader>(
+          std::move(r), std::string{reinterpret_cast<const char*>(buf.data()), got}, f.cancel);
+      auto why = restamp->run(in, stop ? stop : std::shared_ptr<const std::atomic<bool>>{f.cancel});
+      return in->error().empty() ? why : in->error();
+    }
+    carry.assign(reinterpret_cast<const char*>(buf.data()), got); // passed on as it is
+  }
   for (;;) {
     if (f.cancel->load() || (stop && stop->load()))
       return "cancelled";

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "actors/proxy_model.hpp"
+#include "media/ts_restamp.hpp"
 #include "net/http_get.hpp"
 
 namespace hlsgate::actors {
@@ -108,6 +109,9 @@ private:
 /// is a failure to fail over from) and only the first pump sets the head.
 /// `req.cancel`, when set, stops this pump alone (`f->cancel` stops every
 /// pump of `f`). Returns "" when the body ended normally, else why it stopped.
-std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool first);
+/// A continuous MPEG-TS upstream goes through `restamp` when given (one
+/// timeline across the stream's upstreams); other bytes are passed on.
+std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool first,
+                 media::ts_restamper* restamp = nullptr);
 
 } // namespace hlsgate::actors

@@ -66,6 +66,7 @@ struct proxy_state {
   std::map<std::string, int64_t> progress; ///< upstream media playlist URL -> its next sequence
   std::map<std::string, client_state> clients;
   std::shared_ptr<shared_fetch> live;           ///< the continuous stream's ring
+  std::shared_ptr<media::ts_restamper> restamp; ///< its one timeline across upstreams
   std::shared_ptr<std::atomic<bool>> live_stop; ///< stops the ring's current pump
   uint64_t pump_gen = 0;
   unsigned pump_failures = 0;

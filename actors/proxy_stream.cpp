@@ -100,6 +100,7 @@ void stop_everything(proxy_ptr self) {
       st.live_stop->store(true);
     st.live->finish(false, "stream deleted");
     st.live.reset();
+    st.restamp.reset();
   }
 }
 
@@ -217,6 +218,11 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
           shared_fetch::options o;
           o.ring_bytes = proxy_timing::ring_bytes;
           st.live = std::make_shared<shared_fetch>(o);
+          st.restamp = std::make_shared<media::ts_restamper>(
+              [ring = std::weak_ptr<shared_fetch>(st.live)](std::string bytes) {
+                if (auto f = ring.lock())
+                  f->append(std::move(bytes));
+              });
           st.pump_failures = 0;
           start_live_pump(self, true);
         }
@@ -330,6 +336,7 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
         if (st.live->readers() == 0 || st.gone) {
           st.live->finish(false, why);
           st.live.reset();
+          st.restamp.reset();
           return;
         }
         ++st.counters.upstream_errors;
@@ -341,6 +348,7 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
           logging::warn("proxied stream gave up", {{"stream_id", st.config.id}, {"reason", why}});
           st.live->finish(false, why);
           st.live.reset();
+          st.restamp.reset();
           return;
         }
         if (!switch_upstream(self, "stream_error"))
@@ -360,8 +368,11 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
           drop_client(self, client, "connection_closed");
           if (st.live && st.live->readers() == 0) {
             st.live->cancel->store(true);
+            if (st.live_stop)
+              st.live_stop->store(true); // a pump blocked in a read gives way too
             st.live->finish(false, "no viewer");
             st.live.reset();
+            st.restamp.reset();
           }
         }
       },

@@ -218,5 +218,67 @@ TEST_F(proxy_failover, a_continuous_stream_below_its_minimum_bitrate_fails_over)
   EXPECT_EQ(s["client_count"], 1) << s.dump();
 }
 
+TEST_F(proxy_failover, a_continuous_stream_keeps_one_clock_across_a_failover_from_25_to_50_fps) {
+  start();
+  const uint16_t a = free_port(), b = free_port();
+  // The backup: 50 fps, its clock 1000 s ahead (another encoder).
+  child primary{ts_server(a, "red")};
+  child backup{"exec ffmpeg -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=50 -f lavfi "
+               "-i sine=frequency=880 -c:v libx264 -preset ultrafast -g 50 -c:a aac "
+               "-output_ts_offset 1000 -f mpegts -listen 1 http://127.0.0.1:" +
+               std::to_string(b) + "/live.ts"};
+  ASSERT_TRUE(listening(a) && listening(b));
+  auto made = create({{"url", "http://127.0.0.1:" + std::to_string(a) + "/live.ts"},
+                      {"failover_urls", {"http://127.0.0.1:" + std::to_string(b) + "/live.ts"}},
+                      {"public", true}});
+  const std::string id = made["stream_id"];
+  const auto capture = make_temp_dir("proxy-capture") + "/viewer.ts";
+  auto viewer = std::async(std::launch::async, [&] {
+    return run_tool("curl -s --max-time 16 -o " + shell_quote(capture) + " " +
+                        shell_quote(srv->base_url() + "/stream/" + id),
+                    60);
+  });
+  ASSERT_TRUE(wait_stream(id, 30, [&](const json& s) {
+    std::error_code ec;
+    return s["client_count"] == 1 && fs::file_size(capture, ec) > 200000 && !ec;
+  })) << stream(id).dump();
+  primary.kill();
+  EXPECT_TRUE(wait_stream(id, 30, [](const json& s) { return s["current_failover_index"] == 1; }))
+      << stream(id).dump();
+  viewer.get();
+  // What the viewer got: whole packets only (curl stopped it mid-packet).
+  fs::resize_file(capture, fs::file_size(capture) / 188 * 188);
+  auto strict = run_tool("ffmpeg -v error -xerror -i " + shell_quote(capture) + " -f null -", 60);
+  EXPECT_EQ(strict.rc, 0) << strict.err;
+  EXPECT_EQ(strict.err, "");
+  auto probe = run_tool("ffprobe -v error -show_entries packet=codec_type,dts_time -of csv=p=0 " +
+                            shell_quote(capture),
+                        60);
+  ASSERT_EQ(probe.rc, 0) << probe.err;
+  // Both streams' clocks go on without a jump back or a gap, and audio
+  // lasts as long as video: nothing lost at the switch from 25 to 50 fps.
+  std::map<std::string, std::vector<double>> dts;
+  std::istringstream in{probe.out};
+  for (std::string line; std::getline(in, line);) {
+    const auto comma = line.find(',');
+    if (comma == std::string::npos || line.substr(comma + 1) == "N/A")
+      continue;
+    dts[line.substr(0, comma)].push_back(std::stod(line.substr(comma + 1)));
+  }
+  ASSERT_GT(dts["video"].size(), 100u) << probe.out.substr(0, 400);
+  ASSERT_GT(dts["audio"].size(), 100u);
+  for (const auto& [kind, t] : dts) {
+    for (size_t i = 1; i < t.size(); ++i) {
+      EXPECT_GT(t[i], t[i - 1]) << kind << " packet " << i;
+      EXPECT_LT(t[i] - t[i - 1], 1.0) << kind << " packet " << i;
+    }
+  }
+  const double video_span = dts["video"].back() - dts["video"].front();
+  const double audio_span = dts["audio"].back() - dts["audio"].front();
+  EXPECT_GT(video_span, 8.0);
+  EXPECT_LT(std::abs(video_span - audio_span), 1.0) << video_span << " vs " << audio_span;
+  EXPECT_LT(dts["video"].back(), 100.0); // the backup's clock (1000 s on) did not leak through
+}
+
 } // namespace
 } // namespace hlsgate::test
