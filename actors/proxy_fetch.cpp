@@ -304,6 +304,7 @@ std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool fi
   const auto stop = req.cancel; // this pump's own flag (a continuous stream's failover)
   if (!req.cancel)
     req.cancel = f.cancel;
+  const int64_t req_first = req.range_first, req_last = req.range_last;
   std::string why;
   auto r = net::http_reader::open(std::move(req), why);
   if (!r)
@@ -316,6 +317,17 @@ std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool fi
                 r->content_range(),
                 r->content_length(),
                 r->location().text()});
+  // A byte range: a 206 must name exactly it; a whole body (200, only for
+  // a range from byte 0) is cut at its last byte.
+  uint64_t remaining = UINT64_MAX;
+  if (req_first >= 0) {
+    const auto& cr = r->content_range();
+    if (cr.empty())
+      remaining = static_cast<uint64_t>(req_last) + 1;
+    else if (cr.rfind("bytes " + std::to_string(req_first) + "-" + std::to_string(req_last) + "/",
+                      0) != 0)
+      return "upstream answered another byte range";
+  }
   constexpr size_t packet = 188;
   std::string carry; // a continuous stream's bytes short of a whole packet
   std::vector<uint8_t> buf(continuous ? 188 * 348 : 64 * 1024);
@@ -348,7 +360,13 @@ std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool fi
     }
     if (!continuous) {
       // Pieces of at least 32 KiB: each piece is one write per viewer.
-      carry.append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
+      const auto take =
+          static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(n), remaining));
+      carry.append(reinterpret_cast<const char*>(buf.data()), take);
+      if (remaining != UINT64_MAX && (remaining -= take) == 0) {
+        f.append(std::move(carry));
+        return {};
+      }
       if (carry.size() >= (32u << 10))
         f.append(std::exchange(carry, std::string{}));
       continue;

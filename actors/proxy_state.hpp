@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/proxy_stream.hpp"
+#include "proxy/rewrite.hpp"
 
 namespace hlsgate::actors::proxy_detail {
 
@@ -101,8 +102,10 @@ void emit(proxy_ptr self, const char* type, nlohmann::json data);
 /// The directory's snapshot of this stream, now.
 void publish(proxy_ptr self);
 /// Starts a pump on a thread of its own (proxy_upstream.cpp).
+/// `range`: the bytes of `url` to fetch (a Range request), or the whole body.
 void start_pump(proxy_ptr self, const std::shared_ptr<shared_fetch>& f, const std::string& url,
-                bool continuous, bool first, const std::string& key);
+                bool continuous, bool first, const std::string& key,
+                const proxy::byte_range& range = {});
 /// Starts (or restarts, on the current URL) the continuous stream's pump
 /// into its ring (proxy_stream.cpp).
 void start_live_pump(proxy_ptr self, bool first);

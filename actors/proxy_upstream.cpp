@@ -78,10 +78,13 @@ void pump_thread(caf::blocking_actor*, std::shared_ptr<shared_fetch> f, net::get
 /// Starts a pump on a thread of its own. A kept body finishes itself; a
 /// continuous one reports its end to the actor (failover).
 void start_pump(proxy_ptr self, const std::shared_ptr<shared_fetch>& f, const std::string& url,
-                bool continuous, bool first, const std::string& key) {
+                bool continuous, bool first, const std::string& key,
+                const proxy::byte_range& range) {
   auto& st = self->state;
   ++st.counters.upstream_requests;
   auto req = upstream_request(st, url);
+  req.range_first = range.first;
+  req.range_last = range.last;
   if (continuous)
     req.cancel = st.live_stop;
   if (req.target.host.empty()) {
@@ -213,8 +216,8 @@ std::string probe_verdict(const proxy_state& st, const shared_fetch& f) {
   if (!f.succeeded() || !base)
     return {};
   std::string first_variant;
-  auto r =
-      proxy::rewrite_playlist(*f.shared_body(), *base, [&](const net::url& u, proxy::ref_kind k) {
+  auto r = proxy::rewrite_playlist(
+      *f.shared_body(), *base, [&](const net::url& u, proxy::ref_kind k, const proxy::byte_range&) {
         if (k == proxy::ref_kind::playlist && first_variant.empty())
           first_variant = u.text();
         return std::string{"x"};
@@ -277,10 +280,15 @@ namespace {
 /// The fetch of `url` (a playlist or segment), shared with every request
 /// for it while it runs and, once finished well, until its time is up.
 /// Null when too many fetches of this stream run already.
-std::shared_ptr<shared_fetch> fetch(proxy_ptr self, const std::string& url, bool playlist) {
+std::shared_ptr<shared_fetch> fetch(proxy_ptr self, const std::string& url, bool playlist,
+                                    const proxy::byte_range& range = {}) {
   auto& st = self->state;
   const int64_t now = now_ms(self);
-  auto it = st.cache.find(url);
+  // A byte range is a resource of its own (a URL holds no line break).
+  const std::string key =
+      range.whole() ? url
+                    : url + "\n" + std::to_string(range.first) + "-" + std::to_string(range.last);
+  auto it = st.cache.find(key);
   if (it != st.cache.end()) {
     auto& e = it->second;
     const bool fresh = !e.fetch->finished() ||
@@ -300,10 +308,10 @@ std::shared_ptr<shared_fetch> fetch(proxy_ptr self, const std::string& url, bool
   shared_fetch::options o;
   o.max_bytes = playlist ? (1u << 20) : (64u << 20);
   auto f = std::make_shared<shared_fetch>(o);
-  st.cache[url] = {f, now,
+  st.cache[key] = {f, now,
                    playlist ? proxy_timing::live_playlist_ttl_ms : proxy_timing::segment_ttl_ms,
                    playlist, st.gen};
-  start_pump(self, f, url, false, true, url);
+  start_pump(self, f, url, false, true, key, range);
   return f;
 }
 
@@ -349,7 +357,8 @@ bool render(proxy_ptr self, int32_t variant, const std::string& client,
   std::vector<std::string> variants;
   const auto& refs = *st.env->refs;
   const std::string& id = st.config.id;
-  auto mapper = [&](const net::url& u, proxy::ref_kind k) -> std::string {
+  auto mapper = [&](const net::url& u, proxy::ref_kind k,
+                    const proxy::byte_range& range) -> std::string {
     proxy::ref_payload p;
     p.kind = k;
     p.expires = expires;
@@ -368,6 +377,8 @@ bool render(proxy_ptr self, int32_t variant, const std::string& client,
       return "variant.m3u8?r=" + refs.seal(id, p);
     }
     p.url = u.text();
+    p.range_first = range.first;
+    p.range_last = range.last;
     const char* name = k == proxy::ref_kind::segment ? "segment.ts"
                        : k == proxy::ref_kind::key   ? "key"
                                                      : "init";
@@ -379,8 +390,9 @@ bool render(proxy_ptr self, int32_t variant, const std::string& client,
     // A new upstream: its first segment follows the last one served, after
     // a discontinuity. Its numbers are needed before the rewrite (once per
     // switch; every other request rewrites once).
-    auto probe = proxy::rewrite_playlist(
-        *body, *base, [](const net::url&, proxy::ref_kind) { return std::string{"x"}; });
+    auto probe = proxy::rewrite_playlist(*body, *base,
+                                         [](const net::url&, proxy::ref_kind,
+                                            const proxy::byte_range&) { return std::string{"x"}; });
     if (probe.error.empty() && !probe.facts.master) {
       num.seq_offset = num.last_seq + 1 - probe.facts.media_sequence;
       num.disc_before = num.last_seq + 1;
@@ -499,7 +511,7 @@ void serve_playlist(proxy_ptr self, int32_t variant, std::string client,
 }
 
 void serve_segment(proxy_ptr self, const proxy::ref_payload& ref, completion<proxy_body> done) {
-  auto f = fetch(self, ref.url, false);
+  auto f = fetch(self, ref.url, false, {ref.range_first, ref.range_last});
   if (!f)
     return done(api_error{api_errc::try_later, "Too many upstream requests; retry"});
   const char* fallback =

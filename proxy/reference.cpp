@@ -11,10 +11,24 @@ namespace hlsgate::proxy {
 
 namespace {
 
-// Payload layout, version 1 (all integers big-endian):
+// Payload layout (all integers big-endian), version 1 for a whole resource:
 //   version(1) = 1 | kind(1) | expires(8, two's complement) |
 //   client length(1) | client | URL length(2) | URL
-constexpr unsigned char payload_version = 1;
+// version 2 for a byte range: the same, then | first(8) | last(8).
+constexpr unsigned char payload_version = 1, ranged_version = 2;
+
+void put64(std::string& buf, int64_t v) {
+  const auto u = static_cast<uint64_t>(v);
+  for (int shift = 56; shift >= 0; shift -= 8)
+    buf += static_cast<char>((u >> shift) & 0xff);
+}
+
+int64_t get64(const unsigned char* p) {
+  uint64_t u = 0;
+  for (size_t i = 0; i < 8; ++i)
+    u = (u << 8) | p[i];
+  return static_cast<int64_t>(u);
+}
 constexpr size_t fixed_payload = 1 + 1 + 8 + 1 + 2;
 constexpr size_t nonce_size = 12, tag_size = 16;
 
@@ -64,8 +78,10 @@ reference_codec::reference_codec(std::string_view key)
     : enc_key_(derive(key, enc_info)), nonce_mac_(derive(key, nonce_info)) {}
 
 std::string reference_codec::seal(std::string_view stream_id, const ref_payload& p) const {
+  const bool ranged = p.range_first >= 0;
   if (p.client.size() > max_client || p.url.size() > max_url ||
-      !valid_kind(static_cast<unsigned>(p.kind)) || stream_id.find('\0') != std::string_view::npos)
+      !valid_kind(static_cast<unsigned>(p.kind)) ||
+      stream_id.find('\0') != std::string_view::npos || (ranged && p.range_last < p.range_first))
     throw std::invalid_argument("proxy reference payload out of bounds");
 
   // stream id || 0 || payload: the nonce's input, the payload a view into it.
@@ -74,16 +90,18 @@ std::string reference_codec::seal(std::string_view stream_id, const ref_payload&
   buf += stream_id;
   buf += '\0';
   const size_t at = buf.size();
-  buf += static_cast<char>(payload_version);
+  buf += static_cast<char>(ranged ? ranged_version : payload_version);
   buf += static_cast<char>(p.kind);
-  const auto e = static_cast<uint64_t>(p.expires);
-  for (int shift = 56; shift >= 0; shift -= 8)
-    buf += static_cast<char>((e >> shift) & 0xff);
+  put64(buf, p.expires);
   buf += static_cast<char>(p.client.size());
   buf += p.client;
   buf += static_cast<char>(p.url.size() >> 8);
   buf += static_cast<char>(p.url.size() & 0xff);
   buf += p.url;
+  if (ranged) {
+    put64(buf, p.range_first);
+    put64(buf, p.range_last);
+  }
   const std::string_view payload = std::string_view{buf}.substr(at);
   const auto mac = nonce_mac_.sign(buf);
 
@@ -135,21 +153,26 @@ bool reference_codec::open(std::string_view stream_id, std::string_view ref, int
       return false;
 
     // Authentic: only seal() wrote it, but the layout is checked all the same.
-    if (pt[0] != payload_version || !valid_kind(pt[1]))
+    if ((pt[0] != payload_version && pt[0] != ranged_version) || !valid_kind(pt[1]))
       return false;
-    uint64_t e = 0;
-    for (size_t i = 0; i < 8; ++i)
-      e = (e << 8) | pt[2 + i];
-    const auto expires = static_cast<int64_t>(e);
+    const size_t tail = pt[0] == ranged_version ? 16 : 0;
+    const int64_t expires = get64(pt + 2);
     const size_t client_len = pt[10];
     if (client_len > max_client || 11 + client_len + 2 > n)
       return false;
     const size_t url_at = 11 + client_len + 2;
     const size_t url_len = (size_t{pt[url_at - 2]} << 8) | pt[url_at - 1];
-    if (url_len > max_url || url_at + url_len != n)
+    if (url_len > max_url || url_at + url_len + tail != n)
       return false;
     if (expires <= now)
       return false;
+    out.range_first = out.range_last = -1;
+    if (tail) {
+      out.range_first = get64(pt + url_at + url_len);
+      out.range_last = get64(pt + url_at + url_len + 8);
+      if (out.range_first < 0 || out.range_last < out.range_first)
+        return false;
+    }
     out.kind = static_cast<ref_kind>(pt[1]);
     out.expires = expires;
     out.client.assign(plain, 11, client_len);

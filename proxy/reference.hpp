@@ -25,6 +25,8 @@ struct ref_payload {
   int64_t expires = 0; ///< unix seconds; open() refuses it from that second on
   std::string client;  ///< the viewer's client id (server-assigned, up to 64 bytes)
   std::string url;     ///< absolute upstream URL text (up to 4096 bytes)
+  /// The bytes of `url` it names, both included; -1: the whole resource.
+  int64_t range_first = -1, range_last = -1;
 };
 
 class reference_codec {

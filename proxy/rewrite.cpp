@@ -43,6 +43,7 @@ enum tag_id : uint8_t {
   t_skip,
   t_endlist,
   t_stream_inf,
+  t_byterange,
 };
 
 enum tag_flags : uint8_t {
@@ -62,7 +63,7 @@ struct tag_def {
 
 constexpr tag_def tag_table[] = {
     {"EXTINF", t_extinf, f_media | f_segment, uri_rule::none},
-    {"EXT-X-BYTERANGE", t_plain, f_media | f_segment, uri_rule::none},
+    {"EXT-X-BYTERANGE", t_byterange, f_media | f_segment, uri_rule::none},
     {"EXT-X-PROGRAM-DATE-TIME", t_plain, f_media | f_segment, uri_rule::none},
     {"EXT-X-PART", t_plain, f_media | f_segment, uri_rule::segment},
     {"EXT-X-KEY", t_plain, f_media | f_segment, uri_rule::key},
@@ -234,6 +235,20 @@ template <class F> bool for_each_attr(std::string_view list, F&& f) {
   }
 }
 
+/// "<length>[@<offset>]" (RFC 8216 §4.3.2.2): a length of at least 1 and,
+/// when present, an offset (else -1), whose last byte fits in int64.
+bool parse_byterange(std::string_view v, int64_t& length, int64_t& offset) {
+  v = trim(v);
+  const size_t at = v.find('@');
+  offset = -1;
+  if (!parse_sequence(v.substr(0, at), length) || length < 1)
+    return false;
+  if (at != npos && !parse_sequence(v.substr(at + 1), offset))
+    return false;
+  int64_t last = 0;
+  return !__builtin_add_overflow(std::max<int64_t>(offset, 0), length - 1, &last);
+}
+
 class rewriter {
 public:
   rewriter(const net::url& base, const url_mapper& map, const rewrite_options& opt)
@@ -251,7 +266,8 @@ private:
   bool tag_line(std::string_view l);
   bool uri_line(std::string_view l);
   bool rewrite_attrs(std::string_view l, size_t list_at, const tag_def& t);
-  bool emit_url(std::string_view ref, ref_kind kind, bool key, bool quoted, std::string_view what);
+  bool emit_url(std::string_view ref, ref_kind kind, bool key, bool quoted, std::string_view what,
+                const byte_range& range = {});
   bool finish_header(bool media);
   void open_segment();
 
@@ -273,6 +289,10 @@ private:
   bool segment_open_ = false;   ///< a tag of the coming segment was written
   bool inserted_disc_ = false;  ///< and it was our EXT-X-DISCONTINUITY
   bool seq_exhausted_ = false;  ///< a segment numbered 2^63-1 was written
+  bool have_range_ = false;     ///< an EXT-X-BYTERANGE for the coming segment
+  int64_t range_length_ = 0, range_offset_ = -1;
+  std::string last_range_uri_; ///< the previous segment's URI when it was a sub-range
+  int64_t last_range_end_ = 0; ///< and the byte after it
 };
 
 rewrite_result rewriter::run(std::string_view body) {
@@ -483,6 +503,11 @@ bool rewriter::tag_line(std::string_view l) {
   case t_stream_inf:
     pending_variant_ = true;
     break;
+  case t_byterange:
+    if (!parse_byterange(value, range_length_, range_offset_))
+      return fail("malformed EXT-X-BYTERANGE");
+    have_range_ = true;
+    return true; // not written: the segment's reference names exactly these bytes
   default:
     break;
   }
@@ -534,6 +559,45 @@ bool rewriter::rewrite_attrs(std::string_view l, size_t list_at, const tag_def& 
   default:
     break;
   }
+  // Byte ranges: a map's goes into its reference (the tag is written as
+  // URI alone); a part or preload hint naming one is left out (players
+  // fetch the whole segments).
+  byte_range range;
+  bool ranged = false, malformed = false;
+  std::string_view uri;
+  bool quoted_uri = true;
+  if (!for_each_attr(list,
+                     [&](const attr& a) {
+                       const auto v = list.substr(a.begin, a.end - a.begin);
+                       if (a.name == "URI") {
+                         uri = v;
+                         quoted_uri = a.quoted;
+                       } else if (a.name == "BYTERANGE" || a.name == "BYTERANGE-START" ||
+                                  a.name == "BYTERANGE-LENGTH") {
+                         ranged = true;
+                         int64_t length = 0, offset = 0;
+                         if (t.uri == uri_rule::map && a.name == "BYTERANGE") {
+                           if (!a.quoted || !parse_byterange(v, length, offset))
+                             malformed = true;
+                           range.first = std::max<int64_t>(offset, 0);
+                           range.last = range.first + length - 1;
+                         }
+                       }
+                       return true;
+                     }) ||
+      malformed)
+    return fail("malformed attribute list in " + std::string{t.name});
+  if (ranged && t.uri != uri_rule::map)
+    return true;
+  if (ranged) {
+    if (uri.empty() || !quoted_uri)
+      return fail("EXT-X-MAP without a quoted URI");
+    out_ += "#EXT-X-MAP:URI=\"";
+    if (!emit_url(uri, kind, false, true, t.name, range))
+      return false;
+    out_ += "\"\n";
+    return true;
+  }
   size_t copied = 0; // bytes of `list` written so far
   out_.append(l.data(), list_at);
   const bool ok = for_each_attr(list, [&](const attr& a) {
@@ -565,7 +629,26 @@ bool rewriter::uri_line(std::string_view uri) {
       return fail("media sequence out of range");
     open_segment();
   }
-  if (!emit_url(uri, variant ? ref_kind::playlist : ref_kind::segment, false, false, "URI line"))
+  byte_range range;
+  if (!variant && have_range_) {
+    // Without an offset, the range follows the previous segment's, which
+    // must be a range of the same resource.
+    int64_t first = range_offset_;
+    if (first < 0 && !last_range_uri_.empty() && uri == last_range_uri_)
+      first = last_range_end_;
+    if (first < 0)
+      return fail("EXT-X-BYTERANGE without an offset after another resource");
+    if (__builtin_add_overflow(first, range_length_ - 1, &range.last) || range.last == INT64_MAX)
+      return fail("EXT-X-BYTERANGE out of range");
+    range.first = first;
+    last_range_uri_.assign(uri);
+    last_range_end_ = range.last + 1;
+    have_range_ = false;
+  } else if (!variant) {
+    last_range_uri_.clear();
+  }
+  if (!emit_url(uri, variant ? ref_kind::playlist : ref_kind::segment, false, false, "URI line",
+                range))
     return false;
   out_ += '\n';
   if (!variant) {
@@ -580,7 +663,7 @@ bool rewriter::uri_line(std::string_view uri) {
 }
 
 bool rewriter::emit_url(std::string_view ref, ref_kind kind, bool key, bool quoted,
-                        std::string_view what) {
+                        std::string_view what, const byte_range& range) {
   if (key) {
     const std::string_view scheme = scheme_of(ref);
     if (ieq_ascii(scheme, "skd") || ieq_ascii(scheme, "data")) {
@@ -592,7 +675,7 @@ bool rewriter::emit_url(std::string_view ref, ref_kind kind, bool key, bool quot
   const auto u = net::resolve_reference(base_, ref, why);
   if (!u)
     return fail(std::string{what} + " is not an http(s) URL (" + why + ")");
-  const std::string mapped = map_(*u, kind);
+  const std::string mapped = map_(*u, kind, range);
   if (mapped.empty() || (!quoted && mapped.front() == '#'))
     return fail("the mapped URL is empty or starts with '#'");
   for (char c : mapped) {

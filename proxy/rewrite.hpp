@@ -55,11 +55,22 @@ struct playlist_facts {
   double last_segment_duration = 0;
 };
 
+/// The bytes of an upstream resource a URL stands for: [first, last], both
+/// included; first -1: the whole resource.
+struct byte_range {
+  int64_t first = -1, last = -1;
+  bool whole() const { return first < 0; }
+};
+
 /// Maps an absolute upstream URL of kind `kind` to the exact text written in
-/// its place (the caller builds a local signed URL). Called once per URL;
-/// must not throw (an exception fails the whole playlist). The text must
-/// hold no '"', control character or line break.
-using url_mapper = std::function<std::string(const net::url& absolute, ref_kind kind)>;
+/// its place (the caller builds a local signed URL). `range` is the part of
+/// the resource it names (a segment's EXT-X-BYTERANGE, a map's BYTERANGE):
+/// the playlist written names whole resources only, so the local URL must
+/// stand for exactly those bytes. Called once per URL; must not throw (an
+/// exception fails the whole playlist). The text must hold no '"', control
+/// character or line break.
+using url_mapper =
+    std::function<std::string(const net::url& absolute, ref_kind kind, const byte_range& range)>;
 
 struct rewrite_result {
   std::string text; ///< the rewritten playlist, LF line endings ("" on error)
@@ -70,6 +81,9 @@ struct rewrite_result {
 /// Rewrites `body`, the playlist fetched from `base`. Comment lines (a '#'
 /// not followed by "EXT") and blank lines are left out; a UTF-8 BOM is
 /// dropped; other tags are kept byte for byte except their URI values.
+/// EXT-X-BYTERANGE lines go (their range goes to the mapper), EXT-X-MAP is
+/// written as URI alone, and parts and preload hints with byte ranges are
+/// left out (players fetch the whole segments).
 /// Keys with an `skd:` or `data:` URI are kept as they are.
 rewrite_result rewrite_playlist(std::string_view body, const net::url& base, const url_mapper& map,
                                 const rewrite_options& opt = {});

@@ -28,7 +28,8 @@ inline const std::string k_token = "proxy-token-0123456789abcdef";
 inline const header_list op{{"X-API-Token", k_token}};
 
 /// A two-variant VOD ladder (3 segments of 2 s each) made once, in a/ and,
-/// copied, in b/ (the failover copy).
+/// copied, in b/ (the failover copy); and single/, one variant whose
+/// segments are byte ranges of one file.
 inline const std::string& ladder_root() {
   static const std::string root = [] {
     const auto dir = make_temp_dir("proxy-up");
@@ -50,6 +51,14 @@ inline const std::string& ladder_root() {
            "v.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=200000,RESOLUTION="
            "160x120,CODECS=\"avc1.64000b,mp4a.40.2\",FRAME-RATE=25.000\nlo/v.m3u8\n";
     fs::copy(dir + "/a", dir + "/b", fs::copy_options::recursive);
+    // One file, its segments byte ranges of it (EXT-X-BYTERANGE).
+    fs::create_directories(dir + "/single");
+    EXPECT_EQ(
+        run_command("cd " + shell_quote(dir + "/single") +
+                    " && ffmpeg -loglevel error -y -f lavfi -i testsrc=size=160x120:rate=25"
+                    " -f lavfi -i sine -t 6 -c:v libx264 -pix_fmt yuv420p -g 50 -c:a aac"
+                    " -f hls -hls_time 2 -hls_playlist_type vod -hls_flags single_file v.m3u8"),
+        0);
     // nginx's workers run as another user.
     run_command("chmod a+x " + shell_quote(fs::path{dir}.parent_path().string()) +
                 " && chmod -R a+rX " + shell_quote(dir));

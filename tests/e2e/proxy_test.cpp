@@ -94,6 +94,37 @@ TEST_F(proxy, plays_a_ladder_through_rewritten_playlists) {
   EXPECT_EQ(get(id, variants[0]).status, 404u);
 }
 
+TEST_F(proxy, plays_a_single_file_playlist_of_byte_ranges) {
+  start();
+  const auto direct = read_file(ladder_root() + "/single/v.m3u8");
+  ASSERT_NE(direct.find("#EXT-X-BYTERANGE:"), std::string::npos) << direct;
+  auto made = create({{"url", base + "/single/v.m3u8"}, {"public", true}});
+  const std::string id = made["stream_id"];
+  auto media = get(id, "playlist.m3u8");
+  ASSERT_EQ(media.status, 200u) << media.body;
+  EXPECT_EQ(media.body.find("BYTERANGE"), std::string::npos) << media.body;
+  auto problems = validate_media_playlist(media.body);
+  EXPECT_TRUE(problems.ok()) << problems.str() << media.body;
+  // Each reference is exactly its range: they add up to the file.
+  uint64_t total = 0;
+  for (const auto& s : playlist_uris(media.body)) {
+    auto seg = get(id, s);
+    ASSERT_EQ(seg.status, 200u);
+    EXPECT_EQ(static_cast<uint8_t>(seg.body.at(0)), 0x47); // each range starts a TS packet
+    total += seg.body.size();
+  }
+  EXPECT_EQ(total, fs::file_size(ladder_root() + "/single/v.ts"));
+  EXPECT_GE(upstream_hits("GET /single/v.ts"), 3u); // one Range request per segment
+  const std::string url = srv->base_url() + "/hls/" + id + "/playlist.m3u8";
+  auto strict = run_tool("ffmpeg -v error -xerror -i " + shell_quote(url) + " -f null -", 120);
+  EXPECT_EQ(strict.rc, 0) << strict.err;
+  EXPECT_EQ(strict.err, "");
+  std::string errors;
+  const auto frames = count_frames(url, "-fflags +discardcorrupt", &errors);
+  EXPECT_EQ(frames, count_frames(base + "/single/v.m3u8", "", &errors)) << errors;
+  EXPECT_EQ(frames, 150) << errors;
+}
+
 TEST_F(proxy, refuses_what_a_viewer_or_an_upstream_must_not_reach) {
   start();
   for (const auto* bad : {"file:///etc/hostname", "ftp://127.0.0.1/x.m3u8",

@@ -28,6 +28,24 @@ void expect_same(const ref_payload& a, const ref_payload& b) {
   EXPECT_EQ(a.expires, b.expires);
   EXPECT_EQ(a.client, b.client);
   EXPECT_EQ(a.url, b.url);
+  EXPECT_EQ(a.range_first, b.range_first);
+  EXPECT_EQ(a.range_last, b.range_last);
+}
+
+TEST(proxy_reference, a_byte_range_is_sealed_with_its_url) {
+  const reference_codec codec{key};
+  ref_payload p = sample();
+  p.range_first = 720;
+  p.range_last = 1719;
+  ref_payload out;
+  ASSERT_TRUE(codec.open("stream-1", codec.seal("stream-1", p), now, out));
+  expect_same(out, p);
+  // The whole resource: no range comes back, even into a reused payload.
+  ASSERT_TRUE(codec.open("stream-1", codec.seal("stream-1", sample()), now, out));
+  EXPECT_EQ(out.range_first, -1);
+  EXPECT_EQ(out.range_last, -1);
+  p.range_last = 10; // ends before it starts
+  EXPECT_THROW(codec.seal("s", p), std::invalid_argument);
 }
 
 TEST(proxy_reference, round_trip_opaque_and_url_safe) {

@@ -19,9 +19,11 @@ net::url base_url() {
 /// Records every call and writes "/p/<kind>/<n>" in the URL's place.
 struct recorder {
   std::vector<std::pair<std::string, ref_kind>> calls;
+  std::vector<std::pair<int64_t, int64_t>> ranges; ///< per call: first, last (-1, -1: whole)
   url_mapper mapper() {
-    return [this](const net::url& u, ref_kind k) {
+    return [this](const net::url& u, ref_kind k, const byte_range& r) {
       calls.emplace_back(u.text(), k);
+      ranges.emplace_back(r.first, r.last);
       return "/p/" + std::string{to_string(k)} + "/" + std::to_string(calls.size());
     };
   }
@@ -120,9 +122,8 @@ TEST(proxy_rewrite, media_playlist_keys_maps_byteranges_parts_and_hints) {
             "#EXT-X-MEDIA-SEQUENCE:100\n"
             "#EXT-X-DISCONTINUITY-SEQUENCE:3\n"
             "#EXT-X-KEY:METHOD=AES-128,URI=\"/p/key/1\",IV=0x0123456789abcdef0123456789abcdef\n"
-            "#EXT-X-MAP:URI=\"/p/map/2\",BYTERANGE=\"720@0\"\n"
+            "#EXT-X-MAP:URI=\"/p/map/2\"\n"
             "#EXTINF:4.000,title, with comma\n"
-            "#EXT-X-BYTERANGE:1000@720\n"
             "/p/segment/3\n"
             "#EXT-X-PROGRAM-DATE-TIME:2024-01-01T00:00:04Z\n"
             "#EXT-X-PART:DURATION=1.0,URI=\"/p/segment/4\",INDEPENDENT=YES\n"
@@ -135,6 +136,44 @@ TEST(proxy_rewrite, media_playlist_keys_maps_byteranges_parts_and_hints) {
   EXPECT_EQ(r.calls[0].first, "https://up.example:8443/live/ch1/keys/k1.bin");
   EXPECT_EQ(r.calls[4].first, "https://up.example:8443/live/ch1/seg101.mp4?x=1");
   EXPECT_EQ(r.calls[7].first, "https://up.example:8443/live/ch1/../ch2/index.m3u8");
+  // The byte ranges went into the references: the map's and the segment's.
+  EXPECT_EQ(r.ranges[1], (std::pair<int64_t, int64_t>{0, 719}));
+  EXPECT_EQ(r.ranges[2], (std::pair<int64_t, int64_t>{720, 1719}));
+  EXPECT_EQ(r.ranges[0], (std::pair<int64_t, int64_t>{-1, -1}));
+  EXPECT_EQ(r.ranges[4], (std::pair<int64_t, int64_t>{-1, -1}));
+}
+
+TEST(proxy_rewrite, byte_ranges_follow_each_other_within_one_resource) {
+  // ffmpeg's single-file HLS: ranges without offsets after the first.
+  const std::string body = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n"
+                           "#EXTINF:2,\n#EXT-X-BYTERANGE:100@0\nall.ts\n"
+                           "#EXTINF:2,\n#EXT-X-BYTERANGE:50\nall.ts\n"
+                           "#EXTINF:2,\n#EXT-X-BYTERANGE:25\nall.ts\n"
+                           "#EXT-X-PART:DURATION=1,URI=\"all.ts\",BYTERANGE=\"10@175\"\n"
+                           "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"all.ts\",BYTERANGE-START=185\n";
+  recorder r;
+  auto res = rw(body, r);
+  ASSERT_EQ(res.error, "");
+  EXPECT_EQ(res.text.find("BYTERANGE"), std::string::npos) << res.text;
+  ASSERT_EQ(r.ranges.size(), 3u); // the part and the hint with ranges are left out
+  EXPECT_EQ(r.ranges[0], (std::pair<int64_t, int64_t>{0, 99}));
+  EXPECT_EQ(r.ranges[1], (std::pair<int64_t, int64_t>{100, 149}));
+  EXPECT_EQ(r.ranges[2], (std::pair<int64_t, int64_t>{150, 174}));
+  EXPECT_EQ(res.facts.segments, 3u);
+
+  for (const char* bad :
+       {"#EXTM3U\n#EXTINF:2,\n#EXT-X-BYTERANGE:50\nall.ts\n", // no offset, no previous range
+        "#EXTM3U\n#EXTINF:2,\n#EXT-X-BYTERANGE:10@0\na.ts\n#EXTINF:2,\n"
+        "#EXT-X-BYTERANGE:10\nb.ts\n",                        // no offset after another resource
+        "#EXTM3U\n#EXTINF:2,\n#EXT-X-BYTERANGE:0@0\na.ts\n",  // empty
+        "#EXTM3U\n#EXTINF:2,\n#EXT-X-BYTERANGE:-5@0\na.ts\n", // negative
+        "#EXTM3U\n#EXTINF:2,\n#EXT-X-BYTERANGE:10@x\na.ts\n", // not a number
+        "#EXTM3U\n#EXTINF:2,\n#EXT-X-BYTERANGE:2@9223372036854775807\na.ts\n", // overflows
+        "#EXTM3U\n#EXT-X-MAP:URI=\"i.mp4\",BYTERANGE=\"x\"\n#EXTINF:2,\na.ts\n",
+        "#EXTM3U\n#EXT-X-MAP:URI=i.mp4,BYTERANGE=\"5@0\"\n#EXTINF:2,\na.ts\n"}) {
+    recorder rb;
+    EXPECT_NE(rw(bad, rb).error, "") << bad;
+  }
 }
 
 TEST(proxy_rewrite, every_reference_form_resolves_against_the_base) {
@@ -327,16 +366,17 @@ TEST(proxy_rewrite, mapper_output_is_checked) {
   const std::vector<std::string> bads = {"a\"b", "a\nb", std::string("a\0b", 3),
                                          "a\rb", "",     "a\x1f"};
   for (const std::string& bad : bads) {
-    const auto res =
-        rewrite_playlist(body, base_url(), [&](const net::url&, ref_kind) { return bad; });
+    const auto res = rewrite_playlist(
+        body, base_url(), [&](const net::url&, ref_kind, const byte_range&) { return bad; });
     EXPECT_NE(res.error, "");
     EXPECT_EQ(res.text, "");
   }
-  const auto hash = rewrite_playlist("#EXTM3U\n#EXTINF:2,\ns.ts\n", base_url(),
-                                     [](const net::url&, ref_kind) { return "#EXT-X-ENDLIST"; });
+  const auto hash = rewrite_playlist(
+      "#EXTM3U\n#EXTINF:2,\ns.ts\n", base_url(),
+      [](const net::url&, ref_kind, const byte_range&) { return "#EXT-X-ENDLIST"; });
   EXPECT_NE(hash.error, "") << "a URI line that would read as a tag";
-  const auto throws =
-      rewrite_playlist(body, base_url(), [](const net::url&, ref_kind) -> std::string {
+  const auto throws = rewrite_playlist(
+      body, base_url(), [](const net::url&, ref_kind, const byte_range&) -> std::string {
         throw std::runtime_error("boom");
       });
   EXPECT_NE(throws.error, "");
