@@ -27,6 +27,11 @@ using players_support::run_tool;
 inline const std::string k_token = "proxy-token-0123456789abcdef";
 inline const header_list op{{"X-API-Token", k_token}};
 
+/// A 440 Hz tone delayed by the AAC encoder's priming (1024 samples at
+/// 44.1 kHz), so audio and video both start at 0: otherwise hls.js and
+/// Shaka report the 23 ms hole at the start (of the upstream itself).
+inline const std::string aligned_tone = "-itsoffset 0.0232199 -f lavfi -i sine=frequency=440";
+
 /// A two-variant VOD ladder (3 segments of 2 s each) made once, in a/ and,
 /// copied, in b/ (the failover copy); and single/, one variant whose
 /// segments are byte ranges of one file.
@@ -36,13 +41,14 @@ inline const std::string& ladder_root() {
     for (auto [name, size] : {std::pair{"hi", "320x240"}, std::pair{"lo", "160x120"}}) {
       const auto out = dir + "/a/" + name;
       fs::create_directories(out);
-      const int rc = run_command(
-          "cd " + shell_quote(out) +
-          " && ffmpeg -loglevel error -y -f lavfi -i testsrc=size=" + size +
-          ":rate=25 -f lavfi -i sine=frequency=440 -t 6 -c:v libx264 -pix_fmt yuv420p -g 50"
-          " -keyint_min 50"
-          " -sc_threshold 0 -c:a aac -f hls -hls_time 2 -hls_playlist_type vod"
-          " -hls_segment_filename 'v_%03d.ts' v.m3u8");
+      const int rc =
+          run_command("cd " + shell_quote(out) +
+                      " && ffmpeg -loglevel error -y -f lavfi -i testsrc=size=" + size +
+                      ":rate=25 " + aligned_tone +
+                      " -t 6 -c:v libx264 -pix_fmt yuv420p -g 50"
+                      " -keyint_min 50"
+                      " -sc_threshold 0 -c:a aac -f hls -hls_time 2 -hls_playlist_type vod"
+                      " -hls_segment_filename 'v_%03d.ts' v.m3u8");
       EXPECT_EQ(rc, 0) << "ffmpeg could not make the upstream ladder";
     }
     std::ofstream{dir + "/a/master.m3u8"}
@@ -55,8 +61,9 @@ inline const std::string& ladder_root() {
     fs::create_directories(dir + "/single");
     EXPECT_EQ(
         run_command("cd " + shell_quote(dir + "/single") +
-                    " && ffmpeg -loglevel error -y -f lavfi -i testsrc=size=160x120:rate=25"
-                    " -f lavfi -i sine -t 6 -c:v libx264 -pix_fmt yuv420p -g 50 -c:a aac"
+                    " && ffmpeg -loglevel error -y -f lavfi -i testsrc=size=160x120:rate=25 " +
+                    aligned_tone +
+                    " -t 6 -c:v libx264 -pix_fmt yuv420p -g 50 -c:a aac"
                     " -f hls -hls_time 2 -hls_playlist_type vod -hls_flags single_file v.m3u8"),
         0);
     // nginx's workers run as another user.
