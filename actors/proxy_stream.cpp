@@ -276,6 +276,21 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
         }
         done(make_info(self));
       },
+      [self](refresh_atom, completion<proxy_stream_info>& done) {
+        auto& st = self->state;
+        if (st.config.is_public)
+          return done(api_error{api_errc::bad_parameter, "A public stream has no viewer token"});
+        // Durable before it counts: every token of the old generation is refused after.
+        auto next = st.config;
+        ++next.token_gen;
+        if (auto s = st.env->store->put(next); !s) {
+          logging::error("cannot store a proxied stream", {{"detail", s.err().detail}});
+          return done(api_error{api_errc::internal, "Cannot store the stream"});
+        }
+        st.config = std::move(next);
+        publish(self);
+        done(make_info(self));
+      },
       [self](client_del_atom, const std::string& client, completion<done>& d) {
         auto& st = self->state;
         if (st.clients.count(client) == 0)

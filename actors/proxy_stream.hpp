@@ -33,6 +33,7 @@ using proxy_actor = caf::typed_actor<
     caf::reacts_to<info_atom, completion<proxy_stream_info>>,
     caf::reacts_to<delete_atom, completion<done>>,
     caf::reacts_to<failover_atom, std::string, completion<proxy_stream_info>>,
+    caf::reacts_to<refresh_atom, completion<proxy_stream_info>>, // a new viewer-token generation
     caf::reacts_to<client_del_atom, std::string, completion<done>>,
     // its pumps, fetches and viewers' connections
     caf::reacts_to<fetched_atom, std::string>, caf::reacts_to<pump_atom, uint64_t, std::string>,

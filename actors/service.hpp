@@ -176,6 +176,9 @@ public:
   void delete_streams_where(std::string field, std::string value, std::string exclude_id,
                             completion<std::vector<std::string>> done);
   void failover_stream(std::string id, completion<proxy_stream_info> done);
+  /// A new viewer token for a stream that is not public; every earlier one
+  /// is refused from then on (a new token generation, stored first).
+  void rotate_stream_token(std::string id, completion<proxy_created> done);
   void disconnect_client(std::string id, std::string client_id, completion<actors::done> done);
   /// Viewers. `ref` is "" for the stream's own playlist, else a variant
   /// playlist's sealed reference; the main playlist and the continuous

@@ -190,6 +190,23 @@ void service::failover_stream(std::string id, completion<proxy_stream_info> done
     caf::anon_send(a, failover_atom_v, std::string{"manual"}, std::move(done));
 }
 
+void service::rotate_stream_token(std::string id, completion<proxy_created> done) {
+  auto& d = *impl_;
+  if (auto a = stream_or_404(d, id, done))
+    caf::anon_send(a, refresh_atom_v,
+                   completion<proxy_stream_info>{
+                       [jwt = d.jwt, m = &d.metrics, done](reply<proxy_stream_info> r) mutable {
+                         if (auto* e = std::get_if<api_error>(&r))
+                           return done(std::move(*e));
+                         proxy_created out;
+                         out.config = std::get<proxy_stream_info>(r).config;
+                         out.access_token = mint_channel_token(*jwt, out.config.id,
+                                                               out.config.token_gen, service_now());
+                         m->token_issued();
+                         done(std::move(out));
+                       }});
+}
+
 void service::disconnect_client(std::string id, std::string client_id,
                                 completion<actors::done> done) {
   if (auto a = stream_or_404(*impl_, id, done))

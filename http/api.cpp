@@ -141,6 +141,8 @@ struct api::impl {
          &impl::bound<&proxy_routes::remove, gate::op_any_form>},
         {m_post, "/streams/{id}/failover", route::proxy, route_wait::none,
          &impl::bound<&proxy_routes::failover, gate::op_any_form>},
+        {m_post, "/streams/{id}/token", route::proxy, route_wait::none,
+         &impl::bound<&proxy_routes::rotate_token, gate::op_any_form>},
         {both, "/stats", route::proxy, route_wait::none,
          &impl::bound<&proxy_routes::stats, gate::op_any_form>},
         {both, "/stats/streams", route::proxy, route_wait::none,

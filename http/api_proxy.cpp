@@ -254,6 +254,19 @@ void failover(actors::service& svc, request&, const route_params& p, reply_fn& r
       }));
 }
 
+void rotate_token(actors::service& svc, request&, const route_params& p, reply_fn& reply) {
+  svc.rotate_stream_token(
+      std::string{p.id}, answer<actors::proxy_created>(reply, [](const actors::proxy_created& r) {
+        const auto e = endpoint(r.config, r.access_token);
+        return json_response(200,
+                             {{"stream_id", r.config.id},
+                              {"access_token", r.access_token},
+                              {"playlist_url", e},
+                              {"stream_endpoint", e},
+                              {"message", "Viewer token rotated; earlier tokens are refused"}});
+      }));
+}
+
 void stats(actors::service& svc, request&, const route_params&, reply_fn& reply) {
   auto all = svc.list_streams();
   size_t clients = 0, active = 0;

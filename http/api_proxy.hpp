@@ -25,6 +25,7 @@ void delete_by_metadata(actors::service& svc, request& req, const route_params& 
 void info(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 void remove(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 void failover(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
+void rotate_token(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 void stats(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 void stats_streams(actors::service& svc, request& req, const route_params& p, reply_fn& reply);
 void stats_clients(actors::service& svc, request& req, const route_params& p, reply_fn& reply);

@@ -125,6 +125,37 @@ TEST_F(proxy, plays_a_single_file_playlist_of_byte_ranges) {
   EXPECT_EQ(frames, 150) << errors;
 }
 
+TEST_F(proxy, a_rotated_viewer_token_replaces_every_earlier_one) {
+  start();
+  auto made = create({{"url", base + "/a/master.m3u8"}, {"metadata", {{"case", "rotate"}}}});
+  const std::string id = made["stream_id"], old_token = made["access_token"];
+  ASSERT_EQ(get(id, "playlist.m3u8?token=" + old_token).status, 200u);
+  EXPECT_EQ(http_request(port(), "POST", "/streams/" + id + "/token").status, 401u);
+  auto rotated = http_request(port(), "POST", "/streams/" + id + "/token", op);
+  ASSERT_EQ(rotated.status, 200u) << rotated.body;
+  auto r = parse_json(rotated);
+  const std::string token = r["access_token"];
+  EXPECT_NE(token, old_token);
+  EXPECT_EQ(r["playlist_url"], "/hls/" + id + "/playlist.m3u8?token=" + token);
+  EXPECT_EQ(get(id, "playlist.m3u8?token=" + old_token).status, 403u);
+  EXPECT_EQ(get(id, "playlist.m3u8?token=" + token).status, 200u);
+  // The same registration again hands out the current generation's token.
+  auto again = create({{"url", base + "/a/master.m3u8"}, {"metadata", {{"case", "rotate"}}}});
+  EXPECT_EQ(get(id, "playlist.m3u8?token=" + again["access_token"].get<std::string>()).status,
+            200u);
+  // Durable: after a restart the old token stays refused and the new one plays.
+  ASSERT_EQ(srv->stop(), 0);
+  start();
+  EXPECT_EQ(get(id, "playlist.m3u8?token=" + old_token).status, 403u);
+  EXPECT_EQ(get(id, "playlist.m3u8?token=" + token).status, 200u);
+  auto open = create({{"url", base + "/b/master.m3u8"}, {"public", true}});
+  EXPECT_EQ(http_request(port(), "POST",
+                         "/streams/" + open["stream_id"].get<std::string>() + "/token", op)
+                .status,
+            422u);
+  EXPECT_EQ(http_request(port(), "POST", "/streams/nope/token", op).status, 404u);
+}
+
 TEST_F(proxy, refuses_what_a_viewer_or_an_upstream_must_not_reach) {
   start();
   for (const auto* bad : {"file:///etc/hostname", "ftp://127.0.0.1/x.m3u8",
