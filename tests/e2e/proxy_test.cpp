@@ -314,20 +314,26 @@ TEST_F(proxy, a_continuous_stream_fails_over_without_closing_the_viewer) {
   EXPECT_EQ(made["stream_type"], "direct");
   EXPECT_EQ(made["stream_endpoint"], "/stream/" + id);
   const std::string url = srv->base_url() + "/stream/" + id;
-  // The viewer reads 12 s of it; the primary dies once the viewer is in.
-  auto reader = std::async(std::launch::async, [&] {
+  // Two viewers read 12 s of it; the primary dies once they are in. Each
+  // ffmpeg server takes one client only (-listen 1): both viewers share
+  // one upstream connection, before the failover and after it.
+  auto read = [&] {
     return run_tool("ffmpeg -v error -i " + shell_quote(url) + " -t 12 -map 0:v -f null -", 90);
-  });
+  };
+  auto reader = std::async(std::launch::async, read);
+  auto reader2 = std::async(std::launch::async, read);
   json s;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   do {
     std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval
     s = stream(id);
-  } while (s["client_count"] == 0 && std::chrono::steady_clock::now() < until);
-  ASSERT_EQ(s["client_count"], 1) << s.dump();
+  } while (s["client_count"] < 2 && std::chrono::steady_clock::now() < until);
+  ASSERT_EQ(s["client_count"], 2) << s.dump();
   primary.kill();
   auto r = reader.get();
   EXPECT_EQ(r.rc, 0) << r.err;
+  auto second = reader2.get();
+  EXPECT_EQ(second.rc, 0) << second.err;
   s = stream(id);
   EXPECT_EQ(s["current_failover_index"], 1) << s.dump();
   EXPECT_GE(s["failover_count"].get<int>(), 1) << s.dump();
