@@ -4,6 +4,14 @@
 # corpus. Prints the executions per target; exits non-zero on any crash.
 # Needs Debian's clang and libclang-rt-14-dev.
 set -euo pipefail
+# --build-only: builds the targets and exits (CI builds them beside its
+# release pass). Builds of one folder take turns (a lock), so a run that
+# starts while such a build is under way waits for it instead of racing it.
+build_only=0
+if [ "${1:-}" = "--build-only" ]; then
+  build_only=1
+  shift
+fi
 seconds="${1:-60}"
 here="$(cd "$(dirname "$0")" && pwd)"
 src="$(cd "$here/../.." && pwd)"
@@ -13,11 +21,15 @@ targets=(multipart_fuzz jwt_fuzz signed_url_fuzz query_fuzz range_fuzz segment_r
          webhook_body_fuzz live_marker_fuzz playlist_rewrite_fuzz stream_request_fuzz)
 
 mkdir -p "$build"
+exec 9>"$build/.build-lock"
+flock 9
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHLSGATE_SANITIZE=ON -DHLSGATE_FUZZ=ON \
   -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link >"$build/configure.log" 2>&1 ||
   { cat "$build/configure.log"; exit 1; }
 ninja -C "$build" "${targets[@]}"
+flock -u 9
+[ "$build_only" = 1 ] && exit 0
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
