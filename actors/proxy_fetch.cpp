@@ -310,14 +310,8 @@ std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool fi
   if (!r)
     return why; // the caller decides: finish the fetch, or try the next upstream
 
-  if (first)
-    f.set_head({true,
-                {},
-                r->content_type(),
-                r->content_range(),
-                r->content_length(),
-                r->location().text()});
-  // A byte range: a 206 must name exactly it; a whole body (200, only for
+  // A byte range (checked before the head: a viewer gets a 502, not a
+  // short body): a 206 must name exactly it; a whole body (200, only for
   // a range from byte 0) is cut at its last byte.
   uint64_t remaining = UINT64_MAX;
   if (req_first >= 0) {
@@ -328,6 +322,13 @@ std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool fi
                       0) != 0)
       return "upstream answered another byte range";
   }
+  if (first)
+    f.set_head({true,
+                {},
+                r->content_type(),
+                r->content_range(),
+                r->content_length(),
+                r->location().text()});
   constexpr size_t packet = 188;
   std::string carry; // a continuous stream's bytes short of a whole packet
   std::vector<uint8_t> buf(continuous ? 188 * 348 : 64 * 1024);
@@ -344,11 +345,15 @@ std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool fi
       auto why = restamp->run(in, stop ? stop : std::shared_ptr<const std::atomic<bool>>{f.cancel});
       return in->error().empty() ? why : in->error();
     }
+    if (restamp->started()) // not MPEG-TS after one that was: never mixed into its output
+      return "the upstream is not MPEG-TS";
     carry.assign(reinterpret_cast<const char*>(buf.data()), got); // passed on as it is
   }
   for (;;) {
     if (f.cancel->load() || (stop && stop->load()))
       return "cancelled";
+    if (!continuous && f.finished()) // over its size limit: nobody reads on
+      return "upstream body too large";
     const long n = r->read(buf.data(), buf.size());
     if (n < 0)
       return r->error().empty() ? "upstream read failed" : r->error();

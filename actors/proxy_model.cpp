@@ -206,9 +206,12 @@ std::string resolver_request_url(const proxy_config& c, std::string_view current
   std::string out = c.failover_resolver_url;
   out += out.find('?') == std::string::npos ? '?' : '&';
   out += "stream_id=" + http::query::percent_encode(c.id);
-  out += "&current_url=" + http::query::percent_encode(current_url);
   out += "&current_index=" + std::to_string(current_index);
   out += "&reason=" + http::query::percent_encode(reason);
+  // The current URL when the question stays a URL hlsgate fetches (2048 bytes).
+  auto cur = "&current_url=" + http::query::percent_encode(current_url);
+  if (out.size() + cur.size() <= proxy_rules::max_resolver_url)
+    out.insert(out.find("&current_index="), cur);
   return out;
 }
 

@@ -47,6 +47,7 @@ inline constexpr const char* default_user_agent = "hlsgate";
 inline constexpr unsigned max_min_bitrate_kbps = 1000000;
 inline constexpr int64_t bitrate_window_ms = 10000;
 inline constexpr size_t max_resolver_answer = 16u << 10;
+inline constexpr size_t max_resolver_url = 2048; ///< net::parse_url's limit
 } // namespace proxy_rules
 
 /// Parses a POST /streams body into `out` (id, created_at left alone): every
@@ -63,7 +64,8 @@ bool from_json(std::string_view text, proxy_config& out);
 
 /// What hlsgate asks a stream's failover resolver: GET
 /// `failover_resolver_url` with stream_id, current_url, current_index and
-/// reason added to its query.
+/// reason added to its query (current_url left out when the question would
+/// be longer than max_resolver_url).
 std::string resolver_request_url(const proxy_config& c, std::string_view current_url,
                                  size_t current_index, std::string_view reason);
 

@@ -23,6 +23,9 @@ struct cache_entry {
   int64_t ttl_ms = 0; ///< of a good body; a failure is kept failure_ttl_ms
   bool playlist = false;
   uint64_t gen = 0; ///< the upstream generation it was fetched under
+  /// Its failure may count towards a failover: asked for with a reference
+  /// issued under the current upstream, recently (not a replayed old one).
+  bool counts = true;
 };
 
 /// A failed fetch answers the same URL's requests this long (no refetch storm).
@@ -83,8 +86,16 @@ struct proxy_state {
   proxy_stream_info counters;
   bool gone = false;
 
+  /// The resolver's question and the primary's probes stop.
+  void cancel_side_fetches() {
+    for (auto& [key, w] : waiting)
+      for (auto& [f, then] : w)
+        f->cancel->store(true);
+  }
+
   /// However the actor ends (deleted, shut down), no pump reads on for it.
   ~proxy_state() {
+    cancel_side_fetches();
     for (auto& [url, e] : cache)
       e.fetch->cancel->store(true);
     if (live)

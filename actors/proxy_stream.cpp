@@ -87,6 +87,19 @@ namespace {
 using namespace proxy_detail;
 using json = nlohmann::json;
 
+/// Ends the continuous stream's ring: its pump stops (also one blocked in a
+/// read), its viewers' bodies end, and the next viewer starts a new one.
+void end_live(proxy_state& st, const std::string& why) {
+  if (!st.live)
+    return;
+  st.live->cancel->store(true);
+  if (st.live_stop)
+    st.live_stop->store(true);
+  st.live->finish(false, why);
+  st.live.reset();
+  st.restamp.reset();
+}
+
 void stop_everything(proxy_ptr self) {
   auto& st = self->state;
   for (auto& [url, e] : st.cache) {
@@ -94,14 +107,8 @@ void stop_everything(proxy_ptr self) {
     e.fetch->finish(false, "stream deleted");
   }
   st.cache.clear();
-  if (st.live) {
-    st.live->cancel->store(true);
-    if (st.live_stop)
-      st.live_stop->store(true);
-    st.live->finish(false, "stream deleted");
-    st.live.reset();
-    st.restamp.reset();
-  }
+  st.cancel_side_fetches();
+  end_live(st, "stream deleted");
 }
 
 /// The tick's upstream checks: a continuous upstream's bitrate, and the
@@ -339,7 +346,7 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
           m->proxy_upstream("error");
         // Kept failure_ttl_ms (replays share it). Only the current upstream's
         // failures count towards a switch.
-        if (c->second.gen == st.gen && ++st.segment_failures >= 2) {
+        if (c->second.gen == st.gen && c->second.counts && ++st.segment_failures >= 2) {
           st.segment_failures = 0;
           switch_upstream(self, "segment_error");
         }
@@ -348,12 +355,8 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
         auto& st = self->state;
         if (pgen != st.pump_gen || !st.live)
           return;
-        if (st.live->readers() == 0 || st.gone) {
-          st.live->finish(false, why);
-          st.live.reset();
-          st.restamp.reset();
-          return;
-        }
+        if (st.live->readers() == 0 || st.gone)
+          return end_live(st, why);
         ++st.counters.upstream_errors;
         if (auto* m = st.env->metrics)
           m->proxy_upstream("error");
@@ -361,10 +364,7 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
           st.pump_failures = 0; // it ran a while: a new run of failures starts
         if (++st.pump_failures > 2 * st.urls.size()) {
           logging::warn("proxied stream gave up", {{"stream_id", st.config.id}, {"reason", why}});
-          st.live->finish(false, why);
-          st.live.reset();
-          st.restamp.reset();
-          return;
+          return end_live(st, why);
         }
         if (!switch_upstream(self, "stream_error"))
           logging::info("proxied stream reconnects", {{"stream_id", st.config.id}});
@@ -381,14 +381,8 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
         if (direct) {
           st.direct_readers.erase(client);
           drop_client(self, client, "connection_closed");
-          if (st.live && st.live->readers() == 0) {
-            st.live->cancel->store(true);
-            if (st.live_stop)
-              st.live_stop->store(true); // a pump blocked in a read gives way too
-            st.live->finish(false, "no viewer");
-            st.live.reset();
-            st.restamp.reset();
-          }
+          if (st.live && st.live->readers() == 0)
+            end_live(st, "no viewer");
         }
       },
       [self](tick_atom) {

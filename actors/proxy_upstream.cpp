@@ -88,8 +88,11 @@ void start_pump(proxy_ptr self, const std::shared_ptr<shared_fetch>& f, const st
   if (continuous)
     req.cancel = st.live_stop;
   if (req.target.host.empty()) {
+    // Reported like any other end, so whoever waits for it is answered.
+    if (continuous)
+      return self->send(self, pump_atom_v, st.pump_gen, std::string{"bad upstream URL"});
     f->finish(false, "bad upstream URL");
-    return;
+    return self->send(self, fetched_atom_v, key);
   }
   // The pump's state goes in as spawn arguments, not lambda captures: CAF
   // 0.17 binds a function actor without arguments to a null tuple (UBSan).
@@ -143,10 +146,10 @@ void ask_resolver(proxy_ptr self, const std::string& reason) {
   st.resolving = true;
   const auto url = resolver_request_url(st.config, st.urls[st.index], st.index, reason);
   side_fetch(self, url, proxy_rules::max_resolver_answer, "\x01resolver",
-             [self, reason](std::shared_ptr<shared_fetch> f) {
+             [self, reason, gen = st.gen](std::shared_ptr<shared_fetch> f) {
                auto& st = self->state;
                st.resolving = false;
-               if (st.gone)
+               if (st.gone || st.gen != gen) // moved meanwhile (the primary back, an operator)
                  return;
                std::string next, why;
                if (f->succeeded())
@@ -207,10 +210,24 @@ bool switch_upstream(proxy_ptr self, const std::string& reason, bool automatic) 
 
 namespace {
 
+/// A live media playlist that has not grown this long is stalled: three
+/// target durations, at least 4 s.
+int64_t stall_ms(const proxy::playlist_facts& f) {
+  return std::max<int64_t>(4000, static_cast<int64_t>(f.target_duration * 3000));
+}
+
+/// Where each upstream media playlist was last seen (its next sequence
+/// number), so a probe of the primary can tell a live one from a stale one.
+void remember_progress(proxy_state& st, const std::string& url, int64_t next) {
+  if (st.progress.size() >= 64 && st.progress.count(url) == 0)
+    st.progress.clear();
+  st.progress[url] = next;
+}
+
 /// What a probe of the primary found in a fetched playlist: "" (not usable),
 /// "live" (a media playlist that is VOD, or has grown since hlsgate last
 /// saw it), or the URL of a master playlist's first variant (probed next).
-std::string probe_verdict(const proxy_state& st, const shared_fetch& f) {
+std::string probe_verdict(proxy_state& st, const shared_fetch& f) {
   std::string why;
   auto base = net::parse_url(f.head().final_url, why);
   if (!f.succeeded() || !base)
@@ -226,10 +243,17 @@ std::string probe_verdict(const proxy_state& st, const shared_fetch& f) {
     return {};
   if (r.facts.master)
     return first_variant;
+  if (r.facts.endlist)
+    return "live";
+  // Live only when it has moved since last seen; one never seen is seen now
+  // and judged at the next probe (a stalled primary is not taken back).
   const int64_t next = r.facts.media_sequence + static_cast<int64_t>(r.facts.segments);
   auto seen = st.progress.find(f.head().final_url);
-  const bool grew = seen == st.progress.end() || seen->second != next;
-  return r.facts.endlist || grew ? "live" : "";
+  if (seen == st.progress.end()) {
+    remember_progress(st, f.head().final_url, next);
+    return {};
+  }
+  return seen->second != next ? "live" : "";
 }
 
 /// Moves back to the primary after a probe found it answering.
@@ -265,14 +289,12 @@ void probe_primary(proxy_ptr self) {
   st.last_primary_try_ms = now_ms(self);
   if (!st.config.direct)
     return probe_playlist(self, st.urls[0], true);
-  // A continuous primary: it answers with a 2xx head, then the probe stops reading.
+  // A continuous primary: its bytes flow (the probe reads 64 KiB of them).
   side_fetch(self, st.urls[0], 64u << 10, "\x01primary", [self](auto f) {
-    if (f->has_head() && f->head().ok)
+    if (f->has_head() && f->head().ok && f->bytes() > 0)
       return restore_primary(self);
     self->state.probing_primary = false;
   });
-  auto f = st.waiting["\x01primary"].back().first;
-  f->on_head([f](const fetch_head&) { f->cancel->store(true); });
 }
 
 namespace {
@@ -281,7 +303,7 @@ namespace {
 /// for it while it runs and, once finished well, until its time is up.
 /// Null when too many fetches of this stream run already.
 std::shared_ptr<shared_fetch> fetch(proxy_ptr self, const std::string& url, bool playlist,
-                                    const proxy::byte_range& range = {}) {
+                                    const proxy::byte_range& range = {}, bool counts = true) {
   auto& st = self->state;
   const int64_t now = now_ms(self);
   // A byte range is a resource of its own (a URL holds no line break).
@@ -308,9 +330,12 @@ std::shared_ptr<shared_fetch> fetch(proxy_ptr self, const std::string& url, bool
   shared_fetch::options o;
   o.max_bytes = playlist ? (1u << 20) : (64u << 20);
   auto f = std::make_shared<shared_fetch>(o);
-  st.cache[key] = {f, now,
+  st.cache[key] = {f,
+                   now,
                    playlist ? proxy_timing::live_playlist_ttl_ms : proxy_timing::segment_ttl_ms,
-                   playlist, st.gen};
+                   playlist,
+                   st.gen,
+                   counts};
   start_pump(self, f, url, false, true, key, range);
   return f;
 }
@@ -324,20 +349,6 @@ void with_playlist(proxy_ptr self, const std::string& url,
   if (!f || f->finished())
     return then(f);
   self->state.waiting[url].emplace_back(f, [f, then = std::move(then)] { then(f); });
-}
-
-/// A live media playlist that has not grown this long is stalled: three
-/// target durations, at least 4 s.
-int64_t stall_ms(const proxy::playlist_facts& f) {
-  return std::max<int64_t>(4000, static_cast<int64_t>(f.target_duration * 3000));
-}
-
-/// Where each upstream media playlist was last seen (its next sequence
-/// number), so a probe of the primary can tell a live one from a stale one.
-void remember_progress(proxy_state& st, const std::string& url, int64_t next) {
-  if (st.progress.size() >= 64 && st.progress.count(url) == 0)
-    st.progress.clear();
-  st.progress[url] = next;
 }
 
 /// Rewrites a fetched playlist for `client` and answers `done`; false
@@ -504,14 +515,23 @@ void serve_playlist(proxy_ptr self, int32_t variant, std::string client,
           m->proxy_upstream("ok");
         if (render(self, variant, client, f, done, true))
           return;
-        if (switch_upstream(self, "stall") && attempts + 1 < st.urls.size())
+        const bool moved = switch_upstream(self, "stall");
+        if (moved && attempts + 1 < st.urls.size())
           return serve_playlist(self, variant, client, done, attempts + 1);
+        if (moved) // never the old upstream's playlist under the new numbering
+          return done(api_error{api_errc::bad_gateway, "The upstream is not available"});
         render(self, variant, client, f, done); // nowhere else to go: what there is
       });
 }
 
 void serve_segment(proxy_ptr self, const proxy::ref_payload& ref, completion<proxy_body> done) {
-  auto f = fetch(self, ref.url, false, {ref.range_first, ref.range_last});
+  // A replayed old reference (its segment long gone upstream) must not let
+  // a viewer switch the stream: only references issued since the last
+  // switch, in the last 10 minutes, count towards one.
+  const int64_t issued_ms = (ref.expires - proxy_timing::reference_lifetime_s) * 1000;
+  const bool counts =
+      issued_ms + 1000 >= self->state.last_switch_ms && now_ms(self) - issued_ms <= 600000;
+  auto f = fetch(self, ref.url, false, {ref.range_first, ref.range_last}, counts);
   if (!f)
     return done(api_error{api_errc::try_later, "Too many upstream requests; retry"});
   const char* fallback =
@@ -520,7 +540,8 @@ void serve_segment(proxy_ptr self, const proxy::ref_payload& ref, completion<pro
   auto reader = f->reader([me, client = ref.client](uint64_t bytes) {
     caf::anon_send(me, left_atom_v, client, bytes, false);
   });
-  f->on_head([done, reader, fallback, f](const fetch_head& h) mutable {
+  const int64_t range_size = ref.range_first >= 0 ? ref.range_last - ref.range_first + 1 : -1;
+  f->on_head([done, reader, fallback, f, range_size](const fetch_head& h) mutable {
     if (!h.ok) {
       reader->close();
       return done(api_error{api_errc::bad_gateway, "The upstream segment is not available"});
@@ -528,8 +549,13 @@ void serve_segment(proxy_ptr self, const proxy::ref_payload& ref, completion<pro
     proxy_body b;
     b.content_type = safe_type(h.content_type, fallback);
     b.stream = std::move(reader);
-    // A length the viewer can rely on: the upstream's, or a finished body's.
-    b.length = h.length >= 0 ? h.length : f->succeeded() ? static_cast<int64_t>(f->bytes()) : -1;
+    // A length the viewer can rely on: a range's own (a whole body from a
+    // server that ignored the Range is cut to it), the upstream's, or a
+    // finished body's.
+    b.length = range_size >= 0  ? range_size
+               : h.length >= 0  ? h.length
+               : f->succeeded() ? static_cast<int64_t>(f->bytes())
+                                : -1;
     done(std::move(b));
   });
 }

@@ -38,7 +38,8 @@ int64_t to_90k(int64_t t, AVRational tb) {
 
 struct ts_restamper::impl {
   sink out;
-  std::mutex run_mu; ///< one run at a time
+  std::mutex run_mu;               ///< one run at a time
+  std::atomic<bool> opened{false}; ///< the output exists
   AVFormatContext* mux = nullptr;
   std::vector<std::pair<AVMediaType, AVCodecID>> outs; ///< per output stream
   std::unique_ptr<ts_timeline> timeline;
@@ -48,6 +49,7 @@ struct ts_restamper::impl {
 
   /// Frees the output (a failed open leaves none half made).
   void close_output() {
+    opened = false;
     if (mux) {
       if (mux->pb) {
         av_freep(&mux->pb->buffer);
@@ -99,9 +101,11 @@ struct ts_restamper::impl {
       av_free(buffer);
       return "out of memory";
     }
+    mux->max_delay = 700000; // as the ffmpeg CLI: PCR runs 0.7 s ahead of DTS (decoder buffer)
     if (avformat_write_header(mux, nullptr) < 0)
       return "the upstream's streams cannot be remuxed";
     timeline = std::make_unique<ts_timeline>(std::move(video));
+    opened = true;
     return {};
   }
 
@@ -136,6 +140,10 @@ ts_restamper::ts_restamper(sink out) : d_(std::make_unique<impl>()) {
 
 ts_restamper::~ts_restamper() = default;
 
+bool ts_restamper::started() const {
+  return d_->opened.load();
+}
+
 std::string ts_restamper::run(std::shared_ptr<stream_reader> in,
                               std::shared_ptr<const std::atomic<bool>> stop) {
   std::lock_guard lk(d_->run_mu);
@@ -157,8 +165,17 @@ std::string ts_restamper::run(std::shared_ptr<stream_reader> in,
     }
   } else {
     d_->map_streams(fmt, map);
-    if (std::all_of(map.begin(), map.end(), [](int o) { return o < 0; }))
-      return "the upstream's streams differ from the stream's"; // fail over rather than starve
+    // Nothing to feed, or no video where the output has video (nothing
+    // would start without a keyframe): fail over rather than go silent.
+    bool any = false, video = false, wants_video = false;
+    for (const auto& o : d_->outs)
+      wants_video = wants_video || o.first == AVMEDIA_TYPE_VIDEO;
+    for (int o : map) {
+      any = any || o >= 0;
+      video = video || (o >= 0 && d_->outs[static_cast<size_t>(o)].first == AVMEDIA_TYPE_VIDEO);
+    }
+    if (!any || (wants_video && !video))
+      return "the upstream's streams differ from the stream's";
   }
   d_->timeline->begin_upstream();
   libav::packet_ptr pkt(av_packet_alloc());

@@ -34,6 +34,10 @@ public:
   /// time: a second waits for the first to return.
   std::string run(std::shared_ptr<stream_reader> in, std::shared_ptr<const std::atomic<bool>> stop);
 
+  /// True once the output exists (a first upstream was remuxed): bytes of
+  /// another kind must not be mixed into it.
+  bool started() const;
+
 private:
   struct impl;
   std::unique_ptr<impl> d_;

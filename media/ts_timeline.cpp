@@ -52,6 +52,11 @@ ts_timeline::verdict ts_timeline::place(size_t index, int64_t pts, int64_t dts, 
     // The first upstream keeps its clock; a later one follows what was written.
     offset_ = next == none ? 0 : next - dts;
   }
+  if (s.end != none) {
+    const int64_t at = dts + offset_;
+    if (at > s.end + max_jump || at < s.end - max_jump)
+      offset_ = s.end - dts; // the upstream's clock jumped: follow on from here
+  }
   verdict v;
   v.pts = pts + offset_;
   v.dts = dts + offset_;

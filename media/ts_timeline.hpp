@@ -5,7 +5,10 @@
 // upstream is shifted by one offset, chosen at its first video keyframe
 // (its first packet when there is no video) so that it follows the last
 // packet written; video starts at a keyframe; a packet that would not move
-// its stream forward is dropped. Pure: 90 kHz ticks in, 90 kHz ticks out.
+// its stream forward is dropped. A jump of an upstream's own clock (an
+// encoder restarted, a playout looping its files) is taken out the same
+// way: a packet more than max_jump from where its stream stands moves the
+// offset so that it follows on. Pure: 90 kHz ticks in, 90 kHz ticks out.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +21,7 @@ namespace hlsgate::media {
 class ts_timeline {
 public:
   static constexpr int64_t none = std::numeric_limits<int64_t>::min(); ///< no timestamp
+  static constexpr int64_t max_jump = 5 * 90000;                       ///< 5 s
 
   /// One entry per output stream: true for video.
   explicit ts_timeline(std::vector<bool> video);

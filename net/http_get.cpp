@@ -269,6 +269,16 @@ std::unique_ptr<http_reader> http_reader::open(get_request req, std::string& why
         why = "redirect refused: from https to http";
         return nullptr;
       }
+      // The caller's headers (credentials, often) were meant for the origin
+      // it named: another origin gets only the User-Agent.
+      if (next->host != p->req.target.host || next->port != p->req.target.port ||
+          next->tls != p->req.target.tls) {
+        auto& h = p->req.headers;
+        h.erase(
+            std::remove_if(h.begin(), h.end(),
+                           [](const auto& kv) { return !beast::iequals(kv.first, "User-Agent"); }),
+            h.end());
+      }
       p->at = std::move(*next);
       continue;
     }

@@ -577,10 +577,12 @@ bool rewriter::rewrite_attrs(std::string_view l, size_t list_at, const tag_def& 
                          ranged = true;
                          int64_t length = 0, offset = 0;
                          if (t.uri == uri_rule::map && a.name == "BYTERANGE") {
-                           if (!a.quoted || !parse_byterange(v, length, offset))
+                           if (!a.quoted || !parse_byterange(v, length, offset)) {
                              malformed = true;
+                             return false;
+                           }
                            range.first = std::max<int64_t>(offset, 0);
-                           range.last = range.first + length - 1;
+                           range.last = range.first + length - 1; // parse_byterange checked it fits
                          }
                        }
                        return true;

@@ -66,6 +66,30 @@ TEST(ts_timeline, packets_that_would_go_back_are_dropped) {
   EXPECT_EQ(later.dts, 21920 + 2000);
 }
 
+TEST(ts_timeline, a_jump_of_an_upstreams_own_clock_is_taken_out) {
+  ts_timeline t{{true, false}};
+  t.begin_upstream();
+  ASSERT_TRUE(t.place(0, 900000, 900000, 3600, true).keep);
+  ASSERT_TRUE(t.place(1, 900000, 900000, 1920, false).keep);
+  // The encoder restarts: its clock goes back 10 s. Without re-anchoring
+  // everything would be dropped until the clock caught up again.
+  auto back = t.place(0, 3600, 0, 3600, false);
+  ASSERT_TRUE(back.keep);
+  EXPECT_EQ(back.dts, 903600);
+  EXPECT_EQ(back.pts, 907200);
+  auto audio = t.place(1, 100, 100, 1920, false);
+  ASSERT_TRUE(audio.keep);
+  EXPECT_EQ(audio.dts, 903700);
+  // Forward by an hour: the same.
+  auto ahead = t.place(0, 324'003'600, 324'003'600, 3600, false);
+  ASSERT_TRUE(ahead.keep);
+  EXPECT_EQ(ahead.dts, 907200);
+  // Small steps within 5 s are the clock itself, kept as they are.
+  auto small = t.place(0, 324'003'600 + 90000, 324'003'600 + 90000, 3600, false);
+  ASSERT_TRUE(small.keep);
+  EXPECT_EQ(small.dts, 907200 + 90000);
+}
+
 TEST(ts_timeline, audio_only_starts_at_its_first_packet) {
   ts_timeline t{{false}};
   t.begin_upstream();

@@ -318,11 +318,17 @@ TEST(http_reader, reads_bodies_follows_checked_redirects_and_sends_ranges) {
   get_request ranged = open;
   ranged.range_first = 10;
   ranged.range_last = 13;
+  ranged.headers = {{"Authorization", "Bearer s3cret"}, {"User-Agent", "ua-test"}};
   f = fetch(at(moved), ranged);
   EXPECT_EQ(f.body, "body") << f.error;
   auto req = target.request();
   EXPECT_EQ(req.rfind("GET /b.ts HTTP/1.1\r\n", 0), 0u) << req;
   EXPECT_NE(req.find("Range: bytes=10-13\r\n"), std::string::npos) << req;
+  // The caller's headers went to the origin it named; another origin (a
+  // redirect elsewhere) gets the User-Agent only.
+  EXPECT_NE(moved.request().find("Authorization: Bearer s3cret\r\n"), std::string::npos);
+  EXPECT_EQ(req.find("s3cret"), std::string::npos) << req;
+  EXPECT_NE(req.find("User-Agent: ua-test\r\n"), std::string::npos) << req;
 
   // A range from byte 0 may come back whole; a redirect must say where.
   listener whole{"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nwhole"};
