@@ -41,6 +41,7 @@ constexpr size_t max_clients = 1000;
 struct numbering {
   uint64_t gen = 0; ///< the upstream generation last served
   int64_t seq_offset = 0, disc_offset = 0, disc_before = -1;
+  bool disc_shared = false;   ///< the upstream has its own discontinuity at disc_before
   int64_t last_seq = -1;      ///< shifted sequence number of the last segment served
   int64_t last_disc = 0;      ///< discontinuity sequence number of the last segment served
   int64_t upstream_next = -1; ///< the upstream's next sequence number, last seen

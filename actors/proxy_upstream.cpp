@@ -408,12 +408,14 @@ bool render(proxy_ptr self, int32_t variant, const std::string& client,
       num.seq_offset = num.last_seq + 1 - probe.facts.media_sequence;
       num.disc_before = num.last_seq + 1;
       num.disc_offset = num.last_disc - probe.facts.discontinuity_sequence;
+      num.disc_shared = probe.facts.first_segment_discontinuity;
     }
   }
   proxy::rewrite_options opt; // a master playlist ignores them
   opt.media_sequence_offset = num.seq_offset;
   opt.discontinuity_sequence_offset = num.disc_offset;
   opt.discontinuity_before = num.disc_before;
+  opt.discontinuity_shared = num.disc_shared;
   auto r = proxy::rewrite_playlist(*body, *base, mapper, opt);
   if (!r.error.empty()) {
     ++st.counters.upstream_errors;

@@ -288,6 +288,8 @@ private:
   int64_t next_seq_ = 0;        ///< shifted media sequence number of the next segment
   bool segment_open_ = false;   ///< a tag of the coming segment was written
   bool inserted_disc_ = false;  ///< and it was our EXT-X-DISCONTINUITY
+  bool disc_written_ = false;   ///< the coming segment has an EXT-X-DISCONTINUITY (any)
+  bool first_segment_ = true;   ///< no URI line of a segment written yet
   bool seq_exhausted_ = false;  ///< a segment numbered 2^63-1 was written
   bool have_range_ = false;     ///< an EXT-X-BYTERANGE for the coming segment
   int64_t range_length_ = 0, range_offset_ = -1;
@@ -386,7 +388,10 @@ bool rewriter::finish_header(bool media) {
         first < 0)
       return fail("media sequence out of range after the offset");
     next_seq_ = first;
-    const bool slid_out = opt_.discontinuity_before >= 0 && opt_.discontinuity_before < first;
+    // Ours has left the window: count it, unless it shared its segment with
+    // the upstream's own, which the upstream's sequence counts already.
+    const bool slid_out = opt_.discontinuity_before >= 0 && opt_.discontinuity_before < first &&
+                          !opt_.discontinuity_shared;
     if (__builtin_add_overflow(ds, opt_.discontinuity_sequence_offset, &ds) ||
         __builtin_add_overflow(ds, slid_out ? 1 : 0, &ds) || ds < 0)
       return fail("discontinuity sequence out of range after the offset");
@@ -417,8 +422,7 @@ void rewriter::open_segment() {
   segment_open_ = true;
   if (opt_.discontinuity_before >= 0 && next_seq_ == opt_.discontinuity_before) {
     out_ += "#EXT-X-DISCONTINUITY\n";
-    inserted_disc_ = true;
-    ++facts_.discontinuities_out;
+    inserted_disc_ = disc_written_ = true;
   }
 }
 
@@ -483,7 +487,7 @@ bool rewriter::tag_line(std::string_view l) {
   case t_discontinuity:
     if (inserted_disc_)
       return true; // ours is already there
-    ++facts_.discontinuities_out;
+    disc_written_ = true;
     break;
   case t_skip: {
     int64_t skipped = -1;
@@ -655,7 +659,14 @@ bool rewriter::uri_line(std::string_view uri) {
   out_ += '\n';
   if (!variant) {
     ++facts_.segments;
-    segment_open_ = inserted_disc_ = false;
+    // Counted with the segment it belongs to (a tag after the last URI
+    // line belongs to a segment not in the playlist yet).
+    if (disc_written_)
+      ++facts_.discontinuities_out;
+    if (first_segment_ && disc_written_ && !inserted_disc_)
+      facts_.first_segment_discontinuity = true;
+    first_segment_ = false;
+    segment_open_ = inserted_disc_ = disc_written_ = false;
     if (next_seq_ == INT64_MAX)
       seq_exhausted_ = true; // the last number there is: no segment may follow
     else

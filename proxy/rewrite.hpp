@@ -38,6 +38,11 @@ struct rewrite_options {
   /// of the window: the discontinuity sequence gets 1 more instead. An
   /// upstream EXT-X-DISCONTINUITY on that segment is not doubled. -1: none.
   int64_t discontinuity_before = -1;
+  /// The segment at discontinuity_before has the upstream's own
+  /// EXT-X-DISCONTINUITY (playlist_facts::first_segment_discontinuity when
+  /// the switch happened): once it slides out, the upstream's discontinuity
+  /// sequence counts it, and it is not counted twice.
+  bool discontinuity_shared = false;
 };
 
 struct playlist_facts {
@@ -51,6 +56,8 @@ struct playlist_facts {
   /// EXT-X-DISCONTINUITY tags written (the inserted one too): the last
   /// segment's discontinuity sequence number is discontinuity_sequence_out + this.
   int64_t discontinuities_out = 0;
+  /// The first segment carries the upstream's own EXT-X-DISCONTINUITY.
+  bool first_segment_discontinuity = false;
   size_t segments = 0; ///< URI lines of a media playlist
   double last_segment_duration = 0;
 };

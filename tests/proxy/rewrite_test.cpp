@@ -561,6 +561,36 @@ TEST(proxy_rewrite, facts_give_the_last_segments_discontinuity_number) {
   EXPECT_EQ(res.facts.discontinuities_out, 1);
 }
 
+TEST(proxy_rewrite, discontinuities_count_with_their_segments_and_once) {
+  // A tag after the last URI line belongs to a segment not listed yet.
+  recorder r;
+  auto res = rw("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:1\n#EXTINF:2,\na.ts\n#EXT-X-DISCONTINUITY\n", r);
+  ASSERT_EQ(res.error, "");
+  EXPECT_EQ(res.facts.discontinuities_out, 0);
+  EXPECT_FALSE(res.facts.first_segment_discontinuity);
+  // The first segment's own tag is reported (a switch there shares it).
+  recorder r2;
+  res = rw("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-DISCONTINUITY\n#EXTINF:2,\na.ts\n", r2);
+  ASSERT_EQ(res.error, "");
+  EXPECT_TRUE(res.facts.first_segment_discontinuity);
+  EXPECT_EQ(res.facts.discontinuities_out, 1);
+  // Shared with the upstream's and slid out: the upstream's sequence counts
+  // it (here 5 after its own +1), so ours adds nothing.
+  rewrite_options o;
+  o.discontinuity_before = 1;
+  o.discontinuity_shared = true;
+  recorder r3;
+  res = rw("#EXTM3U\n#EXT-X-DISCONTINUITY-SEQUENCE:5\n#EXT-X-MEDIA-SEQUENCE:2\n#EXTINF:2,\nb.ts\n",
+           r3, o);
+  ASSERT_EQ(res.error, "");
+  EXPECT_EQ(res.facts.discontinuity_sequence_out, 5);
+  o.discontinuity_shared = false;
+  recorder r4;
+  res = rw("#EXTM3U\n#EXT-X-DISCONTINUITY-SEQUENCE:5\n#EXT-X-MEDIA-SEQUENCE:2\n#EXTINF:2,\nb.ts\n",
+           r4, o);
+  EXPECT_EQ(res.facts.discontinuity_sequence_out, 6);
+}
+
 TEST(proxy_rewrite, options_count_a_discontinuity_that_slid_out) {
   rewrite_options o;
   o.media_sequence_offset = 100; // first shifted: 110
