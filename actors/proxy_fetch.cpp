@@ -262,8 +262,9 @@ namespace {
 class upstream_reader final : public media::stream_reader {
 public:
   upstream_reader(std::unique_ptr<net::http_reader> r, std::string first,
-                  std::shared_ptr<std::atomic<bool>> cancel)
-      : r_(std::move(r)), first_(std::move(first)), cancel_(std::move(cancel)) {}
+                  std::shared_ptr<std::atomic<bool>> cancel, std::atomic<uint64_t>* bytes_in)
+      : r_(std::move(r)), first_(std::move(first)), cancel_(std::move(cancel)),
+        bytes_in_(bytes_in) {}
 
   int read(uint8_t* buf, int size) override {
     if (size <= 0)
@@ -281,6 +282,8 @@ public:
       error_ = r_->error().empty() ? "upstream read failed" : r_->error();
       return -EIO;
     }
+    if (bytes_in_)
+      *bytes_in_ += static_cast<uint64_t>(n);
     return static_cast<int>(n);
   }
   const std::string& error() const { return error_; }
@@ -289,6 +292,7 @@ private:
   std::unique_ptr<net::http_reader> r_;
   std::string first_;
   std::shared_ptr<std::atomic<bool>> cancel_;
+  std::atomic<uint64_t>* bytes_in_;
   std::string error_;
 };
 
@@ -300,7 +304,9 @@ bool looks_mpegts(const uint8_t* b, size_t n) {
 } // namespace
 
 std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool first,
-                 media::ts_restamper* restamp) {
+                 media::ts_restamper* restamp, std::atomic<uint64_t>* bytes_in) {
+  std::atomic<uint64_t> unused{0};
+  std::atomic<uint64_t>& read_bytes = bytes_in ? *bytes_in : unused;
   const auto stop = req.cancel; // this pump's own flag (a continuous stream's failover)
   if (!req.cancel)
     req.cancel = f.cancel;
@@ -339,9 +345,11 @@ std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool fi
     if (n == 0)
       return "upstream ended";
     const auto got = static_cast<size_t>(n);
+    read_bytes += got;
     if (looks_mpegts(buf.data(), got)) {
       auto in = std::make_shared<upstream_reader>(
-          std::move(r), std::string{reinterpret_cast<const char*>(buf.data()), got}, f.cancel);
+          std::move(r), std::string{reinterpret_cast<const char*>(buf.data()), got}, f.cancel,
+          &read_bytes);
       auto why = restamp->run(in, stop ? stop : std::shared_ptr<const std::atomic<bool>>{f.cancel});
       return in->error().empty() ? why : in->error();
     }
@@ -357,6 +365,7 @@ std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool fi
     const long n = r->read(buf.data(), buf.size());
     if (n < 0)
       return r->error().empty() ? "upstream read failed" : r->error();
+    read_bytes += static_cast<uint64_t>(n);
     if (n == 0) {
       if (continuous)
         return "upstream ended";

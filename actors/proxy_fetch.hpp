@@ -111,7 +111,8 @@ private:
 /// pump of `f`). Returns "" when the body ended normally, else why it stopped.
 /// A continuous MPEG-TS upstream goes through `restamp` when given (one
 /// timeline across the stream's upstreams); other bytes are passed on.
+/// Every byte read from the upstream is added to `bytes_in` when given.
 std::string pump(shared_fetch& f, net::get_request req, bool continuous, bool first,
-                 media::ts_restamper* restamp = nullptr);
+                 media::ts_restamper* restamp = nullptr, std::atomic<uint64_t>* bytes_in = nullptr);
 
 } // namespace hlsgate::actors

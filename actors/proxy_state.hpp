@@ -85,6 +85,9 @@ struct proxy_state {
   /// Continuous viewers' readers, to cut one off (DELETE .../clients/{id}).
   std::map<std::string, std::weak_ptr<byte_source>> direct_readers;
   proxy_stream_info counters;
+  /// Upstream body bytes its pumps read (they add; the tick reports).
+  std::shared_ptr<std::atomic<uint64_t>> bytes_in = std::make_shared<std::atomic<uint64_t>>(0);
+  uint64_t bytes_in_reported = 0;
   bool gone = false;
 
   /// The resolver's question and the primary's probes stop.

@@ -116,6 +116,10 @@ void stop_everything(proxy_ptr self) {
 /// no upstream connection without them).
 void check_upstream(proxy_ptr self, int64_t now) {
   auto& st = self->state;
+  const uint64_t in = st.bytes_in->load();
+  if (auto* m = st.env->metrics; m && in > st.bytes_in_reported)
+    m->proxy_bytes_in(in - st.bytes_in_reported);
+  st.bytes_in_reported = in;
   if (st.live && st.config.min_bitrate_kbps > 0 && st.live->has_head()) {
     st.rate.sample(now, st.live->bytes());
     const int64_t kbps = st.rate.kbps(proxy_rules::bitrate_window_ms);

@@ -63,8 +63,9 @@ namespace {
 /// stream actor it ended.
 void pump_thread(caf::blocking_actor*, std::shared_ptr<shared_fetch> f, net::get_request req,
                  bool continuous, bool first, std::string key, proxy_actor me, uint64_t pgen,
-                 std::shared_ptr<media::ts_restamper> restamp) {
-  auto why = pump(*f, std::move(req), continuous, first, restamp.get());
+                 std::shared_ptr<media::ts_restamper> restamp,
+                 std::shared_ptr<std::atomic<uint64_t>> bytes_in) {
+  auto why = pump(*f, std::move(req), continuous, first, restamp.get(), bytes_in.get());
   if (continuous) {
     caf::anon_send(me, pump_atom_v, pgen, why);
     return;
@@ -97,7 +98,7 @@ void start_pump(proxy_ptr self, const std::shared_ptr<shared_fetch>& f, const st
   // The pump's state goes in as spawn arguments, not lambda captures: CAF
   // 0.17 binds a function actor without arguments to a null tuple (UBSan).
   self->system().spawn(pump_thread, f, std::move(req), continuous, first, key, proxy_actor{self},
-                       st.pump_gen, continuous ? st.restamp : nullptr);
+                       st.pump_gen, continuous ? st.restamp : nullptr, st.bytes_in);
 }
 
 namespace {

@@ -369,6 +369,7 @@ struct registry::impl {
   prometheus::Counter* proxy_failovers = nullptr;
   prometheus::Gauge* proxy_viewers = nullptr;
   prometheus::Counter* proxy_bytes = nullptr;
+  prometheus::Counter* proxy_bytes_in = nullptr;
 
   void register_proxy() {
     using namespace prometheus;
@@ -394,6 +395,12 @@ struct registry::impl {
                        .Help("Body bytes of proxied segments and streams sent to viewers.")
                        .Register(*reg)
                        .Add({});
+    proxy_bytes_in = &BuildCounter()
+                          .Name("hlsgate_proxy_bytes_in_total")
+                          .Help("Body bytes read from proxied upstreams (playlists, segments, "
+                                "continuous streams, resolver answers and probes).")
+                          .Register(*reg)
+                          .Add({});
   }
 
   void register_live() {
@@ -623,6 +630,10 @@ void registry::proxy_failover() noexcept {
 
 void registry::proxy_viewers(double delta) noexcept {
   impl_->proxy_viewers->Increment(delta);
+}
+
+void registry::proxy_bytes_in(uint64_t n) noexcept {
+  impl_->proxy_bytes_in->Increment(static_cast<double>(n));
 }
 
 void registry::proxy_bytes_out(uint64_t n) noexcept {

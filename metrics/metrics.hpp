@@ -103,6 +103,7 @@ public:
   void proxy_failover() noexcept;
   void proxy_viewers(double delta) noexcept;
   void proxy_bytes_out(uint64_t n) noexcept;
+  void proxy_bytes_in(uint64_t n) noexcept;
 
   // -- read at each scrape ------------------------------------------------------
   /// Open HTTP connections and upload bodies being received (the server's

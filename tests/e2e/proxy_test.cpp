@@ -235,6 +235,21 @@ TEST_F(proxy, fifty_viewers_of_one_segment_cause_one_upstream_fetch) {
   } while (s["total_segments_served"] != viewers && std::chrono::steady_clock::now() < until);
   EXPECT_EQ(s["total_segments_served"], viewers) << s.dump();
   EXPECT_GE(s["coalesced_requests"].get<int>(), viewers - 1) << s.dump();
+  // Bytes in once (the one fetch), bytes out fifty times.
+  const auto metric = [&](const std::string& name) {
+    const auto body = http_get(port(), "/metrics").body;
+    const auto at = body.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(body.substr(at + name.size() + 2, 24));
+  };
+  const double size = static_cast<double>(expected.size());
+  double in = -1;
+  const auto until_in = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((in = metric("hlsgate_proxy_bytes_in_total")) < size &&
+         std::chrono::steady_clock::now() < until_in)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // polling interval (tick: 2 s)
+  EXPECT_GE(in, size);
+  EXPECT_LT(in, 2 * size); // one upstream fetch, not fifty
+  EXPECT_GE(metric("hlsgate_proxy_bytes_out_total"), viewers * size);
 }
 
 TEST_F(proxy, fails_over_with_a_discontinuity_and_tells_webhooks) {
