@@ -28,8 +28,9 @@ struct proxy_config {
   std::map<std::string, std::string> metadata;
   bool is_public = false; ///< viewers need no token
   bool direct = false;    ///< a continuous stream (MPEG-TS over HTTP), else HLS
-  /// A continuous stream below this many kbit/s over proxy_rules::bitrate_window_ms
-  /// fails over (0: never).
+  /// Below this many kbit/s the stream fails over (0: never): a continuous
+  /// stream over proxy_rules::bitrate_window_ms, or three HLS segments in a
+  /// row (size over the playlist's target duration).
   unsigned min_bitrate_kbps = 0;
   int64_t created_at = 0;
   uint64_t token_gen = 1;

@@ -77,6 +77,8 @@ struct proxy_state {
   unsigned pump_failures = 0;
   uint64_t pump_start_bytes = 0; ///< the ring's bytes when the current pump started
   unsigned segment_failures = 0;
+  unsigned low_segments = 0;  ///< HLS segments in a row below min_bitrate_kbps
+  double target_duration = 0; ///< of the last media playlist served (s)
   int64_t last_switch_ms = 0;
   int64_t last_primary_try_ms = 0;
   bool probing_primary = false;

@@ -111,6 +111,27 @@ void stop_everything(proxy_ptr self) {
   end_live(st, "stream deleted");
 }
 
+/// An HLS upstream's bitrate: a segment's size over the target duration of
+/// the media playlist last served; three of the current upstream's in a
+/// row below min_bitrate_kbps fail over.
+void check_segment_bitrate(proxy_ptr self, const cache_entry& e) {
+  auto& st = self->state;
+  if (st.config.min_bitrate_kbps == 0 || st.target_duration <= 0 || e.gen != st.gen || !e.counts)
+    return;
+  const double kbps = static_cast<double>(e.fetch->bytes()) * 8 / (st.target_duration * 1000);
+  if (kbps >= st.config.min_bitrate_kbps) {
+    st.low_segments = 0;
+    return;
+  }
+  if (++st.low_segments < 3)
+    return;
+  logging::warn(
+      "proxied stream's bitrate is low",
+      {{"stream_id", st.config.id}, {"kbps", std::to_string(static_cast<int64_t>(kbps))}});
+  st.low_segments = 0;
+  switch_upstream(self, "low_bitrate");
+}
+
 /// The tick's upstream checks: a continuous upstream's bitrate, and the
 /// primary again after a cool-down on a failover URL (only with viewers:
 /// no upstream connection without them).
@@ -343,6 +364,7 @@ proxy_actor::behavior_type proxy_behavior(proxy_ptr self, proxy_params p) {
           st.segment_failures = 0;
           if (auto* m = st.env->metrics)
             m->proxy_upstream("ok");
+          check_segment_bitrate(self, c->second);
           return;
         }
         ++st.counters.upstream_errors;

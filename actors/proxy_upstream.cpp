@@ -112,6 +112,7 @@ void switch_to(proxy_ptr self, size_t to, const std::string& reason) {
   ++st.gen;
   ++st.counters.failovers;
   st.segment_failures = 0;
+  st.low_segments = 0;
   st.variants.clear();
   for (auto it = st.cache.begin(); it != st.cache.end();)
     it = it->second.playlist && it->second.fetch->finished() ? st.cache.erase(it) : std::next(it);
@@ -441,6 +442,7 @@ bool render(proxy_ptr self, int32_t variant, const std::string& client,
     }
     remember_progress(st, f->head().final_url, next);
     num.gen = st.gen;
+    st.target_duration = r.facts.target_duration;
     num.last_seq = next + num.seq_offset - 1;
     // The last segment's discontinuity sequence number, counting every
     // EXT-X-DISCONTINUITY in the window (an earlier failover's too).

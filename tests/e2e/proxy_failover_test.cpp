@@ -284,6 +284,31 @@ TEST_F(proxy_failover, a_continuous_stream_keeps_one_clock_across_a_failover_fro
   EXPECT_LT(dts["video"].back(), 100.0); // the backup's clock (1000 s on) did not leak through
 }
 
+TEST_F(proxy_failover, an_hls_upstream_below_its_minimum_bitrate_fails_over) {
+  start();
+  // The 160x120 variant runs at well under 1 Mbit/s: below 100 Mbit/s, above 1 kbit/s.
+  auto low = create({{"url", base + "/a/lo/v.m3u8"},
+                     {"failover_urls", {base + "/b/lo/v.m3u8"}},
+                     {"min_bitrate_kbps", 100000},
+                     {"public", true}});
+  auto fine = create({{"url", base + "/a/lo/v.m3u8"},
+                      {"failover_urls", {base + "/b/lo/v.m3u8"}},
+                      {"min_bitrate_kbps", 1},
+                      {"metadata", {{"case", "fine"}}},
+                      {"public", true}});
+  for (const json* made : {&low, &fine}) {
+    const std::string id = (*made)["stream_id"];
+    auto media = get(id, "playlist.m3u8");
+    ASSERT_EQ(media.status, 200u) << media.body;
+    for (const auto& seg : playlist_uris(media.body))
+      EXPECT_EQ(get(id, seg).status, 200u);
+  }
+  EXPECT_TRUE(wait_stream(low["stream_id"], 10, [](const json& s) {
+    return s["current_failover_index"] == 1;
+  })) << stream(low["stream_id"]).dump();
+  EXPECT_EQ(stream(fine["stream_id"])["current_failover_index"], 0);
+}
+
 /// Plays `url` in `player` (tests/players/play.js in headless Chromium):
 /// every warning and error the player or the browser reports is a failure.
 void play_in_browser(const std::string& url, const std::string& player, int variants) {
