@@ -437,10 +437,10 @@ bool render(proxy_ptr self, int32_t variant, const std::string& client,
     if (num.gen != st.gen || next != num.upstream_next) {
       num.upstream_next = next;
       num.advanced_ms = now;
+      remember_progress(st, f->head().final_url, next); // only when it moved: not per request
     } else if (check_stall && !r.facts.endlist && now - num.advanced_ms > stall_ms(r.facts)) {
       return false; // the same segments for too long: a stalled upstream
     }
-    remember_progress(st, f->head().final_url, next);
     num.gen = st.gen;
     st.target_duration = r.facts.target_duration;
     num.last_seq = next + num.seq_offset - 1;

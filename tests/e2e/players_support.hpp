@@ -263,6 +263,17 @@ private:
   pid_t pid_ = -1;
 };
 
+/// play.js's result: the last line of its output that is a JSON object
+/// ("" when it printed none).
+inline std::string play_result_line(const std::string& out) {
+  std::string last;
+  std::istringstream in{out};
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] == '{')
+      last = line;
+  return last;
+}
+
 /// Formats play.js's JSON errors one per line: player, what, when, where.
 inline std::string describe_errors(const json& result) {
   std::ostringstream os;

@@ -663,11 +663,7 @@ protected:
                       s.growing ? 300 : 200);
     note_status(s, ("when " + player + " ended:").c_str());
     std::printf("[ measure ] %s on %s: %.1f s\n", player.c_str(), s.name.c_str(), r.seconds);
-    std::string last;
-    std::istringstream in{r.out};
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty() && line[0] == '{')
-        last = line;
+    const std::string last = play_result_line(r.out);
     auto result = json::parse(last, nullptr, false);
     ASSERT_FALSE(result.is_discarded()) << "play.js printed no result (exit " << r.rc << "):\n"
                                         << r.out << r.err;

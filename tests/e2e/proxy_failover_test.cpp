@@ -9,11 +9,6 @@ namespace {
 
 using namespace proxy_fixture;
 
-/// Seconds since `t0`, for ffmpeg's -output_ts_offset.
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 /// ffmpeg writing a live HLS stream (1 s segments, a window of 6) into `dir`.
 std::string live_hls(const std::string& dir, double ts_offset, int start_number) {
   return "exec ffmpeg -loglevel error -re -f lavfi -i testsrc2=size=320x240:rate=25 -f lavfi -i "
@@ -124,7 +119,7 @@ TEST_F(proxy_failover, a_live_upstream_that_stalls_fails_over_while_ffmpeg_plays
       << stream(id).dump();
   // The primary comes back (a new encoder on the same clock): after the
   // cool-down the proxy checks it, finds it growing, and goes back.
-  primary = std::make_unique<child>(live_hls(dir_a, seconds_since(t0), 1000));
+  primary = std::make_unique<child>(live_hls(dir_a, players_support::seconds_since(t0), 1000));
   EXPECT_TRUE(wait_stream(id, 30, [](const json& s) { return s["current_failover_index"] == 0; }))
       << stream(id).dump();
   auto r = reader.get();
@@ -141,10 +136,7 @@ TEST_F(proxy_failover, a_live_upstream_that_stalls_fails_over_while_ffmpeg_plays
 TEST_F(proxy_failover, asks_the_resolver_when_every_listed_url_failed) {
   webhook_receiver rx;
   start();
-  ASSERT_EQ(http_request(port(), "POST", "/webhooks", op,
-                         json{{"url", rx.url()}, {"events", {"failover_triggered"}}}.dump())
-                .status,
-            201u);
+  subscribe(rx, {"failover_triggered"});
   auto made = create({{"url", base + "/missing/master.m3u8"},
                       {"failover_resolver_url", base + "/resolve"},
                       {"public", true}});
@@ -189,10 +181,7 @@ TEST_F(proxy_failover, asks_the_resolver_when_every_listed_url_failed) {
 TEST_F(proxy_failover, a_continuous_stream_below_its_minimum_bitrate_fails_over) {
   webhook_receiver rx;
   start();
-  ASSERT_EQ(http_request(port(), "POST", "/webhooks", op,
-                         json{{"url", rx.url()}, {"events", {"failover_triggered"}}}.dump())
-                .status,
-            201u);
+  subscribe(rx, {"failover_triggered"});
   const uint16_t a = free_port(), b = free_port();
   // The primary: one small frame a second (a few kbit/s); the backup: the usual pattern.
   child primary{"exec ffmpeg -loglevel error -re -f lavfi -i color=c=gray:size=64x64:rate=1 "
@@ -318,12 +307,7 @@ void play_in_browser(const std::string& url, const std::string& player, int vari
                         " --player " + player + " --expect-duration 6 --rate 2 --timeout 150" +
                         (variants > 1 ? " --switch-levels" : ""),
                     200);
-  std::string last;
-  std::istringstream in{r.out};
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line[0] == '{')
-      last = line;
-  auto result = json::parse(last, nullptr, false);
+  auto result = json::parse(play_result_line(r.out), nullptr, false);
   ASSERT_FALSE(result.is_discarded()) << "play.js printed no result (exit " << r.rc << "):\n"
                                       << r.out << r.err;
   EXPECT_EQ(result["errors"].size(), 0u) << player << ":\n" << describe_errors(result);

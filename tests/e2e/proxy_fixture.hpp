@@ -174,6 +174,13 @@ protected:
       n += line.find(what) != std::string::npos ? 1 : 0;
     return n;
   }
+  /// Registers `rx` for webhook `events` (201 expected).
+  void subscribe(const webhook_receiver& rx, const json& events) {
+    ASSERT_EQ(http_request(port(), "POST", "/webhooks", op,
+                           json{{"url", rx.url()}, {"events", events}}.dump())
+                  .status,
+              201u);
+  }
   json stream(const std::string& id) {
     return parse_json(http_get(port(), "/streams/" + id, op))["stream"];
   }

@@ -255,16 +255,8 @@ TEST_F(proxy, fifty_viewers_of_one_segment_cause_one_upstream_fetch) {
 TEST_F(proxy, fails_over_with_a_discontinuity_and_tells_webhooks) {
   start();
   webhook_receiver rx, viewers;
-  ASSERT_EQ(http_request(port(), "POST", "/webhooks", op,
-                         json{{"url", rx.url()}, {"events", {"failover_triggered"}}}.dump())
-                .status,
-            201u);
-  ASSERT_EQ(
-      http_request(
-          port(), "POST", "/webhooks", op,
-          json{{"url", viewers.url()}, {"events", {"stream_started", "client_connected"}}}.dump())
-          .status,
-      201u);
+  subscribe(rx, {"failover_triggered"});
+  subscribe(viewers, {"stream_started", "client_connected"});
   // A primary that answers 404: the first viewer is served from the failover.
   auto dead = create({{"url", base + "/missing/master.m3u8"},
                       {"failover_urls", {base + "/b/master.m3u8"}},
